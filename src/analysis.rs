@@ -1,0 +1,293 @@
+//! The homework's questions for the synthetic-edges lab, answered from a run's numbers.
+//! Nothing here is written in advance: every sentence is built from kernels, records and
+//! sweeps that the run produced.
+
+use crate::data::synthetic::{Bar, Orientation, SIZE, SynthSet};
+use crate::metrics::mean_std;
+use crate::protocol::{EpochRecord, Kernels, ShiftSweep};
+
+/// How strongly one first-layer kernel responds to each orientation: the largest ReLU output
+/// of the kernel (plus its bias) over a noise-free image of a centred bar of that orientation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KernelTuning {
+    pub horizontal: f32,
+    pub vertical: f32,
+}
+
+/// A response this many times the other counts as preferring an orientation.
+pub const PREFERENCE_RATIO: f32 = 1.5;
+
+impl KernelTuning {
+    pub fn of(kernel: &[f32], k: usize, bias: f32) -> Self {
+        let response = |o| {
+            let mut image = vec![0f32; SIZE * SIZE];
+            Bar::centred(o).draw(&mut image);
+            max_relu_response(&image, SIZE, kernel, k, bias)
+        };
+        Self { horizontal: response(Orientation::Horizontal), vertical: response(Orientation::Vertical) }
+    }
+
+    /// The orientation this kernel prefers, if it clearly prefers one.
+    pub fn preferred(&self) -> Option<Orientation> {
+        let (h, v) = (self.horizontal, self.vertical);
+        if h > v * PREFERENCE_RATIO && h > 0.0 {
+            Some(Orientation::Horizontal)
+        } else if v > h * PREFERENCE_RATIO && v > 0.0 {
+            Some(Orientation::Vertical)
+        } else {
+            None
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let (h, v) = (self.horizontal, self.vertical);
+        match self.preferred() {
+            Some(o) => {
+                let (a, b) = if o == Orientation::Horizontal { (h, v) } else { (v, h) };
+                let ratio = if b > 0.0 { format!("{:.1}x", a / b) } else { "infinitely".into() };
+                format!("responds to {} bars ({ratio} as strongly: {a:.2} vs {b:.2})", o.name())
+            }
+            None if h <= 0.0 && v <= 0.0 => "is silent on both orientations (ReLU output 0)".into(),
+            None => format!("responds to both orientations about equally ({h:.2} horizontal, {v:.2} vertical)"),
+        }
+    }
+}
+
+/// The largest value of ReLU(kernel * image + bias) over all valid positions.
+fn max_relu_response(image: &[f32], size: usize, kernel: &[f32], k: usize, bias: f32) -> f32 {
+    let mut best = 0f32;
+    for r in 0..=size - k {
+        for c in 0..=size - k {
+            let mut sum = bias;
+            for i in 0..k {
+                for j in 0..k {
+                    sum += kernel[i * k + j] * image[(r + i) * size + c + j];
+                }
+            }
+            best = best.max(sum);
+        }
+    }
+    best
+}
+
+/// The tuning of every first-layer kernel of a run.
+pub fn tunings(kernels: &Kernels) -> Vec<KernelTuning> {
+    let [out, _, k, _] = kernels.shape;
+    (0..out).map(|o| KernelTuning::of(kernels.kernel(o, 0), k, kernels.biases[o])).collect()
+}
+
+/// Answer to "plot the first-layer kernels: what do they respond to?".
+pub fn kernels_answer(kernels: &Kernels) -> String {
+    tunings(kernels)
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("Kernel {} {}.", i + 1, t.describe()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Answer to "repeat a few times: what stays the same?", from every run's kernels.
+pub fn repeats_answer(runs: &[Kernels]) -> String {
+    if runs.len() < 2 {
+        return "Train at least two runs (\"Run again with a new seed\") to compare them.".into();
+    }
+    let per_run: Vec<Vec<Option<Orientation>>> =
+        runs.iter().map(|k| tunings(k).iter().map(KernelTuning::preferred).collect()).collect();
+    let covers_both = per_run
+        .iter()
+        .filter(|r| r.contains(&Some(Orientation::Horizontal)) && r.contains(&Some(Orientation::Vertical)))
+        .count();
+    let tuned: usize = per_run.iter().flatten().filter(|p| p.is_some()).count();
+    let total: usize = per_run.iter().map(Vec::len).sum();
+    let listing = per_run
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let names: Vec<&str> = r.iter().map(|p| p.map_or("neither", Orientation::name)).collect();
+            format!("run {}: {}", i + 1, names.join(" + "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    format!(
+        "Across {} runs, {tuned} of {total} kernels prefer one orientation, and in {covers_both} of {} runs \
+         the two kernels split the work, one per orientation ({listing}). What changes between runs is \
+         which kernel takes which orientation, the sign pattern and the exact weights; what stays is \
+         that the kernels become oriented detectors.",
+        runs.len(),
+        runs.len()
+    )
+}
+
+/// Summary of a shift sweep for one class.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SweepStats {
+    pub class: u8,
+    pub positions: usize,
+    /// Positions where the true class has probability above one half.
+    pub correct: usize,
+    pub min_p: f32,
+    pub max_p: f32,
+}
+
+pub fn sweep_stats(sweep: &ShiftSweep) -> Vec<SweepStats> {
+    sweep
+        .grids
+        .iter()
+        .map(|g| SweepStats {
+            class: g.class,
+            positions: g.p_true.len(),
+            correct: g.p_true.iter().filter(|&&p| p > 0.5).count(),
+            min_p: g.p_true.iter().cloned().fold(f32::INFINITY, f32::min),
+            max_p: g.p_true.iter().cloned().fold(f32::NEG_INFINITY, f32::max),
+        })
+        .collect()
+}
+
+/// Answer to "is the classification shift invariant?", from the sweep over every position.
+pub fn shift_answer(sweep: &ShiftSweep) -> String {
+    sweep_stats(sweep)
+        .iter()
+        .map(|s| {
+            format!(
+                "With a {} bar at each of its {} possible positions, the model gives the right class at {} \
+                 ({:.0}%), with the true class's probability between {:.2} and {:.2}.",
+                Orientation::from_label(s.class).name(),
+                s.positions,
+                s.correct,
+                100.0 * s.correct as f64 / s.positions as f64,
+                s.min_p,
+                s.max_p
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Answer to "what is common within a class, and what varies?", measured on a generated set.
+pub fn data_answer(set: &SynthSet) -> String {
+    let mut parts = vec![];
+    for o in [Orientation::Horizontal, Orientation::Vertical] {
+        let bars: Vec<&Bar> = set.bars.iter().filter(|b| b.orientation == o).collect();
+        let span = |f: fn(&Bar) -> usize| {
+            let (lo, hi) = bars.iter().fold((usize::MAX, 0), |(lo, hi), b| (lo.min(f(b)), hi.max(f(b))));
+            format!("{lo}-{hi}")
+        };
+        let (h, w) = Bar::extent(o);
+        parts.push(format!(
+            "all {} {} images hold one {h}x{w}-pixel bar, its top-left corner at rows {} and columns {}",
+            bars.len(),
+            o.name(),
+            span(|b| b.row),
+            span(|b| b.col)
+        ));
+    }
+    let mut background = vec![];
+    for (i, bar) in set.bars.iter().enumerate() {
+        let mut mask = vec![0f32; SIZE * SIZE];
+        bar.draw(&mut mask);
+        background.extend(set.data.image(i).iter().zip(&mask).filter(|(_, m)| **m == 0.0).map(|(v, _)| *v));
+    }
+    let (mean, std) = mean_std(&background);
+    format!(
+        "In these {} images, {}. What is common within a class is the bar's orientation; what varies is          its position and the noise (background mean {mean:.3}, standard deviation {std:.3}).",
+        set.data.len(),
+        parts.join("; ")
+    )
+}
+
+/// Answer to "what did training do?", from the per-epoch records.
+pub fn training_answer(records: &[EpochRecord]) -> String {
+    let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        return "No epoch has finished yet.".into();
+    };
+    let valid = match (last.valid_loss, last.valid_acc) {
+        (Some(l), Some(a)) => format!(" On the held-out images: loss {l:.4}, accuracy {a:.1}%."),
+        _ => String::new(),
+    };
+    let trend = if last.train_loss < first.train_loss { "fell" } else { "did not fall" };
+    format!(
+        "Over {} epochs the training loss {trend} from {:.4} to {:.4} and the training accuracy went from \
+         {:.1}% to {:.1}% (chance is 50%).{valid}",
+        records.len(),
+        first.train_loss,
+        last.train_loss,
+        first.train_acc,
+        last.train_acc
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::SweepGrid;
+
+    /// A 5x5 kernel that sums a horizontal line (its middle row): a horizontal-bar detector.
+    fn row_kernel() -> Vec<f32> {
+        let mut k = vec![0f32; 25];
+        k[10..15].fill(1.0);
+        k
+    }
+
+    fn transpose(k: &[f32]) -> Vec<f32> {
+        (0..25).map(|i| k[(i % 5) * 5 + i / 5]).collect()
+    }
+
+    #[test]
+    fn a_row_kernel_prefers_horizontal_bars_and_its_transpose_vertical_ones() {
+        let h = KernelTuning::of(&row_kernel(), 5, 0.0);
+        // Centred on the bar's row the kernel covers 5 bar pixels; across a vertical bar, 1..2.
+        assert_eq!(h.horizontal, 5.0);
+        assert_eq!(h.vertical, 2.0);
+        assert_eq!(h.preferred(), Some(Orientation::Horizontal));
+        let v = KernelTuning::of(&transpose(&row_kernel()), 5, 0.0);
+        assert_eq!(v.preferred(), Some(Orientation::Vertical));
+        let neg: Vec<f32> = row_kernel().iter().map(|x| -x).collect();
+        assert_eq!(KernelTuning::of(&neg, 5, 0.0).preferred(), None);
+        assert!(KernelTuning::of(&neg, 5, 0.0).describe().contains("silent"));
+    }
+
+    #[test]
+    fn answers_are_built_from_the_numbers() {
+        let kernels = Kernels {
+            shape: [2, 1, 5, 5],
+            weights: [row_kernel(), transpose(&row_kernel())].concat(),
+            biases: vec![0.0, 0.0],
+        };
+        let text = kernels_answer(&kernels);
+        assert!(text.starts_with("Kernel 1 responds to horizontal bars (2.5x"), "{text}");
+        assert!(text.contains("Kernel 2 responds to vertical bars"), "{text}");
+        let repeats = repeats_answer(&[kernels.clone(), kernels]);
+        assert!(repeats.contains("in 2 of 2 runs"), "{repeats}");
+        let sweep = ShiftSweep {
+            grids: vec![SweepGrid { class: 1, rows: 1, cols: 4, p_true: vec![0.9, 0.6, 0.4, 0.95] }],
+        };
+        let shift = shift_answer(&sweep);
+        assert!(shift.contains("vertical bar at each of its 4 possible positions"), "{shift}");
+        assert!(shift.contains("at 3 (75%)") && shift.contains("between 0.40 and 0.95"), "{shift}");
+    }
+
+    #[test]
+    fn data_answer_measures_positions_and_noise() {
+        let set = crate::data::synthetic::generate(400, 2, crate::data::synthetic::Which::Train);
+        let text = data_answer(&set);
+        assert!(text.starts_with("In these 400 images, all 200 horizontal images hold one 2x12-pixel bar"), "{text}");
+        assert!(text.contains("standard deviation 0.1"), "{text}");
+    }
+
+    #[test]
+    fn training_answer_reports_first_and_last_epoch() {
+        let rec = |epoch, loss, acc| EpochRecord {
+            epoch,
+            train_loss: loss,
+            train_acc: acc,
+            valid_loss: Some(loss),
+            valid_acc: Some(acc),
+            seconds: 1.0,
+            examples_per_s: 1.0,
+        };
+        let text = training_answer(&[rec(1, 0.7, 50.0), rec(2, 0.3, 90.0)]);
+        assert!(text.contains("fell from 0.7000 to 0.3000"), "{text}");
+        assert!(text.contains("accuracy 90.0%"), "{text}");
+        assert_eq!(training_answer(&[]), "No epoch has finished yet.");
+    }
+}

@@ -1,0 +1,180 @@
+//! Experiment configurations: what the page's forms edit, what the worker receives, what the
+//! CLI's flags fill. Every knob of a run lives here, and a run is reproducible from
+//! (config, backend).
+
+use serde::{Deserialize, Serialize};
+
+/// Hyper-parameters of one training run (the arguments of the homework's `run_model`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// SGD learning rate.
+    pub lr: f64,
+    pub batch_size: usize,
+    /// Upper bound on epochs (`n_epochs`).
+    pub epochs: usize,
+    /// Stop when the validation loss improves by less than this from one epoch to the next
+    /// (`stop_thr`); `None` trains for all `epochs`.
+    pub stop_thr: Option<f64>,
+    /// Shuffle the training set every epoch.
+    pub shuffle: bool,
+    /// Seeds the initial weights and the shuffles.
+    pub seed: u64,
+}
+
+/// The synthetic-edges lab (HOMEWORK section 6): data and training together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynthLab {
+    /// Training images (the homework uses 10,000).
+    pub train_size: usize,
+    /// Held-out validation images, generated apart from the training set.
+    pub valid_size: usize,
+    /// Seeds the image generator; the same seed gives the same images.
+    pub data_seed: u64,
+    pub train: TrainConfig,
+}
+
+impl SynthLab {
+    /// The homework's settings: 10,000 images, SGD lr 1e-4, batch 50, 50 epochs
+    /// (HOMEWORK section 6). The validation set is nnlab's addition, so it does not stop early.
+    pub fn homework() -> Self {
+        Self {
+            train_size: 10_000,
+            valid_size: 2_000,
+            data_seed: 1,
+            train: TrainConfig {
+                lr: 1e-4,
+                batch_size: 50,
+                epochs: 50,
+                stop_thr: None,
+                shuffle: true,
+                seed: 1,
+            },
+        }
+    }
+
+    /// Checks every field; the page refuses to send a config that fails this.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_count("training images", self.train_size, 2, 100_000)?;
+        check_count("validation images", self.valid_size, 2, 100_000)?;
+        self.train.validate()?;
+        if self.train.batch_size > self.train_size {
+            return Err(ConfigError::Invalid {
+                field: "batch size",
+                reason: format!(
+                    "must not exceed the number of training images ({})",
+                    self.train_size
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl TrainConfig {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(ConfigError::Invalid {
+                field: "learning rate",
+                reason: "must be a positive number, e.g. 0.0001".into(),
+            });
+        }
+        if self.lr > 10.0 {
+            return Err(ConfigError::Invalid {
+                field: "learning rate",
+                reason: "must be at most 10; SGD diverges long before that".into(),
+            });
+        }
+        check_count("batch size", self.batch_size, 1, 100_000)?;
+        check_count("epochs", self.epochs, 1, 10_000)?;
+        if let Some(thr) = self.stop_thr
+            && !(thr.is_finite() && thr >= 0.0)
+        {
+            return Err(ConfigError::Invalid {
+                field: "early-stop threshold",
+                reason: "must be zero or a positive number, or left empty".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn check_count(field: &'static str, v: usize, min: usize, max: usize) -> Result<(), ConfigError> {
+    if v < min || v > max {
+        return Err(ConfigError::Invalid {
+            field,
+            reason: format!("must be a whole number from {min} to {max}"),
+        });
+    }
+    Ok(())
+}
+
+/// Why a configuration was refused, worded for the form.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{field}: \"{text}\" is not a number")]
+    NotANumber { field: &'static str, text: String },
+    #[error("{field} {reason}")]
+    Invalid { field: &'static str, reason: String },
+}
+
+/// Parses a form field as a number, naming the field in the error.
+pub fn parse_field<T: std::str::FromStr>(field: &'static str, text: &str) -> Result<T, ConfigError> {
+    text.trim().parse().map_err(|_| ConfigError::NotANumber {
+        field,
+        text: text.to_string(),
+    })
+}
+
+/// Parses an optional form field: empty means `None`.
+pub fn parse_optional<T: std::str::FromStr>(
+    field: &'static str,
+    text: &str,
+) -> Result<Option<T>, ConfigError> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse_field(field, text).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn homework_preset_is_valid_and_matches_section_6() {
+        let lab = SynthLab::homework();
+        lab.validate().unwrap();
+        assert_eq!((lab.train.lr, lab.train.batch_size, lab.train.epochs), (1e-4, 50, 50));
+        assert_eq!(lab.train_size, 10_000);
+    }
+
+    #[test]
+    fn bad_hyper_parameters_are_refused_with_the_field_named() {
+        let cases: Vec<(fn(&mut SynthLab), &str)> = vec![
+            (|l| l.train.lr = 0.0, "learning rate"),
+            (|l| l.train.lr = -1.0, "learning rate"),
+            (|l| l.train.lr = f64::NAN, "learning rate"),
+            (|l| l.train.batch_size = 0, "batch size"),
+            (|l| l.train.epochs = 0, "epochs"),
+            (|l| l.train.stop_thr = Some(-1.0), "early-stop threshold"),
+            (|l| l.train_size = 0, "training images"),
+            (|l| l.train.batch_size = 20_000, "batch size"),
+        ];
+        for (break_it, field) in cases {
+            let mut lab = SynthLab::homework();
+            break_it(&mut lab);
+            let err = lab.validate().unwrap_err().to_string();
+            assert!(err.starts_with(field), "{err:?} should name {field}");
+        }
+    }
+
+    #[test]
+    fn form_fields_parse_or_name_the_field() {
+        assert_eq!(parse_field::<f64>("learning rate", " 0.5 "), Ok(0.5));
+        let err = parse_field::<usize>("epochs", "ten").unwrap_err();
+        assert_eq!(err.to_string(), "epochs: \"ten\" is not a number");
+        assert_eq!(parse_optional::<f64>("stop", ""), Ok(None));
+        assert_eq!(parse_optional::<f64>("stop", "1e-4"), Ok(Some(1e-4)));
+    }
+}

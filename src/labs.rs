@@ -1,0 +1,3 @@
+//! Each homework lab as one function over the core, shared by the worker and the CLI.
+
+pub mod synth;

@@ -1,0 +1,30 @@
+//! nnlab: an introductory course's neural-network homework as a browser lab.
+//!
+//! Three faces share this core (see README "Architecture"):
+//! - the page (`src/web/app*`, bin `app`): a leptos CSR app that draws, never trains;
+//! - the training worker (`src/web/worker.rs`, bin `worker`): runs [`train`] on WebGPU or on
+//!   burn's CPU backend;
+//! - the native command `nnlab` (bin `nnlab`): runs the same labs headless and benchmarks.
+//!
+//! Modules in reading order. Everything outside `web` builds and is tested natively; the
+//! modules that need burn sit behind the `engine` feature so the page's bundle stays small.
+
+pub mod config;
+pub mod data;
+pub mod metrics;
+pub mod analysis;
+pub mod session;
+pub mod protocol;
+pub mod plot;
+
+#[cfg(feature = "engine")]
+pub mod model;
+#[cfg(feature = "engine")]
+pub mod labs;
+#[cfg(feature = "engine")]
+pub mod train;
+#[cfg(feature = "engine")]
+pub mod bench;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,112 @@
+//! Numbers computed from runs: accuracy, throughput, time estimates, least-squares fits.
+
+/// Accuracy in percent (0..100), as the homework reports it.
+pub fn accuracy_percent(correct: usize, total: usize) -> f64 {
+    if total == 0 { 0.0 } else { 100.0 * correct as f64 / total as f64 }
+}
+
+/// Estimated seconds left, from the mean duration of the finished epochs.
+pub fn eta_seconds(epoch_seconds: &[f64], epochs_total: usize) -> Option<f64> {
+    if epoch_seconds.is_empty() {
+        return None;
+    }
+    let mean = epoch_seconds.iter().sum::<f64>() / epoch_seconds.len() as f64;
+    Some(mean * epochs_total.saturating_sub(epoch_seconds.len()) as f64)
+}
+
+/// "1 h 02 min", "3 min 05 s", "12.3 s": durations as people read them.
+pub fn format_duration(seconds: f64) -> String {
+    if !seconds.is_finite() || seconds < 0.0 {
+        return "unknown".into();
+    }
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let total = seconds.round() as u64;
+    let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
+    if h > 0 { format!("{h} h {m:02} min") } else { format!("{m} min {s:02} s") }
+}
+
+/// A line `y = slope * x + intercept` fitted by least squares.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinearFit {
+    pub slope: f64,
+    pub intercept: f64,
+}
+
+impl LinearFit {
+    /// The least-squares line through the points; `None` with fewer than two distinct x.
+    pub fn fit(points: &[(f64, f64)]) -> Option<Self> {
+        let n = points.len() as f64;
+        let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+        let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+        let sxx: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+        if points.len() < 2 || sxx == 0.0 {
+            return None;
+        }
+        let sxy: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+        let slope = sxy / sxx;
+        Some(Self { slope, intercept: mean_y - slope * mean_x })
+    }
+
+    pub fn at(&self, x: f64) -> f64 {
+        self.slope * x + self.intercept
+    }
+}
+
+/// The sample mean and (population) standard deviation.
+pub fn mean_std(values: &[f32]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// Softmax of a few logits, in f64 for readability of tiny probabilities.
+pub fn softmax(logits: &[f32]) -> Vec<f64> {
+    let max = logits.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
+    let exp: Vec<f64> = logits.iter().map(|&l| (l as f64 - max).exp()).collect();
+    let sum: f64 = exp.iter().sum();
+    exp.into_iter().map(|e| e / sum).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accuracy_and_eta() {
+        assert_eq!(accuracy_percent(1, 4), 25.0);
+        assert_eq!(accuracy_percent(0, 0), 0.0);
+        assert_eq!(eta_seconds(&[2.0, 4.0], 5), Some(9.0));
+        assert_eq!(eta_seconds(&[], 5), None);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(12.34), "12.3 s");
+        assert_eq!(format_duration(185.0), "3 min 05 s");
+        assert_eq!(format_duration(3720.0), "1 h 02 min");
+        assert_eq!(format_duration(f64::NAN), "unknown");
+    }
+
+    #[test]
+    fn least_squares_recovers_a_line_and_refuses_a_vertical_one() {
+        let fit = LinearFit::fit(&[(500.0, 2.0), (1000.0, 4.1), (1500.0, 5.9), (2000.0, 8.0)]).unwrap();
+        // Closed form by hand: sxy = 4950, sxx = 1.25e6 -> slope 0.00396; intercept 5 - 0.00396*1250.
+        assert!((fit.slope - 0.00396).abs() < 1e-12);
+        assert!((fit.intercept - 0.05).abs() < 1e-9);
+        assert!((fit.at(60_000.0) - 237.65).abs() < 1e-6);
+        assert_eq!(LinearFit::fit(&[(1.0, 1.0), (1.0, 2.0)]), None);
+        assert_eq!(LinearFit::fit(&[(1.0, 1.0)]), None);
+    }
+
+    #[test]
+    fn softmax_sums_to_one_and_orders_like_the_logits() {
+        let p = softmax(&[1.0, 3.0]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!((p[1] - 1.0 / (1.0 + (-2f64).exp())).abs() < 1e-12);
+        let (m, s) = mean_std(&[1.0, 3.0]);
+        assert_eq!((m, s), (2.0, 1.0));
+    }
+}

@@ -1,0 +1,345 @@
+//! The homework's models, built from one config shape: convolution blocks (Conv -> ReLU ->
+//! MaxPool 2), then fully connected layers with ReLU between them. Inputs are NHWC, as in the
+//! course's tests; outputs are logits (no softmax: the loss applies it).
+
+use burn::module::{Initializer, Param};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Linear, LinearConfig, Relu};
+use burn::prelude::*;
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{rng_for, stream};
+
+/// One convolution block: Conv(k x k, stride) -> ReLU -> MaxPool 2 (floor, no padding).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConvSpec {
+    pub out_channels: usize,
+    pub kernel: usize,
+    pub stride: usize,
+}
+
+/// A model of the homework, by architecture.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetConfig {
+    pub name: String,
+    /// `[h, w, c]` of one input image.
+    pub input: [usize; 3],
+    pub convs: Vec<ConvSpec>,
+    /// Widths of the hidden fully connected layers.
+    pub hidden: Vec<usize>,
+    pub classes: usize,
+}
+
+impl NetConfig {
+    /// HOMEWORK section 1: 784 -> 128 -> ReLU -> 64 -> ReLU -> 10.
+    pub fn mnist_mlp() -> Self {
+        Self::mlp("MNIST MLP", [28, 28, 1], vec![128, 64], 10)
+    }
+
+    /// HOMEWORK section 3: 12288 -> 128 -> ReLU -> 64 -> ReLU -> 10.
+    pub fn dog_mlp() -> Self {
+        Self::mlp("DogSet MLP", [64, 64, 3], vec![128, 64], 10)
+    }
+
+    /// Any MLP over flattened images.
+    pub fn mlp(name: &str, input: [usize; 3], hidden: Vec<usize>, classes: usize) -> Self {
+        Self { name: name.into(), input, convs: vec![], hidden, classes }
+    }
+
+    /// HOMEWORK section 5: Conv(3->16) and Conv(16->32) with the student's kernel and stride.
+    pub fn dog_cnn(kernel: usize, stride: usize) -> Self {
+        let conv = |out_channels| ConvSpec { out_channels, kernel, stride };
+        Self {
+            name: format!("DogSet CNN ({kernel}x{kernel}, stride {stride})"),
+            input: [64, 64, 3],
+            convs: vec![conv(16), conv(32)],
+            hidden: vec![],
+            classes: 10,
+        }
+    }
+
+    /// HOMEWORK section 6: Conv 1->2 5x5, 2->4 3x3, 4->8 3x3, then Linear 8->2.
+    pub fn synth_cnn() -> Self {
+        Self::synth_cnn_with_kernels([5, 3, 3])
+    }
+
+    /// The Synth CNN with other kernel sizes (the homework's golden uses all 3x3).
+    pub fn synth_cnn_with_kernels(kernels: [usize; 3]) -> Self {
+        let outs = [2, 4, 8];
+        Self {
+            name: "Synth CNN".into(),
+            input: [28, 28, 1],
+            convs: outs
+                .iter()
+                .zip(kernels)
+                .map(|(&out_channels, kernel)| ConvSpec { out_channels, kernel, stride: 1 })
+                .collect(),
+            hidden: vec![],
+            classes: 2,
+        }
+    }
+
+    /// `[c, h, w]` after the convolution blocks (the input itself when there are none), or
+    /// an error naming the block that shrinks the image to nothing.
+    pub fn conv_output(&self) -> Result<[usize; 3], String> {
+        let [mut h, mut w, mut c] = self.input;
+        for (i, conv) in self.convs.iter().enumerate() {
+            let out = |size: usize| {
+                (size >= conv.kernel).then(|| (size - conv.kernel) / conv.stride + 1).map(|s| s / 2)
+            };
+            match (out(h), out(w)) {
+                (Some(nh), Some(nw)) if nh > 0 && nw > 0 => (h, w) = (nh, nw),
+                _ => {
+                    return Err(format!(
+                        "convolution block {} ({}x{} kernel, stride {}) leaves no pixels of a {h}x{w} input",
+                        i + 1,
+                        conv.kernel,
+                        conv.kernel,
+                        conv.stride
+                    ));
+                }
+            }
+            c = conv.out_channels;
+        }
+        Ok([c, h, w])
+    }
+
+    /// Builds the model on `device`.
+    pub fn init(&self, init: Init, device: &Device) -> Result<Net, String> {
+        let [c, h, w] = self.conv_output()?;
+        let mut init = ParamInit::new(init);
+        let mut in_channels = self.input[2];
+        let convs = self
+            .convs
+            .iter()
+            .map(|spec| {
+                let mut conv = Conv2dConfig::new([in_channels, spec.out_channels], [spec.kernel; 2])
+                    .with_stride([spec.stride; 2])
+                    .with_initializer(Initializer::Zeros)
+                    .init(device);
+                let fan_in = in_channels * spec.kernel * spec.kernel;
+                conv.weight = init.param([spec.out_channels, in_channels, spec.kernel, spec.kernel], fan_in, device);
+                conv.bias = Some(init.bias([spec.out_channels], fan_in, device));
+                in_channels = spec.out_channels;
+                conv
+            })
+            .collect();
+        let widths: Vec<usize> =
+            std::iter::once(c * h * w).chain(self.hidden.iter().copied()).chain([self.classes]).collect();
+        let linears = widths
+            .windows(2)
+            .map(|pair| {
+                let mut linear = LinearConfig::new(pair[0], pair[1]).with_initializer(Initializer::Zeros).init(device);
+                linear.weight = init.param([pair[0], pair[1]], pair[0], device);
+                linear.bias = Some(init.bias([pair[1]], pair[0], device));
+                linear
+            })
+            .collect();
+        Ok(Net { convs, linears, pool: MaxPool2dConfig::new([2, 2]).init(), relu: Relu::new() })
+    }
+}
+
+/// How to set the initial parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// As PyTorch does for Linear and Conv2d: weights and biases uniform in
+    /// +-1/sqrt(fan_in), drawn from nnlab's seeded RNG so every backend starts from the same
+    /// numbers.
+    PyTorch { seed: u64 },
+    /// Every weight this constant, biases 0 (the course's golden tests).
+    Constant(f32),
+}
+
+/// Draws parameters in a fixed order (layer by layer, weight then bias).
+struct ParamInit {
+    init: Init,
+    rng: rand::rngs::StdRng,
+}
+
+impl ParamInit {
+    fn new(init: Init) -> Self {
+        let seed = if let Init::PyTorch { seed } = init { seed } else { 0 };
+        Self { init, rng: rng_for(seed, stream::WEIGHTS) }
+    }
+
+    fn values(&mut self, n: usize, fan_in: usize, constant: f32) -> Vec<f32> {
+        match self.init {
+            Init::PyTorch { .. } => {
+                let bound = 1.0 / (fan_in as f32).sqrt();
+                (0..n).map(|_| self.rng.random_range(-bound..bound)).collect()
+            }
+            Init::Constant(_) => vec![constant; n],
+        }
+    }
+
+    fn param<const D: usize>(&mut self, shape: [usize; D], fan_in: usize, device: &Device) -> Param<Tensor<D>> {
+        let constant = if let Init::Constant(c) = self.init { c } else { 0.0 };
+        let values = self.values(shape.iter().product(), fan_in, constant);
+        Param::from_data(TensorData::new(values, shape), device)
+    }
+
+    fn bias(&mut self, shape: [usize; 1], fan_in: usize, device: &Device) -> Param<Tensor<1>> {
+        let values = self.values(shape[0], fan_in, 0.0);
+        Param::from_data(TensorData::new(values, shape), device)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Net {
+    pub convs: Vec<Conv2d>,
+    pub linears: Vec<Linear>,
+    pool: MaxPool2d,
+    relu: Relu,
+}
+
+/// One row of a model's layer table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerRow {
+    pub layer: String,
+    /// Output shape for one example, batch first.
+    pub output_shape: Vec<usize>,
+    pub weights: usize,
+    pub biases: usize,
+}
+
+impl Net {
+    /// `[batch, h, w, c]` images -> `[batch, classes]` logits.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.forward_traced(images, &mut |_, _| {})
+    }
+
+    /// The forward pass, reporting every layer's output shape.
+    fn forward_traced(&self, images: Tensor<4>, trace: &mut impl FnMut(String, Vec<usize>)) -> Tensor<2> {
+        let [b, h, w, c] = images.dims();
+        let mut x: Tensor<2> = if self.convs.is_empty() {
+            images.reshape([b, h * w * c]) // [batch, h*w*c]
+        } else {
+            let mut x = images.permute([0, 3, 1, 2]); // [batch, c, h, w]
+            for (i, conv) in self.convs.iter().enumerate() {
+                x = self.relu.forward(conv.forward(x));
+                trace(format!("conv{} + relu", i + 1), x.dims().to_vec());
+                x = self.pool.forward(x);
+                trace(format!("maxpool{}", i + 1), x.dims().to_vec());
+            }
+            let [b, c, h, w] = x.dims();
+            x.reshape([b, c * h * w]) // [batch, c*h*w], PyTorch's flatten order
+        };
+        trace("flatten".into(), x.dims().to_vec());
+        let last = self.linears.len() - 1;
+        for (i, linear) in self.linears.iter().enumerate() {
+            x = linear.forward(x);
+            if i < last {
+                x = self.relu.forward(x);
+            }
+            let name = if i < last { format!("linear{} + relu", i + 1) } else { format!("linear{} (logits)", i + 1) };
+            trace(name, x.dims().to_vec());
+        }
+        x
+    }
+
+    /// First convolution's output after ReLU: `[batch, c, h, w]` feature maps.
+    pub fn first_layer_maps(&self, images: Tensor<4>) -> Tensor<4> {
+        let conv = self.convs.first().expect("first_layer_maps needs a convolutional model");
+        self.relu.forward(conv.forward(images.permute([0, 3, 1, 2])))
+    }
+
+    /// The layer table, with shapes from a forward pass of one zero image.
+    pub fn layer_table(&self, input: [usize; 3], device: &Device) -> Vec<LayerRow> {
+        let mut shapes = vec![];
+        let [h, w, c] = input;
+        self.forward_traced(Tensor::zeros([1, h, w, c], device), &mut |name, shape| shapes.push((name, shape)));
+        let mut params = self
+            .convs
+            .iter()
+            .map(|l| (l.weight.val().dims().iter().product(), l.bias.as_ref().map_or(0, |b| b.val().dims()[0])))
+            .chain(self.linears.iter().map(|l| {
+                (l.weight.val().dims().iter().product(), l.bias.as_ref().map_or(0, |b| b.val().dims()[0]))
+            }));
+        shapes
+            .into_iter()
+            .map(|(layer, output_shape)| {
+                let owns_params = layer.starts_with("conv") || layer.starts_with("linear");
+                let (weights, biases) = if owns_params { params.next().unwrap_or((0, 0)) } else { (0, 0) };
+                LayerRow { layer, output_shape, weights, biases }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mean_output(config: NetConfig, input_value: f32, weight: f32) -> f32 {
+        let device = Device::flex();
+        let net = config.init(Init::Constant(weight), &device).unwrap();
+        let [h, w, c] = config.input;
+        let out = net.forward(Tensor::full([1, h, w, c], input_value, &device));
+        out.mean().into_scalar::<f32>()
+    }
+
+    /// HOMEWORK section 0, model-output goldens (every weight one constant, biases 0).
+    #[test]
+    fn model_output_goldens() {
+        let cases = [
+            (NetConfig::mnist_mlp(), 0.01, 0.01, 0.064225264),
+            (NetConfig::dog_cnn(5, 1), 0.1, 0.01, 16.224094),
+            (NetConfig::synth_cnn_with_kernels([3, 3, 3]), 1.0, 0.1, 4.6656017),
+        ];
+        for (config, input, weight, expected) in cases {
+            let got = mean_output(config.clone(), input, weight);
+            // f32 sums over up to 784 terms differ from the reference by ~1e-5 relative; a wrong
+            // layer size, pooling or activation changes the result by far more.
+            assert!(((got - expected) / expected).abs() < 5e-5, "{}: {got} vs {expected}", config.name);
+        }
+    }
+
+    /// HOMEWORK sections 1, 3, 5, 6 (the answer key's 533,120 and 99,744 were wrong).
+    #[test]
+    fn parameter_counts() {
+        let device = Device::flex();
+        let count = |c: NetConfig| c.init(Init::PyTorch { seed: 1 }, &device).unwrap().num_params();
+        assert_eq!(count(NetConfig::mnist_mlp()), 109_386);
+        assert_eq!(count(NetConfig::dog_mlp()), 1_581_898);
+        assert_eq!(count(NetConfig::dog_cnn(5, 1)), 68_138);
+        assert_eq!(count(NetConfig::synth_cnn()), 442);
+    }
+
+    #[test]
+    fn layer_table_shapes_come_from_the_forward_pass() {
+        let device = Device::flex();
+        let config = NetConfig::dog_cnn(5, 1);
+        let table = config.init(Init::Constant(0.0), &device).unwrap().layer_table(config.input, &device);
+        let flatten = table.iter().find(|r| r.layer == "flatten").unwrap();
+        assert_eq!(flatten.output_shape, vec![1, 5408]); // 32 * 13 * 13
+        let weights: usize = table.iter().map(|r| r.weights).sum();
+        let biases: usize = table.iter().map(|r| r.biases).sum();
+        assert_eq!((weights, weights + biases), (68_080, 68_138));
+        assert_eq!(table.last().unwrap().output_shape, vec![1, 10]);
+        assert_eq!(config.conv_output(), Ok([32, 13, 13]));
+    }
+
+    #[test]
+    fn settings_that_collapse_the_image_are_refused() {
+        let err = NetConfig::dog_cnn(40, 1).conv_output().unwrap_err();
+        assert!(err.contains("block 2"), "{err}");
+        assert!(NetConfig::dog_cnn(40, 1).init(Init::Constant(0.0), &Device::flex()).is_err());
+    }
+
+    #[test]
+    fn pytorch_init_is_seeded_and_bounded_by_fan_in() {
+        let device = Device::flex();
+        let weights = |seed| {
+            let net = NetConfig::synth_cnn().init(Init::PyTorch { seed }, &device).unwrap();
+            net.convs[0].weight.val().into_data().try_to_vec::<f32>().unwrap()
+        };
+        let a = weights(1);
+        assert_eq!(a, weights(1));
+        assert_ne!(a, weights(2));
+        // fan_in of the first conv is 1 * 5 * 5, so the bound is 1/5.
+        assert!(a.iter().all(|w| w.abs() <= 0.2));
+        assert!(a.iter().any(|w| w.abs() > 0.15), "values spread over the whole range");
+    }
+}

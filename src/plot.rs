@@ -1,0 +1,333 @@
+//! Charts as SVG text, and colour scales for weights and images. One chart code serves the
+//! page (inserted as markup), exported reports and the CLI.
+//!
+//! Hand-written rather than plotters' SVG backend: every point carries a `<title>` (value on
+//! hover, read by screen readers) and the chart carries ARIA attributes, which plotters'
+//! backend cannot emit; the whole job is ~150 lines of straightforward geometry.
+
+use std::fmt::Write;
+
+/// One line on a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    pub colour: &'static str,
+    pub dashed: bool,
+}
+
+/// A vertical marker line, e.g. "early stop".
+#[derive(Clone, Debug, PartialEq)]
+pub struct Marker {
+    pub x: f64,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineChart {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    pub series: Vec<Series>,
+    /// Fixed y range (e.g. 0..100 for accuracy); fitted to the data when `None`.
+    pub y_range: Option<(f64, f64)>,
+    pub markers: Vec<Marker>,
+}
+
+/// Colours with enough contrast on white, told apart by dash pattern too.
+pub const TRAIN_COLOUR: &str = "#1f6fb2";
+pub const VALID_COLOUR: &str = "#d9480f";
+
+const W: f64 = 480.0;
+const H: f64 = 280.0;
+const LEFT: f64 = 62.0;
+const RIGHT: f64 = 14.0;
+const TOP: f64 = 30.0;
+const BOTTOM: f64 = 46.0;
+
+impl LineChart {
+    /// The chart as a standalone `<svg>` element.
+    pub fn to_svg(&self) -> String {
+        let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let (x0, x1) = padded_range(xs.chain(self.markers.iter().map(|m| m.x)), 0.0);
+        let ys = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
+        let (y0, y1) = self.y_range.unwrap_or_else(|| padded_range(ys, 0.05));
+        let px = |x: f64| LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT);
+        let py = |y: f64| H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
+
+        let mut s = String::new();
+        let _ = write!(
+            s,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-label="{}" class="chart" font-family="system-ui, sans-serif" font-size="11">"#,
+            escape(&self.title)
+        );
+        let _ = write!(s, r##"<title>{}</title><rect width="{W}" height="{H}" fill="#fff"/>"##, escape(&self.title));
+        let _ = write!(s, r#"<text x="{LEFT}" y="18" font-size="13" font-weight="600">{}</text>"#, escape(&self.title));
+        for t in nice_ticks(y0, y1, 5) {
+            let y = py(t);
+            let _ = write!(
+                s,
+                r##"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
+                W - RIGHT,
+                LEFT - 6.0,
+                y + 4.0,
+                format_tick(t)
+            );
+        }
+        for t in nice_ticks(x0, x1, 6) {
+            let x = px(t);
+            let _ = write!(
+                s,
+                r##"<line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#888"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text>"##,
+                H - BOTTOM,
+                H - BOTTOM + 4.0,
+                H - BOTTOM + 16.0,
+                format_tick(t)
+            );
+        }
+        let _ = write!(
+            s,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#888"/><line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{:.1}" stroke="#888"/>"##,
+            W - RIGHT,
+            H - BOTTOM,
+            H - BOTTOM,
+            H - BOTTOM
+        );
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#222">{}</text><text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#222">{}</text>"##,
+            (LEFT + W - RIGHT) / 2.0,
+            H - 8.0,
+            escape(&self.x_label),
+            (TOP + H - BOTTOM) / 2.0,
+            escape(&self.y_label)
+        );
+        for m in &self.markers {
+            let x = px(m.x);
+            let _ = write!(
+                s,
+                r##"<g class="marker"><line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{:.1}" stroke="#555" stroke-dasharray="2 3"/><text x="{:.1}" y="{:.1}" fill="#333">{}</text></g>"##,
+                H - BOTTOM,
+                x + 3.0,
+                TOP + 10.0,
+                escape(&m.label)
+            );
+        }
+        for series in &self.series {
+            let path: Vec<String> = series.points.iter().map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y))).collect();
+            let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
+            let _ = write!(
+                s,
+                r#"<g class="series" data-series="{}"><polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,
+                escape(&series.name),
+                path.join(" "),
+                series.colour
+            );
+            for &(x, y) in &series.points {
+                let _ = write!(
+                    s,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{}: {} = {}, {} = {}</title></circle>"#,
+                    px(x),
+                    py(y),
+                    series.colour,
+                    escape(&series.name),
+                    escape(&self.x_label),
+                    format_tick(x),
+                    escape(&self.y_label),
+                    format_value(y)
+                );
+            }
+            s.push_str("</g>");
+        }
+        // Legend, top right.
+        for (i, series) in self.series.iter().enumerate() {
+            let x = W - RIGHT - 150.0;
+            let y = TOP + 4.0 + 16.0 * i as f64;
+            let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
+            let _ = write!(
+                s,
+                r##"<line x1="{x}" x2="{:.1}" y1="{y}" y2="{y}" stroke="{}" stroke-width="2"{dash}/><text x="{:.1}" y="{:.1}" fill="#222">{}</text>"##,
+                x + 22.0,
+                series.colour,
+                x + 28.0,
+                y + 4.0,
+                escape(&series.name)
+            );
+        }
+        s.push_str("</svg>");
+        s
+    }
+}
+
+/// min..max of the values, widened by `pad` of the span; a usable range even for no or one value.
+fn padded_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-12 {
+        let d = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
+        return (lo - d, hi + d);
+    }
+    let d = (hi - lo) * pad;
+    (lo - d, hi + d)
+}
+
+/// Round tick values (1, 2, 5 times a power of ten) inside [lo, hi].
+pub fn nice_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    let raw = (hi - lo) / target.max(1) as f64;
+    if raw <= 0.0 || !raw.is_finite() {
+        return vec![lo];
+    }
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
+    let first = (lo / step - 1e-9).ceil() as i64;
+    let last = (hi / step + 1e-9).floor() as i64;
+    // Round away float noise (3 * 0.2 = 0.6000000000000001) at the step's precision.
+    let scale = 10f64.powi((-step.log10().floor()).max(0.0) as i32);
+    (first..=last).map(|i| (i as f64 * step * scale).round() / scale).collect()
+}
+
+fn format_tick(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
+        format!("{v:.0e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// A data value with 4 significant digits.
+pub fn format_value(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 8) as usize;
+    format!("{v:.digits$}")
+}
+
+/// Escapes text for SVG/HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// Diverging colour for a weight: blue for negative, white at zero, red for positive, full
+/// colour at `|v| = max_abs`.
+pub fn diverging(v: f32, max_abs: f32) -> [u8; 3] {
+    let t = if max_abs > 0.0 { (v / max_abs).clamp(-1.0, 1.0) } else { 0.0 };
+    let (end, a) = if t >= 0.0 { ([178.0, 24.0, 43.0], t) } else { ([33.0, 102.0, 172.0], -t) };
+    let mix = |e: f32| (255.0 + (e - 255.0) * a).round() as u8;
+    [mix(end[0]), mix(end[1]), mix(end[2])]
+}
+
+/// A kernel (or any small matrix) as an SVG heatmap on the diverging scale around `centre`
+/// (white), full colour at `centre +- max_abs`, each cell with its value as a tooltip.
+pub fn heatmap_svg(values: &[f32], rows: usize, cols: usize, centre: f32, max_abs: f32, label: &str) -> String {
+    let cell = 24.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {} {}" role="img" aria-label="{}" class="heatmap">"#,
+        cols as f64 * cell,
+        rows as f64 * cell,
+        escape(label)
+    );
+    for r in 0..rows {
+        for c in 0..cols {
+            let v = values[r * cols + c];
+            let [red, green, blue] = diverging(v - centre, max_abs);
+            let _ = write!(
+                s,
+                r#"<rect x="{}" y="{}" width="{cell}" height="{cell}" fill="rgb({red},{green},{blue})"><title>row {}, col {}: {}</title></rect>"#,
+                c as f64 * cell,
+                r as f64 * cell,
+                r + 1,
+                c + 1,
+                format_value(v as f64)
+            );
+        }
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Pixels as RGBA bytes (for a canvas), grey from `lo` (black) to `hi` (white).
+pub fn grey_rgba(values: &[f32], lo: f32, hi: f32) -> Vec<u8> {
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    values
+        .iter()
+        .flat_map(|&v| {
+            let g = (((v - lo) / span).clamp(0.0, 1.0) * 255.0).round() as u8;
+            [g, g, g, 255]
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chart() -> LineChart {
+        LineChart {
+            title: "Loss <per epoch>".into(),
+            x_label: "epoch".into(),
+            y_label: "loss".into(),
+            series: vec![Series {
+                name: "train".into(),
+                points: vec![(1.0, 0.7), (2.0, 0.5), (3.0, 0.4)],
+                colour: TRAIN_COLOUR,
+                dashed: false,
+            }],
+            y_range: None,
+            markers: vec![Marker { x: 2.0, label: "stop".into() }],
+        }
+    }
+
+    #[test]
+    fn a_chart_has_one_point_per_record_with_its_value_and_escaped_text() {
+        let svg = chart().to_svg();
+        assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(svg.contains("<title>train: epoch = 2, loss = 0.5000</title>"), "{svg}");
+        assert!(svg.contains("Loss &lt;per epoch&gt;"));
+        assert!(!svg.contains("<per epoch>"));
+        assert!(svg.contains(r#"class="marker""#));
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn higher_values_are_drawn_higher() {
+        let svg = chart().to_svg();
+        let ys: Vec<f64> = svg
+            .split("<circle ")
+            .skip(1)
+            .map(|c| c.split("cy=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(ys[0] < ys[1] && ys[1] < ys[2], "loss falls, so the points go down: {ys:?}");
+    }
+
+    #[test]
+    fn ticks_are_round_and_inside_the_range() {
+        assert_eq!(nice_ticks(0.0, 100.0, 5), vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
+        assert_eq!(nice_ticks(0.31, 0.74, 4), vec![0.4, 0.6]);
+        assert_eq!(nice_ticks(0.0, 0.3, 3), vec![0.0, 0.1, 0.2, 0.3]);
+        assert_eq!(format_tick(0.25), "0.25");
+        assert_eq!(format_value(0.693147), "0.6931");
+        assert_eq!(format_value(1234.56), "1235");
+    }
+
+    #[test]
+    fn colour_scales_put_zero_in_the_middle() {
+        assert_eq!(diverging(0.0, 1.0), [255, 255, 255]);
+        assert_eq!(diverging(1.0, 1.0), [178, 24, 43]);
+        assert_eq!(diverging(-2.0, 1.0), [33, 102, 172]);
+        assert_eq!(grey_rgba(&[0.0, 1.0], 0.0, 1.0), vec![0, 0, 0, 255, 255, 255, 255, 255]);
+        let heat = heatmap_svg(&[0.5, -0.5], 1, 2, 0.0, 0.5, "k");
+        assert!(heat.contains("<title>row 1, col 2: -0.5000</title>"), "{heat}");
+    }
+}

@@ -1,0 +1,261 @@
+//! Messages between the page and the training worker. They cross the worker boundary as JSON
+//! strings (`to_json` / `from_json`); every variant is round-trip tested below.
+
+use crate::config::SynthLab;
+use serde::{Deserialize, Serialize};
+
+/// Which compute backend the user asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// WebGPU when the browser offers an adapter, the CPU backend otherwise.
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+/// The backend a run actually uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    pub kind: BackendKind,
+    /// "WebGPU (google swiftshader)", "CPU (burn flex, wasm SIMD)".
+    pub name: String,
+    /// Why this backend and not the other, when the choice was not the user's.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendKind {
+    WebGpu,
+    Cpu,
+}
+
+/// Identifies one run, so late messages of a stopped run are not taken for the next one's.
+pub type RunId = u32;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Train a fresh Synth CNN.
+    Train { run: RunId, lab: SynthLab, backend: BackendChoice },
+    Pause,
+    Resume,
+    Stop,
+    /// Run the last trained model on one image (shift-invariance demo).
+    Probe { run: RunId, image: Vec<f32> },
+    /// Test hook: make the worker panic, to test crash reporting and restart.
+    Crash,
+}
+
+/// One epoch of a run: the homework's per-epoch lists, one entry each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// From 1.
+    pub epoch: usize,
+    pub train_loss: f64,
+    /// Percent.
+    pub train_acc: f64,
+    pub valid_loss: Option<f64>,
+    pub valid_acc: Option<f64>,
+    /// Wall time of this epoch's training pass (evaluation excluded).
+    pub seconds: f64,
+    /// Training examples per second in this epoch.
+    pub examples_per_s: f64,
+}
+
+/// Convolution kernels, `[out, in, kh, kw]` row-major, and one bias per output channel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kernels {
+    pub shape: [usize; 4],
+    pub weights: Vec<f32>,
+    pub biases: Vec<f32>,
+}
+
+impl Kernels {
+    /// Kernel `o` for input channel `i`, `[kh, kw]` row-major.
+    pub fn kernel(&self, o: usize, i: usize) -> &[f32] {
+        let [_, cin, kh, kw] = self.shape;
+        let k = kh * kw;
+        let start = (o * cin + i) * k;
+        &self.weights[start..start + k]
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// Trained all the epochs asked for.
+    Completed,
+    /// The validation loss improved by less than `stop_thr`.
+    EarlyStop { improvement: f64, stop_thr: f64 },
+    /// The user pressed Stop.
+    Cancelled,
+    /// The loss became NaN or infinite.
+    Diverged { epoch: usize, lr: f64 },
+}
+
+impl StopReason {
+    /// A sentence for the page and the CLI.
+    pub fn describe(&self) -> String {
+        match self {
+            StopReason::Completed => "trained all epochs".into(),
+            StopReason::EarlyStop { improvement, stop_thr } => format!(
+                "stopped early: the validation loss improved by {improvement:.2e}, less than the threshold {stop_thr:.0e}"
+            ),
+            StopReason::Cancelled => "stopped by the user".into(),
+            StopReason::Diverged { epoch, lr } => format!(
+                "the loss became NaN or infinite in epoch {epoch}: the learning rate {lr} is most likely too high; lower it (e.g. by 10x) and train again"
+            ),
+        }
+    }
+}
+
+/// The end of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub epochs_trained: usize,
+    pub stop: StopReason,
+    pub train_seconds: f64,
+    pub parameters: usize,
+}
+
+/// The trained model's class probabilities with the bar at every position.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShiftSweep {
+    /// One grid per class (orientation): probability of the true class, `[rows, cols]`.
+    pub grids: Vec<SweepGrid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepGrid {
+    pub class: u8,
+    pub rows: usize,
+    pub cols: usize,
+    pub p_true: Vec<f32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Sent once, first: the worker is listening.
+    Ready,
+    /// What the browser offers: the WebGPU adapter's name, or why there is none.
+    Gpu { adapter: Option<String>, reason: Option<String> },
+    /// The backend a run uses, once its device is up.
+    Backend { run: RunId, info: BackendInfo },
+    /// A long step with no progress to count ("compiling GPU kernels").
+    Status { run: RunId, text: String },
+    /// Batches done in the current epoch (host-side count: no GPU readback).
+    Progress { run: RunId, epoch: usize, batch: usize, batches: usize },
+    Epoch { run: RunId, record: EpochRecord, kernels: Kernels },
+    Done { run: RunId, summary: RunSummary },
+    Sweep { run: RunId, sweep: ShiftSweep },
+    /// First-layer feature maps `[channels, h, w]` after ReLU, and class probabilities.
+    Probe { run: RunId, maps: Vec<f32>, map_shape: [usize; 3], probs: Vec<f32> },
+    Error { run: Option<RunId>, message: String },
+    /// The worker can no longer be used (sent by its loader script when the engine fails to
+    /// load or an uncaught error escapes); the page must start a new one.
+    Crashed { message: String },
+}
+
+macro_rules! json_codec {
+    ($t:ty) => {
+        impl $t {
+            pub fn to_json(&self) -> String {
+                serde_json::to_string(self).expect("protocol messages always serialise")
+            }
+
+            pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+                serde_json::from_str(text)
+            }
+        }
+    };
+}
+json_codec!(ToWorker);
+json_codec!(FromWorker);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> EpochRecord {
+        EpochRecord {
+            epoch: 1,
+            train_loss: 0.69,
+            train_acc: 50.0,
+            valid_loss: Some(0.7),
+            valid_acc: None,
+            seconds: 1.5,
+            examples_per_s: 6000.0,
+        }
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        let to = vec![
+            ToWorker::Train { run: 3, lab: SynthLab::homework(), backend: BackendChoice::Auto },
+            ToWorker::Pause,
+            ToWorker::Resume,
+            ToWorker::Stop,
+            ToWorker::Probe { run: 3, image: vec![0.5; 4] },
+            ToWorker::Crash,
+        ];
+        for m in to {
+            assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);
+        }
+        let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: Some("no adapter".into()) };
+        let from = vec![
+            FromWorker::Ready,
+            FromWorker::Gpu { adapter: None, reason: Some("requestAdapter returned null".into()) },
+            FromWorker::Backend { run: 1, info },
+            FromWorker::Status { run: 1, text: "compiling GPU kernels".into() },
+            FromWorker::Progress { run: 1, epoch: 2, batch: 3, batches: 200 },
+            FromWorker::Epoch {
+                run: 1,
+                record: record(),
+                kernels: Kernels { shape: [2, 1, 1, 1], weights: vec![0.1, -0.2], biases: vec![0.0, 1.0] },
+            },
+            FromWorker::Done {
+                run: 1,
+                summary: RunSummary {
+                    epochs_trained: 4,
+                    stop: StopReason::EarlyStop { improvement: 1e-5, stop_thr: 1e-4 },
+                    train_seconds: 3.0,
+                    parameters: 442,
+                },
+            },
+            FromWorker::Sweep {
+                run: 1,
+                sweep: ShiftSweep { grids: vec![SweepGrid { class: 0, rows: 1, cols: 2, p_true: vec![0.9, 0.8] }] },
+            },
+            FromWorker::Probe { run: 1, maps: vec![0.0; 8], map_shape: [2, 2, 2], probs: vec![0.3, 0.7] },
+            FromWorker::Error { run: None, message: "boom".into() },
+            FromWorker::Crashed { message: "wasm trap".into() },
+        ];
+        for m in from {
+            assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);
+        }
+    }
+
+    /// The worker's loader script writes this JSON by hand (public/worker_loader.js).
+    #[test]
+    fn the_loader_scripts_crash_message_parses() {
+        let m = FromWorker::from_json(r#"{"Crashed":{"message":"could not load"}}"#).unwrap();
+        assert_eq!(m, FromWorker::Crashed { message: "could not load".into() });
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(ToWorker::from_json("{\"Train\":{}}").is_err());
+        assert!(FromWorker::from_json("not json").is_err());
+    }
+
+    #[test]
+    fn kernels_index_by_output_and_input_channel() {
+        let k = Kernels { shape: [2, 1, 2, 2], weights: (0..8).map(|v| v as f32).collect(), biases: vec![0.0; 2] };
+        assert_eq!(k.kernel(1, 0), &[4.0, 5.0, 6.0, 7.0]);
+    }
+
+    #[test]
+    fn a_diverged_run_names_the_likely_cause() {
+        let text = StopReason::Diverged { epoch: 2, lr: 5.0 }.describe();
+        assert!(text.contains("learning rate 5"), "{text}");
+    }
+}

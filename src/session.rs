@@ -1,0 +1,329 @@
+//! What the page knows about the worker and its runs, updated by each `FromWorker` message.
+//! Pure state, so the page's logic is tested natively; the page only draws it.
+
+use crate::config::SynthLab;
+use crate::metrics::eta_seconds;
+use crate::protocol::{BackendInfo, EpochRecord, FromWorker, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Engine {
+    /// The worker's wasm is loading.
+    Loading,
+    Ready,
+    /// The worker died; a new one must be started.
+    Crashed(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Sent, no answer yet (the engine may still be loading).
+    Queued,
+    Training,
+    Paused,
+    Finished,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView {
+    pub id: RunId,
+    pub lab: SynthLab,
+    pub phase: Phase,
+    pub backend: Option<BackendInfo>,
+    /// A step with no countable progress ("compiling GPU kernels").
+    pub status: Option<String>,
+    /// (epoch, batch, batches) of the latest progress message.
+    pub progress: Option<(usize, usize, usize)>,
+    pub records: Vec<EpochRecord>,
+    /// First-layer kernels after the latest epoch.
+    pub kernels: Option<Kernels>,
+    pub summary: Option<RunSummary>,
+    pub sweep: Option<ShiftSweep>,
+    pub error: Option<String>,
+}
+
+impl RunView {
+    pub fn new(id: RunId, lab: SynthLab) -> Self {
+        Self {
+            id,
+            lab,
+            phase: Phase::Queued,
+            backend: None,
+            status: None,
+            progress: None,
+            records: vec![],
+            kernels: None,
+            summary: None,
+            sweep: None,
+            error: None,
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        matches!(self.phase, Phase::Queued | Phase::Training | Phase::Paused)
+    }
+
+    /// Fraction of all batches of all epochs done, 0..1.
+    pub fn fraction_done(&self) -> f64 {
+        let epochs = self.lab.train.epochs as f64;
+        match (self.phase, self.progress) {
+            (Phase::Finished, _) => 1.0,
+            (_, Some((epoch, batch, batches))) => ((epoch - 1) as f64 + batch as f64 / batches.max(1) as f64) / epochs,
+            _ => 0.0,
+        }
+    }
+
+    /// Seconds left, from the epochs done so far.
+    pub fn eta_seconds(&self) -> Option<f64> {
+        let seconds: Vec<f64> = self.records.iter().map(|r| r.seconds).collect();
+        eta_seconds(&seconds, self.lab.train.epochs)
+    }
+
+    /// Training examples per second in the latest epoch.
+    pub fn examples_per_s(&self) -> Option<f64> {
+        self.records.last().map(|r| r.examples_per_s)
+    }
+
+    /// One line for the progress bar.
+    pub fn progress_text(&self) -> String {
+        let epochs = self.lab.train.epochs;
+        match (self.phase, self.progress) {
+            (Phase::Queued, _) => "waiting for the training engine".into(),
+            (Phase::Finished, _) => match &self.summary {
+                Some(s) => format!("{} epochs, {}", s.epochs_trained, s.stop.describe()),
+                None => "finished".into(),
+            },
+            (Phase::Failed, _) => "failed".into(),
+            (phase, Some((epoch, batch, batches))) => {
+                let eta = self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
+                let paused = if phase == Phase::Paused { " (paused)" } else { "" };
+                format!("epoch {epoch} of {epochs}, batch {batch} of {batches}{}{paused}", eta.unwrap_or_default())
+            }
+            _ => self.status.clone().unwrap_or_else(|| "starting".into()),
+        }
+    }
+}
+
+/// The page's whole model of the training side.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub engine: Engine,
+    /// The browser's WebGPU adapter name, or why there is none (`None` until probed).
+    pub gpu: Option<Result<String, String>>,
+    pub runs: Vec<RunView>,
+    /// The latest shift-demo answer: maps `[c, h, w]` and class probabilities.
+    pub probe: Option<Probe>,
+    /// A message not tied to a run.
+    pub notice: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Probe {
+    pub run: RunId,
+    pub maps: Vec<f32>,
+    pub map_shape: [usize; 3],
+    pub probs: Vec<f32>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self { engine: Engine::Loading, gpu: None, runs: vec![], probe: None, notice: None }
+    }
+}
+
+impl Session {
+    /// The run being shown: the latest.
+    pub fn current(&self) -> Option<&RunView> {
+        self.runs.last()
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.current().is_some_and(RunView::is_active)
+    }
+
+    /// The newest run that finished with a model (what the shift demo probes).
+    pub fn trained(&self) -> Option<&RunView> {
+        self.runs.iter().rev().find(|r| r.phase == Phase::Finished && !r.records.is_empty())
+    }
+
+    /// Registers a run the page is about to send; returns its id.
+    pub fn start_run(&mut self, lab: SynthLab) -> RunId {
+        let id = self.runs.last().map_or(1, |r| r.id + 1);
+        self.runs.push(RunView::new(id, lab));
+        id
+    }
+
+    pub fn set_paused(&mut self, paused: bool) {
+        if let Some(run) = self.runs.last_mut().filter(|r| matches!(r.phase, Phase::Training | Phase::Paused)) {
+            run.phase = if paused { Phase::Paused } else { Phase::Training };
+        }
+    }
+
+    fn run_mut(&mut self, id: RunId) -> Option<&mut RunView> {
+        self.runs.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Applies one message from the worker.
+    pub fn apply(&mut self, message: FromWorker) {
+        match message {
+            FromWorker::Ready => {
+                self.engine = Engine::Ready;
+                self.notice = None;
+            }
+            FromWorker::Gpu { adapter, reason } => {
+                self.gpu = Some(adapter.ok_or_else(|| reason.unwrap_or_else(|| "no reason given".into())));
+            }
+            FromWorker::Backend { run, info } => {
+                if let Some(r) = self.run_mut(run) {
+                    r.backend = Some(info);
+                    if r.phase == Phase::Queued {
+                        r.phase = Phase::Training;
+                    }
+                }
+            }
+            FromWorker::Status { run, text } => {
+                if let Some(r) = self.run_mut(run) {
+                    r.status = Some(text);
+                }
+            }
+            FromWorker::Progress { run, epoch, batch, batches } => {
+                if let Some(r) = self.run_mut(run) {
+                    r.progress = Some((epoch, batch, batches));
+                    r.status = None;
+                }
+            }
+            FromWorker::Epoch { run, record, kernels } => {
+                if let Some(r) = self.run_mut(run) {
+                    r.records.push(record);
+                    if !kernels.weights.is_empty() {
+                        r.kernels = Some(kernels);
+                    }
+                }
+            }
+            FromWorker::Done { run, summary } => {
+                if let Some(r) = self.run_mut(run) {
+                    r.phase = Phase::Finished;
+                    if let StopReason::Diverged { .. } = summary.stop {
+                        r.error = Some(summary.stop.describe());
+                    }
+                    r.summary = Some(summary);
+                    r.status = None;
+                }
+            }
+            FromWorker::Sweep { run, sweep } => {
+                if let Some(r) = self.run_mut(run) {
+                    r.sweep = Some(sweep);
+                }
+            }
+            FromWorker::Probe { run, maps, map_shape, probs } => {
+                self.probe = Some(Probe { run, maps, map_shape, probs });
+            }
+            FromWorker::Error { run: Some(run), message } if self.run_mut(run).is_some_and(|r| r.is_active()) => {
+                let r = self.run_mut(run).expect("checked just above");
+                r.phase = Phase::Failed;
+                r.error = Some(message);
+            }
+            FromWorker::Error { message, .. } => self.notice = Some(message),
+            FromWorker::Crashed { message } => {
+                for r in self.runs.iter_mut().filter(|r| r.is_active()) {
+                    r.phase = Phase::Failed;
+                    r.error = Some("the training worker stopped during this run".into());
+                }
+                self.engine = Engine::Crashed(message);
+                self.probe = None;
+            }
+        }
+    }
+
+    /// Final validation accuracy of every finished run, with its kernels, for the repeats view.
+    pub fn finished_runs(&self) -> Vec<&RunView> {
+        self.runs.iter().filter(|r| r.phase == Phase::Finished && r.kernels.is_some()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{BackendKind, StopReason};
+
+    fn record(epoch: usize) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: 0.5,
+            train_acc: 80.0,
+            valid_loss: Some(0.6),
+            valid_acc: Some(75.0),
+            seconds: 2.0,
+            examples_per_s: 5000.0,
+        }
+    }
+
+    fn lab(epochs: usize) -> SynthLab {
+        let mut lab = SynthLab::homework();
+        lab.train.epochs = epochs;
+        lab
+    }
+
+    #[test]
+    fn a_run_goes_from_queued_to_finished() {
+        let mut s = Session::default();
+        let id = s.start_run(lab(4));
+        assert_eq!(s.current().unwrap().progress_text(), "waiting for the training engine");
+        s.apply(FromWorker::Ready);
+        let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
+        s.apply(FromWorker::Backend { run: id, info });
+        assert_eq!(s.current().unwrap().phase, Phase::Training);
+        s.apply(FromWorker::Progress { run: id, epoch: 1, batch: 100, batches: 200 });
+        assert_eq!(s.current().unwrap().fraction_done(), 0.125);
+        s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+        s.apply(FromWorker::Progress { run: id, epoch: 2, batch: 50, batches: 200 });
+        let text = s.current().unwrap().progress_text();
+        assert_eq!(text, "epoch 2 of 4, batch 50 of 200, about 6.0 s left");
+        s.set_paused(true);
+        assert!(s.current().unwrap().progress_text().ends_with("(paused)"));
+        assert!(s.is_training());
+        let summary = RunSummary { epochs_trained: 1, stop: StopReason::Cancelled, train_seconds: 2.0, parameters: 442 };
+        s.apply(FromWorker::Done { run: id, summary });
+        assert!(!s.is_training());
+        assert_eq!(s.current().unwrap().fraction_done(), 1.0);
+        assert_eq!(s.trained().unwrap().id, id);
+    }
+
+    #[test]
+    fn messages_of_an_old_run_do_not_touch_the_new_one() {
+        let mut s = Session::default();
+        let old = s.start_run(lab(2));
+        let new = s.start_run(lab(2));
+        s.apply(FromWorker::Epoch { run: old, record: record(1), kernels: Kernels::default() });
+        assert!(s.run_mut(new).unwrap().records.is_empty());
+        assert_eq!(new, old + 1);
+    }
+
+    #[test]
+    fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
+        let mut s = Session::default();
+        let id = s.start_run(lab(2));
+        s.apply(FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
+        assert_eq!(s.engine, Engine::Crashed("RuntimeError: unreachable".into()));
+        assert_eq!(s.run_mut(id).unwrap().phase, Phase::Failed);
+
+        let mut s = Session::default();
+        let id = s.start_run(lab(2));
+        let stop = StopReason::Diverged { epoch: 1, lr: 9.0 };
+        s.apply(FromWorker::Done { run: id, summary: RunSummary { epochs_trained: 0, stop, train_seconds: 0.0, parameters: 442 } });
+        assert!(s.current().unwrap().error.as_ref().unwrap().contains("learning rate 9"));
+        assert!(s.trained().is_none(), "a run without a finished epoch has no model to probe");
+    }
+
+    #[test]
+    fn errors_go_to_their_run_or_to_the_notice() {
+        let mut s = Session::default();
+        let id = s.start_run(lab(2));
+        s.apply(FromWorker::Error { run: Some(id), message: "WebGPU is not available".into() });
+        assert_eq!(s.current().unwrap().phase, Phase::Failed);
+        s.apply(FromWorker::Error { run: None, message: "bad".into() });
+        assert_eq!(s.notice.as_deref(), Some("bad"));
+        s.apply(FromWorker::Gpu { adapter: None, reason: Some("null adapter".into()) });
+        assert_eq!(s.gpu, Some(Err("null adapter".into())));
+    }
+}

@@ -1,0 +1,333 @@
+//! The homework's framework (`run_model.py`, HOMEWORK section 0): `train_one_epoch`,
+//! `evaluate` and `run_model`, written once for every backend.
+//!
+//! The functions are async because a browser can only read GPU results asynchronously. In the
+//! hot loop nothing is read back: loss sums and correct counts accumulate on the device and
+//! one transaction per epoch brings them (and the first-layer kernels) to the host.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::prelude::*;
+use burn::tensor::Transaction;
+
+use crate::config::TrainConfig;
+use crate::data::{Dataset, batch_count, epoch_order};
+use crate::metrics::accuracy_percent;
+use crate::model::Net;
+use crate::protocol::{EpochRecord, Kernels, RunSummary, StopReason};
+
+/// A dataset uploaded to the device once, so batches are gathered there.
+#[derive(Clone, Debug)]
+pub struct DeviceData {
+    /// `[n, h, w, c]`
+    pub images: Tensor<4>,
+    /// `[n]`
+    pub labels: Tensor<1, Int>,
+    pub len: usize,
+}
+
+impl DeviceData {
+    pub fn upload(data: &Dataset, device: &Device) -> Self {
+        let [h, w, c] = data.shape;
+        let n = data.len();
+        let labels: Vec<i64> = data.labels.iter().map(|&l| l as i64).collect();
+        Self {
+            images: Tensor::from_data(TensorData::new(data.images.clone(), [n, h, w, c]), device),
+            labels: Tensor::from_data(TensorData::new(labels, [n]), device),
+            len: n,
+        }
+    }
+}
+
+/// What the host does between batches.
+pub trait Driver {
+    /// Called before every batch. The worker yields to its event loop here, so Stop and
+    /// Pause messages arrive within one batch, and waits while paused.
+    fn checkpoint(&mut self) -> impl Future<Output = Flow>;
+    /// Seconds since any fixed origin (the clock is the host's, so tests can pass their own).
+    fn now(&self) -> f64;
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+/// What a run reports as it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// `batch` of `batches` of epoch `epoch` (from 1) has been queued.
+    Progress { epoch: usize, batch: usize, batches: usize },
+    /// An epoch finished; `kernels` are the first convolution's, if the model has one.
+    Epoch { record: EpochRecord, kernels: Option<Kernels> },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("reading results back from the device failed: {0}")]
+    Readback(String),
+}
+
+/// Loss sum and correct count of a pass, still on the device.
+struct DeviceStats {
+    loss_sum: Tensor<1>,
+    correct: Tensor<1, Int>,
+    n: usize,
+}
+
+impl DeviceStats {
+    fn new(device: &Device) -> Self {
+        Self { loss_sum: Tensor::zeros([1], device), correct: Tensor::zeros([1], device), n: 0 }
+    }
+
+    /// Adds one batch: `logits` `[b, classes]`, `targets` `[b]`.
+    fn add(&mut self, loss: Tensor<1>, logits: Tensor<2>, targets: Tensor<1, Int>) {
+        let b = targets.dims()[0];
+        self.loss_sum = self.loss_sum.clone() + loss.detach() * b as f32;
+        let predicted = predict(logits.detach()); // [b]
+        self.correct = self.correct.clone() + predicted.equal(targets).int().sum();
+        self.n += b;
+    }
+
+    fn register(self, tx: Transaction) -> Transaction {
+        tx.register(self.loss_sum).register(self.correct)
+    }
+}
+
+/// The predicted class of each row of `logits` `[b, classes]`. Exact ties go to the last
+/// class: the rule that reproduces the course's reference accuracy (25.0 on its all-ties
+/// `evaluate` case, HOMEWORK section 0). burn's argmax returns the first maximum, so take it
+/// over the classes in reverse order.
+pub fn predict(logits: Tensor<2>) -> Tensor<1, Int> {
+    let [b, classes] = logits.dims();
+    let from_last = logits.flip([1]).argmax(1).reshape([b]); // [b]
+    from_last.neg().add_scalar(classes as i64 - 1)
+}
+
+/// Mean loss and accuracy (percent) from a read-back loss sum and correct count.
+fn finish(loss_sum: &TensorData, correct: &TensorData, n: usize) -> Result<(f64, f64), TrainError> {
+    let loss: f32 = read_scalar(loss_sum)?;
+    let correct: f64 = read_scalar::<i64>(correct)
+        .map(|c| c as f64)
+        .or_else(|_| read_scalar::<i32>(correct).map(|c| c as f64))?;
+    Ok((loss as f64 / n as f64, accuracy_percent(correct as usize, n)))
+}
+
+fn read_scalar<E: burn::tensor::Element>(data: &TensorData) -> Result<E, TrainError> {
+    data.iter::<E>().next().ok_or_else(|| TrainError::Readback("empty result".into()))
+}
+
+/// One pass over `order` with SGD, leaving the statistics on the device.
+/// Returns `None` when the driver asked to stop.
+#[allow(clippy::too_many_arguments)]
+async fn train_pass(
+    mut model: Net,
+    optim: &mut ModuleOptimizer,
+    data: &DeviceData,
+    order: &[usize],
+    batch_size: usize,
+    lr: f64,
+    epoch: usize,
+    driver: &mut impl Driver,
+    on_event: &mut impl FnMut(Event),
+) -> (Net, Option<DeviceStats>) {
+    let device = data.images.device();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let order: Vec<i64> = order.iter().map(|&i| i as i64).collect();
+    let order = Tensor::<1, Int>::from_data(TensorData::new(order, [data.len]), &device); // [n]
+    let mut stats = DeviceStats::new(&device);
+    let batches = batch_count(data.len, batch_size);
+    for batch in 0..batches {
+        if driver.checkpoint().await == Flow::Stop {
+            return (model, None);
+        }
+        let start = batch * batch_size;
+        let idx = order.clone().slice([start..(start + batch_size).min(data.len)]); // [b]
+        let images = data.images.clone().select(0, idx.clone()); // [b, h, w, c]
+        let targets = data.labels.clone().select(0, idx); // [b]
+        let logits = model.forward(images); // [b, classes]
+        let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the batch
+        stats.add(loss.clone(), logits, targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(lr, model, grads);
+        on_event(Event::Progress { epoch, batch: batch + 1, batches });
+    }
+    (model, Some(stats))
+}
+
+/// A pass without weight updates, statistics left on the device.
+fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceStats {
+    let device = data.images.device();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let model = model.valid();
+    let mut stats = DeviceStats::new(&device);
+    for start in (0..data.len).step_by(batch_size) {
+        let end = (start + batch_size).min(data.len);
+        let images = data.images.clone().slice([start..end]); // [b, h, w, c]
+        let targets = data.labels.clone().slice([start..end]); // [b]
+        let logits = model.forward(images);
+        let loss = loss_fn.forward(logits.clone(), targets.clone());
+        stats.add(loss, logits, targets);
+    }
+    stats
+}
+
+/// The homework's `train_one_epoch`: one SGD pass over `data` in the given order.
+/// Returns the updated model, the mean loss over examples and the accuracy in percent, or
+/// `None` in place of the statistics when the driver stopped it.
+pub async fn train_one_epoch(
+    model: Net,
+    optim: &mut ModuleOptimizer,
+    data: &DeviceData,
+    order: &[usize],
+    config: &TrainConfig,
+    driver: &mut impl Driver,
+) -> Result<(Net, Option<(f64, f64)>), TrainError> {
+    let (model, stats) = train_pass(model, optim, data, order, config.batch_size, config.lr, 1, driver, &mut |_| {}).await;
+    let Some(stats) = stats else { return Ok((model, None)) };
+    let n = stats.n;
+    let read = read_all(stats.register(Transaction::default())).await?;
+    Ok((model, Some(finish(&read[0], &read[1], n)?)))
+}
+
+/// The homework's `evaluate` (and `run_model` in test mode): mean loss and accuracy, no update.
+pub async fn evaluate(model: &Net, data: &DeviceData, batch_size: usize) -> Result<(f64, f64), TrainError> {
+    let stats = evaluate_pass(model, data, batch_size);
+    let n = stats.n;
+    let read = read_all(stats.register(Transaction::default())).await?;
+    finish(&read[0], &read[1], n)
+}
+
+async fn read_all(tx: Transaction) -> Result<Vec<TensorData>, TrainError> {
+    tx.execute_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))
+}
+
+/// The homework's per-epoch lists (`loss{train, valid}`, `acc{train, valid}`) and how the
+/// run ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    pub epochs: Vec<EpochRecord>,
+    pub summary: RunSummary,
+}
+
+impl RunRecord {
+    pub fn train_loss(&self) -> Vec<f64> {
+        self.epochs.iter().map(|e| e.train_loss).collect()
+    }
+    pub fn valid_loss(&self) -> Vec<f64> {
+        self.epochs.iter().filter_map(|e| e.valid_loss).collect()
+    }
+    pub fn train_acc(&self) -> Vec<f64> {
+        self.epochs.iter().map(|e| e.train_acc).collect()
+    }
+    pub fn valid_acc(&self) -> Vec<f64> {
+        self.epochs.iter().filter_map(|e| e.valid_acc).collect()
+    }
+}
+
+/// The homework's `run_model` in train mode: SGD for up to `config.epochs` epochs, stopping
+/// early when the validation loss improves by less than `config.stop_thr`, when the loss
+/// diverges, or when the driver says stop. Reads back from the device once per epoch.
+pub async fn run_model(
+    model: Net,
+    train: &DeviceData,
+    valid: Option<&DeviceData>,
+    config: &TrainConfig,
+    driver: &mut impl Driver,
+    on_event: &mut impl FnMut(Event),
+) -> Result<(Net, RunRecord), TrainError> {
+    let parameters = model.num_params();
+    let mut optim = SgdConfig::new().init();
+    let mut model = model;
+    let mut epochs: Vec<EpochRecord> = vec![];
+    let mut train_seconds = 0.0;
+    let mut stop = StopReason::Completed;
+    for epoch in 1..=config.epochs {
+        let started = driver.now();
+        let order = epoch_order(train.len, config.shuffle, config.seed, epoch - 1);
+        let (next, stats) =
+            train_pass(model, &mut optim, train, &order, config.batch_size, config.lr, epoch, driver, on_event).await;
+        model = next;
+        let Some(stats) = stats else {
+            stop = StopReason::Cancelled;
+            break;
+        };
+        let n = stats.n;
+        let mut tx = stats.register(Transaction::default());
+        let valid_n = valid.map(|v| {
+            let s = evaluate_pass(&model, v, config.batch_size);
+            let n = s.n;
+            tx = std::mem::take(&mut tx).pipe(|t| s.register(t));
+            n
+        });
+        let first = model.convs.first();
+        if let Some(conv) = first {
+            tx = tx.register(conv.weight.val());
+            if let Some(bias) = &conv.bias {
+                tx = tx.register(bias.val());
+            }
+        }
+        let read = read_all(tx).await?;
+        let seconds = driver.now() - started;
+        let (train_loss, train_acc) = finish(&read[0], &read[1], n)?;
+        if !train_loss.is_finite() {
+            stop = StopReason::Diverged { epoch, lr: config.lr };
+            break;
+        }
+        let (valid_loss, valid_acc) = match valid_n {
+            Some(vn) => {
+                let (l, a) = finish(&read[2], &read[3], vn)?;
+                (Some(l), Some(a))
+            }
+            None => (None, None),
+        };
+        let kernels = first.map(|conv| {
+            let k = if valid_n.is_some() { 4 } else { 2 };
+            Kernels {
+                shape: conv.weight.val().dims(),
+                weights: read[k].try_to_vec().unwrap_or_default(),
+                biases: read.get(k + 1).map(|d| d.try_to_vec().unwrap_or_default()).unwrap_or_default(),
+            }
+        });
+        train_seconds += seconds;
+        let record = EpochRecord {
+            epoch,
+            train_loss,
+            train_acc,
+            valid_loss,
+            valid_acc,
+            seconds,
+            examples_per_s: n as f64 / seconds.max(1e-9),
+        };
+        epochs.push(record.clone());
+        on_event(Event::Epoch { record, kernels });
+        if let (Some(thr), Some(current)) = (config.stop_thr, valid_loss)
+            && let Some(previous) = epochs.iter().rev().nth(1).and_then(|e| e.valid_loss)
+        {
+            let improvement = previous - current;
+            if improvement < thr {
+                stop = StopReason::EarlyStop { improvement, stop_thr: thr };
+                break;
+            }
+        }
+        if valid_loss.is_some_and(|l| !l.is_finite()) {
+            stop = StopReason::Diverged { epoch, lr: config.lr };
+            break;
+        }
+    }
+    let summary = RunSummary { epochs_trained: epochs.len(), stop, train_seconds, parameters };
+    Ok((model, RunRecord { epochs, summary }))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+/// `value.pipe(f)` = `f(value)`, to thread a builder through an `Option::map`.
+trait Pipe: Sized {
+    fn pipe<R>(self, f: impl FnOnce(Self) -> R) -> R {
+        f(self)
+    }
+}
+impl<T> Pipe for T {}

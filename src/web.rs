@@ -1,0 +1,10 @@
+//! The browser side: the page (leptos app, behind `csr`) and the training worker (behind
+//! `engine`). Thin by design: decisions are made in the core and tested natively.
+
+#[cfg(feature = "csr")]
+pub mod app;
+#[cfg(feature = "csr")]
+pub mod bridge;
+#[cfg(feature = "engine")]
+pub mod worker;
+pub mod js;
