@@ -137,6 +137,53 @@ pub fn parse_optional<T: std::str::FromStr>(
     }
 }
 
+/// The synth lab's form as the user typed it: text per field, turned into a checked
+/// [`SynthLab`] only when every field parses and validates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SynthForm {
+    pub lr: String,
+    pub batch_size: String,
+    pub epochs: String,
+    pub seed: String,
+    pub train_size: String,
+    pub valid_size: String,
+    pub data_seed: String,
+    pub stop_thr: String,
+}
+
+impl SynthForm {
+    pub fn from_lab(lab: &SynthLab) -> Self {
+        Self {
+            lr: lab.train.lr.to_string(),
+            batch_size: lab.train.batch_size.to_string(),
+            epochs: lab.train.epochs.to_string(),
+            seed: lab.train.seed.to_string(),
+            train_size: lab.train_size.to_string(),
+            valid_size: lab.valid_size.to_string(),
+            data_seed: lab.data_seed.to_string(),
+            stop_thr: lab.train.stop_thr.map(|t| t.to_string()).unwrap_or_default(),
+        }
+    }
+
+    pub fn parse(&self) -> Result<SynthLab, ConfigError> {
+        let lab = SynthLab {
+            train_size: parse_field("training images", &self.train_size)?,
+            valid_size: parse_field("validation images", &self.valid_size)?,
+            data_seed: parse_field("data seed", &self.data_seed)?,
+            train: TrainConfig {
+                lr: parse_field("learning rate", &self.lr)?,
+                batch_size: parse_field("batch size", &self.batch_size)?,
+                epochs: parse_field("epochs", &self.epochs)?,
+                stop_thr: parse_optional("early-stop threshold", &self.stop_thr)?,
+                shuffle: true,
+                seed: parse_field("seed", &self.seed)?,
+            },
+        };
+        lab.validate()?;
+        Ok(lab)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +214,20 @@ mod tests {
             let err = lab.validate().unwrap_err().to_string();
             assert!(err.starts_with(field), "{err:?} should name {field}");
         }
+    }
+
+    #[test]
+    fn the_form_round_trips_the_preset_and_refuses_bad_text() {
+        let lab = SynthLab::homework();
+        let form = SynthForm::from_lab(&lab);
+        assert_eq!(form.lr, "0.0001");
+        assert_eq!(form.parse(), Ok(lab));
+        let bad = SynthForm { epochs: "fifty".into(), ..form.clone() };
+        assert_eq!(bad.parse().unwrap_err().to_string(), "epochs: \"fifty\" is not a number");
+        let zero = SynthForm { lr: "0".into(), ..form.clone() };
+        assert!(zero.parse().unwrap_err().to_string().starts_with("learning rate must be a positive number"));
+        let negative = SynthForm { batch_size: "-5".into(), ..form };
+        assert!(negative.parse().unwrap_err().to_string().contains("batch size"));
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub const BAR_VALUE: f32 = 1.0;
 /// Standard deviation of the Gaussian pixel noise ("mild noise": a tenth of the bar).
 pub const NOISE_STD: f32 = 0.1;
 pub const CLASS_NAMES: [&str; 2] = ["horizontal", "vertical"];
+/// The noise pattern of every image in the shift sweep and the demo, so only the bar's
+/// position changes between them.
+pub const PROBE_NOISE_SEED: u64 = 0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Orientation {

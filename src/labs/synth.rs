@@ -5,14 +5,10 @@ use burn::prelude::*;
 use burn::tensor::{Transaction, activation::softmax};
 
 use crate::config::SynthLab;
-use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
+use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
 use crate::model::{Init, Net, NetConfig};
 use crate::protocol::{ShiftSweep, SweepGrid};
 use crate::train::{DeviceData, Driver, Event, RunRecord, TrainError, run_model};
-
-/// The noise pattern used for every image of the shift sweep and the demo, so only the
-/// bar's position changes between them.
-pub const PROBE_NOISE_SEED: u64 = 0;
 
 /// Generates the lab's data, trains a fresh Synth CNN and returns it with its records.
 pub async fn run_synth(

@@ -47,9 +47,10 @@ impl Bridge {
             if message == FromWorker::Ready {
                 let mut inner = inner.borrow_mut();
                 inner.ready = true;
+                let queued = std::mem::take(&mut inner.queue);
                 if let Some(worker) = &inner.worker {
-                    for queued in inner.queue.drain(..) {
-                        let _ = worker.post_message(&JsValue::from_str(&queued));
+                    for text in queued {
+                        let _ = worker.post_message(&JsValue::from_str(&text));
                     }
                 }
             }

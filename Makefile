@@ -1,0 +1,48 @@
+# nnlab: `make serve` builds the app and serves it; `make test` runs every test.
+# Builds go to a target folder outside the clone, so fresh clones reuse them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/nnlab/target
+PORT ?= 8080
+WASM := --target wasm32-unknown-unknown
+
+.PHONY: serve build worker test test-native test-browser lint bench setup-build setup-test clean
+
+serve: build
+	python3 scripts/serve.py --dir dist --port $(PORT)
+
+setup-build:
+	@scripts/setup.sh build
+
+setup-test:
+	@scripts/setup.sh test
+
+# The worker (all of burn) first, on its own: trunk would otherwise compile burn and leptos
+# at once, which on 2 cores is slower than one after the other.
+worker: setup-build
+	cargo build --release $(WASM) --bin worker --features engine
+
+build: worker
+	trunk build --release
+
+test: setup-test
+	@$(MAKE) --no-print-directory test-native
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory test-browser
+	@echo "make test: all tests passed"
+
+test-native:
+	cargo test --release --features cli
+
+test-browser:
+	node --test --test-concurrency=1 e2e/*.test.mjs
+
+lint:
+	cargo fmt --check
+	cargo clippy --release --features cli --all-targets -- -D warnings
+	cargo clippy --release $(WASM) --bin worker --features engine -- -D warnings
+	cargo clippy --profile app $(WASM) --bin app --features csr -- -D warnings
+
+bench:
+	cargo run --release --features cli --bin nnlab -- bench
+
+clean:
+	rm -rf dist

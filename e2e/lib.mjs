@@ -1,0 +1,78 @@
+// Shared set-up for the browser tests: serve dist/ under a sub-path, launch Debian's chromium
+// through playwright-core, and record console errors and every request.
+import { chromium } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+
+export const OUT = new URL('./out/', import.meta.url).pathname;
+mkdirSync(OUT, { recursive: true });
+
+/** Serves dist/ at http://127.0.0.1:<free port><prefix>; returns { url, origin, close }. */
+export async function serve(prefix = '/some/sub/path/') {
+  const server = spawn('python3', ['scripts/serve.py', '--dir', 'dist', '--port', '0', '--prefix', prefix], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [chunk] = await once(server.stdout, 'data');
+  const url = chunk.toString().match(/http:\/\/\S+/)[0];
+  return { url, origin: new URL(url).origin, close: () => server.kill() };
+}
+
+// Flags this machine's chromium needs (toolchain notes): no background traffic to a closed network.
+const FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** A fresh browser (playwright gives it a new user-data-dir) and a watched page. */
+export async function open(url, { webgpu = false } = {}) {
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu'] : FLAGS,
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  const requests = new Set();
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  context.on('request', (r) => requests.add(r.url()));
+  page.on('request', (r) => requests.add(r.url()));
+  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push('[worker] ' + m.text())));
+  await page.goto(url);
+  return { browser, page, errors, requests, close: () => browser.close() };
+}
+
+export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** Waits until the training engine posted Ready. */
+export async function engineReady(page) {
+  await page.waitForSelector('[data-testid="engine-ready"]', { state: 'attached', timeout: 120_000 });
+}
+
+/** Fills the training form. */
+export async function setForm(page, fields) {
+  for (const [id, value] of Object.entries(fields)) {
+    await byTestId(page, id).fill(String(value));
+  }
+}
+
+/** Waits for the current run to reach one of `phases` (queued, training, paused, finished, failed). */
+export async function waitPhase(page, phases, timeout = 120_000) {
+  await page.waitForFunction(
+    (ps) => ps.includes(document.querySelector('[data-testid="progress"]')?.dataset.phase),
+    phases,
+    { timeout },
+  );
+}
+
+/** The per-epoch table as numbers: [{epoch, trainLoss, trainAcc, validLoss, validAcc}]. */
+export async function epochRows(page) {
+  return page.$$eval('[data-testid="epoch-table"] tbody tr', (rows) =>
+    rows.map((tr) => {
+      const c = [...tr.querySelectorAll('td')].map((td) => parseFloat(td.textContent));
+      return { epoch: c[0], trainLoss: c[1], trainAcc: c[2], validLoss: c[3], validAcc: c[4] };
+    }),
+  );
+}
+
+/** Fast settings for browser runs: a few hundred images and a large learning rate. */
+export const QUICK = { lr: 0.2, 'batch-size': 20, epochs: 3, 'train-size': 400, 'valid-size': 100 };

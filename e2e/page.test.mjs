@@ -1,0 +1,72 @@
+// The built page, served from a sub-path: it loads cleanly, explains itself, stays on its
+// origin, and refuses bad hyper-parameters at the form.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, open, byTestId, engineReady, OUT } from './lib.mjs';
+
+test('the page loads from a sub-path with no console errors and no request off its origin', async () => {
+  const server = await serve('/some/sub/path/');
+  const { page, errors, requests, close } = await open(server.url);
+  try {
+    await engineReady(page);
+    await byTestId(page, 'gpu-status').filter({ hasNotText: 'Checking' }).waitFor();
+    assert.match(await page.locator('h1').textContent(), /nnlab/);
+    assert.match(await page.locator('.tagline').textContent(), /neural networks/);
+    assert.equal(await page.locator('nav.labs li').count(), 5, 'the synth lab and four coming labs');
+    assert.equal(await page.locator('nav.labs li.coming .badge').count(), 4);
+    assert.match(await byTestId(page, 'gpu-status').textContent(), /No WebGPU|WebGPU available/);
+    assert.equal(await page.locator('[data-testid="gallery"] canvas').count(), 12);
+    assert.match(await byTestId(page, 'answer-data').textContent(), /horizontal images hold one 2x12-pixel bar/);
+    await page.screenshot({ path: OUT + 'page-loaded.png', fullPage: true });
+    for (const url of requests) {
+      assert.ok(url.startsWith(server.url) || url.startsWith('data:'), `request left the app's path: ${url}`);
+    }
+    assert.ok([...requests].some((u) => u.endsWith('/some/sub/path/worker_bg.wasm')), 'the worker loads from the sub-path');
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
+test('the same data seed shows the same images, another seed other images', async () => {
+  const server = await serve();
+  const { page, close } = await open(server.url);
+  try {
+    const pixels = () => page.$eval('[data-testid="gallery-0"]', (c) => c.toDataURL());
+    const first = await pixels();
+    await byTestId(page, 'data-seed').fill('2');
+    await byTestId(page, 'gallery-seed').filter({ hasText: '2' }).waitFor();
+    assert.notEqual(await pixels(), first);
+    await byTestId(page, 'data-seed').fill('1');
+    await byTestId(page, 'gallery-seed').filter({ hasText: '1' }).waitFor();
+    assert.equal(await pixels(), first);
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
+test('invalid hyper-parameters are refused at the form and nothing is sent', async () => {
+  const server = await serve();
+  const { page, close } = await open(server.url);
+  try {
+    await engineReady(page);
+    for (const [id, value, message] of [
+      ['lr', 'abc', /learning rate: "abc" is not a number/],
+      ['lr', '0', /learning rate must be a positive number/],
+      ['batch-size', '0', /batch size must be a whole number/],
+      ['epochs', '-3', /epochs: "-3" is not a number/],
+    ]) {
+      await byTestId(page, 'defaults').click();
+      await byTestId(page, id).fill(value);
+      await byTestId(page, 'train').click();
+      assert.match(await byTestId(page, 'form-error').textContent(), message);
+      assert.equal(await byTestId(page, 'progress').count(), 0, 'no run was started');
+    }
+    await page.screenshot({ path: OUT + 'form-error.png' });
+  } finally {
+    await close();
+    server.close();
+  }
+});

@@ -1,0 +1,80 @@
+// Training in the worker on the CPU backend: curves, kernels, the shift demo, Stop, Pause,
+// and a page that stays responsive meanwhile.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, open, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK, OUT } from './lib.mjs';
+
+test('the synth lab trains on the CPU backend: loss falls, curves, kernels and the shift demo', async () => {
+  const server = await serve();
+  const { page, errors, close } = await open(server.url + '?backend=cpu');
+  try {
+    await engineReady(page);
+    await setForm(page, QUICK);
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['finished', 'failed']);
+    assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'finished');
+    assert.match(await byTestId(page, 'backend-status').textContent(), /CPU/);
+    const rows = await epochRows(page);
+    assert.equal(rows.length, 3);
+    assert.ok(rows[2].trainLoss < rows[0].trainLoss, `loss falls: ${JSON.stringify(rows)}`);
+    for (const chart of ['loss-chart', 'acc-chart']) {
+      assert.equal(await page.locator(`[data-testid="${chart}"] circle`).count(), 6, 'two curves of three epochs');
+    }
+    assert.equal(await page.locator('[data-testid="kernel-0"] rect').count(), 25);
+    assert.equal(await page.locator('[data-testid="kernel-1"] rect').count(), 25);
+    assert.match(await byTestId(page, 'answer-kernels').textContent(), /^Kernel 1 /);
+    assert.match(await byTestId(page, 'speed').textContent(), /examples\/s on CPU/);
+
+    // The shift demo runs the trained model: probabilities appear and follow the arrow keys.
+    await byTestId(page, 'probs').locator('.prob').first().waitFor();
+    await byTestId(page, 'sweep').waitFor();
+    assert.match(await byTestId(page, 'answer-shift').textContent(), /possible positions/);
+    const label = () => byTestId(page, 'shift-input').getAttribute('aria-label');
+    const before = await label();
+    await byTestId(page, 'shift-view').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowDown');
+    assert.notEqual(await label(), before);
+    const p = parseFloat(await byTestId(page, 'prob-vertical').textContent());
+    assert.ok(p >= 0 && p <= 100);
+    await page.screenshot({ path: OUT + 'cpu-trained.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
+test('while the worker trains the page answers clicks; Pause holds and Stop stops', async () => {
+  const server = await serve();
+  const { page, errors, close } = await open(server.url + '?backend=cpu');
+  try {
+    await engineReady(page);
+    await setForm(page, { ...QUICK, epochs: 400, 'train-size': 2000 });
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['training']);
+    await byTestId(page, 'progress-text').filter({ hasText: 'batch' }).waitFor();
+
+    // Another control is handled while training goes on.
+    await byTestId(page, 'data-seed').fill('9');
+    await byTestId(page, 'gallery-seed').filter({ hasText: '9' }).waitFor({ timeout: 2000 });
+    assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'training');
+
+    await byTestId(page, 'pause').click();
+    await byTestId(page, 'progress-text').filter({ hasText: '(paused)' }).waitFor();
+    const held = await byTestId(page, 'progress-text').textContent();
+    await page.waitForTimeout(1000); // observe that nothing moves while paused
+    assert.equal(await byTestId(page, 'progress-text').textContent(), held);
+    await byTestId(page, 'pause').click(); // Resume
+    await byTestId(page, 'progress-text').filter({ hasNotText: '(paused)' }).waitFor();
+
+    await byTestId(page, 'stop').click();
+    await waitPhase(page, ['finished'], 10_000);
+    assert.match(await byTestId(page, 'progress-text').textContent(), /stopped by the user/);
+    await page.screenshot({ path: OUT + 'cpu-stopped.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+    server.close();
+  }
+});

@@ -1,0 +1,50 @@
+// Training on WebGPU (SwiftShader's software Vulkan in this headless chromium): the same
+// lab, the same numbers as on the CPU, within float tolerance.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, open, byTestId, engineReady, setForm, waitPhase, epochRows, OUT } from './lib.mjs';
+
+// Small: SwiftShader runs shaders on the CPU, and compiles each kernel on first use.
+const TINY = { lr: 0.2, 'batch-size': 20, epochs: 2, 'train-size': 120, 'valid-size': 40 };
+
+async function train(url, options) {
+  const { page, errors, close } = await open(url, options);
+  try {
+    await engineReady(page);
+    await setForm(page, TINY);
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['finished', 'failed'], 280_000);
+    const result = {
+      phase: await byTestId(page, 'progress').getAttribute('data-phase'),
+      backend: await byTestId(page, 'backend-status').textContent(),
+      rows: await epochRows(page),
+      kernels: await page.locator('[data-testid="kernel-0"] rect').count(),
+      error: (await byTestId(page, 'run-error').count()) ? await byTestId(page, 'run-error').textContent() : null,
+      errors,
+    };
+    if (options.webgpu) await page.screenshot({ path: OUT + 'webgpu-trained.png', fullPage: true });
+    return result;
+  } finally {
+    await close();
+  }
+}
+
+test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  try {
+    const gpu = await train(server.url + '?backend=webgpu', { webgpu: true });
+    assert.equal(gpu.phase, 'finished', gpu.error ?? '');
+    assert.match(gpu.backend, /WebGPU/);
+    assert.equal(gpu.kernels, 25);
+    assert.deepEqual(gpu.errors, []);
+    const cpu = await train(server.url + '?backend=cpu', { webgpu: false });
+    assert.equal(gpu.rows.length, 2);
+    gpu.rows.forEach((g, i) => {
+      const c = cpu.rows[i];
+      assert.ok(Math.abs(g.trainLoss - c.trainLoss) < 0.02 * c.trainLoss, `epoch ${i + 1}: WebGPU ${g.trainLoss} vs CPU ${c.trainLoss}`);
+    });
+    assert.ok(gpu.rows[1].trainLoss < gpu.rows[0].trainLoss, `loss falls: ${JSON.stringify(gpu.rows)}`);
+  } finally {
+    server.close();
+  }
+});

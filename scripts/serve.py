@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+"""Serves a folder over HTTP on 127.0.0.1, optionally under a sub-path, with the MIME types
+a WebAssembly app needs. Used by `make serve` and by the browser tests.
+
+  scripts/serve.py --dir dist --port 8080 [--prefix /some/sub/path/] [--log requests.log]
+Port 0 picks a free port; the chosen URL is printed on the first line of output."""
+import argparse
+import functools
+import http.server
+import sys
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--dir", default="dist")
+parser.add_argument("--port", type=int, default=8080)
+parser.add_argument("--prefix", default="/")
+parser.add_argument("--log")
+args = parser.parse_args()
+prefix = "/" + args.prefix.strip("/") + "/" if args.prefix.strip("/") else "/"
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".json": "application/json",
+    }
+
+    def translate_path(self, path):
+        if not path.startswith(prefix):
+            return "/nonexistent-outside-prefix"
+        return super().translate_path("/" + path[len(prefix):])
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, fmt, *a):
+        if args.log:
+            with open(args.log, "a") as f:
+                f.write("%s\n" % (fmt % a))
+
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), functools.partial(Handler, directory=args.dir))
+print(f"nnlab is served at http://127.0.0.1:{server.server_address[1]}{prefix}", flush=True)
+try:
+    server.serve_forever()
+except KeyboardInterrupt:
+    sys.exit(0)

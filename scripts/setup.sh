@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what building and testing nnlab needs, from the package registries only, and only
+# what is missing. Usage: scripts/setup.sh [build|test]
+#   build: wasm32 target, trunk, wasm-bindgen-cli (the version in Cargo.lock)
+#   test:  the above, plus Debian's chromium and the npm packages of the browser tests
+# Every failure names what could not be installed, so it is not mistaken for a test failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-build}
+
+TRUNK_VERSION=0.21.14 # 0.22 needs a newer rustc than this toolchain (see toolchain notes in README)
+BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+
+fail() {
+  echo "SETUP FAILED: could not install $1." >&2
+  echo "This is an installation problem, not a test failure. $2" >&2
+  exit 2
+}
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "setup: adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown || fail "the Rust wasm32 target" "Check that rustup can reach its distribution server."
+fi
+
+if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+  echo "setup: installing trunk $TRUNK_VERSION from crates.io (about 10 minutes on 2 cores)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo install --locked trunk --version "$TRUNK_VERSION" || fail "trunk $TRUNK_VERSION" "See the cargo output above."
+fi
+
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $BINDGEN_VERSION" ]; then
+  echo "setup: installing wasm-bindgen-cli $BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
+  # Not --locked: the registry mirror lacks one locked transitive version (webpki-roots).
+  cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" || fail "wasm-bindgen-cli $BINDGEN_VERSION" "See the cargo output above."
+fi
+grep -q "wasm_bindgen = \"$BINDGEN_VERSION\"" Trunk.toml ||
+  fail "a consistent toolchain" "Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen ($BINDGEN_VERSION)."
+
+if [ "$what" = test ]; then
+  if ! command -v chromium >/dev/null; then
+    echo "setup: installing Debian's chromium"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium; } ||
+      fail "chromium (apt)" "The browser tests need Debian's chromium package."
+  fi
+  if [ ! -d node_modules/playwright-core ]; then
+    echo "setup: installing the browser-test packages (npm ci)"
+    npm ci --no-audit --no-fund || fail "playwright-core (npm)" "The browser tests drive chromium with playwright-core."
+  fi
+fi
+echo "setup: ready ($what)"

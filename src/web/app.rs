@@ -1,0 +1,275 @@
+//! The page: header, backend choice, the lab list and the live lab. Components hold signals;
+//! the state machine (`session`) and every number shown come from the core.
+
+mod synth;
+mod widgets;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::bridge::Bridge;
+use crate::protocol::{BackendChoice, BackendKind, FromWorker, ToWorker};
+use crate::session::{Engine, Session};
+
+/// Shared by every component (all fields are cheap handles).
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub session: RwSignal<Session>,
+    pub choice: RwSignal<BackendChoice>,
+    bridge: StoredValue<Bridge, LocalStorage>,
+    probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
+    /// `?test-hooks` in the URL shows controls that only end-to-end tests need.
+    pub test_hooks: bool,
+}
+
+/// At most one probe in flight; while one is, only the newest request waits.
+#[derive(Default)]
+struct ProbeQueue {
+    in_flight: bool,
+    pending: Option<ToWorker>,
+}
+
+impl Ctx {
+    pub fn send(&self, message: &ToWorker) {
+        self.bridge.with_value(|b| b.send(message));
+    }
+
+    /// Sends a probe now, or after the one in flight answers.
+    pub fn probe(&self, message: ToWorker) {
+        let queue = self.probes.get_value();
+        let mut q = queue.borrow_mut();
+        if q.in_flight {
+            q.pending = Some(message);
+        } else {
+            q.in_flight = true;
+            drop(q);
+            self.send(&message);
+        }
+    }
+
+    fn probe_answered(&self) {
+        let queue = self.probes.get_value();
+        let next = {
+            let mut q = queue.borrow_mut();
+            q.in_flight = q.pending.is_some();
+            q.pending.take()
+        };
+        if let Some(message) = next {
+            self.send(&message);
+        }
+    }
+
+    /// Starts (or restarts) the training worker.
+    pub fn start_worker(&self) {
+        let ctx = *self;
+        *self.probes.get_value().borrow_mut() = ProbeQueue::default();
+        let on_message: Rc<dyn Fn(FromWorker)> = Rc::new(move |message: FromWorker| {
+            let answers_probe = matches!(message, FromWorker::Probe { .. } | FromWorker::Error { .. });
+            ctx.session.update(|s| s.apply(message));
+            if answers_probe {
+                ctx.probe_answered();
+            }
+        });
+        self.session.update(|s| s.engine = Engine::Loading);
+        if let Err(message) = self.bridge.with_value(|b| b.start(on_message)) {
+            self.session.update(|s| s.engine = Engine::Crashed(message));
+        }
+    }
+}
+
+fn query_has(key: &str) -> Option<String> {
+    let search = window().location().search().unwrap_or_default();
+    search.trim_start_matches('?').split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        (k == key).then(|| v.to_string())
+    })
+}
+
+/// Mounts the app on `<body>`.
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let choice = match query_has("backend").as_deref() {
+        Some("cpu") => BackendChoice::Cpu,
+        Some("webgpu") => BackendChoice::WebGpu,
+        _ => BackendChoice::Auto,
+    };
+    let ctx = Ctx {
+        session: RwSignal::new(Session::default()),
+        choice: RwSignal::new(choice),
+        bridge: StoredValue::new_local(Bridge::default()),
+        probes: StoredValue::new_local(Rc::default()),
+        test_hooks: query_has("test-hooks").is_some(),
+    };
+    provide_context(ctx);
+    ctx.start_worker();
+    view! {
+        <header class="top">
+            <div class="brand">
+                <h1>"nnlab"</h1>
+                <p class="tagline">
+                    "Train real neural networks in your browser and see why they behave as they do. "
+                    "Every number on this page is computed by the run you make."
+                </p>
+            </div>
+            <BackendPanel/>
+        </header>
+        <EngineBanner/>
+        <div class="layout">
+            <LabList/>
+            <main id="lab">
+                <synth::SynthLabPanel/>
+            </main>
+        </div>
+        <footer>
+            <p>
+                "nnlab runs entirely in this page: models train in a web worker with "
+                <a href="https://burn.dev">"burn"</a>
+                ", on WebGPU where the browser offers it and on the CPU otherwise. Nothing leaves your machine. "
+                "The synthetic images are generated here from a seed."
+            </p>
+        </footer>
+    }
+}
+
+#[component]
+fn LabList() -> impl IntoView {
+    let coming = [
+        ("MNIST: time and accuracy vs training-set size", "section 1"),
+        ("DogSet: explore, fully connected net, early stopping", "sections 2-3"),
+        ("Convolution output size and the DogSet CNN", "sections 4-5"),
+        ("Perceptrons, XOR and adversarial examples", "section 7"),
+    ];
+    view! {
+        <nav class="labs" aria-label="Labs">
+            <h2>"Labs"</h2>
+            <ol>
+                <li class="current">
+                    <a href="#lab" aria-current="page" data-testid="lab-synth">
+                        "Shift invariance: a CNN on synthetic edges"
+                    </a>
+                    <span class="section">"section 6"</span>
+                </li>
+                {coming
+                    .into_iter()
+                    .map(|(name, section)| {
+                        view! {
+                            <li class="coming" aria-disabled="true">
+                                <span>{name}</span>
+                                <span class="section">{section}</span>
+                                <span class="badge">"coming"</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+#[component]
+fn BackendPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let gpu_text = move || {
+        ctx.session.with(|s| match &s.gpu {
+            None => "Checking for WebGPU…".to_string(),
+            Some(Ok(adapter)) => format!("WebGPU available: {adapter}"),
+            Some(Err(reason)) => format!("No WebGPU: {reason}. Training uses the CPU backend."),
+        })
+    };
+    let running = move || {
+        ctx.session.with(|s| {
+            s.current().and_then(|r| r.backend.clone()).map(|b| {
+                let speed = s.current().and_then(|r| r.examples_per_s()).map(|v| format!(", {v:.0} examples/s")).unwrap_or_default();
+                let note = b.note.map(|n| format!(" ({n})")).unwrap_or_default();
+                format!("Last run: {}{speed}{note}", b.name)
+            })
+        })
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        ctx.choice.set(match value.as_str() {
+            "cpu" => BackendChoice::Cpu,
+            "webgpu" => BackendChoice::WebGpu,
+            _ => BackendChoice::Auto,
+        });
+    };
+    let selected = move |c: BackendChoice| ctx.choice.get() == c;
+    view! {
+        <section class="backend" aria-label="Compute backend">
+            <label for="backend-choice">"Compute backend"</label>
+            <select id="backend-choice" data-testid="backend-choice" on:change=on_change>
+                <option value="auto" selected=move || selected(BackendChoice::Auto)>"Automatic (WebGPU if available)"</option>
+                <option value="webgpu" selected=move || selected(BackendChoice::WebGpu)>"WebGPU"</option>
+                <option value="cpu" selected=move || selected(BackendChoice::Cpu)>"CPU"</option>
+            </select>
+            <p class="gpu" data-testid="gpu-status">{gpu_text}</p>
+            <p class="running" data-testid="backend-status">{running}</p>
+        </section>
+    }
+}
+
+#[component]
+fn EngineBanner() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let engine = move || ctx.session.with(|s| s.engine.clone());
+    let was_gpu = move || {
+        ctx.session.with(|s| s.runs.iter().rev().find_map(|r| r.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu))
+    };
+    let notice = move || ctx.session.with(|s| s.notice.clone());
+    view! {
+        {move || match engine() {
+            Engine::Loading => {
+                view! {
+                    <div class="banner loading" role="status" data-testid="engine-loading">
+                        <span>"Loading the training engine (about 5 MB, once)…"</span>
+                        <progress aria-label="Loading the training engine"></progress>
+                    </div>
+                }
+                    .into_any()
+            }
+            Engine::Ready => view! { <span data-testid="engine-ready" hidden=true></span> }.into_any(),
+            Engine::Crashed(message) => {
+                view! {
+                    <div class="banner error" role="alert" data-testid="worker-crashed">
+                        <p>
+                            <strong>"The training worker stopped: "</strong>
+                            {message}
+                            ". Finished runs and their curves are kept."
+                        </p>
+                        {move || {
+                            was_gpu()
+                                .then(|| {
+                                    view! {
+                                        <p>
+                                            "It was using WebGPU: if the GPU device was lost, choose the CPU backend above before training again."
+                                        </p>
+                                    }
+                                })
+                        }}
+                        <button data-testid="restart-worker" on:click=move |_| ctx.start_worker()>
+                            "Restart the training worker"
+                        </button>
+                    </div>
+                }
+                    .into_any()
+            }
+        }}
+        {move || {
+            notice()
+                .map(|n| {
+                    view! {
+                        <div class="banner warn" role="alert" data-testid="notice">
+                            {n}
+                        </div>
+                    }
+                })
+        }}
+    }
+}

@@ -1,0 +1,561 @@
+//! The synthetic-edges lab (HOMEWORK section 6): data, training, kernels, repeats, the shift
+//! demo and the answers.
+
+use leptos::prelude::*;
+
+use super::Ctx;
+use super::widgets::{DataTable, Field, PixelCanvas, Svg};
+use crate::analysis;
+use crate::config::{SynthForm, SynthLab};
+use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
+use crate::plot::{LineChart, Marker, Series, TRAIN_COLOUR, VALID_COLOUR, format_value, grey_rgba, heatmap_svg};
+use crate::protocol::{EpochRecord, Kernels, StopReason, ToWorker};
+use crate::session::{Phase, RunView};
+
+/// Images shown per class in the gallery.
+const GALLERY_PER_CLASS: usize = 6;
+/// Images measured for the "what varies" answer: enough to cover every position.
+const DESCRIBED_IMAGES: usize = 2_000;
+
+#[derive(Clone, Copy)]
+struct FormSignals {
+    lr: RwSignal<String>,
+    batch_size: RwSignal<String>,
+    epochs: RwSignal<String>,
+    seed: RwSignal<String>,
+    train_size: RwSignal<String>,
+    valid_size: RwSignal<String>,
+    data_seed: RwSignal<String>,
+    stop_thr: RwSignal<String>,
+}
+
+impl FormSignals {
+    fn new(lab: &SynthLab) -> Self {
+        let f = SynthForm::from_lab(lab);
+        Self {
+            lr: RwSignal::new(f.lr),
+            batch_size: RwSignal::new(f.batch_size),
+            epochs: RwSignal::new(f.epochs),
+            seed: RwSignal::new(f.seed),
+            train_size: RwSignal::new(f.train_size),
+            valid_size: RwSignal::new(f.valid_size),
+            data_seed: RwSignal::new(f.data_seed),
+            stop_thr: RwSignal::new(f.stop_thr),
+        }
+    }
+
+    fn set(&self, lab: &SynthLab) {
+        let f = SynthForm::from_lab(lab);
+        self.lr.set(f.lr);
+        self.batch_size.set(f.batch_size);
+        self.epochs.set(f.epochs);
+        self.seed.set(f.seed);
+        self.train_size.set(f.train_size);
+        self.valid_size.set(f.valid_size);
+        self.data_seed.set(f.data_seed);
+        self.stop_thr.set(f.stop_thr);
+    }
+
+    fn read(&self) -> SynthForm {
+        SynthForm {
+            lr: self.lr.get(),
+            batch_size: self.batch_size.get(),
+            epochs: self.epochs.get(),
+            seed: self.seed.get(),
+            train_size: self.train_size.get(),
+            valid_size: self.valid_size.get(),
+            data_seed: self.data_seed.get(),
+            stop_thr: self.stop_thr.get(),
+        }
+    }
+}
+
+#[component]
+pub fn SynthLabPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let form = FormSignals::new(&SynthLab::homework());
+    let form_error = RwSignal::new(None::<String>);
+    let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
+    let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
+
+    let train = move || {
+        match form.read().parse() {
+            Ok(lab) => {
+                form_error.set(None);
+                let mut run = 0;
+                ctx.session.update(|s| run = s.start_run(lab.clone()));
+                ctx.send(&ToWorker::Train { run, lab, backend: ctx.choice.get_untracked() });
+            }
+            Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
+        }
+    };
+    let again = move |_| {
+        let next = form.seed.get_untracked().trim().parse::<u64>().map_or(1, |s| s.wrapping_add(1));
+        form.seed.set(next.to_string());
+        train();
+    };
+    let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.phase == Phase::Paused));
+    let toggle_pause = move |_| {
+        let pause = !paused();
+        ctx.send(if pause { &ToWorker::Pause } else { &ToWorker::Resume });
+        ctx.session.update(|s| s.set_paused(pause));
+    };
+    let can_train = move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
+
+    view! {
+        <article class="lab" aria-labelledby="synth-title">
+            <h2 id="synth-title">"Shift invariance: a CNN on synthetic edges"</h2>
+            <p class="lead">
+                "Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional "
+                "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its "
+                "first-layer kernels learned, then move a bar around and watch the answer stay put."
+            </p>
+            <DataSection data_seed=form.data_seed/>
+            <section aria-labelledby="train-title">
+                <h3 id="train-title">"2. Train"</h3>
+                <form
+                    class="train-form"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        if can_train() {
+                            train();
+                        }
+                    }
+                >
+                    <fieldset>
+                        <legend>"Hyper-parameters (defaults: the homework's)"</legend>
+                        <Field label="Learning rate (SGD)" id="lr" value=form.lr/>
+                        <Field label="Batch size" id="batch-size" value=form.batch_size/>
+                        <Field label="Epochs" id="epochs" value=form.epochs/>
+                        <Field label="Seed (weights, shuffles)" id="seed" value=form.seed/>
+                        <Field label="Training images" id="train-size" value=form.train_size/>
+                        <Field label="Validation images" id="valid-size" value=form.valid_size hint="generated apart from the training set"/>
+                        <Field label="Data seed" id="data-seed" value=form.data_seed/>
+                        <Field label="Early stop below" id="stop-thr" value=form.stop_thr hint="validation-loss improvement; empty = never"/>
+                    </fieldset>
+                    <div class="buttons">
+                        <button type="submit" data-testid="train" disabled=move || !can_train()>"Train"</button>
+                        <button type="button" data-testid="pause" disabled=move || !training.get() on:click=toggle_pause>
+                            {move || if paused() { "Resume" } else { "Pause" }}
+                        </button>
+                        <button type="button" data-testid="stop" disabled=move || !training.get() on:click=move |_| ctx.send(&ToWorker::Stop)>
+                            "Stop"
+                        </button>
+                        <button type="button" data-testid="again" disabled=move || !can_train() on:click=again>
+                            "Run again with a new seed"
+                        </button>
+                        <button type="button" data-testid="defaults" on:click=move |_| { form.set(&SynthLab::homework()); form_error.set(None); }>
+                            "Homework defaults"
+                        </button>
+                        {ctx.test_hooks.then(|| view! {
+                            <button type="button" data-testid="crash-worker" on:click=move |_| ctx.send(&ToWorker::Crash)>
+                                "Crash the worker (test hook)"
+                            </button>
+                        })}
+                    </div>
+                    {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
+                </form>
+                <RunProgress current=current/>
+            </section>
+            <CurvesSection current=current/>
+            <KernelsSection current=current/>
+            <ShiftDemo/>
+            <AnswersSection data_seed=form.data_seed/>
+        </article>
+    }
+}
+
+#[component]
+fn DataSection(data_seed: RwSignal<String>) -> impl IntoView {
+    let seed = Memo::new(move |_| data_seed.get().trim().parse::<u64>().ok());
+    // The first images of the training set itself (generation is a prefix: image i does not
+    // depend on how many follow).
+    let gallery = Memo::new(move |_| seed.get().map(|s| synthetic::generate(2 * GALLERY_PER_CLASS, s, Which::Train)));
+    let tile = move |i: usize| {
+        view! {
+            <figure>
+                <PixelCanvas
+                    rgba=Signal::derive(move || gallery.with(|g| g.as_ref().map(|g| grey_rgba(g.data.image(i), 0.0, 1.0)).unwrap_or_default()))
+                    width=SIZE as u32
+                    height=SIZE as u32
+                    scale=3
+                    label=Signal::derive(move || gallery.with(|g| g.as_ref().map(|g| {
+                        let b = g.bars[i];
+                        format!("{} bar at row {}, column {}", b.orientation.name(), b.row, b.col)
+                    }).unwrap_or_default()))
+                    testid=format!("gallery-{i}")
+                />
+                <figcaption>
+                    {move || gallery.with(|g| g.as_ref().map(|g| format!("row {}, col {}", g.bars[i].row, g.bars[i].col)))}
+                </figcaption>
+            </figure>
+        }
+    };
+    view! {
+        <section aria-labelledby="data-title">
+            <h3 id="data-title">"1. The data"</h3>
+            <p>
+                "The first training images for data seed "
+                <strong data-testid="gallery-seed">{move || seed.get().map_or("?".to_string(), |s| s.to_string())}</strong>
+                " (change the seed in the form below; the same seed always gives the same images)."
+            </p>
+            {move || seed.get().is_none().then(|| view! { <p class="error">"The data seed must be a whole number."</p> })}
+            <div class="gallery" data-testid="gallery">
+                {[Orientation::Horizontal, Orientation::Vertical]
+                    .into_iter()
+                    .map(|o| {
+                        view! {
+                            <div class="gallery-row">
+                                <h4>{o.name()}</h4>
+                                <div class="tiles">
+                                    {(0..GALLERY_PER_CLASS).map(|k| tile(2 * k + o.label() as usize)).collect_view()}
+                                </div>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn RunProgress(current: Memo<Option<RunView>>) -> impl IntoView {
+    let text = move || current.with(|r| r.as_ref().map(RunView::progress_text));
+    view! {
+        {move || {
+            current
+                .with(|r| r.is_some())
+                .then(|| {
+                    view! {
+                        <div class="progress" data-testid="progress"
+                            data-phase=move || current.with(|r| r.as_ref().map(|r| format!("{:?}", r.phase).to_lowercase()))>
+                            <progress
+                                max="1"
+                                value=move || current.with(|r| r.as_ref().map_or(0.0, RunView::fraction_done))
+                                aria-label="Training progress"
+                                data-testid="progress-bar"
+                            ></progress>
+                            <span data-testid="progress-text">{text}</span>
+                            <span class="speed" data-testid="speed">
+                                {move || current.with(|r| {
+                                    r.as_ref()
+                                        .and_then(|r| r.examples_per_s().map(|v| format!("{v:.0} examples/s on {}", r.backend.as_ref().map_or("?", |b| b.name.as_str()))))
+                                })}
+                            </span>
+                            {move || current.with(|r| r.as_ref().and_then(|r| r.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
+                            {move || current.with(|r| r.as_ref().and_then(|r| r.error.clone())).map(|e| view! { <p class="error" role="alert" data-testid="run-error">{e}</p> })}
+                        </div>
+                    }
+                })
+        }}
+    }
+}
+
+fn curve(name: &str, colour: &'static str, dashed: bool, points: Vec<(f64, f64)>) -> Series {
+    Series { name: name.into(), points, colour, dashed }
+}
+
+/// Loss and accuracy charts of one run's records.
+fn charts(run: &RunView) -> (String, String) {
+    let pick = |f: fn(&EpochRecord) -> Option<f64>| run.records.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect();
+    let markers = match &run.summary {
+        Some(s) if matches!(s.stop, StopReason::EarlyStop { .. } | StopReason::Cancelled) => {
+            vec![Marker { x: s.epochs_trained as f64, label: "stopped".into() }]
+        }
+        _ => vec![],
+    };
+    let loss = LineChart {
+        title: "Loss per epoch (cross-entropy)".into(),
+        x_label: "epoch".into(),
+        y_label: "mean loss".into(),
+        series: vec![
+            curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_loss))),
+            curve("validation", VALID_COLOUR, true, pick(|r| r.valid_loss)),
+        ],
+        y_range: None,
+        markers: markers.clone(),
+    };
+    let acc = LineChart {
+        title: "Accuracy per epoch".into(),
+        x_label: "epoch".into(),
+        y_label: "accuracy (%)".into(),
+        series: vec![
+            curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_acc))),
+            curve("validation", VALID_COLOUR, true, pick(|r| r.valid_acc)),
+        ],
+        y_range: Some((0.0, 100.0)),
+        markers,
+    };
+    (loss.to_svg(), acc.to_svg())
+}
+
+#[component]
+fn CurvesSection(current: Memo<Option<RunView>>) -> impl IntoView {
+    let svgs = Memo::new(move |_| current.with(|r| r.as_ref().filter(|r| !r.records.is_empty()).map(charts)));
+    let rows = Signal::derive(move || {
+        current.with(|r| {
+            r.as_ref()
+                .map(|r| {
+                    r.records
+                        .iter()
+                        .map(|e| {
+                            let opt = |v: Option<f64>, pct: bool| v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) });
+                            vec![
+                                e.epoch.to_string(),
+                                format_value(e.train_loss),
+                                format!("{:.1}", e.train_acc),
+                                opt(e.valid_loss, false),
+                                opt(e.valid_acc, true),
+                                format!("{:.2}", e.seconds),
+                            ]
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <section aria-labelledby="curves-title">
+            <h3 id="curves-title">"3. Loss and accuracy"</h3>
+            {move || match svgs.get() {
+                None => view! { <p class="empty">"Curves appear here after the first epoch."</p> }.into_any(),
+                Some((loss, acc)) => view! {
+                    <div class="charts">
+                        <Svg svg=loss testid="loss-chart"/>
+                        <Svg svg=acc testid="acc-chart"/>
+                    </div>
+                }.into_any(),
+            }}
+            <DataTable
+                caption="per-epoch records of the current run"
+                headers=vec!["epoch", "train loss", "train acc (%)", "valid loss", "valid acc (%)", "seconds"]
+                rows=rows
+                testid="epoch-table"
+            />
+        </section>
+    }
+}
+
+/// Both first-layer kernels as heatmaps on one colour scale (white = 0).
+fn kernel_svgs(kernels: &Kernels) -> Vec<String> {
+    let max_abs = kernels.weights.iter().fold(0f32, |m, w| m.max(w.abs()));
+    let [out, _, k, _] = kernels.shape;
+    (0..out).map(|o| heatmap_svg(kernels.kernel(o, 0), k, k, 0.0, max_abs, &format!("kernel {}", o + 1))).collect()
+}
+
+#[component]
+fn KernelsSection(current: Memo<Option<RunView>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let kernels = Memo::new(move |_| current.with(|r| r.as_ref().and_then(|r| r.kernels.clone())));
+    let runs = Memo::new(move |_| {
+        ctx.session.with(|s| {
+            s.finished_runs()
+                .into_iter()
+                .map(|r| (r.id, r.lab.train.seed, r.records.last().and_then(|e| e.valid_acc), r.kernels.clone().unwrap_or_default()))
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <section aria-labelledby="kernels-title">
+            <h3 id="kernels-title">"4. What the first layer learned"</h3>
+            <p>"The two 5x5 kernels of the first convolution, redrawn after every epoch. Red is positive, blue negative, white zero; hover a cell for its value."</p>
+            {move || match kernels.get() {
+                None => view! { <p class="empty">"Kernels appear here after the first epoch."</p> }.into_any(),
+                Some(k) => {
+                    let tunings = analysis::tunings(&k);
+                    view! {
+                        <div class="kernels" data-testid="kernels">
+                            {kernel_svgs(&k).into_iter().zip(tunings).enumerate().map(|(i, (svg, t))| view! {
+                                <figure class="kernel">
+                                    <Svg svg=svg testid=format!("kernel-{i}")/>
+                                    <figcaption>{format!("Kernel {}: {}", i + 1, t.describe())}</figcaption>
+                                </figure>
+                            }).collect_view()}
+                        </div>
+                    }.into_any()
+                }
+            }}
+            <h4>"Every run, side by side"</h4>
+            <p>"Press \"Run again with a new seed\" a few times: what stays the same across runs?"</p>
+            <div class="runs" data-testid="runs">
+                {move || runs.get().into_iter().map(|(id, seed, acc, k)| view! {
+                    <figure class="run">
+                        <div class="kernels">{kernel_svgs(&k).into_iter().map(|svg| view! { <Svg svg=svg/> }).collect_view()}</div>
+                        <figcaption>{format!("run {id}, seed {seed}{}", acc.map(|a| format!(", validation {a:.1}%")).unwrap_or_default())}</figcaption>
+                    </figure>
+                }).collect_view()}
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ShiftDemo() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let orientation = RwSignal::new(Orientation::Vertical);
+    let centred = Bar::centred(Orientation::Vertical);
+    let row = RwSignal::new(centred.row);
+    let col = RwSignal::new(centred.col);
+    let bar = Memo::new(move |_| Bar { orientation: orientation.get(), row: 0, col: 0 }.moved_to(row.get(), col.get()));
+    let image = Memo::new(move |_| synthetic::render(bar.get(), synthetic::PROBE_NOISE_SEED));
+    let trained = Memo::new(move |_| ctx.session.with(|s| s.trained().map(|r| r.id)));
+    let max = move || Bar::max_position(orientation.get());
+
+    // Ask the worker what the trained model sees whenever the image or the model changes.
+    Effect::new(move |_| {
+        if let Some(run) = trained.get() {
+            ctx.probe(ToWorker::Probe { run, image: image.get() });
+        }
+    });
+    let probe = Memo::new(move |_| ctx.session.with(|s| s.probe.clone().filter(|p| Some(p.run) == s.trained().map(|r| r.id))));
+    let map = move |c: usize| {
+        Signal::derive(move || {
+            probe.with(|p| {
+                p.as_ref()
+                    .map(|p| {
+                        let [_, h, w] = p.map_shape;
+                        let top = p.maps.iter().cloned().fold(0f32, f32::max).max(1e-6);
+                        grey_rgba(&p.maps[c * h * w..(c + 1) * h * w], 0.0, top)
+                    })
+                    .unwrap_or_default()
+            })
+        })
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let (max_r, max_c) = max();
+        let (dr, dc): (i64, i64) = match ev.key().as_str() {
+            "ArrowUp" => (-1, 0),
+            "ArrowDown" => (1, 0),
+            "ArrowLeft" => (0, -1),
+            "ArrowRight" => (0, 1),
+            _ => return,
+        };
+        ev.prevent_default();
+        row.set((row.get_untracked() as i64 + dr).clamp(0, max_r as i64) as usize);
+        col.set((col.get_untracked() as i64 + dc).clamp(0, max_c as i64) as usize);
+    };
+    let set_orientation = move |o: Orientation| {
+        orientation.set(o);
+        let (max_r, max_c) = Bar::max_position(o);
+        row.update(|r| *r = (*r).min(max_r));
+        col.update(|c| *c = (*c).min(max_c));
+    };
+    let slider = move |label: &'static str, id: &'static str, value: RwSignal<usize>, max: Signal<usize>| {
+        view! {
+            <div class="field">
+                <label for=id>{label} ": " {move || value.get()}</label>
+                <input
+                    id=id
+                    type="range"
+                    min="0"
+                    max=move || max.get()
+                    prop:value=move || value.get().to_string()
+                    data-testid=id
+                    on:input=move |ev| value.set(event_target_value(&ev).parse().unwrap_or(0))
+                />
+            </div>
+        }
+    };
+    let sweep = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.sweep.clone())));
+    view! {
+        <section aria-labelledby="shift-title" class="shift">
+            <h3 id="shift-title">"5. Shift invariance, live"</h3>
+            {move || trained.get().is_none().then(|| view! { <p class="empty" data-testid="shift-needs-model">"Train a model first: this demo runs the model you trained."</p> })}
+            <div class="shift-controls">
+                <fieldset>
+                    <legend>"Bar"</legend>
+                    {[Orientation::Horizontal, Orientation::Vertical].into_iter().map(|o| view! {
+                        <label>
+                            <input type="radio" name="orientation" data-testid=format!("orientation-{}", o.name())
+                                prop:checked=move || orientation.get() == o
+                                on:change=move |_| set_orientation(o)/>
+                            {o.name()}
+                        </label>
+                    }).collect_view()}
+                </fieldset>
+                {slider("Row", "shift-row", row, Signal::derive(move || max().0))}
+                {slider("Column", "shift-col", col, Signal::derive(move || max().1))}
+                <button type="button" on:click=move |_| { let b = Bar::centred(orientation.get()); row.set(b.row); col.set(b.col); }>"Centre"</button>
+            </div>
+            <div class="shift-view" tabindex="0" on:keydown=on_key data-testid="shift-view"
+                aria-label="Shift demo: arrow keys move the bar">
+                <figure>
+                    <PixelCanvas rgba=Signal::derive(move || grey_rgba(&image.get(), 0.0, 1.0)) width=SIZE as u32 height=SIZE as u32 scale=6
+                        label=Signal::derive(move || { let b = bar.get(); format!("input: {} bar at row {}, column {}", b.orientation.name(), b.row, b.col) })
+                        testid="shift-input"/>
+                    <figcaption>"input (arrow keys move the bar)"</figcaption>
+                </figure>
+                {(0..2).map(|c| view! {
+                    <figure>
+                        <PixelCanvas rgba=map(c) width=24 height=24 scale=7 label=format!("feature map of kernel {}", c + 1) testid=format!("feature-map-{c}")/>
+                        <figcaption>{format!("kernel {} after ReLU", c + 1)}</figcaption>
+                    </figure>
+                }).collect_view()}
+                <div class="probs" data-testid="probs">
+                    <h4>"Class probabilities"</h4>
+                    {move || probe.with(|p| p.as_ref().map(|p| {
+                        p.probs.iter().enumerate().map(|(i, &q)| view! {
+                            <div class="prob">
+                                <span class="name">{synthetic::CLASS_NAMES[i]}</span>
+                                <meter min="0" max="1" value=q aria-label=format!("probability {}", synthetic::CLASS_NAMES[i])></meter>
+                                <span class="value" data-testid=format!("prob-{}", synthetic::CLASS_NAMES[i])>{format!("{:.1}%", 100.0 * q)}</span>
+                            </div>
+                        }).collect_view()
+                    }))}
+                </div>
+            </div>
+            {move || sweep.get().map(|sweep| view! {
+                <h4>"The true class's probability at every position"</h4>
+                <p>"Each cell is one position of the bar's top-left corner; red means the model is sure and right, white undecided, blue wrong."</p>
+                <div class="sweeps" data-testid="sweep">
+                    {sweep.grids.iter().map(|g| view! {
+                        <figure>
+                            <Svg svg=heatmap_svg(&g.p_true, g.rows, g.cols, 0.5, 0.5, &format!("{} bars", Orientation::from_label(g.class).name()))/>
+                            <figcaption>{format!("{} bars", Orientation::from_label(g.class).name())}</figcaption>
+                        </figure>
+                    }).collect_view()}
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn AnswersSection(data_seed: RwSignal<String>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let data = Memo::new(move |_| {
+        data_seed.get().trim().parse::<u64>().ok().map(|s| analysis::data_answer(&synthetic::generate(DESCRIBED_IMAGES, s, Which::Train)))
+    });
+    let answers = Memo::new(move |_| {
+        ctx.session.with(|s| {
+            let run = s.trained();
+            let all: Vec<Kernels> = s.finished_runs().iter().filter_map(|r| r.kernels.clone()).collect();
+            (
+                run.map(|r| analysis::training_answer(&r.records)),
+                run.and_then(|r| r.kernels.as_ref()).map(analysis::kernels_answer),
+                (!all.is_empty()).then(|| analysis::repeats_answer(&all)),
+                run.and_then(|r| r.sweep.as_ref()).map(analysis::shift_answer),
+            )
+        })
+    });
+    let pending = "Train a model to answer this from your run.";
+    let item = move |q: &'static str, testid: &'static str, a: Signal<Option<String>>| view! {
+        <li>
+            <p class="question">{q}</p>
+            <p class="answer" data-testid=testid>{move || a.get().unwrap_or_else(|| pending.to_string())}</p>
+        </li>
+    };
+    view! {
+        <section aria-labelledby="answers-title">
+            <h3 id="answers-title">"6. The homework's questions, answered from your run"</h3>
+            <ol class="answers">
+                {item("What is common within a class, and what varies?", "answer-data", Signal::derive(move || data.get()))}
+                {item("What did training do?", "answer-training", Signal::derive(move || answers.get().0))}
+                {item("What do the two first-layer kernels respond to?", "answer-kernels", Signal::derive(move || answers.get().1))}
+                {item("Repeat with other seeds: what stays the same?", "answer-repeats", Signal::derive(move || answers.get().2))}
+                {item("Is the classification shift invariant?", "answer-shift", Signal::derive(move || answers.get().3))}
+            </ol>
+        </section>
+    }
+}
