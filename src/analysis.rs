@@ -258,9 +258,8 @@ mod tests {
         assert!(text.contains("Kernel 2 responds to vertical bars"), "{text}");
         let repeats = repeats_answer(&[kernels.clone(), kernels]);
         assert!(repeats.contains("in 2 of 2 runs"), "{repeats}");
-        let sweep = ShiftSweep {
-            grids: vec![SweepGrid { class: 1, rows: 1, cols: 4, p_true: vec![0.9, 0.6, 0.4, 0.95] }],
-        };
+        let sweep =
+            ShiftSweep { grids: vec![SweepGrid { class: 1, rows: 1, cols: 4, p_true: vec![0.9, 0.6, 0.4, 0.95] }] };
         let shift = shift_answer(&sweep);
         assert!(shift.contains("vertical bar at each of its 4 possible positions"), "{shift}");
         assert!(shift.contains("at 3 (75%)") && shift.contains("between 0.40 and 0.95"), "{shift}");

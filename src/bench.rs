@@ -26,10 +26,34 @@ pub struct Workload {
 /// W1..W4 of the benchmark (issue #2).
 pub fn workloads() -> Vec<Workload> {
     vec![
-        Workload { id: "W1", model: NetConfig::mnist_mlp(), examples: 2_000, batch_size: 10, pytorch_epoch_s: Some(0.092) },
-        Workload { id: "W2", model: NetConfig::dog_mlp(), examples: 7_665, batch_size: 10, pytorch_epoch_s: Some(2.09) },
-        Workload { id: "W3", model: NetConfig::dog_cnn(5, 1), examples: 7_665, batch_size: 10, pytorch_epoch_s: Some(10.3) },
-        Workload { id: "W4", model: NetConfig::synth_cnn(), examples: 10_000, batch_size: 50, pytorch_epoch_s: Some(0.58) },
+        Workload {
+            id: "W1",
+            model: NetConfig::mnist_mlp(),
+            examples: 2_000,
+            batch_size: 10,
+            pytorch_epoch_s: Some(0.092),
+        },
+        Workload {
+            id: "W2",
+            model: NetConfig::dog_mlp(),
+            examples: 7_665,
+            batch_size: 10,
+            pytorch_epoch_s: Some(2.09),
+        },
+        Workload {
+            id: "W3",
+            model: NetConfig::dog_cnn(5, 1),
+            examples: 7_665,
+            batch_size: 10,
+            pytorch_epoch_s: Some(10.3),
+        },
+        Workload {
+            id: "W4",
+            model: NetConfig::synth_cnn(),
+            examples: 10_000,
+            batch_size: 50,
+            pytorch_epoch_s: Some(0.58),
+        },
     ]
 }
 

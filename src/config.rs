@@ -41,14 +41,7 @@ impl SynthLab {
             train_size: 10_000,
             valid_size: 2_000,
             data_seed: 1,
-            train: TrainConfig {
-                lr: 1e-4,
-                batch_size: 50,
-                epochs: 50,
-                stop_thr: None,
-                shuffle: true,
-                seed: 1,
-            },
+            train: TrainConfig { lr: 1e-4, batch_size: 50, epochs: 50, stop_thr: None, shuffle: true, seed: 1 },
         }
     }
 
@@ -60,10 +53,7 @@ impl SynthLab {
         if self.train.batch_size > self.train_size {
             return Err(ConfigError::Invalid {
                 field: "batch size",
-                reason: format!(
-                    "must not exceed the number of training images ({})",
-                    self.train_size
-                ),
+                reason: format!("must not exceed the number of training images ({})", self.train_size),
             });
         }
         Ok(())
@@ -100,10 +90,7 @@ impl TrainConfig {
 
 fn check_count(field: &'static str, v: usize, min: usize, max: usize) -> Result<(), ConfigError> {
     if v < min || v > max {
-        return Err(ConfigError::Invalid {
-            field,
-            reason: format!("must be a whole number from {min} to {max}"),
-        });
+        return Err(ConfigError::Invalid { field, reason: format!("must be a whole number from {min} to {max}") });
     }
     Ok(())
 }
@@ -119,22 +106,12 @@ pub enum ConfigError {
 
 /// Parses a form field as a number, naming the field in the error.
 pub fn parse_field<T: std::str::FromStr>(field: &'static str, text: &str) -> Result<T, ConfigError> {
-    text.trim().parse().map_err(|_| ConfigError::NotANumber {
-        field,
-        text: text.to_string(),
-    })
+    text.trim().parse().map_err(|_| ConfigError::NotANumber { field, text: text.to_string() })
 }
 
 /// Parses an optional form field: empty means `None`.
-pub fn parse_optional<T: std::str::FromStr>(
-    field: &'static str,
-    text: &str,
-) -> Result<Option<T>, ConfigError> {
-    if text.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse_field(field, text).map(Some)
-    }
+pub fn parse_optional<T: std::str::FromStr>(field: &'static str, text: &str) -> Result<Option<T>, ConfigError> {
+    if text.trim().is_empty() { Ok(None) } else { parse_field(field, text).map(Some) }
 }
 
 /// The synth lab's form as the user typed it: text per field, turned into a checked

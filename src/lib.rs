@@ -9,22 +9,22 @@
 //! Modules in reading order. Everything outside `web` builds and is tested natively; the
 //! modules that need burn sit behind the `engine` feature so the page's bundle stays small.
 
+pub mod analysis;
 pub mod config;
 pub mod data;
 pub mod metrics;
-pub mod analysis;
-pub mod session;
-pub mod protocol;
 pub mod plot;
+pub mod protocol;
+pub mod session;
 
 #[cfg(feature = "engine")]
-pub mod model;
+pub mod bench;
 #[cfg(feature = "engine")]
 pub mod labs;
 #[cfg(feature = "engine")]
-pub mod train;
+pub mod model;
 #[cfg(feature = "engine")]
-pub mod bench;
+pub mod train;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

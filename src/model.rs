@@ -86,9 +86,8 @@ impl NetConfig {
     pub fn conv_output(&self) -> Result<[usize; 3], String> {
         let [mut h, mut w, mut c] = self.input;
         for (i, conv) in self.convs.iter().enumerate() {
-            let out = |size: usize| {
-                (size >= conv.kernel).then(|| (size - conv.kernel) / conv.stride + 1).map(|s| s / 2)
-            };
+            let out =
+                |size: usize| (size >= conv.kernel).then(|| (size - conv.kernel) / conv.stride + 1).map(|s| s / 2);
             match (out(h), out(w)) {
                 (Some(nh), Some(nw)) if nh > 0 && nw > 0 => (h, w) = (nh, nw),
                 _ => {
@@ -250,13 +249,13 @@ impl Net {
         let mut shapes = vec![];
         let [h, w, c] = input;
         self.forward_traced(Tensor::zeros([1, h, w, c], device), &mut |name, shape| shapes.push((name, shape)));
-        let mut params = self
-            .convs
-            .iter()
-            .map(|l| (l.weight.val().dims().iter().product(), l.bias.as_ref().map_or(0, |b| b.val().dims()[0])))
-            .chain(self.linears.iter().map(|l| {
-                (l.weight.val().dims().iter().product(), l.bias.as_ref().map_or(0, |b| b.val().dims()[0]))
-            }));
+        let mut params =
+            self.convs
+                .iter()
+                .map(|l| (l.weight.val().dims().iter().product(), l.bias.as_ref().map_or(0, |b| b.val().dims()[0])))
+                .chain(self.linears.iter().map(|l| {
+                    (l.weight.val().dims().iter().product(), l.bias.as_ref().map_or(0, |b| b.val().dims()[0]))
+                }));
         shapes
             .into_iter()
             .map(|(layer, output_shape)| {

@@ -74,7 +74,9 @@ impl LineChart {
                 format_tick(t)
             );
         }
-        for t in nice_ticks(x0, x1, 6) {
+        // Epochs and counts are whole numbers: no "1.5" ticks between them.
+        let whole_x = self.series.iter().flat_map(|s| &s.points).all(|p| p.0.fract() == 0.0);
+        for t in nice_ticks(x0, x1, 6).into_iter().filter(|t| !whole_x || t.fract() == 0.0) {
             let x = px(t);
             let _ = write!(
                 s,
@@ -298,6 +300,8 @@ mod tests {
         assert!(!svg.contains("<per epoch>"));
         assert!(svg.contains(r#"class="marker""#));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        // x ticks of whole-number data are whole numbers.
+        assert!(svg.contains(">2</text>") && !svg.contains(">1.5</text>"), "{svg}");
     }
 
     #[test]

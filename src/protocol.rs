@@ -35,12 +35,19 @@ pub type RunId = u32;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Train a fresh Synth CNN.
-    Train { run: RunId, lab: SynthLab, backend: BackendChoice },
+    Train {
+        run: RunId,
+        lab: SynthLab,
+        backend: BackendChoice,
+    },
     Pause,
     Resume,
     Stop,
     /// Run the last trained model on one image (shift-invariance demo).
-    Probe { run: RunId, image: Vec<f32> },
+    Probe {
+        run: RunId,
+        image: Vec<f32>,
+    },
     /// Test hook: make the worker panic, to test crash reporting and restart.
     Crash,
 }
@@ -137,22 +144,56 @@ pub enum FromWorker {
     /// Sent once, first: the worker is listening.
     Ready,
     /// What the browser offers: the WebGPU adapter's name, or why there is none.
-    Gpu { adapter: Option<String>, reason: Option<String> },
+    Gpu {
+        adapter: Option<String>,
+        reason: Option<String>,
+    },
     /// The backend a run uses, once its device is up.
-    Backend { run: RunId, info: BackendInfo },
+    Backend {
+        run: RunId,
+        info: BackendInfo,
+    },
     /// A long step with no progress to count ("compiling GPU kernels").
-    Status { run: RunId, text: String },
+    Status {
+        run: RunId,
+        text: String,
+    },
     /// Batches done in the current epoch (host-side count: no GPU readback).
-    Progress { run: RunId, epoch: usize, batch: usize, batches: usize },
-    Epoch { run: RunId, record: EpochRecord, kernels: Kernels },
-    Done { run: RunId, summary: RunSummary },
-    Sweep { run: RunId, sweep: ShiftSweep },
+    Progress {
+        run: RunId,
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+    },
+    Epoch {
+        run: RunId,
+        record: EpochRecord,
+        kernels: Kernels,
+    },
+    Done {
+        run: RunId,
+        summary: RunSummary,
+    },
+    Sweep {
+        run: RunId,
+        sweep: ShiftSweep,
+    },
     /// First-layer feature maps `[channels, h, w]` after ReLU, and class probabilities.
-    Probe { run: RunId, maps: Vec<f32>, map_shape: [usize; 3], probs: Vec<f32> },
-    Error { run: Option<RunId>, message: String },
+    Probe {
+        run: RunId,
+        maps: Vec<f32>,
+        map_shape: [usize; 3],
+        probs: Vec<f32>,
+    },
+    Error {
+        run: Option<RunId>,
+        message: String,
+    },
     /// The worker can no longer be used (sent by its loader script when the engine fails to
     /// load or an uncaught error escapes); the page must start a new one.
-    Crashed { message: String },
+    Crashed {
+        message: String,
+    },
 }
 
 macro_rules! json_codec {

@@ -282,7 +282,8 @@ mod tests {
         s.set_paused(true);
         assert!(s.current().unwrap().progress_text().ends_with("(paused)"));
         assert!(s.is_training());
-        let summary = RunSummary { epochs_trained: 1, stop: StopReason::Cancelled, train_seconds: 2.0, parameters: 442 };
+        let summary =
+            RunSummary { epochs_trained: 1, stop: StopReason::Cancelled, train_seconds: 2.0, parameters: 442 };
         s.apply(FromWorker::Done { run: id, summary });
         assert!(!s.is_training());
         assert_eq!(s.current().unwrap().fraction_done(), 1.0);
@@ -310,7 +311,10 @@ mod tests {
         let mut s = Session::default();
         let id = s.start_run(lab(2));
         let stop = StopReason::Diverged { epoch: 1, lr: 9.0 };
-        s.apply(FromWorker::Done { run: id, summary: RunSummary { epochs_trained: 0, stop, train_seconds: 0.0, parameters: 442 } });
+        s.apply(FromWorker::Done {
+            run: id,
+            summary: RunSummary { epochs_trained: 0, stop, train_seconds: 0.0, parameters: 442 },
+        });
         assert!(s.current().unwrap().error.as_ref().unwrap().contains("learning rate 9"));
         assert!(s.trained().is_none(), "a run without a finished epoch has no model to probe");
     }

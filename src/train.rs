@@ -109,9 +109,8 @@ pub fn predict(logits: Tensor<2>) -> Tensor<1, Int> {
 /// Mean loss and accuracy (percent) from a read-back loss sum and correct count.
 fn finish(loss_sum: &TensorData, correct: &TensorData, n: usize) -> Result<(f64, f64), TrainError> {
     let loss: f32 = read_scalar(loss_sum)?;
-    let correct: f64 = read_scalar::<i64>(correct)
-        .map(|c| c as f64)
-        .or_else(|_| read_scalar::<i32>(correct).map(|c| c as f64))?;
+    let correct: f64 =
+        read_scalar::<i64>(correct).map(|c| c as f64).or_else(|_| read_scalar::<i32>(correct).map(|c| c as f64))?;
     Ok((loss as f64 / n as f64, accuracy_percent(correct as usize, n)))
 }
 
@@ -185,7 +184,8 @@ pub async fn train_one_epoch(
     config: &TrainConfig,
     driver: &mut impl Driver,
 ) -> Result<(Net, Option<(f64, f64)>), TrainError> {
-    let (model, stats) = train_pass(model, optim, data, order, config.batch_size, config.lr, 1, driver, &mut |_| {}).await;
+    let (model, stats) =
+        train_pass(model, optim, data, order, config.batch_size, config.lr, 1, driver, &mut |_| {}).await;
     let Some(stats) = stats else { return Ok((model, None)) };
     let n = stats.n;
     let read = read_all(stats.register(Transaction::default())).await?;

@@ -5,6 +5,6 @@
 pub mod app;
 #[cfg(feature = "csr")]
 pub mod bridge;
+pub mod js;
 #[cfg(feature = "engine")]
 pub mod worker;
-pub mod js;

@@ -21,13 +21,8 @@ fn small_lab(seed: u64) -> SynthLab {
 
 fn train(lab: &SynthLab, device: &Device) -> (nnlab::model::Net, RunRecord, Vec<Event>) {
     let mut events = vec![];
-    let (net, record) = block_on(run_synth(
-        lab,
-        device,
-        &mut NativeDriver::default(),
-        &mut |e| events.push(e),
-    ))
-    .unwrap();
+    let (net, record) =
+        block_on(run_synth(lab, device, &mut NativeDriver::default(), &mut |e| events.push(e))).unwrap();
     (net, record, events)
 }
 
@@ -39,43 +34,23 @@ fn the_synth_cnn_learns_the_orientation_and_reports_kernels_every_epoch() {
     assert_eq!(record.summary.parameters, 442);
     let first = &record.epochs[0];
     let last = record.epochs.last().unwrap();
-    assert!(
-        last.train_loss < first.train_loss,
-        "{:?}",
-        record.train_loss()
-    );
-    assert!(
-        last.valid_acc.unwrap() > 75.0,
-        "valid accuracy {:?}",
-        record.valid_acc()
-    );
+    assert!(last.train_loss < first.train_loss, "{:?}", record.train_loss());
+    assert!(last.valid_acc.unwrap() > 75.0, "valid accuracy {:?}", record.valid_acc());
     let kernels: Vec<_> = events
         .iter()
-        .filter_map(|e| {
-            if let Event::Epoch { kernels, .. } = e {
-                kernels.clone()
-            } else {
-                None
-            }
-        })
+        .filter_map(|e| if let Event::Epoch { kernels, .. } = e { kernels.clone() } else { None })
         .collect();
     assert_eq!(kernels.len(), 4);
     assert_eq!(kernels[0].shape, [2, 1, 5, 5]);
     assert_eq!((kernels[0].weights.len(), kernels[0].biases.len()), (50, 2));
-    assert_ne!(
-        kernels[0].weights, kernels[3].weights,
-        "kernels change as the model learns"
-    );
+    assert_ne!(kernels[0].weights, kernels[3].weights, "kernels change as the model learns");
 
     let sweep = block_on(shift_sweep(&net, &device)).unwrap();
     assert_eq!(sweep.grids.len(), 2);
     assert_eq!((sweep.grids[0].rows, sweep.grids[0].cols), (27, 17));
     assert_eq!(sweep.grids[0].p_true.len(), 27 * 17);
     let mean: f32 = sweep.grids.iter().flat_map(|g| &g.p_true).sum::<f32>() / (2.0 * 459.0);
-    assert!(
-        mean > 0.6,
-        "a trained model puts the true class above chance: {mean}"
-    );
+    assert!(mean > 0.6, "a trained model puts the true class above chance: {mean}");
 
     let image = nnlab::data::synthetic::render(
         nnlab::data::synthetic::Bar::centred(nnlab::data::synthetic::Orientation::Vertical),

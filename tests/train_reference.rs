@@ -39,20 +39,11 @@ fn points(xs: &[[f32; 2]]) -> Dataset {
 
 /// The course's test model: Linear(2,4) -> ReLU -> Linear(4,2), every weight `w`, biases 0.
 fn tiny(w: f32, device: &Device) -> Net {
-    NetConfig::mlp("tiny", [1, 1, 2], vec![4], 2)
-        .init(Init::Constant(w), device)
-        .unwrap()
+    NetConfig::mlp("tiny", [1, 1, 2], vec![4], 2).init(Init::Constant(w), device).unwrap()
 }
 
 fn config(lr: f64, epochs: usize) -> TrainConfig {
-    TrainConfig {
-        lr,
-        batch_size: 1,
-        epochs,
-        stop_thr: None,
-        shuffle: false,
-        seed: 0,
-    }
+    TrainConfig { lr, batch_size: 1, epochs, stop_thr: None, shuffle: false, seed: 0 }
 }
 
 fn close(got: f64, expected: f64) -> bool {
@@ -110,20 +101,10 @@ fn run_model_matches_the_hand_written_reference() {
         &mut |e| events.push(e),
     ))
     .unwrap();
-    let expected_train = [
-        0.6927828567469384,
-        0.6911127029549913,
-        0.6894573348453145,
-        0.6878164315895708,
-        0.6861896800909246,
-    ];
-    let expected_valid = [
-        0.6916332218327483,
-        0.690134421918176,
-        0.6886504451644133,
-        0.6871809637645843,
-        0.6857256575559315,
-    ];
+    let expected_train =
+        [0.6927828567469384, 0.6911127029549913, 0.6894573348453145, 0.6878164315895708, 0.6861896800909246];
+    let expected_valid =
+        [0.6916332218327483, 0.690134421918176, 0.6886504451644133, 0.6871809637645843, 0.6857256575559315];
     for (got, want) in record.train_loss().iter().zip(expected_train) {
         assert!(close(*got, want), "train {got} vs {want}");
     }
@@ -133,19 +114,9 @@ fn run_model_matches_the_hand_written_reference() {
     assert_eq!(record.train_acc(), vec![50.0; 5]);
     assert_eq!(record.valid_acc(), vec![100.0; 5]);
     assert_eq!(record.summary.stop, StopReason::Completed);
-    let epochs = events
-        .iter()
-        .filter(|e| matches!(e, Event::Epoch { .. }))
-        .count();
-    let progress = events
-        .iter()
-        .filter(|e| matches!(e, Event::Progress { .. }))
-        .count();
-    assert_eq!(
-        (epochs, progress),
-        (5, 50),
-        "one epoch event per epoch, one progress event per batch"
-    );
+    let epochs = events.iter().filter(|e| matches!(e, Event::Epoch { .. })).count();
+    let progress = events.iter().filter(|e| matches!(e, Event::Progress { .. })).count();
+    assert_eq!((epochs, progress), (5, 50), "one epoch event per epoch, one progress event per batch");
 }
 
 #[test]
@@ -173,31 +144,16 @@ fn early_stopping_when_the_validation_loss_improves_too_little() {
     // Per the reference the validation loss improves by ~1.5e-3 per epoch: a threshold above
     // that stops after epoch 2, one below it never stops.
     let run = |thr| {
-        let cfg = TrainConfig {
-            stop_thr: Some(thr),
-            ..config(1e-3, 5)
-        };
-        block_on(run_model(
-            tiny(0.5, &device),
-            &train,
-            Some(&valid),
-            &cfg,
-            &mut NativeDriver::default(),
-            &mut |_| {},
-        ))
-        .unwrap()
-        .1
+        let cfg = TrainConfig { stop_thr: Some(thr), ..config(1e-3, 5) };
+        block_on(run_model(tiny(0.5, &device), &train, Some(&valid), &cfg, &mut NativeDriver::default(), &mut |_| {}))
+            .unwrap()
+            .1
     };
     let stopped = run(2e-3);
     assert_eq!(stopped.summary.epochs_trained, 2);
-    let StopReason::EarlyStop { improvement, .. } = stopped.summary.stop else {
-        panic!("{:?}", stopped.summary.stop)
-    };
+    let StopReason::EarlyStop { improvement, .. } = stopped.summary.stop else { panic!("{:?}", stopped.summary.stop) };
     // A difference of two f32 losses: compare absolutely.
-    assert!(
-        (improvement - (0.6916332218327483 - 0.690134421918176)).abs() < 1e-6,
-        "{improvement}"
-    );
+    assert!((improvement - (0.6916332218327483 - 0.690134421918176)).abs() < 1e-6, "{improvement}");
     assert_eq!(run(1e-3).summary.epochs_trained, 5);
 }
 
@@ -207,18 +163,11 @@ fn a_stop_request_ends_the_run_within_one_batch() {
     let train = DeviceData::upload(&points(&TRAIN_X), &device);
     let mut driver = NativeDriver::stopping_after(23);
     let mut batches = 0;
-    let (_, record) = block_on(run_model(
-        tiny(0.5, &device),
-        &train,
-        None,
-        &config(1e-3, 5),
-        &mut driver,
-        &mut |e| {
-            if matches!(e, Event::Progress { .. }) {
-                batches += 1;
-            }
-        },
-    ))
+    let (_, record) = block_on(run_model(tiny(0.5, &device), &train, None, &config(1e-3, 5), &mut driver, &mut |e| {
+        if matches!(e, Event::Progress { .. }) {
+            batches += 1;
+        }
+    }))
     .unwrap();
     assert_eq!(batches, 23);
     assert_eq!(record.summary.epochs_trained, 2);
@@ -230,26 +179,14 @@ fn a_diverging_run_stops_and_says_why() {
     let device = Device::flex().autodiff();
     // Labels by quadrant parity (XOR): no line separates them, so the loss never reaches 0.
     let mut big = points(&TRAIN_X);
-    big.labels = TRAIN_X
-        .iter()
-        .map(|x| u8::from(x[0] * x[1] > 0.0))
-        .collect();
+    big.labels = TRAIN_X.iter().map(|x| u8::from(x[0] * x[1] > 0.0)).collect();
     big.images.iter_mut().for_each(|v| *v *= 1e4);
     let train = DeviceData::upload(&big, &device);
     // Softmax regression (no hidden layer, so no ReLU can die and freeze it): one step of
     // lr 1e30 on inputs of 1e4 pushes the logits past f32's range.
-    let linear = NetConfig::mlp("linear", [1, 1, 2], vec![], 2)
-        .init(Init::Constant(0.5), &device)
-        .unwrap();
-    let (_, record) = block_on(run_model(
-        linear,
-        &train,
-        None,
-        &config(1e30, 5),
-        &mut NativeDriver::default(),
-        &mut |_| {},
-    ))
-    .unwrap();
+    let linear = NetConfig::mlp("linear", [1, 1, 2], vec![], 2).init(Init::Constant(0.5), &device).unwrap();
+    let (_, record) =
+        block_on(run_model(linear, &train, None, &config(1e30, 5), &mut NativeDriver::default(), &mut |_| {})).unwrap();
     assert!(
         matches!(record.summary.stop, StopReason::Diverged { lr: 1e30, .. }),
         "{:?} {:?}",
@@ -257,8 +194,5 @@ fn a_diverging_run_stops_and_says_why() {
         record.train_loss()
     );
     assert!(record.summary.epochs_trained < 5);
-    assert!(
-        record.epochs.iter().all(|e| e.train_loss.is_finite()),
-        "no NaN record is kept"
-    );
+    assert!(record.epochs.iter().all(|e| e.train_loss.is_finite()), "no NaN record is kept");
 }

@@ -16,12 +16,21 @@ use nnlab::protocol::Kernels;
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 
+/// `println!` that ends the program quietly when stdout is a closed pipe (`nnlab ... | head`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            panic!("writing to stdout failed: {e}");
+        }
+    }};
+}
+
 #[derive(Parser)]
-#[command(
-    name = "nnlab",
-    version,
-    about = "Learn how neural networks train: the course's labs, headless"
-)]
+#[command(name = "nnlab", version, about = "Learn how neural networks train: the course's labs, headless")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -90,11 +99,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run { lab } => run_lab(lab),
         Command::Models { format } => models(format),
-        Command::Bench {
-            format,
-            workloads,
-            repeats,
-        } => run_bench(format, &workloads, repeats),
+        Command::Bench { format, workloads, repeats } => run_bench(format, &workloads, repeats),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -110,17 +115,7 @@ fn device() -> Device {
 }
 
 fn run_lab(lab: Lab) -> Result<(), String> {
-    let Lab::Synth {
-        epochs,
-        seed,
-        lr,
-        batch_size,
-        train_size,
-        valid_size,
-        data_seed,
-        stop_thr,
-        format,
-    } = lab;
+    let Lab::Synth { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr, format } = lab;
     let mut config = SynthLab::homework();
     let t = &mut config.train;
     t.epochs = epochs.unwrap_or(t.epochs);
@@ -142,7 +137,12 @@ fn run_lab(lab: Lab) -> Result<(), String> {
     if format == Format::Table {
         bar.println(format!(
             "Synth CNN, {} training / {} validation images, SGD lr {}, batch {}, up to {} epochs, seed {}",
-            config.train_size, config.valid_size, config.train.lr, config.train.batch_size, config.train.epochs, config.train.seed
+            config.train_size,
+            config.valid_size,
+            config.train.lr,
+            config.train.batch_size,
+            config.train.epochs,
+            config.train.seed
         ));
         bar.println(format!(
             "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8}",
@@ -157,7 +157,7 @@ fn run_lab(lab: Lab) -> Result<(), String> {
             bar.inc(1);
             last_kernels = kernels;
             match format {
-                Format::Json => println!(
+                Format::Json => outln!(
                     "{}",
                     json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc,
                            "valid_loss": r.valid_loss, "valid_acc": r.valid_acc, "seconds": r.seconds})
@@ -177,15 +177,12 @@ fn run_lab(lab: Lab) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let sweep = block_on(shift_sweep(&net, &device)).map_err(|e| e.to_string())?;
-    let kernels_answer = last_kernels
-        .as_ref()
-        .map(analysis::kernels_answer)
-        .unwrap_or_default();
+    let kernels_answer = last_kernels.as_ref().map(analysis::kernels_answer).unwrap_or_default();
     let shift_answer = analysis::shift_answer(&sweep);
     let s = &record.summary;
     let last = record.epochs.last();
     match format {
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             json!({"done": true, "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
                    "train_seconds": s.train_seconds, "parameters": s.parameters,
@@ -193,16 +190,16 @@ fn run_lab(lab: Lab) -> Result<(), String> {
                    "kernels": last_kernels, "kernels_answer": kernels_answer, "shift_answer": shift_answer})
         ),
         Format::Table => {
-            println!(
+            outln!(
                 "\n{} epochs in {} ({}); {} parameters.",
                 s.epochs_trained,
                 format_duration(s.train_seconds),
                 s.stop.describe(),
                 s.parameters
             );
-            println!("Training: {}", analysis::training_answer(&record.epochs));
-            println!("Kernels: {kernels_answer}");
-            println!("Shift invariance: {shift_answer}");
+            outln!("Training: {}", analysis::training_answer(&record.epochs));
+            outln!("Kernels: {kernels_answer}");
+            outln!("Shift invariance: {shift_answer}");
         }
     }
     Ok(())
@@ -210,32 +207,24 @@ fn run_lab(lab: Lab) -> Result<(), String> {
 
 fn models(format: Format) -> Result<(), String> {
     let device = Device::flex();
-    for config in [
-        NetConfig::mnist_mlp(),
-        NetConfig::dog_mlp(),
-        NetConfig::dog_cnn(5, 1),
-        NetConfig::synth_cnn(),
-    ] {
+    for config in [NetConfig::mnist_mlp(), NetConfig::dog_mlp(), NetConfig::dog_cnn(5, 1), NetConfig::synth_cnn()] {
         let net = config.init(Init::PyTorch { seed: 0 }, &device)?;
         let table = net.layer_table(config.input, &device);
         let weights: usize = table.iter().map(|r| r.weights).sum();
         let biases: usize = table.iter().map(|r| r.biases).sum();
         let params = burn::module::Module::num_params(&net);
         match format {
-            Format::Json => println!(
+            Format::Json => outln!(
                 "{}",
                 json!({"model": config.name, "input": config.input, "layers": table,
                        "weights": weights, "biases": biases, "parameters": params})
             ),
             Format::Table => {
                 let [h, w, c] = config.input;
-                println!("{} (input {h}x{w}x{c})", config.name);
-                println!(
-                    "  {:<20} {:>18} {:>10} {:>8}",
-                    "layer", "output shape", "weights", "biases"
-                );
+                outln!("{} (input {h}x{w}x{c})", config.name);
+                outln!("  {:<20} {:>18} {:>10} {:>8}", "layer", "output shape", "weights", "biases");
                 for row in &table {
-                    println!(
+                    outln!(
                         "  {:<20} {:>18} {:>10} {:>8}",
                         row.layer,
                         format!("{:?}", row.output_shape),
@@ -243,10 +232,7 @@ fn models(format: Format) -> Result<(), String> {
                         row.biases
                     );
                 }
-                println!(
-                    "  {:<20} {:>18} {:>10} {:>8}   parameters: {params}\n",
-                    "total", "", weights, biases
-                );
+                outln!("  {:<20} {:>18} {:>10} {:>8}   parameters: {params}\n", "total", "", weights, biases);
             }
         }
     }
@@ -262,11 +248,7 @@ fn machine() -> String {
         .and_then(|l| l.split(':').nth(1))
         .map_or("unknown CPU".to_string(), |s| s.trim().to_string());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    format!(
-        "{cpu}, {cores} cores, {} {}",
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
+    format!("{cpu}, {cores} cores, {} {}", std::env::consts::OS, std::env::consts::ARCH)
 }
 
 fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), String> {
@@ -274,43 +256,40 @@ fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), Strin
     let machine = machine();
     let backend = "burn flex (CPU, native, single-threaded)";
     let all = bench::workloads();
-    let chosen: Vec<_> = all
-        .iter()
-        .filter(|w| ids.iter().any(|id| id.eq_ignore_ascii_case(w.id)))
-        .collect();
+    let chosen: Vec<_> = all.iter().filter(|w| ids.iter().any(|id| id.eq_ignore_ascii_case(w.id))).collect();
     if chosen.is_empty() {
-        return Err(format!(
-            "no workload matches {ids:?}; choose from W1, W2, W3, W4"
-        ));
+        return Err(format!("no workload matches {ids:?}; choose from W1, W2, W3, W4"));
     }
     if format == Format::Table {
-        println!("{backend} on {machine}; median of {repeats} epochs after one warm-up");
-        println!(
+        outln!("{backend} on {machine}; median of {repeats} epochs after one warm-up");
+        outln!(
             "{:<4} {:<28} {:>8} {:>6} {:>10} {:>12} {:>12} {:>9}",
-            "", "model", "examples", "batch", "epoch s", "examples/s", "PyTorch s*", "ratio"
+            "",
+            "model",
+            "examples",
+            "batch",
+            "epoch s",
+            "examples/s",
+            "PyTorch s*",
+            "ratio"
         );
     }
     for w in chosen {
-        let r = block_on(bench::run_workload(
-            w,
-            repeats.max(1),
-            &device,
-            &mut NativeDriver::default(),
-        ))
-        .map_err(|e| e.to_string())?;
+        let r = block_on(bench::run_workload(w, repeats.max(1), &device, &mut NativeDriver::default()))
+            .map_err(|e| e.to_string())?;
         match format {
             Format::Json => {
                 let mut v = serde_json::to_value(&r).expect("bench results serialise");
                 v["backend"] = json!(backend);
                 v["machine"] = json!(machine);
-                println!("{v}");
+                outln!("{v}");
             }
             Format::Table => {
                 let (torch, ratio) = match r.pytorch_epoch_s {
                     Some(t) => (format!("{t:.3}"), format!("{:.2}x", r.epoch_s / t)),
                     None => ("-".into(), "-".into()),
                 };
-                println!(
+                outln!(
                     "{:<4} {:<28} {:>8} {:>6} {:>10.3} {:>12.0} {:>12} {:>9}",
                     r.workload,
                     r.model,
@@ -325,7 +304,7 @@ fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), Strin
         }
     }
     if format == Format::Table {
-        println!(
+        outln!(
             "* PyTorch 2.15, 1 thread, same workload on this project's build machines (reference, not measured by this run); ratio = nnlab / PyTorch, lower is faster."
         );
     }

@@ -106,11 +106,7 @@ pub fn generate(n: usize, seed: u64, which: Which) -> SynthSet {
     for (i, image) in images.chunks_exact_mut(SIZE * SIZE).enumerate() {
         let orientation = Orientation::from_label((i % 2) as u8);
         let (max_r, max_c) = Bar::max_position(orientation);
-        let bar = Bar {
-            orientation,
-            row: rng.random_range(0..=max_r),
-            col: rng.random_range(0..=max_c),
-        };
+        let bar = Bar { orientation, row: rng.random_range(0..=max_r), col: rng.random_range(0..=max_c) };
         add_noise(image, &mut rng);
         bar.draw(image);
         labels.push(orientation.label());

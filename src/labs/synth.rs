@@ -61,7 +61,11 @@ pub async fn shift_sweep(net: &Net, device: &Device) -> Result<ShiftSweep, Train
 
 /// What the trained model sees in one image: the first layer's feature maps after ReLU
 /// (`[channels, h, w]` and that shape) and the class probabilities.
-pub async fn probe(net: &Net, image: Vec<f32>, device: &Device) -> Result<(Vec<f32>, [usize; 3], Vec<f32>), TrainError> {
+pub async fn probe(
+    net: &Net,
+    image: Vec<f32>,
+    device: &Device,
+) -> Result<(Vec<f32>, [usize; 3], Vec<f32>), TrainError> {
     let net = net.valid();
     let x = images_tensor(image, device); // [1, 28, 28, 1]
     let maps = net.first_layer_maps(x.clone()); // [1, c, h, w]

@@ -186,7 +186,11 @@ fn BackendPanel() -> impl IntoView {
     let running = move || {
         ctx.session.with(|s| {
             s.current().and_then(|r| r.backend.clone()).map(|b| {
-                let speed = s.current().and_then(|r| r.examples_per_s()).map(|v| format!(", {v:.0} examples/s")).unwrap_or_default();
+                let speed = s
+                    .current()
+                    .and_then(|r| r.examples_per_s())
+                    .map(|v| format!(", {v:.0} examples/s"))
+                    .unwrap_or_default();
                 let note = b.note.map(|n| format!(" ({n})")).unwrap_or_default();
                 format!("Last run: {}{speed}{note}", b.name)
             })
@@ -220,7 +224,9 @@ fn EngineBanner() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let engine = move || ctx.session.with(|s| s.engine.clone());
     let was_gpu = move || {
-        ctx.session.with(|s| s.runs.iter().rev().find_map(|r| r.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu))
+        ctx.session.with(|s| {
+            s.runs.iter().rev().find_map(|r| r.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu)
+        })
     };
     let notice = move || ctx.session.with(|s| s.notice.clone());
     view! {

@@ -42,8 +42,10 @@ impl Bridge {
         let deliver = on_message.clone();
         let on_msg = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
             let text = event.unchecked_into::<MessageEvent>().data().as_string().unwrap_or_default();
-            let message = FromWorker::from_json(&text)
-                .unwrap_or_else(|e| FromWorker::Error { run: None, message: format!("unreadable message from the worker: {e}") });
+            let message = FromWorker::from_json(&text).unwrap_or_else(|e| FromWorker::Error {
+                run: None,
+                message: format!("unreadable message from the worker: {e}"),
+            });
             if message == FromWorker::Ready {
                 let mut inner = inner.borrow_mut();
                 inner.ready = true;

@@ -13,7 +13,8 @@ pub fn get(target: &JsValue, name: &str) -> JsValue {
 
 /// Calls `target[name](args...)`.
 pub fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
-    let f: Function = get(target, name).dyn_into().map_err(|_| JsValue::from_str(&format!("{name} is not a function")))?;
+    let f: Function =
+        get(target, name).dyn_into().map_err(|_| JsValue::from_str(&format!("{name} is not a function")))?;
     f.apply(target, &args.iter().collect())
 }
 
@@ -48,8 +49,5 @@ pub async fn sleep_ms(ms: i32) {
 
 /// A readable message from a thrown JS value.
 pub fn describe(error: &JsValue) -> String {
-    error
-        .as_string()
-        .or_else(|| get(error, "message").as_string())
-        .unwrap_or_else(|| format!("{error:?}"))
+    error.as_string().or_else(|| get(error, "message").as_string()).unwrap_or_else(|| format!("{error:?}"))
 }

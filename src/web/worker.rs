@@ -100,8 +100,10 @@ async fn probe_adapter() -> Result<String, String> {
     if gpu.is_undefined() || gpu.is_null() {
         return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
     }
-    let promise: js_sys::Promise =
-        call(&gpu, "requestAdapter", &[]).map_err(|e| describe(&e))?.dyn_into().map_err(|_| "requestAdapter did not return a promise")?;
+    let promise: js_sys::Promise = call(&gpu, "requestAdapter", &[])
+        .map_err(|e| describe(&e))?
+        .dyn_into()
+        .map_err(|_| "requestAdapter did not return a promise")?;
     let adapter = JsFuture::from(promise).await.map_err(|e| format!("requestAdapter failed: {}", describe(&e)))?;
     if adapter.is_null() || adapter.is_undefined() {
         return Err("the browser offers no WebGPU adapter (requestAdapter returned null)".into());
@@ -113,7 +115,8 @@ async fn probe_adapter() -> Result<String, String> {
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let fallback = get(&adapter, "isFallbackAdapter").as_bool() == Some(true) || get(&info, "isFallbackAdapter").as_bool() == Some(true);
+    let fallback = get(&adapter, "isFallbackAdapter").as_bool() == Some(true)
+        || get(&info, "isFallbackAdapter").as_bool() == Some(true);
     let name = if name.is_empty() { "unnamed adapter".to_string() } else { name };
     Ok(if fallback { format!("{name} (software fallback adapter)") } else { name })
 }
@@ -121,7 +124,10 @@ async fn probe_adapter() -> Result<String, String> {
 /// The device for a run, and what to tell the user about it.
 async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), String> {
     let cpu = |note: Option<String>| {
-        (Device::flex().autodiff(), BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex, wasm SIMD)".into(), note })
+        (
+            Device::flex().autodiff(),
+            BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex, wasm SIMD)".into(), note },
+        )
     };
     if choice == BackendChoice::Cpu {
         return Ok(cpu(None));
@@ -137,7 +143,7 @@ async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), Str
     };
     match (gpu, choice) {
         (Ok((device, name)), _) => {
-            Ok((device, BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU ({name})"), note: None }))
+            Ok((device, BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU on {name}"), note: None }))
         }
         (Err(reason), BackendChoice::Auto) => Ok(cpu(Some(format!("WebGPU unavailable: {reason}")))),
         (Err(reason), _) => Err(format!("WebGPU is not available: {reason}. Choose the CPU backend and train again.")),

@@ -78,16 +78,14 @@ pub fn SynthLabPanel() -> impl IntoView {
     let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
 
-    let train = move || {
-        match form.read().parse() {
-            Ok(lab) => {
-                form_error.set(None);
-                let mut run = 0;
-                ctx.session.update(|s| run = s.start_run(lab.clone()));
-                ctx.send(&ToWorker::Train { run, lab, backend: ctx.choice.get_untracked() });
-            }
-            Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
+    let train = move || match form.read().parse() {
+        Ok(lab) => {
+            form_error.set(None);
+            let mut run = 0;
+            ctx.session.update(|s| run = s.start_run(lab.clone()));
+            ctx.send(&ToWorker::Train { run, lab, backend: ctx.choice.get_untracked() });
         }
+        Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };
     let again = move |_| {
         let next = form.seed.get_untracked().trim().parse::<u64>().map_or(1, |s| s.wrapping_add(1));
@@ -100,7 +98,8 @@ pub fn SynthLabPanel() -> impl IntoView {
         ctx.send(if pause { &ToWorker::Pause } else { &ToWorker::Resume });
         ctx.session.update(|s| s.set_paused(pause));
     };
-    let can_train = move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
+    let can_train =
+        move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
 
     view! {
         <article class="lab" aria-labelledby="synth-title">
@@ -258,7 +257,9 @@ fn curve(name: &str, colour: &'static str, dashed: bool, points: Vec<(f64, f64)>
 
 /// Loss and accuracy charts of one run's records.
 fn charts(run: &RunView) -> (String, String) {
-    let pick = |f: fn(&EpochRecord) -> Option<f64>| run.records.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect();
+    let pick = |f: fn(&EpochRecord) -> Option<f64>| {
+        run.records.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect()
+    };
     let markers = match &run.summary {
         Some(s) if matches!(s.stop, StopReason::EarlyStop { .. } | StopReason::Cancelled) => {
             vec![Marker { x: s.epochs_trained as f64, label: "stopped".into() }]
@@ -300,7 +301,9 @@ fn CurvesSection(current: Memo<Option<RunView>>) -> impl IntoView {
                     r.records
                         .iter()
                         .map(|e| {
-                            let opt = |v: Option<f64>, pct: bool| v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) });
+                            let opt = |v: Option<f64>, pct: bool| {
+                                v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) })
+                            };
                             vec![
                                 e.epoch.to_string(),
                                 format_value(e.train_loss),
@@ -352,7 +355,14 @@ fn KernelsSection(current: Memo<Option<RunView>>) -> impl IntoView {
         ctx.session.with(|s| {
             s.finished_runs()
                 .into_iter()
-                .map(|r| (r.id, r.lab.train.seed, r.records.last().and_then(|e| e.valid_acc), r.kernels.clone().unwrap_or_default()))
+                .map(|r| {
+                    (
+                        r.id,
+                        r.lab.train.seed,
+                        r.records.last().and_then(|e| e.valid_acc),
+                        r.kernels.clone().unwrap_or_default(),
+                    )
+                })
                 .collect::<Vec<_>>()
         })
     });
@@ -408,7 +418,8 @@ fn ShiftDemo() -> impl IntoView {
             ctx.probe(ToWorker::Probe { run, image: image.get() });
         }
     });
-    let probe = Memo::new(move |_| ctx.session.with(|s| s.probe.clone().filter(|p| Some(p.run) == s.trained().map(|r| r.id))));
+    let probe =
+        Memo::new(move |_| ctx.session.with(|s| s.probe.clone().filter(|p| Some(p.run) == s.trained().map(|r| r.id))));
     let map = move |c: usize| {
         Signal::derive(move || {
             probe.with(|p| {
@@ -525,7 +536,12 @@ fn ShiftDemo() -> impl IntoView {
 fn AnswersSection(data_seed: RwSignal<String>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let data = Memo::new(move |_| {
-        data_seed.get().trim().parse::<u64>().ok().map(|s| analysis::data_answer(&synthetic::generate(DESCRIBED_IMAGES, s, Which::Train)))
+        data_seed
+            .get()
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(|s| analysis::data_answer(&synthetic::generate(DESCRIBED_IMAGES, s, Which::Train)))
     });
     let answers = Memo::new(move |_| {
         ctx.session.with(|s| {
@@ -540,11 +556,13 @@ fn AnswersSection(data_seed: RwSignal<String>) -> impl IntoView {
         })
     });
     let pending = "Train a model to answer this from your run.";
-    let item = move |q: &'static str, testid: &'static str, a: Signal<Option<String>>| view! {
-        <li>
-            <p class="question">{q}</p>
-            <p class="answer" data-testid=testid>{move || a.get().unwrap_or_else(|| pending.to_string())}</p>
-        </li>
+    let item = move |q: &'static str, testid: &'static str, a: Signal<Option<String>>| {
+        view! {
+            <li>
+                <p class="question">{q}</p>
+                <p class="answer" data-testid=testid>{move || a.get().unwrap_or_else(|| pending.to_string())}</p>
+            </li>
+        }
     };
     view! {
         <section aria-labelledby="answers-title">

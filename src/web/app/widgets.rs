@@ -23,11 +23,8 @@ pub fn PixelCanvas(
         if data.len() != (width * height * 4) as usize {
             return;
         }
-        let context = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
+        let context =
+            canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok());
         if let (Some(context), Ok(image)) =
             (context, ImageData::new_with_u8_clamped_array_and_sh(Clamped(&data), width, height))
         {

@@ -1,0 +1,86 @@
+//! The `nnlab` command as a user runs it.
+#![cfg(feature = "cli")]
+
+use serde_json::Value;
+use std::process::Command;
+
+fn nnlab(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nnlab")).args(args).output().expect("nnlab runs");
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+fn json_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
+}
+
+#[test]
+fn run_synth_prints_one_json_object_per_epoch_then_a_summary() {
+    let (ok, stdout, stderr) = nnlab(&[
+        "run",
+        "synth",
+        "--epochs",
+        "3",
+        "--train-size",
+        "400",
+        "--valid-size",
+        "100",
+        "--batch-size",
+        "20",
+        "--lr",
+        "0.2",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{stderr}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 4);
+    for (i, epoch) in lines[..3].iter().enumerate() {
+        assert_eq!(epoch["epoch"], i + 1);
+        for key in ["train_loss", "train_acc", "valid_loss", "valid_acc", "seconds"] {
+            assert!(epoch[key].is_number(), "{key} in {epoch}");
+        }
+        let acc = epoch["train_acc"].as_f64().unwrap();
+        assert!((0.0..=100.0).contains(&acc), "accuracy is a percentage: {acc}");
+    }
+    let done = &lines[3];
+    assert_eq!(done["done"], true);
+    assert_eq!(done["epochs_trained"], 3);
+    assert_eq!(done["parameters"], 442);
+    assert!(done["kernels_answer"].as_str().unwrap().starts_with("Kernel 1 "));
+}
+
+#[test]
+fn models_prints_every_homework_model_with_computed_counts() {
+    let (ok, stdout, _) = nnlab(&["models", "--format", "json"]);
+    assert!(ok);
+    let models = json_lines(&stdout);
+    let params: Vec<u64> = models.iter().map(|m| m["parameters"].as_u64().unwrap()).collect();
+    assert_eq!(params, vec![109_386, 1_581_898, 68_138, 442]);
+    assert_eq!(models[1]["weights"], 1_581_696);
+    assert_eq!(models[2]["weights"], 68_080);
+    let (ok, table, _) = nnlab(&["models"]);
+    assert!(ok && table.contains("DogSet CNN (5x5, stride 1)") && table.contains("[1, 5408]"), "{table}");
+}
+
+#[test]
+fn bench_prints_one_json_object_per_workload() {
+    let (ok, stdout, stderr) = nnlab(&["bench", "--workloads", "W1,W4", "--repeats", "1", "--format", "json"]);
+    assert!(ok, "{stderr}");
+    let rows = json_lines(&stdout);
+    assert_eq!(rows.iter().map(|r| r["workload"].as_str().unwrap()).collect::<Vec<_>>(), vec!["W1", "W4"]);
+    for r in &rows {
+        assert!(r["epoch_s"].as_f64().unwrap() > 0.0);
+        assert!(r["examples_per_s"].as_f64().unwrap() > 0.0);
+        assert!(r["backend"].as_str().unwrap().contains("CPU"));
+        assert!(!r["machine"].as_str().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn bad_arguments_get_a_clear_error() {
+    let (ok, _, stderr) = nnlab(&["run", "synth", "--lr", "0"]);
+    assert!(!ok);
+    assert!(stderr.contains("learning rate must be a positive number"), "{stderr}");
+    let (ok, _, stderr) = nnlab(&["bench", "--workloads", "W9"]);
+    assert!(!ok && stderr.contains("choose from W1, W2, W3, W4"), "{stderr}");
+}
