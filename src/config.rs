@@ -175,7 +175,8 @@ mod tests {
 
     #[test]
     fn bad_hyper_parameters_are_refused_with_the_field_named() {
-        let cases: Vec<(fn(&mut SynthLab), &str)> = vec![
+        type Break = fn(&mut SynthLab);
+        let cases: Vec<(Break, &str)> = vec![
             (|l| l.train.lr = 0.0, "learning rate"),
             (|l| l.train.lr = -1.0, "learning rate"),
             (|l| l.train.lr = f64::NAN, "learning rate"),

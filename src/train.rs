@@ -143,7 +143,7 @@ async fn train_pass(
             return (model, None);
         }
         let start = batch * batch_size;
-        let idx = order.clone().slice([start..(start + batch_size).min(data.len)]); // [b]
+        let idx = order.clone().narrow(0, start, batch_size.min(data.len - start)); // [b]
         let images = data.images.clone().select(0, idx.clone()); // [b, h, w, c]
         let targets = data.labels.clone().select(0, idx); // [b]
         let logits = model.forward(images); // [b, classes]
@@ -164,8 +164,8 @@ fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceSta
     let mut stats = DeviceStats::new(&device);
     for start in (0..data.len).step_by(batch_size) {
         let end = (start + batch_size).min(data.len);
-        let images = data.images.clone().slice([start..end]); // [b, h, w, c]
-        let targets = data.labels.clone().slice([start..end]); // [b]
+        let images = data.images.clone().narrow(0, start, end - start); // [b, h, w, c]
+        let targets = data.labels.clone().narrow(0, start, end - start); // [b]
         let logits = model.forward(images);
         let loss = loss_fn.forward(logits.clone(), targets.clone());
         stats.add(loss, logits, targets);
