@@ -96,6 +96,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    nnlab::train::native::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Run { lab } => run_lab(lab),
         Command::Models { format } => models(format),
