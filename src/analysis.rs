@@ -147,10 +147,16 @@ pub fn sweep_stats(sweep: &ShiftSweep) -> Vec<SweepStats> {
 pub fn shift_answer(sweep: &ShiftSweep) -> String {
     sweep_stats(sweep)
         .iter()
-        .map(|s| {
+        .zip(&sweep.grids)
+        .map(|(s, grid)| {
+            let wrong = wrong_region(grid)
+                .map(|(rows, cols)| {
+                    format!(" It is wrong only with the bar's corner in rows {rows} and columns {cols}.")
+                })
+                .unwrap_or_default();
             format!(
                 "With a {} bar at each of its {} possible positions, the model gives the right class at {} \
-                 ({:.0}%), with the true class's probability between {:.2} and {:.2}.",
+                 ({:.0}%), with the true class's probability between {:.2} and {:.2}.{wrong}",
                 Orientation::from_label(s.class).name(),
                 s.positions,
                 s.correct,
@@ -161,6 +167,17 @@ pub fn shift_answer(sweep: &ShiftSweep) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The bounding box ("a-b" rows, "c-d" columns) of the positions classified wrongly, if any.
+fn wrong_region(grid: &crate::protocol::SweepGrid) -> Option<(String, String)> {
+    let wrong: Vec<(usize, usize)> =
+        (0..grid.p_true.len()).filter(|&i| grid.p_true[i] <= 0.5).map(|i| (i / grid.cols, i % grid.cols)).collect();
+    let span = |values: Vec<usize>| {
+        let (lo, hi) = (values.iter().min()?, values.iter().max()?);
+        Some(if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") })
+    };
+    Some((span(wrong.iter().map(|w| w.0).collect())?, span(wrong.iter().map(|w| w.1).collect())?))
 }
 
 /// Answer to "what is common within a class, and what varies?", measured on a generated set.
@@ -263,6 +280,7 @@ mod tests {
         let shift = shift_answer(&sweep);
         assert!(shift.contains("vertical bar at each of its 4 possible positions"), "{shift}");
         assert!(shift.contains("at 3 (75%)") && shift.contains("between 0.40 and 0.95"), "{shift}");
+        assert!(shift.contains("wrong only with the bar's corner in rows 0 and columns 2."), "{shift}");
     }
 
     #[test]

@@ -521,7 +521,8 @@ fn ShiftDemo() -> impl IntoView {
                 <p>"Each cell is one position of the bar's top-left corner; red means the model is sure and right, white undecided, blue wrong."</p>
                 <div class="sweeps" data-testid="sweep">
                     {sweep.grids.iter().map(|g| view! {
-                        <figure>
+                        // One size per cell, so both grids read alike.
+                        <figure style=format!("width:{}rem", g.cols as f32 * 0.5)>
                             <Svg svg=heatmap_svg(&g.p_true, g.rows, g.cols, 0.5, 0.5, &format!("{} bars", Orientation::from_label(g.class).name()))/>
                             <figcaption>{format!("{} bars", Orientation::from_label(g.class).name())}</figcaption>
                         </figure>
