@@ -15,7 +15,7 @@ use crate::session::{Phase, RunView};
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;
 /// Images measured for the "what varies" answer: enough to cover every position.
-const DESCRIBED_IMAGES: usize = 2_000;
+const DESCRIBED_IMAGES: usize = 1_000;
 
 #[derive(Clone, Copy)]
 struct FormSignals {
