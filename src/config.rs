@@ -114,6 +114,51 @@ pub fn parse_optional<T: std::str::FromStr>(field: &'static str, text: &str) -> 
     if text.trim().is_empty() { Ok(None) } else { parse_field(field, text).map(Some) }
 }
 
+/// The MNIST lab (HOMEWORK section 1): one fresh MLP per training-set size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MnistLab {
+    /// Training-set sizes, each balanced over the 10 digits.
+    pub sizes: Vec<usize>,
+    /// Balanced test examples from the MNIST test split (the homework: 1000, 100 per digit).
+    pub test_size: usize,
+    /// Seeds the samples, the initial weights and the shuffles.
+    pub seed: u64,
+    pub train: TrainConfig,
+}
+
+impl MnistLab {
+    /// The homework's settings: sizes 500-2000, 784-128-64-10, SGD lr 0.01, batch 10, 100
+    /// epochs, shuffled every epoch, tested on 1000 test images.
+    pub fn homework() -> Self {
+        Self {
+            sizes: vec![500, 1000, 1500, 2000],
+            test_size: 1000,
+            seed: 1,
+            train: TrainConfig { lr: 0.01, batch_size: 10, epochs: 100, stop_thr: None, shuffle: true, seed: 1 },
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.sizes.is_empty() {
+            return Err(ConfigError::Invalid { field: "sizes", reason: "need at least one training-set size".into() });
+        }
+        for &size in &self.sizes {
+            check_count("training-set size", size, 10, 60_000)?;
+            if size % 10 != 0 {
+                return Err(ConfigError::Invalid {
+                    field: "training-set size",
+                    reason: format!("{size} must be a multiple of 10 (the same number of each digit)"),
+                });
+            }
+        }
+        check_count("test size", self.test_size, 10, 10_000)?;
+        if self.test_size % 10 != 0 {
+            return Err(ConfigError::Invalid { field: "test size", reason: "must be a multiple of 10".into() });
+        }
+        self.train.validate()
+    }
+}
+
 /// The synth lab's form as the user typed it: text per field, turned into a checked
 /// [`SynthLab`] only when every field parses and validates.
 #[derive(Clone, Debug, PartialEq)]

