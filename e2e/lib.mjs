@@ -9,8 +9,8 @@ export const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
 
 /** Serves dist/ at http://127.0.0.1:<free port><prefix>; returns { url, origin, close }. */
-export async function serve(prefix = '/some/sub/path/') {
-  const server = spawn('python3', ['scripts/serve.py', '--dir', 'dist', '--port', '0', '--prefix', prefix], {
+export async function serve(prefix = '/some/sub/path/', dir = 'dist') {
+  const server = spawn('python3', ['scripts/serve.py', '--dir', dir, '--port', '0', '--prefix', prefix], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [chunk] = await once(server.stdout, 'data');

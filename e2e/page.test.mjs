@@ -12,8 +12,8 @@ test('the page loads from a sub-path with no console errors and no request off i
     await byTestId(page, 'gpu-status').filter({ hasNotText: 'Checking' }).waitFor();
     assert.match(await page.locator('h1').textContent(), /nnlab/);
     assert.match(await page.locator('.tagline').textContent(), /neural networks/);
-    assert.equal(await page.locator('nav.labs li').count(), 5, 'the synth lab and four coming labs');
-    assert.equal(await page.locator('nav.labs li.coming .badge').count(), 4);
+    assert.equal(await page.locator('nav.labs li').count(), 5, 'two live labs and three coming ones');
+    assert.equal(await page.locator('nav.labs li.coming .badge').count(), 3);
     assert.match(await byTestId(page, 'gpu-status').textContent(), /No WebGPU|WebGPU available/);
     assert.equal(await page.locator('[data-testid="gallery"] canvas').count(), 12);
     assert.match(await byTestId(page, 'answer-data').textContent(), /horizontal images hold one 2x12-pixel bar/);

@@ -159,6 +159,38 @@ impl MnistLab {
     }
 }
 
+/// The MNIST lab's form as typed: sizes as a comma-separated list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MnistForm {
+    pub sizes: String,
+    pub epochs: String,
+    pub seed: String,
+}
+
+impl MnistForm {
+    pub fn from_lab(lab: &MnistLab) -> Self {
+        Self {
+            sizes: lab.sizes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+            epochs: lab.train.epochs.to_string(),
+            seed: lab.seed.to_string(),
+        }
+    }
+
+    pub fn parse(&self) -> Result<MnistLab, ConfigError> {
+        let mut lab = MnistLab::homework();
+        lab.sizes = self
+            .sizes
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| parse_field("training-set sizes", s))
+            .collect::<Result<_, _>>()?;
+        lab.train.epochs = parse_field("epochs", &self.epochs)?;
+        lab.seed = parse_field("seed", &self.seed)?;
+        lab.validate()?;
+        Ok(lab)
+    }
+}
+
 /// The synth lab's form as the user typed it: text per field, turned into a checked
 /// [`SynthLab`] only when every field parses and validates.
 #[derive(Clone, Debug, PartialEq)]
@@ -251,6 +283,19 @@ mod tests {
         assert!(zero.parse().unwrap_err().to_string().starts_with("learning rate must be a positive number"));
         let negative = SynthForm { batch_size: "-5".into(), ..form };
         assert!(negative.parse().unwrap_err().to_string().contains("batch size"));
+    }
+
+    #[test]
+    fn the_mnist_form_parses_sizes_and_refuses_uneven_ones() {
+        let form = MnistForm::from_lab(&MnistLab::homework());
+        assert_eq!(form.sizes, "500, 1000, 1500, 2000");
+        assert_eq!(form.parse(), Ok(MnistLab::homework()));
+        let uneven = MnistForm { sizes: "500, 1005".into(), ..form.clone() };
+        assert!(uneven.parse().unwrap_err().to_string().contains("multiple of 10"));
+        let words = MnistForm { sizes: "five hundred".into(), ..form.clone() };
+        assert!(words.parse().unwrap_err().to_string().contains("is not a number"));
+        let empty = MnistForm { sizes: " ".into(), ..form };
+        assert!(empty.parse().unwrap_err().to_string().contains("at least one"));
     }
 
     #[test]

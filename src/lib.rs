@@ -15,6 +15,7 @@ pub mod data;
 pub mod metrics;
 pub mod plot;
 pub mod protocol;
+pub mod scaling;
 pub mod session;
 
 #[cfg(feature = "engine")]

@@ -1,7 +1,8 @@
 //! Messages between the page and the training worker. They cross the worker boundary as JSON
 //! strings (`to_json` / `from_json`); every variant is round-trip tested below.
 
-use crate::config::SynthLab;
+use crate::config::{MnistLab, SynthLab};
+use crate::scaling::SizeResult;
 use serde::{Deserialize, Serialize};
 
 /// Which compute backend the user asked for.
@@ -38,6 +39,12 @@ pub enum ToWorker {
     Train {
         run: RunId,
         lab: SynthLab,
+        backend: BackendChoice,
+    },
+    /// Train the MNIST lab: fetch and check the shards, then one MLP per size.
+    TrainMnist {
+        run: RunId,
+        lab: MnistLab,
         backend: BackendChoice,
     },
     Pause,
@@ -178,6 +185,25 @@ pub enum FromWorker {
         run: RunId,
         sweep: ShiftSweep,
     },
+    /// Dataset bytes ready of all a run needs (from the network or the cache).
+    DataProgress {
+        run: RunId,
+        loaded: u64,
+        total: u64,
+        cached_files: usize,
+        files: usize,
+    },
+    /// An epoch of the model for training-set size `size` (MNIST lab).
+    SizeEpoch {
+        run: RunId,
+        size: usize,
+        record: EpochRecord,
+    },
+    /// One model of the MNIST lab tested.
+    SizeDone {
+        run: RunId,
+        result: SizeResult,
+    },
     /// First-layer feature maps `[channels, h, w]` after ReLU, and class probabilities.
     Probe {
         run: RunId,
@@ -232,6 +258,7 @@ mod tests {
     fn every_message_round_trips() {
         let to = vec![
             ToWorker::Train { run: 3, lab: SynthLab::homework(), backend: BackendChoice::Auto },
+            ToWorker::TrainMnist { run: 4, lab: crate::config::MnistLab::homework(), backend: BackendChoice::Cpu },
             ToWorker::Pause,
             ToWorker::Resume,
             ToWorker::Stop,
@@ -269,6 +296,19 @@ mod tests {
             FromWorker::Probe { run: 1, maps: vec![0.0; 8], map_shape: [2, 2, 2], probs: vec![0.3, 0.7] },
             FromWorker::Error { run: None, message: "boom".into() },
             FromWorker::Crashed { message: "wasm trap".into() },
+            FromWorker::DataProgress { run: 2, loaded: 10, total: 20, cached_files: 1, files: 7 },
+            FromWorker::SizeEpoch { run: 2, size: 500, record: record() },
+            FromWorker::SizeDone {
+                run: 2,
+                result: SizeResult {
+                    size: 500,
+                    losses: vec![2.3, 1.0],
+                    train_seconds: 1.5,
+                    test_acc: 85.0,
+                    test_loss: 0.5,
+                    epochs_trained: 2,
+                },
+            },
         ];
         for m in from {
             assert_eq!(FromWorker::from_json(&m.to_json()).unwrap(), m);

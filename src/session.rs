@@ -1,9 +1,10 @@
 //! What the page knows about the worker and its runs, updated by each `FromWorker` message.
 //! Pure state, so the page's logic is tested natively; the page only draws it.
 
-use crate::config::SynthLab;
+use crate::config::{MnistLab, SynthLab};
 use crate::metrics::eta_seconds;
 use crate::protocol::{BackendInfo, EpochRecord, FromWorker, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
+use crate::scaling::SizeResult;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Engine {
@@ -104,6 +105,67 @@ impl RunView {
     }
 }
 
+/// An MNIST scaling run as the page sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MnistView {
+    pub id: RunId,
+    pub lab: MnistLab,
+    pub phase: Phase,
+    pub backend: Option<BackendInfo>,
+    /// (bytes ready, bytes needed, files from the cache, files) of the dataset download.
+    pub data: Option<(u64, u64, usize, usize)>,
+    /// Every epoch so far, with the training-set size of its model.
+    pub epochs: Vec<(usize, EpochRecord)>,
+    pub results: Vec<SizeResult>,
+    pub summary: Option<RunSummary>,
+    pub error: Option<String>,
+}
+
+impl MnistView {
+    /// Fraction of all epochs of all sizes done, 0..1.
+    pub fn fraction_done(&self) -> f64 {
+        if self.phase == Phase::Finished {
+            return 1.0;
+        }
+        let total = (self.lab.sizes.len() * self.lab.train.epochs).max(1);
+        self.epochs.len() as f64 / total as f64
+    }
+
+    /// Seconds left, from the time per example so far (later sizes take longer per epoch).
+    pub fn eta_seconds(&self) -> Option<f64> {
+        let done_examples: f64 = self.epochs.iter().map(|(size, _)| *size as f64).sum();
+        let seconds: f64 = self.epochs.iter().map(|(_, r)| r.seconds).sum();
+        if done_examples == 0.0 {
+            return None;
+        }
+        let all: f64 = self.lab.sizes.iter().map(|&s| (s * self.lab.train.epochs) as f64).sum();
+        Some(seconds / done_examples * (all - done_examples).max(0.0))
+    }
+
+    pub fn progress_text(&self) -> String {
+        match self.phase {
+            Phase::Finished => format!("{} models trained and tested", self.results.len()),
+            Phase::Failed => "failed".into(),
+            _ => match self.epochs.last() {
+                None if self.data.is_some() => "checking the dataset".into(),
+                None => "waiting for the training engine".into(),
+                Some((size, record)) => {
+                    let k = self.lab.sizes.iter().position(|s| s == size).map_or(0, |i| i + 1);
+                    let eta =
+                        self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
+                    format!(
+                        "model {k} of {} (N = {size}), epoch {} of {}{}",
+                        self.lab.sizes.len(),
+                        record.epoch,
+                        self.lab.train.epochs,
+                        eta.unwrap_or_default()
+                    )
+                }
+            },
+        }
+    }
+}
+
 /// The page's whole model of the training side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
@@ -115,6 +177,10 @@ pub struct Session {
     pub probe: Option<Probe>,
     /// A message not tied to a run.
     pub notice: Option<String>,
+    /// The latest MNIST scaling run.
+    pub mnist: Option<MnistView>,
+    /// The id the next run gets (ids are shared by all labs: there is one worker).
+    next_id: RunId,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -127,7 +193,7 @@ pub struct Probe {
 
 impl Default for Session {
     fn default() -> Self {
-        Self { engine: Engine::Loading, gpu: None, runs: vec![], probe: None, notice: None }
+        Self { engine: Engine::Loading, gpu: None, runs: vec![], probe: None, notice: None, mnist: None, next_id: 1 }
     }
 }
 
@@ -137,8 +203,36 @@ impl Session {
         self.runs.last()
     }
 
+    /// Whether the worker is busy with a run of any lab.
     pub fn is_training(&self) -> bool {
         self.current().is_some_and(RunView::is_active)
+            || self.mnist.as_ref().is_some_and(|m| matches!(m.phase, Phase::Queued | Phase::Training | Phase::Paused))
+    }
+
+    /// Registers an MNIST run the page is about to send; returns its id.
+    pub fn start_mnist(&mut self, lab: MnistLab) -> RunId {
+        let id = self.take_id();
+        self.mnist = Some(MnistView {
+            id,
+            lab,
+            phase: Phase::Queued,
+            backend: None,
+            data: None,
+            epochs: vec![],
+            results: vec![],
+            summary: None,
+            error: None,
+        });
+        id
+    }
+
+    fn take_id(&mut self) -> RunId {
+        self.next_id += 1;
+        self.next_id - 1
+    }
+
+    fn mnist_mut(&mut self, id: RunId) -> Option<&mut MnistView> {
+        self.mnist.as_mut().filter(|m| m.id == id)
     }
 
     /// The newest run that finished with a model (what the shift demo probes).
@@ -148,7 +242,7 @@ impl Session {
 
     /// Registers a run the page is about to send; returns its id.
     pub fn start_run(&mut self, lab: SynthLab) -> RunId {
-        let id = self.runs.last().map_or(1, |r| r.id + 1);
+        let id = self.take_id();
         self.runs.push(RunView::new(id, lab));
         id
     }
@@ -165,6 +259,10 @@ impl Session {
 
     /// Applies one message from the worker.
     pub fn apply(&mut self, message: FromWorker) {
+        let message = match self.apply_mnist(message) {
+            Some(rest) => rest,
+            None => return,
+        };
         match message {
             FromWorker::Ready => {
                 self.engine = Engine::Ready;
@@ -215,6 +313,8 @@ impl Session {
                     r.sweep = Some(sweep);
                 }
             }
+            // Late messages of an MNIST run that is no longer the current one.
+            FromWorker::DataProgress { .. } | FromWorker::SizeEpoch { .. } | FromWorker::SizeDone { .. } => {}
             FromWorker::Probe { run, maps, map_shape, probs } => {
                 self.probe = Some(Probe { run, maps, map_shape, probs });
             }
@@ -233,6 +333,48 @@ impl Session {
                 self.probe = None;
             }
         }
+    }
+
+    /// Takes the messages of the current MNIST run; returns the others.
+    fn apply_mnist(&mut self, message: FromWorker) -> Option<FromWorker> {
+        let run = match &message {
+            FromWorker::Backend { run, .. }
+            | FromWorker::DataProgress { run, .. }
+            | FromWorker::SizeEpoch { run, .. }
+            | FromWorker::SizeDone { run, .. }
+            | FromWorker::Done { run, .. }
+            | FromWorker::Error { run: Some(run), .. } => *run,
+            FromWorker::Crashed { .. } => {
+                if let Some(m) = self.mnist.as_mut().filter(|m| matches!(m.phase, Phase::Queued | Phase::Training)) {
+                    m.phase = Phase::Failed;
+                    m.error = Some("the training worker stopped during this run".into());
+                }
+                return Some(message);
+            }
+            _ => return Some(message),
+        };
+        let Some(m) = self.mnist_mut(run) else { return Some(message) };
+        match message {
+            FromWorker::Backend { info, .. } => {
+                m.backend = Some(info);
+                m.phase = Phase::Training;
+            }
+            FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
+                m.data = Some((loaded, total, cached_files, files))
+            }
+            FromWorker::SizeEpoch { size, record, .. } => m.epochs.push((size, record)),
+            FromWorker::SizeDone { result, .. } => m.results.push(result),
+            FromWorker::Done { summary, .. } => {
+                m.phase = Phase::Finished;
+                m.summary = Some(summary);
+            }
+            FromWorker::Error { message, .. } => {
+                m.phase = Phase::Failed;
+                m.error = Some(message);
+            }
+            other => return Some(other),
+        }
+        None
     }
 
     /// Final validation accuracy of every finished run, with its kernels, for the repeats view.
@@ -317,6 +459,30 @@ mod tests {
         });
         assert!(s.current().unwrap().error.as_ref().unwrap().contains("learning rate 9"));
         assert!(s.trained().is_none(), "a run without a finished epoch has no model to probe");
+    }
+
+    #[test]
+    fn an_mnist_run_collects_epochs_and_results_and_fails_with_the_file_named() {
+        let mut s = Session::default();
+        let synth = s.start_run(lab(2));
+        let mut mnist = MnistLab::homework();
+        mnist.sizes = vec![100, 300];
+        mnist.train.epochs = 2;
+        let id = s.start_mnist(mnist.clone());
+        assert_ne!(id, synth);
+        assert!(s.is_training());
+        s.apply(FromWorker::DataProgress { run: id, loaded: 5, total: 10, cached_files: 0, files: 7 });
+        assert_eq!(s.mnist.as_ref().unwrap().progress_text(), "checking the dataset");
+        s.apply(FromWorker::SizeEpoch { run: id, size: 100, record: record(1) });
+        let m = s.mnist.as_ref().unwrap();
+        assert_eq!(m.fraction_done(), 0.25);
+        // 2 s for 100 examples; 100 + 600 examples remain.
+        assert_eq!(m.eta_seconds(), Some(14.0));
+        assert!(m.progress_text().starts_with("model 1 of 2 (N = 100), epoch 1 of 2"), "{}", m.progress_text());
+        assert!(s.current().unwrap().records.is_empty(), "MNIST epochs do not reach the synth run");
+        s.apply(FromWorker::Error { run: Some(id), message: "mnist/train-00.safetensors.gz: HTTP 404".into() });
+        assert_eq!(s.mnist.as_ref().unwrap().phase, Phase::Failed);
+        assert_eq!(s.mnist.as_ref().unwrap().error.as_deref(), Some("mnist/train-00.safetensors.gz: HTTP 404"));
     }
 
     #[test]

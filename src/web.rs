@@ -5,6 +5,8 @@
 pub mod app;
 #[cfg(feature = "csr")]
 pub mod bridge;
+#[cfg(feature = "engine")]
+pub mod fetch;
 pub mod js;
 #[cfg(feature = "engine")]
 pub mod worker;

@@ -1,6 +1,7 @@
 //! The page: header, backend choice, the lab list and the live lab. Components hold signals;
 //! the state machine (`session`) and every number shown come from the core.
 
+mod mnist;
 mod synth;
 mod widgets;
 
@@ -22,6 +23,28 @@ pub struct Ctx {
     probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
     /// `?test-hooks` in the URL shows controls that only end-to-end tests need.
     pub test_hooks: bool,
+    /// The lab on screen.
+    pub lab: RwSignal<LabId>,
+}
+
+/// The labs that have a panel; the URL fragment names the one shown (`#mnist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LabId {
+    Synth,
+    Mnist,
+}
+
+impl LabId {
+    fn fragment(self) -> &'static str {
+        match self {
+            LabId::Synth => "synth",
+            LabId::Mnist => "mnist",
+        }
+    }
+
+    fn from_fragment(fragment: &str) -> Self {
+        if fragment.trim_start_matches('#') == "mnist" { LabId::Mnist } else { LabId::Synth }
+    }
 }
 
 /// At most one probe in flight; while one is, only the newest request waits.
@@ -106,6 +129,7 @@ fn App() -> impl IntoView {
         bridge: StoredValue::new_local(Bridge::default()),
         probes: StoredValue::new_local(Rc::default()),
         test_hooks: query_has("test-hooks").is_some(),
+        lab: RwSignal::new(LabId::from_fragment(&window().location().hash().unwrap_or_default())),
     };
     provide_context(ctx);
     ctx.start_worker();
@@ -124,7 +148,10 @@ fn App() -> impl IntoView {
         <div class="layout">
             <LabList/>
             <main id="lab">
-                <synth::SynthLabPanel/>
+                {move || match ctx.lab.get() {
+                    LabId::Synth => view! { <synth::SynthLabPanel/> }.into_any(),
+                    LabId::Mnist => view! { <mnist::MnistLabPanel/> }.into_any(),
+                }}
             </main>
         </div>
         <footer>
@@ -140,8 +167,12 @@ fn App() -> impl IntoView {
 
 #[component]
 fn LabList() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let live = [
+        (LabId::Synth, "Shift invariance: a CNN on synthetic edges", "section 6"),
+        (LabId::Mnist, "MNIST: time and accuracy vs training-set size", "section 1"),
+    ];
     let coming = [
-        ("MNIST: time and accuracy vs training-set size", "section 1"),
         ("DogSet: explore, fully connected net, early stopping", "sections 2-3"),
         ("Convolution output size and the DogSet CNN", "sections 4-5"),
         ("Perceptrons, XOR and adversarial examples", "section 7"),
@@ -150,12 +181,25 @@ fn LabList() -> impl IntoView {
         <nav class="labs" aria-label="Labs">
             <h2>"Labs"</h2>
             <ol>
-                <li class="current">
-                    <a href="#lab" aria-current="page" data-testid="lab-synth">
-                        "Shift invariance: a CNN on synthetic edges"
-                    </a>
-                    <span class="section">"section 6"</span>
-                </li>
+                {live
+                    .into_iter()
+                    .map(|(id, name, section)| {
+                        let current = move || ctx.lab.get() == id;
+                        view! {
+                            <li class:current=current>
+                                <a
+                                    href=format!("#{}", id.fragment())
+                                    aria-current=move || current().then_some("page")
+                                    data-testid=format!("lab-{}", id.fragment())
+                                    on:click=move |_| ctx.lab.set(id)
+                                >
+                                    {name}
+                                </a>
+                                <span class="section">{section}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
                 {coming
                     .into_iter()
                     .map(|(name, section)| {
@@ -204,14 +248,22 @@ fn BackendPanel() -> impl IntoView {
             _ => BackendChoice::Auto,
         });
     };
-    let selected = move |c: BackendChoice| ctx.choice.get() == c;
     view! {
         <section class="backend" aria-label="Compute backend">
             <label for="backend-choice">"Compute backend"</label>
-            <select id="backend-choice" data-testid="backend-choice" on:change=on_change>
-                <option value="auto" selected=move || selected(BackendChoice::Auto)>"Automatic (WebGPU if available)"</option>
-                <option value="webgpu" selected=move || selected(BackendChoice::WebGpu)>"WebGPU"</option>
-                <option value="cpu" selected=move || selected(BackendChoice::Cpu)>"CPU"</option>
+            <select
+                id="backend-choice"
+                data-testid="backend-choice"
+                on:change=on_change
+                prop:value=move || match ctx.choice.get() {
+                    BackendChoice::Auto => "auto",
+                    BackendChoice::WebGpu => "webgpu",
+                    BackendChoice::Cpu => "cpu",
+                }
+            >
+                <option value="auto">"Automatic (WebGPU if available)"</option>
+                <option value="webgpu">"WebGPU"</option>
+                <option value="cpu">"CPU"</option>
             </select>
             <p class="gpu" data-testid="gpu-status">{gpu_text}</p>
             <p class="running" data-testid="backend-status">{running}</p>

@@ -3,6 +3,10 @@
 //! features wgpu's web-sys is built with and rebuild all of burn).
 
 use js_sys::{Function, Promise, Reflect};
+
+/// The Cache Storage bucket of verified dataset files: the worker fills it, the page's
+/// "clear cached data" deletes it.
+pub const DATA_CACHE: &str = "nnlab-data-v1";
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

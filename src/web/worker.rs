@@ -12,10 +12,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
 use super::js::{call, describe, get, sleep_ms, yield_now};
-use crate::config::SynthLab;
+use crate::config::{MnistLab, SynthLab};
+use crate::data::manifest::{self, Manifest};
+use crate::data::shards::Shard;
+use crate::labs::mnist::run_scaling;
 use crate::labs::synth::{probe, run_synth, shift_sweep};
 use crate::model::Net;
-use crate::protocol::{BackendChoice, BackendInfo, BackendKind, FromWorker, RunId, ToWorker};
+use crate::protocol::{BackendChoice, BackendInfo, BackendKind, FromWorker, RunId, RunSummary, StopReason, ToWorker};
 use crate::train::{Driver, Event, Flow};
 
 /// Yield to the event loop after this much uninterrupted work, so Stop/Pause arrive fast
@@ -85,6 +88,15 @@ fn handle(message: ToWorker) {
             flags.stop.set(false);
             flags.paused.set(false);
             spawn_local(train(run, lab, backend));
+        }
+        ToWorker::TrainMnist { run, lab, backend } => {
+            if STATE.with_borrow(|s| s.busy) {
+                post(&FromWorker::Error { run: Some(run), message: "a run is already training; stop it first".into() });
+                return;
+            }
+            flags.stop.set(false);
+            flags.paused.set(false);
+            spawn_local(train_mnist(run, lab, backend));
         }
         ToWorker::Pause => flags.paused.set(true),
         ToWorker::Resume => flags.paused.set(false),
@@ -250,4 +262,126 @@ async fn probe_image(run: RunId, image: Vec<f32>) {
         Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run: trained_run, maps, map_shape, probs }),
         Err(e) => post(&FromWorker::Error { run: Some(run), message: e.to_string() }),
     }
+}
+
+async fn train_mnist(run: RunId, lab: MnistLab, choice: BackendChoice) {
+    STATE.with_borrow_mut(|s| s.busy = true);
+    let result = train_mnist_inner(run, lab, choice).await;
+    STATE.with_borrow_mut(|s| s.busy = false);
+    if let Err(message) = result {
+        post(&FromWorker::Error { run: Some(run), message });
+    }
+}
+
+/// The manifest from the network, or from the cache when the network fails (offline reload).
+async fn load_manifest() -> Result<Manifest, String> {
+    const URL: &str = "data/manifest.json";
+    let text = match super::fetch::fetch_text(URL).await {
+        Ok(text) => {
+            super::fetch::cache_put(URL, text.as_bytes()).await;
+            text
+        }
+        Err(e) => match super::fetch::cache_get(URL).await {
+            Some(bytes) => String::from_utf8(bytes).map_err(|_| e.clone())?,
+            None => return Err(e),
+        },
+    };
+    Manifest::parse(&text).map_err(|e| format!("{URL}: {e}"))
+}
+
+/// Fetches (or takes from the cache) and checks every shard of `split`; nothing unverified
+/// is ever used or cached.
+async fn load_split(
+    run: RunId,
+    manifest: &Manifest,
+    split: &str,
+    progress: &mut (u64, u64, usize, usize),
+) -> Result<(Shard, Vec<String>), String> {
+    let entry = manifest.datasets.get("mnist").ok_or("data/manifest.json lists no `mnist` dataset")?;
+    let split_entry =
+        entry.splits.get(split).ok_or_else(|| format!("data/manifest.json: mnist has no `{split}` split"))?;
+    let mut shards = vec![];
+    for shard in &split_entry.shards {
+        let url = format!("data/{}", shard.file);
+        // The checksum in the key: a rebuilt shard never meets a stale cached copy.
+        let key = format!("{url}?sha256={}", shard.sha256);
+        let checked = match super::fetch::cache_get(&key).await.map(|b| shard.check(&b, entry.image_shape)) {
+            Some(Ok(s)) => {
+                progress.2 += 1;
+                s
+            }
+            stale => {
+                if stale.is_some() {
+                    super::fetch::cache_delete(&key).await;
+                }
+                let (base, total, cached, files) = *progress;
+                let mut last = 0.0;
+                let bytes = super::fetch::fetch_bytes(&url, &mut |n| {
+                    let now = js_sys::Date::now();
+                    if now - last > 100.0 {
+                        last = now;
+                        post(&FromWorker::DataProgress { run, loaded: base + n, total, cached_files: cached, files });
+                    }
+                })
+                .await?;
+                let s = shard
+                    .check(&bytes, entry.image_shape)
+                    .map_err(|e| format!("data/{e}. Retry; if it fails again the hosted copy is damaged"))?;
+                super::fetch::cache_put(&key, &bytes).await;
+                s
+            }
+        };
+        progress.0 += shard.bytes;
+        let (loaded, total, cached_files, files) = *progress;
+        post(&FromWorker::DataProgress { run, loaded, total, cached_files, files });
+        shards.push(checked);
+    }
+    Ok((manifest::join(shards), entry.class_names.clone()))
+}
+
+async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), String> {
+    lab.validate().map_err(|e| e.to_string())?;
+    let (device, info) = pick_device(choice).await?;
+    post(&FromWorker::Backend { run, info });
+    let manifest = load_manifest().await?;
+    let shards: Vec<_> = manifest
+        .datasets
+        .get("mnist")
+        .map(|d| d.splits.values().flat_map(|s| s.shards.iter()).collect())
+        .unwrap_or_default();
+    let mut progress = (0, shards.iter().map(|s| s.bytes).sum(), 0, shards.len());
+    post(&FromWorker::DataProgress { run, loaded: 0, total: progress.1, cached_files: 0, files: progress.3 });
+    let (train, names) = load_split(run, &manifest, "train", &mut progress).await?;
+    let (test, _) = load_split(run, &manifest, "test", &mut progress).await?;
+
+    let flags = STATE.with_borrow(|s| s.flags.clone());
+    let mut driver = WorkerDriver { flags: flags.clone(), start: web_time::Instant::now(), last_yield: 0.0 };
+    let clock = driver.start;
+    let mut last_progress = f64::NEG_INFINITY;
+    let results = run_scaling(&lab, &train, &test, &names, &device, &mut driver, &mut |size, event| match event {
+        Event::Progress { epoch, batch, batches } => {
+            let now = clock.elapsed().as_secs_f64();
+            if now - last_progress >= PROGRESS_EVERY_S {
+                last_progress = now;
+                post(&FromWorker::Progress { run, epoch, batch, batches });
+            }
+        }
+        Event::Epoch { record, .. } => post(&FromWorker::SizeEpoch { run, size, record }),
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    for result in &results {
+        post(&FromWorker::SizeDone { run, result: result.clone() });
+    }
+    let stop = if flags.stop.get() { StopReason::Cancelled } else { StopReason::Completed };
+    let summary = RunSummary {
+        epochs_trained: results.iter().map(|r| r.epochs_trained).sum(),
+        stop,
+        train_seconds: results.iter().map(|r| r.train_seconds).sum(),
+        parameters: crate::model::NetConfig::mnist_mlp()
+            .init(crate::model::Init::Constant(0.0), &Device::flex())
+            .map_or(0, |net| net.num_params()),
+    };
+    post(&FromWorker::Done { run, summary });
+    Ok(())
 }

@@ -1,0 +1,90 @@
+// The MNIST lab in the page: real shards fetched from the served data/, checked, cached; a
+// reduced run on the CPU backend; bad shards named with a Retry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { chromium } from 'playwright-core';
+import { serve, byTestId, engineReady, OUT } from './lib.mjs';
+
+const QUICK = { 'mnist-sizes': '100, 200', 'mnist-epochs': 3 };
+const FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+async function trainMnist(page) {
+  await byTestId(page, 'lab-mnist').click();
+  for (const [id, value] of Object.entries(QUICK)) await byTestId(page, id).fill(String(value));
+  await byTestId(page, 'mnist-train').click();
+  await page.waitForFunction(
+    () => ['finished', 'failed'].includes(document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase),
+    null,
+    { timeout: 120_000 },
+  );
+  return byTestId(page, 'mnist-progress').getAttribute('data-phase');
+}
+
+test('the MNIST lab fetches the real shards, trains two sizes, plots both and reuses the cache after a reload', async () => {
+  const server = await serve();
+  // One browser profile for both visits, so Cache Storage survives the reload.
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  const shardRequests = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  context.on('request', (r) => r.url().endsWith('.safetensors.gz') && shardRequests.push(r.url()));
+  try {
+    await page.goto(server.url + '?backend=cpu');
+    await engineReady(page);
+    assert.equal(await trainMnist(page), 'finished', await byTestId(page, 'mnist-error').textContent().catch(() => ''));
+    assert.match(await byTestId(page, 'data-text').textContent(), /11\.3 of 11\.3 MB, 0 of 7 files from the cache/);
+    assert.equal(shardRequests.length, 7);
+    assert.equal(await page.locator('[data-testid="time-chart"] g.series[data-series="measured"] circle').count(), 2);
+    assert.equal(await page.locator('[data-testid="accuracy-chart"] circle').count(), 2);
+    assert.equal(await page.locator('[data-testid="mnist-loss-chart"] g.series').count(), 2, 'one loss curve per size');
+    assert.equal(await page.locator('[data-testid="mnist-table"] tbody tr').count(), 2);
+    assert.match(await byTestId(page, 'mnist-answer-time').textContent(), /least-squares line is t = .* For all 60000 examples/);
+    await page.screenshot({ path: OUT + 'mnist-trained.png', fullPage: true });
+
+    await page.reload();
+    await engineReady(page);
+    shardRequests.length = 0;
+    assert.equal(await trainMnist(page), 'finished');
+    assert.deepEqual(shardRequests, [], 'the second visit takes every shard from the cache');
+    assert.match(await byTestId(page, 'data-text').textContent(), /7 of 7 files from the cache/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
+test('a corrupted or missing shard is named, never used, and Retry is offered', async () => {
+  const dir = mkdtempSync(tmpdir() + '/nnlab-dist-');
+  cpSync('dist', dir, { recursive: true });
+  const test00 = dir + '/data/mnist/test-00.safetensors.gz';
+  const bytes = readFileSync(test00);
+  bytes[bytes.length >> 1] ^= 0xff;
+  writeFileSync(test00, bytes);
+  rmSync(dir + '/data/mnist/train-03.safetensors.gz');
+  const server = await serve('/x/', dir);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
+  try {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(server.url + '?backend=cpu');
+    await engineReady(page);
+    assert.equal(await trainMnist(page), 'failed');
+    assert.match(await byTestId(page, 'mnist-error').textContent(), /data\/mnist\/train-03\.safetensors\.gz: the server answered 404/);
+    assert.equal(await byTestId(page, 'mnist-train').textContent(), 'Retry');
+    await page.screenshot({ path: OUT + 'mnist-missing-shard.png' });
+
+    writeFileSync(dir + '/data/mnist/train-03.safetensors.gz', readFileSync('dist/data/mnist/train-03.safetensors.gz'));
+    await byTestId(page, 'mnist-train').click(); // Retry
+    await byTestId(page, 'mnist-error').filter({ hasText: 'sha256' }).waitFor({ timeout: 60_000 });
+    assert.match(await byTestId(page, 'mnist-error').textContent(), /data\/mnist\/test-00\.safetensors\.gz: sha256 .* does not match/);
+    assert.equal(await page.locator('[data-testid="mnist-table"] tbody tr').count(), 0, 'nothing trained on bad data');
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,238 @@
+//! The MNIST lab (HOMEWORK section 1): training time and test accuracy against the size of the
+//! training set, with the time extrapolated to all 60,000 examples.
+
+use leptos::prelude::*;
+
+use super::Ctx;
+use super::widgets::{DataTable, Field, Svg};
+use crate::config::{MnistForm, MnistLab};
+use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
+use crate::protocol::ToWorker;
+use crate::scaling::{SizeResult, answers, summarise};
+use crate::session::{MnistView, Phase};
+
+/// One colour per model, distinct and readable on white.
+const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];
+
+/// Loss per epoch, one line per training-set size.
+fn loss_chart(view: &MnistView) -> String {
+    let series = view
+        .lab
+        .sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &size)| Series {
+            name: format!("N = {size}"),
+            points: view
+                .epochs
+                .iter()
+                .filter(|(s, _)| *s == size)
+                .map(|(_, r)| (r.epoch as f64, r.train_loss))
+                .collect(),
+            colour: PALETTE[i % PALETTE.len()],
+            dashed: false,
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    LineChart {
+        title: "Training loss per epoch, one model per size".into(),
+        x_label: "epoch".into(),
+        y_label: "mean loss".into(),
+        series,
+        y_range: None,
+        markers: vec![],
+    }
+    .to_svg()
+}
+
+/// Training time and test accuracy against N, with the least-squares line through the times.
+fn result_charts(results: &[SizeResult]) -> (String, String) {
+    let points = |f: fn(&SizeResult) -> f64| results.iter().map(|r| (r.size as f64, f(r))).collect::<Vec<_>>();
+    let mut time_series = vec![Series {
+        name: "measured".into(),
+        points: points(|r| r.train_seconds),
+        colour: TRAIN_COLOUR,
+        dashed: false,
+    }];
+    if let Some(s) = summarise(results) {
+        let xs = results.iter().map(|r| r.size as f64);
+        let (lo, hi) = (xs.clone().fold(f64::INFINITY, f64::min), xs.fold(0.0, f64::max));
+        time_series.push(Series {
+            name: "least-squares fit".into(),
+            points: vec![(lo, s.slope * lo + s.intercept), (hi, s.slope * hi + s.intercept)],
+            colour: VALID_COLOUR,
+            dashed: true,
+        });
+    }
+    let time = LineChart {
+        title: "Training time vs training-set size".into(),
+        x_label: "training examples N".into(),
+        y_label: "training time (s)".into(),
+        series: time_series,
+        y_range: None,
+        markers: vec![],
+    };
+    let acc = LineChart {
+        title: "Test accuracy vs training-set size".into(),
+        x_label: "training examples N".into(),
+        y_label: "test accuracy (%)".into(),
+        series: vec![Series {
+            name: "test accuracy".into(),
+            points: points(|r| r.test_acc),
+            colour: TRAIN_COLOUR,
+            dashed: false,
+        }],
+        y_range: None,
+        markers: vec![],
+    };
+    (time.to_svg(), acc.to_svg())
+}
+
+#[component]
+pub fn MnistLabPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let initial = MnistForm::from_lab(&MnistLab::homework());
+    let sizes = RwSignal::new(initial.sizes);
+    let epochs = RwSignal::new(initial.epochs);
+    let seed = RwSignal::new(initial.seed);
+    let form_error = RwSignal::new(None::<String>);
+    let view_state = Memo::new(move |_| ctx.session.with(|s| s.mnist.clone()));
+    let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
+    let can_train =
+        move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
+    let failed = move || view_state.with(|v| v.as_ref().is_some_and(|v| v.phase == Phase::Failed));
+    let train = move || {
+        let form =
+            MnistForm { sizes: sizes.get_untracked(), epochs: epochs.get_untracked(), seed: seed.get_untracked() };
+        match form.parse() {
+            Ok(lab) => {
+                form_error.set(None);
+                let mut run = 0;
+                ctx.session.update(|s| run = s.start_mnist(lab.clone()));
+                ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
+            }
+            Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
+        }
+    };
+    let cache_note = RwSignal::new(None::<String>);
+    let clear_cache = move |_| {
+        let caches = crate::web::js::get(&js_sys::global(), "caches");
+        let done = if caches.is_undefined() {
+            "This browser keeps no dataset cache here.".to_string()
+        } else {
+            let _ = crate::web::js::call(&caches, "delete", &[crate::web::js::DATA_CACHE.into()]);
+            "Cached datasets deleted: the next run downloads them again.".to_string()
+        };
+        cache_note.set(Some(done));
+    };
+    let charts = Memo::new(move |_| {
+        view_state.with(|v| {
+            v.as_ref().map(|v| {
+                let results = (!v.results.is_empty()).then(|| result_charts(&v.results));
+                ((!v.epochs.is_empty()).then(|| loss_chart(v)), results)
+            })
+        })
+    });
+    let answer = Memo::new(move |_| {
+        view_state.with(|v| v.as_ref().map(|v| answers(&v.results, summarise(&v.results).as_ref())))
+    });
+    let rows = Signal::derive(move || {
+        view_state.with(|v| {
+            v.as_ref()
+                .map(|v| {
+                    v.results
+                        .iter()
+                        .map(|r| {
+                            vec![
+                                r.size.to_string(),
+                                format!("{:.2}", r.train_seconds),
+                                r.losses.last().map_or("-".into(), |l| format_value(*l)),
+                                format!("{:.1}", r.test_acc),
+                            ]
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <article class="lab" aria-labelledby="mnist-title">
+            <h2 id="mnist-title">"MNIST: training time and accuracy vs training-set size"</h2>
+            <p class="lead">
+                "One fresh 784-128-64-10 network per training-set size, each set balanced over the ten digits, "
+                "trained with the homework's settings (SGD, lr 0.01, batch 10, shuffled every epoch) and tested on "
+                "1,000 balanced test images. How does training time grow with the data, and what does more data buy?"
+            </p>
+            <section aria-labelledby="mnist-train-title">
+                <h3 id="mnist-train-title">"1. Train"</h3>
+                <form class="train-form" on:submit=move |ev| { ev.prevent_default(); if can_train() { train(); } }>
+                    <fieldset>
+                        <legend>"Settings (defaults: the homework's)"</legend>
+                        <Field label="Training-set sizes" id="mnist-sizes" value=sizes hint="multiples of 10, comma-separated"/>
+                        <Field label="Epochs per model" id="mnist-epochs" value=epochs/>
+                        <Field label="Seed (samples, weights, shuffles)" id="mnist-seed" value=seed/>
+                    </fieldset>
+                    <div class="buttons">
+                        <button type="submit" data-testid="mnist-train" disabled=move || !can_train()>
+                            {move || if failed() { "Retry" } else { "Train" }}
+                        </button>
+                        <button type="button" data-testid="mnist-stop" disabled=move || !training.get() on:click=move |_| ctx.send(&ToWorker::Stop)>"Stop"</button>
+                        <button type="button" data-testid="clear-cache" on:click=clear_cache>"Clear cached data"</button>
+                    </div>
+                    {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="mnist-form-error">{e}</p> })}
+                    {move || cache_note.get().map(|n| view! { <p role="status" data-testid="cache-note">{n}</p> })}
+                </form>
+                {move || view_state.get().map(|v| {
+                    let (loaded, total, cached, files) = v.data.unwrap_or((0, 0, 0, 0));
+                    view! {
+                        <div class="progress" data-testid="mnist-progress" data-phase=format!("{:?}", v.phase).to_lowercase()>
+                            <label>
+                                "MNIST data: "
+                                <progress max=total.max(1) value=loaded aria-label="Dataset download" data-testid="data-bar"></progress>
+                                <span data-testid="data-text">
+                                    {format!("{:.1} of {:.1} MB, {cached} of {files} files from the cache", loaded as f64 / 1e6, total as f64 / 1e6)}
+                                </span>
+                            </label>
+                            <label>
+                                "Training: "
+                                <progress max="1" value=v.fraction_done() aria-label="Training progress"></progress>
+                                <span data-testid="mnist-progress-text">{v.progress_text()}</span>
+                            </label>
+                            {v.error.clone().map(|e| view! { <p class="error" role="alert" data-testid="mnist-error">{e}</p> })}
+                        </div>
+                    }
+                })}
+            </section>
+            <section aria-labelledby="mnist-curves-title">
+                <h3 id="mnist-curves-title">"2. Results"</h3>
+                <p>"Training time counts the training epochs only (not loading, sampling or testing)."</p>
+                {move || match charts.get() {
+                    Some((Some(loss), results)) => view! {
+                        <div class="charts">
+                            <Svg svg=loss testid="mnist-loss-chart"/>
+                            {results.map(|(time, acc)| view! {
+                                <Svg svg=time testid="time-chart"/>
+                                <Svg svg=acc testid="accuracy-chart"/>
+                            })}
+                        </div>
+                    }.into_any(),
+                    _ => view! { <p class="empty">"Curves appear here as the models train."</p> }.into_any(),
+                }}
+                <DataTable caption="one row per model" headers=vec!["training examples", "training time (s)", "last loss", "test accuracy (%)"] rows=rows testid="mnist-table"/>
+            </section>
+            <section aria-labelledby="mnist-answers-title">
+                <h3 id="mnist-answers-title">"3. The homework's questions, answered from your run"</h3>
+                <ol class="answers">
+                    <li>
+                        <p class="question">"How does training time grow with N, and how long would all 60,000 examples take here?"</p>
+                        <p class="answer" data-testid="mnist-answer-time">{move || answer.get().map_or("Train to answer this from your run.".into(), |a| a.0)}</p>
+                    </li>
+                    <li>
+                        <p class="question">"How does test accuracy change with N?"</p>
+                        <p class="answer" data-testid="mnist-answer-accuracy">{move || answer.get().map_or("Train to answer this from your run.".into(), |a| a.1)}</p>
+                    </li>
+                </ol>
+            </section>
+        </article>
+    }
+}

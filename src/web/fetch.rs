@@ -1,0 +1,91 @@
+//! Dataset files over fetch, with progress, kept in Cache Storage once verified. Written with
+//! js-sys and Reflect only (see `js.rs` for why the worker avoids web-sys).
+
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use super::js::{call, describe, get};
+
+use super::js::DATA_CACHE;
+
+async fn await_call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let promise: Promise = call(target, name, args)
+        .map_err(|e| describe(&e))?
+        .dyn_into()
+        .map_err(|_| format!("{name} did not return a promise"))?;
+    JsFuture::from(promise).await.map_err(|e| describe(&e))
+}
+
+/// GETs `url`; the response, or a sentence naming the file and the failure.
+async fn get_ok(url: &str) -> Result<JsValue, String> {
+    let response = await_call(&js_sys::global(), "fetch", &[url.into()])
+        .await
+        .map_err(|e| format!("{url}: the download failed ({e}); check the connection and Retry"))?;
+    if get(&response, "ok").as_bool() != Some(true) {
+        let status = get(&response, "status").as_f64().unwrap_or(0.0);
+        let text = get(&response, "statusText").as_string().unwrap_or_default();
+        return Err(format!(
+            "{url}: the server answered {status} {text}; the dataset files may be missing from this copy of nnlab. Retry, or ask whoever hosts it to include data/"
+        ));
+    }
+    Ok(response)
+}
+
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let response = get_ok(url).await?;
+    await_call(&response, "text", &[]).await?.as_string().ok_or_else(|| format!("{url}: the response is not text"))
+}
+
+/// Downloads `url`, reporting the bytes received so far.
+pub async fn fetch_bytes(url: &str, on_progress: &mut dyn FnMut(u64)) -> Result<Vec<u8>, String> {
+    let response = get_ok(url).await?;
+    let reader = call(&get(&response, "body"), "getReader", &[]).map_err(|e| format!("{url}: {}", describe(&e)))?;
+    let mut bytes = vec![];
+    loop {
+        let chunk =
+            await_call(&reader, "read", &[]).await.map_err(|e| format!("{url}: the download broke off ({e})"))?;
+        if get(&chunk, "done").as_bool() == Some(true) {
+            return Ok(bytes);
+        }
+        bytes.extend(get(&chunk, "value").unchecked_into::<Uint8Array>().to_vec());
+        on_progress(bytes.len() as u64);
+    }
+}
+
+async fn cache() -> Option<JsValue> {
+    let caches = get(&js_sys::global(), "caches");
+    if caches.is_undefined() {
+        return None; // not a secure context, or an old browser: work without the cache
+    }
+    await_call(&caches, "open", &[DATA_CACHE.into()]).await.ok()
+}
+
+/// The bytes stored under `key`, if any.
+pub async fn cache_get(key: &str) -> Option<Vec<u8>> {
+    let cache = cache().await?;
+    let hit = await_call(&cache, "match", &[key.into()]).await.ok()?;
+    if hit.is_undefined() || hit.is_null() {
+        return None;
+    }
+    let buffer = await_call(&hit, "arrayBuffer", &[]).await.ok()?;
+    Some(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Stores verified bytes under `key`. A full quota or a missing cache only costs a download
+/// next time, so failures are ignored.
+pub async fn cache_put(key: &str, bytes: &[u8]) {
+    let Some(cache) = cache().await else { return };
+    let ctor = get(&js_sys::global(), "Response");
+    let Ok(ctor) = ctor.dyn_into::<js_sys::Function>() else { return };
+    let body = Uint8Array::from(bytes);
+    if let Ok(response) = js_sys::Reflect::construct(&ctor, &js_sys::Array::of1(&body)) {
+        let _ = await_call(&cache, "put", &[key.into(), response]).await;
+    }
+}
+
+pub async fn cache_delete(key: &str) {
+    if let Some(cache) = cache().await {
+        let _ = await_call(&cache, "delete", &[key.into()]).await;
+    }
+}
