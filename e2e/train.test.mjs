@@ -14,6 +14,7 @@ test('the synth lab trains on the CPU backend: loss falls, curves, kernels and t
     await waitPhase(page, ['finished', 'failed']);
     assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'finished');
     assert.match(await byTestId(page, 'backend-status').textContent(), /CPU/);
+    assert.equal(await byTestId(page, 'backend-choice').inputValue(), 'cpu', 'the selector shows the ?backend= choice');
     const rows = await epochRows(page);
     assert.equal(rows.length, 3);
     assert.ok(rows[2].trainLoss < rows[0].trainLoss, `loss falls: ${JSON.stringify(rows)}`);

@@ -16,6 +16,12 @@ try {
   for (const key of ['ArrowLeft', 'ArrowLeft', 'ArrowLeft', 'ArrowLeft', 'ArrowUp', 'ArrowUp']) await page.keyboard.press(key);
   await page.waitForTimeout(500); // let the last probe's answer paint before the picture
   await page.screenshot({ path: 'docs/screenshot.png', fullPage: true });
+
+  // The MNIST lab with the homework's settings (about a minute on the CPU fallback).
+  await byTestId(page, 'lab-mnist').click();
+  await byTestId(page, 'mnist-train').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase === 'finished', null, { timeout: 600_000 });
+  await page.screenshot({ path: 'docs/mnist.png', fullPage: true });
 } finally {
   await close();
   server.close();

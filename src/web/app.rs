@@ -251,19 +251,18 @@ fn BackendPanel() -> impl IntoView {
     view! {
         <section class="backend" aria-label="Compute backend">
             <label for="backend-choice">"Compute backend"</label>
-            <select
-                id="backend-choice"
-                data-testid="backend-choice"
-                on:change=on_change
-                prop:value=move || match ctx.choice.get() {
-                    BackendChoice::Auto => "auto",
-                    BackendChoice::WebGpu => "webgpu",
-                    BackendChoice::Cpu => "cpu",
-                }
-            >
-                <option value="auto">"Automatic (WebGPU if available)"</option>
-                <option value="webgpu">"WebGPU"</option>
-                <option value="cpu">"CPU"</option>
+            // `prop:selected` per option: a `value` set on the select before its options
+            // exist would be ignored.
+            <select id="backend-choice" data-testid="backend-choice" on:change=on_change>
+                <option value="auto" prop:selected=move || ctx.choice.get() == BackendChoice::Auto>
+                    "Automatic (WebGPU if available)"
+                </option>
+                <option value="webgpu" prop:selected=move || ctx.choice.get() == BackendChoice::WebGpu>
+                    "WebGPU"
+                </option>
+                <option value="cpu" prop:selected=move || ctx.choice.get() == BackendChoice::Cpu>
+                    "CPU"
+                </option>
             </select>
             <p class="gpu" data-testid="gpu-status">{gpu_text}</p>
             <p class="running" data-testid="backend-status">{running}</p>
