@@ -144,7 +144,7 @@ impl MnistLab {
         }
         for &size in &self.sizes {
             check_count("training-set size", size, 10, 60_000)?;
-            if size % 10 != 0 {
+            if !size.is_multiple_of(10) {
                 return Err(ConfigError::Invalid {
                     field: "training-set size",
                     reason: format!("{size} must be a multiple of 10 (the same number of each digit)"),
@@ -152,7 +152,7 @@ impl MnistLab {
             }
         }
         check_count("test size", self.test_size, 10, 10_000)?;
-        if self.test_size % 10 != 0 {
+        if !self.test_size.is_multiple_of(10) {
             return Err(ConfigError::Invalid { field: "test size", reason: "must be a multiple of 10".into() });
         }
         self.train.validate()

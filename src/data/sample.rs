@@ -16,7 +16,7 @@ pub enum SampleError {
 /// prefixes of larger ones (per class) for the same seed, so a bigger training set contains
 /// the smaller ones and the scaling curve compares like with like. Sorted, no duplicates.
 pub fn balanced(labels: &[u8], classes: usize, size: usize, seed: u64) -> Result<Vec<usize>, SampleError> {
-    if classes == 0 || size % classes != 0 {
+    if classes == 0 || !size.is_multiple_of(classes) {
         return Err(SampleError::Uneven { size, classes });
     }
     let per_class = size / classes;
