@@ -45,6 +45,21 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     assert.match(await byTestId(page, 'mnist-answer-time').textContent(), /least-squares line is t = .* For all 60000 examples/);
     await page.screenshot({ path: OUT + 'mnist-trained.png', fullPage: true });
 
+    // Exports: the chart as SVG and PNG, every epoch as CSV.
+    const saved = async (testid) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), byTestId(page, testid).click()]);
+      return { name: download.suggestedFilename(), body: readFileSync(await download.path()) };
+    };
+    const svg = await saved('mnist-time-svg');
+    assert.equal(svg.name, 'nnlab-mnist-time.svg');
+    assert.match(svg.body.toString(), /^<svg[^>]*>.*Training time vs training-set size.*<\/svg>$/s);
+    const png = await saved('mnist-time-png');
+    assert.equal(png.name, 'nnlab-mnist-time.png');
+    assert.deepEqual([...png.body.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
+    const csv = (await saved('mnist-csv')).body.toString().trim().split('\n');
+    assert.equal(csv[0], 'size,epoch,train_loss,train_acc_percent,seconds');
+    assert.equal(csv.length, 1 + 2 * 3, 'one row per epoch of each model');
+
     await page.reload();
     await engineReady(page);
     shardRequests.length = 0;

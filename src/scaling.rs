@@ -45,6 +45,15 @@ pub fn summarise(results: &[SizeResult]) -> Option<ScalingSummary> {
     })
 }
 
+/// Every epoch of every model as CSV (header included), for export.
+pub fn epochs_csv(epochs: &[(usize, crate::protocol::EpochRecord)]) -> String {
+    let mut csv = String::from("size,epoch,train_loss,train_acc_percent,seconds\n");
+    for (size, r) in epochs {
+        csv.push_str(&format!("{size},{},{},{},{}\n", r.epoch, r.train_loss, r.train_acc, r.seconds));
+    }
+    csv
+}
+
 /// Answers to section 1's questions, from the measured results.
 pub fn answers(results: &[SizeResult], summary: Option<&ScalingSummary>) -> (String, String) {
     let time = match (summary, results.first(), results.last()) {
@@ -109,6 +118,21 @@ mod tests {
 
     fn result(size: usize, seconds: f64, acc: f64) -> SizeResult {
         SizeResult { size, losses: vec![], train_seconds: seconds, test_acc: acc, test_loss: 0.0, epochs_trained: 1 }
+    }
+
+    #[test]
+    fn epochs_export_as_csv_with_a_header_and_one_row_each() {
+        let record = crate::protocol::EpochRecord {
+            epoch: 3,
+            train_loss: 0.25,
+            train_acc: 92.5,
+            valid_loss: None,
+            valid_acc: None,
+            seconds: 0.5,
+            examples_per_s: 1000.0,
+        };
+        let csv = epochs_csv(&[(500, record.clone()), (1000, record)]);
+        assert_eq!(csv, "size,epoch,train_loss,train_acc_percent,seconds\n500,3,0.25,92.5,0.5\n1000,3,0.25,92.5,0.5\n");
     }
 
     #[test]

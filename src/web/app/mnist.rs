@@ -4,11 +4,11 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{DataTable, Field, Svg};
+use super::widgets::{ChartExport, DataTable, Field, Svg, download_text};
 use crate::config::{MnistForm, MnistLab};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
-use crate::scaling::{SizeResult, answers, summarise};
+use crate::scaling::{SizeResult, answers, epochs_csv, summarise};
 use crate::session::{MnistView, Phase};
 
 /// One colour per model, distinct and readable on white.
@@ -209,12 +209,30 @@ pub fn MnistLabPanel() -> impl IntoView {
                 {move || match charts.get() {
                     Some((Some(loss), results)) => view! {
                         <div class="charts">
-                            <Svg svg=loss testid="mnist-loss-chart"/>
+                            <figure>
+                                <Svg svg=loss.clone() testid="mnist-loss-chart"/>
+                                <ChartExport svg=loss name="mnist-loss"/>
+                            </figure>
                             {results.map(|(time, acc)| view! {
-                                <Svg svg=time testid="time-chart"/>
-                                <Svg svg=acc testid="accuracy-chart"/>
+                                <figure>
+                                    <Svg svg=time.clone() testid="time-chart"/>
+                                    <ChartExport svg=time name="mnist-time"/>
+                                </figure>
+                                <figure>
+                                    <Svg svg=acc.clone() testid="accuracy-chart"/>
+                                    <ChartExport svg=acc name="mnist-accuracy"/>
+                                </figure>
                             })}
                         </div>
+                        <p>
+                            <button type="button" data-testid="mnist-csv"
+                                on:click=move |_| {
+                                    let csv = view_state.with_untracked(|v| v.as_ref().map(|v| epochs_csv(&v.epochs)).unwrap_or_default());
+                                    download_text("nnlab-mnist-epochs.csv", "text/csv", &csv);
+                                }>
+                                "Download every epoch as CSV"
+                            </button>
+                        </p>
                     }.into_any(),
                     _ => view! { <p class="empty">"Curves appear here as the models train."</p> }.into_any(),
                 }}
