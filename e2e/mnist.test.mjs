@@ -60,6 +60,11 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     assert.equal(csv[0], 'size,epoch,train_loss,train_acc_percent,seconds');
     assert.equal(csv.length, 1 + 2 * 3, 'one row per epoch of each model');
 
+    // The extrapolation checked against one epoch on all 60,000 examples.
+    await byTestId(page, 'mnist-check').click();
+    await byTestId(page, 'mnist-check-result').waitFor({ timeout: 120_000 });
+    assert.match(await byTestId(page, 'mnist-check-result').textContent(), /One epoch on all 60000 examples took [\d.]+ s; the fit predicts/);
+
     await page.reload();
     await engineReady(page);
     shardRequests.length = 0;

@@ -15,6 +15,11 @@ test('the synth lab trains on the CPU backend: loss falls, curves, kernels and t
     assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'finished');
     assert.match(await byTestId(page, 'backend-status').textContent(), /CPU/);
     assert.equal(await byTestId(page, 'backend-choice').inputValue(), 'cpu', 'the selector shows the ?backend= choice');
+    // Switching labs keeps the page (no reload): the run and the URL's query survive.
+    await byTestId(page, 'lab-mnist').click();
+    await byTestId(page, 'lab-synth').click();
+    assert.equal((await epochRows(page)).length, 3);
+    assert.match(page.url(), /\?backend=cpu#synth$/);
     const rows = await epochRows(page);
     assert.equal(rows.length, 3);
     assert.ok(rows[2].trainLoss < rows[0].trainLoss, `loss falls: ${JSON.stringify(rows)}`);

@@ -21,6 +21,8 @@ try {
   await byTestId(page, 'lab-mnist').click();
   await byTestId(page, 'mnist-train').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase === 'finished', null, { timeout: 600_000 });
+  await byTestId(page, 'mnist-check').click();
+  await byTestId(page, 'mnist-check-result').waitFor({ timeout: 300_000 });
   await page.screenshot({ path: 'docs/mnist.png', fullPage: true });
 } finally {
   await close();

@@ -143,7 +143,7 @@ impl LineChart {
         }
         // Legend, top right.
         for (i, series) in self.series.iter().enumerate() {
-            let x = W - RIGHT - 150.0;
+            let x = W - RIGHT - 190.0;
             let y = TOP + 4.0 + 16.0 * i as f64;
             let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
             let _ = write!(

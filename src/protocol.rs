@@ -185,6 +185,11 @@ pub enum FromWorker {
         run: RunId,
         sweep: ShiftSweep,
     },
+    /// The worker paused (or resumed) the run at a batch boundary.
+    Paused {
+        run: RunId,
+        paused: bool,
+    },
     /// Dataset bytes ready of all a run needs (from the network or the cache).
     DataProgress {
         run: RunId,
@@ -296,6 +301,7 @@ mod tests {
             FromWorker::Probe { run: 1, maps: vec![0.0; 8], map_shape: [2, 2, 2], probs: vec![0.3, 0.7] },
             FromWorker::Error { run: None, message: "boom".into() },
             FromWorker::Crashed { message: "wasm trap".into() },
+            FromWorker::Paused { run: 2, paused: true },
             FromWorker::DataProgress { run: 2, loaded: 10, total: 20, cached_files: 1, files: 7 },
             FromWorker::SizeEpoch { run: 2, size: 500, record: record() },
             FromWorker::SizeDone {

@@ -45,6 +45,21 @@ pub fn summarise(results: &[SizeResult]) -> Option<ScalingSummary> {
     })
 }
 
+/// Compares one measured epoch on the full training set with the fit's prediction for one
+/// epoch (the fit is over runs of `epochs` epochs each).
+pub fn check_text(summary: &ScalingSummary, epochs: usize, measured_epoch_s: f64) -> String {
+    let predicted = summary.full_seconds / epochs.max(1) as f64;
+    format!(
+        "One epoch on all {} examples took {:.2} s; the fit predicts {:.2} s per epoch ({} / {epochs} epochs), \
+         so the measurement is {:.2}x the extrapolation.",
+        summary.full_size,
+        measured_epoch_s,
+        predicted,
+        crate::metrics::format_duration(summary.full_seconds),
+        measured_epoch_s / predicted
+    )
+}
+
 /// Every epoch of every model as CSV (header included), for export.
 pub fn epochs_csv(epochs: &[(usize, crate::protocol::EpochRecord)]) -> String {
     let mut csv = String::from("size,epoch,train_loss,train_acc_percent,seconds\n");
@@ -118,6 +133,14 @@ mod tests {
 
     fn result(size: usize, seconds: f64, acc: f64) -> SizeResult {
         SizeResult { size, losses: vec![], train_seconds: seconds, test_acc: acc, test_loss: 0.0, epochs_trained: 1 }
+    }
+
+    #[test]
+    fn the_full_set_check_compares_per_epoch() {
+        let s = ScalingSummary { slope: 0.001, intercept: 0.0, full_size: 60_000, full_seconds: 60.0 };
+        let text = check_text(&s, 100, 0.9);
+        assert!(text.contains("took 0.90 s; the fit predicts 0.60 s per epoch (1 min 00 s / 100 epochs)"), "{text}");
+        assert!(text.ends_with("1.50x the extrapolation."), "{text}");
     }
 
     #[test]

@@ -144,6 +144,7 @@ impl MnistView {
 
     pub fn progress_text(&self) -> String {
         match self.phase {
+            Phase::Finished if self.results.len() == 1 => "1 model trained and tested".into(),
             Phase::Finished => format!("{} models trained and tested", self.results.len()),
             Phase::Failed => "failed".into(),
             _ => match self.epochs.last() {
@@ -179,6 +180,8 @@ pub struct Session {
     pub notice: Option<String>,
     /// The latest MNIST scaling run.
     pub mnist: Option<MnistView>,
+    /// One epoch on the full training set, checking the scaling run's extrapolation.
+    pub mnist_check: Option<MnistView>,
     /// The id the next run gets (ids are shared by all labs: there is one worker).
     next_id: RunId,
 }
@@ -193,7 +196,16 @@ pub struct Probe {
 
 impl Default for Session {
     fn default() -> Self {
-        Self { engine: Engine::Loading, gpu: None, runs: vec![], probe: None, notice: None, mnist: None, next_id: 1 }
+        Self {
+            engine: Engine::Loading,
+            gpu: None,
+            runs: vec![],
+            probe: None,
+            notice: None,
+            mnist: None,
+            mnist_check: None,
+            next_id: 1,
+        }
     }
 }
 
@@ -206,24 +218,42 @@ impl Session {
     /// Whether the worker is busy with a run of any lab.
     pub fn is_training(&self) -> bool {
         self.current().is_some_and(RunView::is_active)
-            || self.mnist.as_ref().is_some_and(|m| matches!(m.phase, Phase::Queued | Phase::Training | Phase::Paused))
+            || [&self.mnist, &self.mnist_check]
+                .iter()
+                .any(|m| m.as_ref().is_some_and(|m| matches!(m.phase, Phase::Queued | Phase::Training | Phase::Paused)))
     }
 
     /// Registers an MNIST run the page is about to send; returns its id.
     pub fn start_mnist(&mut self, lab: MnistLab) -> RunId {
-        let id = self.take_id();
-        self.mnist = Some(MnistView {
-            id,
-            lab,
-            phase: Phase::Queued,
-            backend: None,
-            data: None,
-            epochs: vec![],
-            results: vec![],
-            summary: None,
-            error: None,
-        });
+        self.mnist_check = None;
+        let (id, view) = self.new_mnist(lab);
+        self.mnist = Some(view);
         id
+    }
+
+    /// Registers a one-epoch run on the full training set (keeps the scaling run).
+    pub fn start_mnist_check(&mut self, lab: MnistLab) -> RunId {
+        let (id, view) = self.new_mnist(lab);
+        self.mnist_check = Some(view);
+        id
+    }
+
+    fn new_mnist(&mut self, lab: MnistLab) -> (RunId, MnistView) {
+        let id = self.take_id();
+        (
+            id,
+            MnistView {
+                id,
+                lab,
+                phase: Phase::Queued,
+                backend: None,
+                data: None,
+                epochs: vec![],
+                results: vec![],
+                summary: None,
+                error: None,
+            },
+        )
     }
 
     fn take_id(&mut self) -> RunId {
@@ -232,7 +262,7 @@ impl Session {
     }
 
     fn mnist_mut(&mut self, id: RunId) -> Option<&mut MnistView> {
-        self.mnist.as_mut().filter(|m| m.id == id)
+        [&mut self.mnist, &mut self.mnist_check].into_iter().find_map(|m| m.as_mut().filter(|m| m.id == id))
     }
 
     /// The newest run that finished with a model (what the shift demo probes).
@@ -245,12 +275,6 @@ impl Session {
         let id = self.take_id();
         self.runs.push(RunView::new(id, lab));
         id
-    }
-
-    pub fn set_paused(&mut self, paused: bool) {
-        if let Some(run) = self.runs.last_mut().filter(|r| matches!(r.phase, Phase::Training | Phase::Paused)) {
-            run.phase = if paused { Phase::Paused } else { Phase::Training };
-        }
     }
 
     fn run_mut(&mut self, id: RunId) -> Option<&mut RunView> {
@@ -313,6 +337,11 @@ impl Session {
                     r.sweep = Some(sweep);
                 }
             }
+            FromWorker::Paused { run, paused } => {
+                if let Some(r) = self.run_mut(run).filter(|r| matches!(r.phase, Phase::Training | Phase::Paused)) {
+                    r.phase = if paused { Phase::Paused } else { Phase::Training };
+                }
+            }
             // Late messages of an MNIST run that is no longer the current one.
             FromWorker::DataProgress { .. } | FromWorker::SizeEpoch { .. } | FromWorker::SizeDone { .. } => {}
             FromWorker::Probe { run, maps, map_shape, probs } => {
@@ -342,12 +371,15 @@ impl Session {
             | FromWorker::DataProgress { run, .. }
             | FromWorker::SizeEpoch { run, .. }
             | FromWorker::SizeDone { run, .. }
+            | FromWorker::Paused { run, .. }
             | FromWorker::Done { run, .. }
             | FromWorker::Error { run: Some(run), .. } => *run,
             FromWorker::Crashed { .. } => {
-                if let Some(m) = self.mnist.as_mut().filter(|m| matches!(m.phase, Phase::Queued | Phase::Training)) {
-                    m.phase = Phase::Failed;
-                    m.error = Some("the training worker stopped during this run".into());
+                for m in [&mut self.mnist, &mut self.mnist_check].into_iter().flatten() {
+                    if matches!(m.phase, Phase::Queued | Phase::Training) {
+                        m.phase = Phase::Failed;
+                        m.error = Some("the training worker stopped during this run".into());
+                    }
                 }
                 return Some(message);
             }
@@ -358,6 +390,9 @@ impl Session {
             FromWorker::Backend { info, .. } => {
                 m.backend = Some(info);
                 m.phase = Phase::Training;
+            }
+            FromWorker::Paused { paused, .. } if matches!(m.phase, Phase::Training | Phase::Paused) => {
+                m.phase = if paused { Phase::Paused } else { Phase::Training };
             }
             FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
                 m.data = Some((loaded, total, cached_files, files))
@@ -421,7 +456,7 @@ mod tests {
         s.apply(FromWorker::Progress { run: id, epoch: 2, batch: 50, batches: 200 });
         let text = s.current().unwrap().progress_text();
         assert_eq!(text, "epoch 2 of 4, batch 50 of 200, about 6.0 s left");
-        s.set_paused(true);
+        s.apply(FromWorker::Paused { run: id, paused: true });
         assert!(s.current().unwrap().progress_text().ends_with("(paused)"));
         assert!(s.is_training());
         let summary =
@@ -483,6 +518,19 @@ mod tests {
         s.apply(FromWorker::Error { run: Some(id), message: "mnist/train-00.safetensors.gz: HTTP 404".into() });
         assert_eq!(s.mnist.as_ref().unwrap().phase, Phase::Failed);
         assert_eq!(s.mnist.as_ref().unwrap().error.as_deref(), Some("mnist/train-00.safetensors.gz: HTTP 404"));
+    }
+
+    #[test]
+    fn the_full_set_check_keeps_the_scaling_run() {
+        let mut s = Session::default();
+        let scaling = s.start_mnist(MnistLab::homework());
+        let check = s.start_mnist_check(MnistLab { sizes: vec![60_000], ..MnistLab::homework() });
+        s.apply(FromWorker::SizeEpoch { run: check, size: 60_000, record: record(1) });
+        assert_eq!(s.mnist_check.as_ref().unwrap().epochs.len(), 1);
+        assert_eq!(s.mnist.as_ref().unwrap().id, scaling);
+        assert!(s.mnist.as_ref().unwrap().epochs.is_empty());
+        s.start_mnist(MnistLab::homework());
+        assert!(s.mnist_check.is_none(), "a new scaling run drops the old check");
     }
 
     #[test]

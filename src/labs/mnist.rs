@@ -34,8 +34,11 @@ pub async fn run_scaling(
     let test = DeviceData::upload(&Dataset::from_shard(test, class_names, Some(&test_idx)), device);
     let mut results = vec![];
     for &size in &lab.sizes {
-        let idx = balanced(&train.labels, class_names.len(), size, lab.seed)?;
-        let data = DeviceData::upload(&Dataset::from_shard(train, class_names, Some(&idx)), device);
+        // The whole split as it is (MNIST's digits are not quite balanced: 5421 fives), else a
+        // balanced sample.
+        let idx =
+            if size >= train.len() { None } else { Some(balanced(&train.labels, class_names.len(), size, lab.seed)?) };
+        let data = DeviceData::upload(&Dataset::from_shard(train, class_names, idx.as_deref()), device);
         let net = NetConfig::mnist_mlp().init(Init::PyTorch { seed: lab.seed }, device).expect("the MLP fits MNIST");
         let config = TrainConfig { seed: lab.seed, ..lab.train.clone() };
         let (net, record) = run_model(net, &data, None, &config, driver, &mut |e| on_event(size, e)).await?;

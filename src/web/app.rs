@@ -191,7 +191,14 @@ fn LabList() -> impl IntoView {
                                     href=format!("#{}", id.fragment())
                                     aria-current=move || current().then_some("page")
                                     data-testid=format!("lab-{}", id.fragment())
-                                    on:click=move |_| ctx.lab.set(id)
+                                    on:click=move |ev| {
+                                        // With <base href="./">, "#mnist" would resolve against the
+                                        // base and reload the page without its query: set the
+                                        // fragment of the current URL instead.
+                                        ev.prevent_default();
+                                        let _ = window().location().set_hash(id.fragment());
+                                        ctx.lab.set(id);
+                                    }
                                 >
                                     {name}
                                 </a>

@@ -178,6 +178,7 @@ async fn init_webgpu() -> Result<Device, String> {
 
 /// Yields to the event loop between batches and honours Pause and Stop.
 struct WorkerDriver {
+    run: RunId,
     flags: Rc<Flags>,
     start: web_time::Instant,
     last_yield: f64,
@@ -189,9 +190,13 @@ impl Driver for WorkerDriver {
             yield_now().await;
             self.last_yield = self.now();
         }
-        while self.flags.paused.get() && !self.flags.stop.get() {
-            sleep_ms(50).await;
+        if self.flags.paused.get() && !self.flags.stop.get() {
+            post(&FromWorker::Paused { run: self.run, paused: true });
+            while self.flags.paused.get() && !self.flags.stop.get() {
+                sleep_ms(50).await;
+            }
             self.last_yield = self.now();
+            post(&FromWorker::Paused { run: self.run, paused: false });
         }
         if self.flags.stop.get() { Flow::Stop } else { Flow::Continue }
     }
@@ -224,7 +229,7 @@ async fn train_inner(run: RunId, lab: SynthLab, choice: BackendChoice) -> Result
         },
     });
     let flags = STATE.with_borrow(|s| s.flags.clone());
-    let mut driver = WorkerDriver { flags, start: web_time::Instant::now(), last_yield: 0.0 };
+    let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
     let clock = driver.start;
     let mut last_progress = f64::NEG_INFINITY;
     let (net, record) = run_synth(&lab, &device, &mut driver, &mut |event| match event {
@@ -355,7 +360,7 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
     let (test, _) = load_split(run, &manifest, "test", &mut progress).await?;
 
     let flags = STATE.with_borrow(|s| s.flags.clone());
-    let mut driver = WorkerDriver { flags: flags.clone(), start: web_time::Instant::now(), last_yield: 0.0 };
+    let mut driver = WorkerDriver { run, flags: flags.clone(), start: web_time::Instant::now(), last_yield: 0.0 };
     let clock = driver.start;
     let mut last_progress = f64::NEG_INFINITY;
     let results = run_scaling(&lab, &train, &test, &names, &device, &mut driver, &mut |size, event| match event {

@@ -5,10 +5,11 @@ use leptos::prelude::*;
 
 use super::Ctx;
 use super::widgets::{ChartExport, DataTable, Field, Svg, download_text};
+use crate::config::TrainConfig;
 use crate::config::{MnistForm, MnistLab};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
-use crate::scaling::{SizeResult, answers, epochs_csv, summarise};
+use crate::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
 use crate::session::{MnistView, Phase};
 
 /// One colour per model, distinct and readable on white.
@@ -58,7 +59,12 @@ fn result_charts(results: &[SizeResult]) -> (String, String) {
         let xs = results.iter().map(|r| r.size as f64);
         let (lo, hi) = (xs.clone().fold(f64::INFINITY, f64::min), xs.fold(0.0, f64::max));
         time_series.push(Series {
-            name: "least-squares fit".into(),
+            name: format!(
+                "fit: t = {:.2e} N {} {:.2}",
+                s.slope,
+                if s.intercept < 0.0 { "-" } else { "+" },
+                s.intercept.abs()
+            ),
             points: vec![(lo, s.slope * lo + s.intercept), (hi, s.slope * hi + s.intercept)],
             colour: VALID_COLOUR,
             dashed: true,
@@ -133,6 +139,26 @@ pub fn MnistLabPanel() -> impl IntoView {
             })
         })
     });
+    let check = Memo::new(move |_| ctx.session.with(|s| s.mnist_check.clone()));
+    let run_check = move |_| {
+        let Some(lab) = view_state.with_untracked(|v| v.as_ref().map(|v| v.lab.clone())) else { return };
+        let lab =
+            MnistLab { sizes: vec![FULL_TRAIN_SIZE], train: TrainConfig { epochs: 1, ..lab.train.clone() }, ..lab };
+        let mut run = 0;
+        ctx.session.update(|s| run = s.start_mnist_check(lab.clone()));
+        ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
+    };
+    let check_result = Memo::new(move |_| {
+        let summary =
+            view_state.with(|v| v.as_ref().and_then(|v| summarise(&v.results).map(|s| (s, v.lab.train.epochs))))?;
+        let measured = check.with(|c| c.as_ref().and_then(|c| c.results.first().map(|r| r.train_seconds)))?;
+        Some(check_text(&summary.0, summary.1, measured))
+    });
+    let can_check = move || {
+        !training.get()
+            && view_state
+                .with(|v| v.as_ref().is_some_and(|v| v.phase == Phase::Finished && summarise(&v.results).is_some()))
+    };
     let answer = Memo::new(move |_| {
         view_state.with(|v| v.as_ref().map(|v| answers(&v.results, summarise(&v.results).as_ref())))
     });
@@ -238,8 +264,20 @@ pub fn MnistLabPanel() -> impl IntoView {
                 }}
                 <DataTable caption="one row per model" headers=vec!["training examples", "training time (s)", "last loss", "test accuracy (%)"] rows=rows testid="mnist-table"/>
             </section>
+            <section aria-labelledby="mnist-check-title">
+                <h3 id="mnist-check-title">"3. Check the extrapolation"</h3>
+                <p>"Train one epoch on all 60,000 training images and compare its time with what the fit predicts for one epoch."</p>
+                <button type="button" data-testid="mnist-check" disabled=move || !can_check() on:click=run_check>
+                    "Train one epoch on all 60,000 examples"
+                </button>
+                {move || check.get().map(|c| view! {
+                    <p data-testid="mnist-check-progress" data-phase=format!("{:?}", c.phase).to_lowercase()>{c.progress_text()}</p>
+                    {c.error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                })}
+                {move || check_result.get().map(|t| view! { <p class="answer" data-testid="mnist-check-result">{t}</p> })}
+            </section>
             <section aria-labelledby="mnist-answers-title">
-                <h3 id="mnist-answers-title">"3. The homework's questions, answered from your run"</h3>
+                <h3 id="mnist-answers-title">"4. The homework's questions, answered from your run"</h3>
                 <ol class="answers">
                     <li>
                         <p class="question">"How does training time grow with N, and how long would all 60,000 examples take here?"</p>

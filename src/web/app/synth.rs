@@ -95,8 +95,8 @@ pub fn SynthLabPanel() -> impl IntoView {
     let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.phase == Phase::Paused));
     let toggle_pause = move |_| {
         let pause = !paused();
+        // The page shows "paused" when the worker confirms it (FromWorker::Paused).
         ctx.send(if pause { &ToWorker::Pause } else { &ToWorker::Resume });
-        ctx.session.update(|s| s.set_paused(pause));
     };
     let can_train =
         move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
