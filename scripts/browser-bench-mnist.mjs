@@ -1,20 +1,24 @@
-// Times the whole MNIST lab (the homework's 4 sizes x 100 epochs) in headless chromium on the
-// CPU fallback. Run after `make build`: node scripts/browser-bench-mnist.mjs [epochs]
+// Times the MNIST lab in headless chromium. Run after `make build`:
+//   node scripts/browser-bench-mnist.mjs [epochs] [cpu|webgpu] [sizes]
+// Defaults: the homework's 4 sizes x 100 epochs on the CPU fallback.
 import { serve, open, byTestId, engineReady } from '../e2e/lib.mjs';
 
 const epochs = Number(process.argv[2] ?? 100);
+const backend = process.argv[3] ?? 'cpu';
+const sizes = process.argv[4] ?? '500, 1000, 1500, 2000';
 const server = await serve();
-const { page, close } = await open(`${server.url}?backend=cpu#mnist`);
+const { page, close } = await open(`${server.url}?backend=${backend}#mnist`, { webgpu: backend === 'webgpu' });
 try {
   await engineReady(page);
   await byTestId(page, 'mnist-epochs').fill(String(epochs));
+  await byTestId(page, 'mnist-sizes').fill(sizes);
   const start = Date.now();
   await byTestId(page, 'mnist-train').click();
   await page.waitForFunction(() => document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase === 'finished', null, { timeout: 1_800_000 });
   const wall = (Date.now() - start) / 1000;
   const rows = await page.$$eval('[data-testid="mnist-table"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
   const train = rows.reduce((s, r) => s + parseFloat(r[1]), 0);
-  console.log(JSON.stringify({ backend: 'cpu', epochs, wall_s: wall, train_s: train, rows }));
+  console.log(JSON.stringify({ backend, sizes, epochs, wall_s: wall, train_s: train, rows }));
 } finally {
   await close();
   server.close();

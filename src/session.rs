@@ -154,11 +154,13 @@ impl MnistView {
                     let k = self.lab.sizes.iter().position(|s| s == size).map_or(0, |i| i + 1);
                     let eta =
                         self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
+                    let paused = if self.phase == Phase::Paused { " (paused)" } else { "" };
                     format!(
-                        "model {k} of {} (N = {size}), epoch {} of {}{}",
+                        "model {k} of {} (N = {size}), epoch {} of {}, {:.0} examples/s{}{paused}",
                         self.lab.sizes.len(),
                         record.epoch,
                         self.lab.train.epochs,
+                        record.examples_per_s,
                         eta.unwrap_or_default()
                     )
                 }
@@ -513,7 +515,7 @@ mod tests {
         assert_eq!(m.fraction_done(), 0.25);
         // 2 s for 100 examples; 100 + 600 examples remain.
         assert_eq!(m.eta_seconds(), Some(14.0));
-        assert!(m.progress_text().starts_with("model 1 of 2 (N = 100), epoch 1 of 2"), "{}", m.progress_text());
+        assert_eq!(m.progress_text(), "model 1 of 2 (N = 100), epoch 1 of 2, 5000 examples/s, about 14.0 s left");
         assert!(s.current().unwrap().records.is_empty(), "MNIST epochs do not reach the synth run");
         s.apply(FromWorker::Error { run: Some(id), message: "mnist/train-00.safetensors.gz: HTTP 404".into() });
         assert_eq!(s.mnist.as_ref().unwrap().phase, Phase::Failed);
