@@ -77,27 +77,32 @@ fn post(message: &FromWorker) {
     let _ = call(&js_sys::global(), "postMessage", &[JsValue::from_str(&message.to_json())]);
 }
 
+/// Starts a run unless one is training: clears Stop and Pause, keeps the worker busy until the
+/// run ends, and posts its error, if any.
+fn start_run(run: RunId, job: impl Future<Output = Result<(), String>> + 'static) {
+    if STATE.with_borrow(|s| s.busy) {
+        post(&FromWorker::Error { run: Some(run), message: "a run is already training; stop it first".into() });
+        return;
+    }
+    STATE.with_borrow_mut(|s| {
+        s.busy = true;
+        s.flags.stop.set(false);
+        s.flags.paused.set(false);
+    });
+    spawn_local(async move {
+        let result = job.await;
+        STATE.with_borrow_mut(|s| s.busy = false);
+        if let Err(message) = result {
+            post(&FromWorker::Error { run: Some(run), message });
+        }
+    });
+}
+
 fn handle(message: ToWorker) {
     let flags = STATE.with_borrow(|s| s.flags.clone());
     match message {
-        ToWorker::Train { run, lab, backend } => {
-            if STATE.with_borrow(|s| s.busy) {
-                post(&FromWorker::Error { run: Some(run), message: "a run is already training; stop it first".into() });
-                return;
-            }
-            flags.stop.set(false);
-            flags.paused.set(false);
-            spawn_local(train(run, lab, backend));
-        }
-        ToWorker::TrainMnist { run, lab, backend } => {
-            if STATE.with_borrow(|s| s.busy) {
-                post(&FromWorker::Error { run: Some(run), message: "a run is already training; stop it first".into() });
-                return;
-            }
-            flags.stop.set(false);
-            flags.paused.set(false);
-            spawn_local(train_mnist(run, lab, backend));
-        }
+        ToWorker::Train { run, lab, backend } => start_run(run, train_inner(run, lab, backend)),
+        ToWorker::TrainMnist { run, lab, backend } => start_run(run, train_mnist_inner(run, lab, backend)),
         ToWorker::Pause => flags.paused.set(true),
         ToWorker::Resume => flags.paused.set(false),
         ToWorker::Stop => flags.stop.set(true),
@@ -206,15 +211,6 @@ impl Driver for WorkerDriver {
     }
 }
 
-async fn train(run: RunId, lab: SynthLab, choice: BackendChoice) {
-    STATE.with_borrow_mut(|s| s.busy = true);
-    let result = train_inner(run, lab, choice).await;
-    STATE.with_borrow_mut(|s| s.busy = false);
-    if let Err(message) = result {
-        post(&FromWorker::Error { run: Some(run), message });
-    }
-}
-
 async fn train_inner(run: RunId, lab: SynthLab, choice: BackendChoice) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
     let (device, info) = pick_device(choice).await?;
@@ -266,15 +262,6 @@ async fn probe_image(run: RunId, image: Vec<f32>) {
     match probe(&net, image, &device).await {
         Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run: trained_run, maps, map_shape, probs }),
         Err(e) => post(&FromWorker::Error { run: Some(run), message: e.to_string() }),
-    }
-}
-
-async fn train_mnist(run: RunId, lab: MnistLab, choice: BackendChoice) {
-    STATE.with_borrow_mut(|s| s.busy = true);
-    let result = train_mnist_inner(run, lab, choice).await;
-    STATE.with_borrow_mut(|s| s.busy = false);
-    if let Err(message) = result {
-        post(&FromWorker::Error { run: Some(run), message });
     }
 }
 
