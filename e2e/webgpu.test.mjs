@@ -7,7 +7,7 @@ import { serve, open, byTestId, engineReady, setForm, waitPhase, epochRows, OUT 
 // Small: SwiftShader runs shaders on the CPU, and compiles each kernel on first use.
 const TINY = { lr: 0.2, 'batch-size': 20, epochs: 2, 'train-size': 120, 'valid-size': 40 };
 
-async function train(url, options) {
+async function train(url, options, afterwards = async () => {}) {
   const { page, errors, close } = await open(url, options);
   try {
     await engineReady(page);
@@ -20,9 +20,10 @@ async function train(url, options) {
       rows: await epochRows(page),
       kernels: await page.locator('[data-testid="kernel-0"] rect').count(),
       error: (await byTestId(page, 'run-error').count()) ? await byTestId(page, 'run-error').textContent() : null,
-      errors,
+      errors: [...errors], // before the device-loss test hook, which logs errors of its own
     };
     if (options.webgpu) await page.screenshot({ path: OUT + 'webgpu-trained.png', fullPage: true });
+    await afterwards(page);
     return result;
   } finally {
     await close();
@@ -32,7 +33,22 @@ async function train(url, options) {
 test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_000 }, async () => {
   const server = await serve();
   try {
-    const gpu = await train(server.url + '?backend=webgpu', { webgpu: true });
+    // After training, the GPU device is lost (test hook: the device is destroyed): the page says
+    // so, points to the CPU backend, and a restarted worker trains on the CPU.
+    const loseGpu = async (page) => {
+      await page.locator('[data-testid="lose-gpu"]').click();
+      const banner = page.locator('[data-testid="worker-crashed"]');
+      await banner.waitFor({ timeout: 30_000 });
+      assert.match(await banner.textContent(), /GPU device was lost.*choose the CPU backend/s);
+      await page.screenshot({ path: OUT + 'webgpu-lost.png' });
+      await page.locator('[data-testid="backend-choice"]').selectOption('cpu');
+      await page.locator('[data-testid="restart-worker"]').click();
+      await engineReady(page);
+      await page.locator('[data-testid="train"]').click();
+      await waitPhase(page, ['finished'], 60_000);
+      assert.match(await page.locator('[data-testid="backend-status"]').textContent(), /CPU/);
+    };
+    const gpu = await train(server.url + '?backend=webgpu&test-hooks', { webgpu: true }, loseGpu);
     assert.equal(gpu.phase, 'finished', gpu.error ?? '');
     assert.match(gpu.backend, /WebGPU/);
     assert.equal(gpu.kernels, 25);

@@ -57,6 +57,8 @@ pub enum ToWorker {
     },
     /// Test hook: make the worker panic, to test crash reporting and restart.
     Crash,
+    /// Test hook: destroy the WebGPU device, as a driver reset or a lost GPU would.
+    LoseGpu,
 }
 
 /// One epoch of a run: the homework's per-epoch lists, one entry each.
@@ -269,6 +271,7 @@ mod tests {
             ToWorker::Stop,
             ToWorker::Probe { run: 3, image: vec![0.5; 4] },
             ToWorker::Crash,
+            ToWorker::LoseGpu,
         ];
         for m in to {
             assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);

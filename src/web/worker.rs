@@ -38,8 +38,9 @@ struct State {
     flags: Rc<Flags>,
     /// Whether the browser offers a WebGPU adapter, probed once at start.
     adapter: Option<Result<String, String>>,
-    /// burn's WebGPU device, initialised on first use (it can be initialised only once).
-    webgpu: Option<Device>,
+    /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
+    /// the wgpu device under it (to hear when it is lost).
+    webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
     /// The last trained model, for the shift demo.
     trained: Option<(RunId, Net, Device)>,
     busy: bool,
@@ -108,6 +109,10 @@ fn handle(message: ToWorker) {
         ToWorker::Stop => flags.stop.set(true),
         ToWorker::Probe { run, image } => spawn_local(probe_image(run, image)),
         ToWorker::Crash => panic!("test hook: the page asked this worker to crash"),
+        ToWorker::LoseGpu => match STATE.with_borrow(|s| s.webgpu.clone()) {
+            Some((_, gpu)) => gpu.destroy(),
+            None => post(&FromWorker::Error { run: None, message: "no WebGPU device to lose".into() }),
+        },
     }
 }
 
@@ -168,16 +173,22 @@ async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), Str
 }
 
 async fn init_webgpu() -> Result<Device, String> {
-    if let Some(device) = STATE.with_borrow(|s| s.webgpu.clone()) {
+    if let Some((device, _)) = STATE.with_borrow(|s| s.webgpu.clone()) {
         return Ok(device);
     }
-    let device = Device::wgpu_options()
+    let (device, setup) = Device::wgpu_options()
         .graphics_api(WgpuBackend::WebGpu)
-        .init_async()
+        .init_with_setup_async()
         .await
-        .map_err(|e| format!("could not open the WebGPU device: {e:?}"))?
-        .autodiff();
-    STATE.with_borrow_mut(|s| s.webgpu = Some(device.clone()));
+        .map_err(|e| format!("could not open the WebGPU device: {e:?}"))?;
+    // A lost device (driver reset, GPU removed, tab in the background too long) cannot be
+    // reopened in this worker: stop the run and tell the page, which offers a restart.
+    setup.device.set_device_lost_callback(|reason, message| {
+        STATE.with_borrow(|s| s.flags.stop.set(true));
+        post(&FromWorker::Crashed { message: format!("the GPU device was lost ({reason:?}: {message})") });
+    });
+    let device = device.autodiff();
+    STATE.with_borrow_mut(|s| s.webgpu = Some((device.clone(), setup.device)));
     Ok(device)
 }
 

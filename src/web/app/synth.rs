@@ -150,6 +150,9 @@ pub fn SynthLabPanel() -> impl IntoView {
                             <button type="button" data-testid="crash-worker" on:click=move |_| ctx.send(&ToWorker::Crash)>
                                 "Crash the worker (test hook)"
                             </button>
+                            <button type="button" data-testid="lose-gpu" on:click=move |_| ctx.send(&ToWorker::LoseGpu)>
+                                "Lose the GPU device (test hook)"
+                            </button>
                         })}
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
