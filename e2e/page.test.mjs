@@ -12,7 +12,7 @@ test('the page loads from a sub-path with no console errors and no request off i
     await byTestId(page, 'gpu-status').filter({ hasNotText: 'Checking' }).waitFor();
     assert.match(await page.locator('h1').textContent(), /nnlab/);
     assert.match(await page.locator('.tagline').textContent(), /neural networks/);
-    assert.equal(await page.locator('nav.labs li').count(), 5, 'two live labs and three coming ones');
+    assert.equal(await page.locator('nav.labs li').count(), 6, 'three live labs and three coming ones');
     assert.equal(await page.locator('nav.labs li.coming .badge').count(), 3);
     assert.match(await byTestId(page, 'gpu-status').textContent(), /No WebGPU|WebGPU available/);
     assert.equal(await page.locator('[data-testid="gallery"] canvas').count(), 12);
@@ -65,6 +65,27 @@ test('invalid hyper-parameters are refused at the form and nothing is sent', asy
       assert.equal(await byTestId(page, 'progress').count(), 0, 'no run was started');
     }
     await page.screenshot({ path: OUT + 'form-error.png' });
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
+test('the convolution calculator answers the homework question and refuses impossible settings', async () => {
+  const server = await serve();
+  const { page, errors, close } = await open(server.url + '#conv-size');
+  try {
+    assert.equal(await byTestId(page, 'conv-shape').textContent(), '[16, 8, 17, 23]');
+    assert.match(await byTestId(page, 'conv-work').textContent(), /W = floor\(\(32 \+ 2 x 8 - 1 x \(4 - 1\) - 1\) \/ 2\) \+ 1 = floor\(44 \/ 2\) \+ 1 = 23/);
+    await byTestId(page, 'conv-kernel-h').fill('41');
+    assert.match(await byTestId(page, 'conv-error').textContent(), /H: the kernel spans 41 pixels/);
+    await byTestId(page, 'conv-kernel-h').fill('x');
+    assert.match(await byTestId(page, 'conv-error').textContent(), /Kernel H: "x" is not a number/);
+    await byTestId(page, 'conv-kernel-h').fill('8');
+    await byTestId(page, 'conv-stride-w').fill('1');
+    assert.equal(await byTestId(page, 'conv-shape').textContent(), '[16, 8, 17, 45]');
+    await page.screenshot({ path: OUT + 'conv-size.png' });
+    assert.deepEqual(errors, []);
   } finally {
     await close();
     server.close();

@@ -11,6 +11,7 @@
 
 pub mod analysis;
 pub mod config;
+pub mod conv_size;
 pub mod data;
 pub mod metrics;
 pub mod plot;

@@ -327,6 +327,45 @@ mod tests {
         assert!(NetConfig::dog_cnn(40, 1).init(Init::Constant(0.0), &Device::flex()).is_err());
     }
 
+    /// The calculator (crate::conv_size) against the shape burn's own convolution produces.
+    #[test]
+    fn the_output_size_calculator_agrees_with_burn() {
+        use crate::conv_size::{ConvQuery, conv_output};
+        use burn::nn::PaddingConfig2d;
+        let device = Device::flex();
+        let mut checked = 0;
+        for size in [[7, 9], [32, 32], [13, 5]] {
+            for kernel in [[1, 1], [3, 2], [5, 5], [8, 4]] {
+                for stride in [[1, 1], [2, 3]] {
+                    for padding in [[0, 0], [1, 2], [4, 8]] {
+                        for dilation in [[1, 1], [2, 1]] {
+                            let q = ConvQuery {
+                                batch: 2,
+                                in_channels: 3,
+                                out_channels: 4,
+                                size,
+                                padding,
+                                kernel,
+                                stride,
+                                dilation,
+                            };
+                            let Ok((shape, _)) = conv_output(&q) else { continue };
+                            let conv = Conv2dConfig::new([3, 4], kernel)
+                                .with_stride(stride)
+                                .with_dilation(dilation)
+                                .with_padding(PaddingConfig2d::Explicit(padding[0], padding[1], padding[0], padding[1]))
+                                .init(&device);
+                            let out = conv.forward(Tensor::zeros([2, 3, size[0], size[1]], &device));
+                            assert_eq!(out.dims(), shape, "{q:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 100, "{checked} settings compared");
+    }
+
     #[test]
     fn pytorch_init_is_seeded_and_bounded_by_fan_in() {
         let device = Device::flex();

@@ -1,6 +1,7 @@
 //! The page: header, backend choice, the lab list and the live lab. Components hold signals;
 //! the state machine (`session`) and every number shown come from the core.
 
+mod conv;
 mod mnist;
 mod synth;
 mod widgets;
@@ -32,6 +33,7 @@ pub struct Ctx {
 pub enum LabId {
     Synth,
     Mnist,
+    ConvSize,
 }
 
 impl LabId {
@@ -39,11 +41,16 @@ impl LabId {
         match self {
             LabId::Synth => "synth",
             LabId::Mnist => "mnist",
+            LabId::ConvSize => "conv-size",
         }
     }
 
     fn from_fragment(fragment: &str) -> Self {
-        if fragment.trim_start_matches('#') == "mnist" { LabId::Mnist } else { LabId::Synth }
+        match fragment.trim_start_matches('#') {
+            "mnist" => LabId::Mnist,
+            "conv-size" => LabId::ConvSize,
+            _ => LabId::Synth,
+        }
     }
 }
 
@@ -151,6 +158,7 @@ fn App() -> impl IntoView {
                 {move || match ctx.lab.get() {
                     LabId::Synth => view! { <synth::SynthLabPanel/> }.into_any(),
                     LabId::Mnist => view! { <mnist::MnistLabPanel/> }.into_any(),
+                    LabId::ConvSize => view! { <conv::ConvSizePanel/> }.into_any(),
                 }}
             </main>
         </div>
@@ -171,10 +179,11 @@ fn LabList() -> impl IntoView {
     let live = [
         (LabId::Synth, "Shift invariance: a CNN on synthetic edges", "section 6"),
         (LabId::Mnist, "MNIST: time and accuracy vs training-set size", "section 1"),
+        (LabId::ConvSize, "Convolution output size", "section 4"),
     ];
     let coming = [
         ("DogSet: explore, fully connected net, early stopping", "sections 2-3"),
-        ("Convolution output size and the DogSet CNN", "sections 4-5"),
+        ("The DogSet CNN", "section 5"),
         ("Perceptrons, XOR and adversarial examples", "section 7"),
     ];
     view! {
