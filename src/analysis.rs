@@ -205,6 +205,7 @@ pub fn data_answer(set: &SynthSet) -> String {
         background.extend(set.data.image(i).iter().zip(&mask).filter(|(_, m)| **m == 0.0).map(|(v, _)| *v));
     }
     let (mean, std) = mean_std(&background);
+    let mean = if mean.abs() < 5e-4 { 0.0 } else { mean }; // print 0.000, not -0.000
     format!(
         "In these {} images, {}. What is common within a class is the bar's orientation; what varies is          its position and the noise (background mean {mean:.3}, standard deviation {std:.3}).",
         set.data.len(),
