@@ -1,12 +1,10 @@
 // Faults a student can meet: no WebGPU when asked for it, and a worker that dies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, open, byTestId, engineReady, setForm, waitPhase, QUICK, OUT } from './lib.mjs';
+import { withPage, byTestId, engineReady, setForm, waitPhase, QUICK, OUT } from './lib.mjs';
 
 test('asking for WebGPU where there is none fails the run with a message, without hanging', async () => {
-  const server = await serve();
-  const { page, errors, close } = await open(server.url + '?backend=webgpu');
-  try {
+  await withPage('?backend=webgpu', async ({ page, errors }) => {
     await engineReady(page);
     await byTestId(page, 'gpu-status').filter({ hasText: 'No WebGPU' }).waitFor();
     await setForm(page, QUICK);
@@ -20,16 +18,11 @@ test('asking for WebGPU where there is none fails the run with a message, withou
     assert.match(await byTestId(page, 'backend-status').textContent(), /CPU.*WebGPU unavailable/);
     await page.screenshot({ path: OUT + 'no-webgpu.png' });
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });
 
 test('a crashed worker is reported and a restarted one trains again', async () => {
-  const server = await serve();
-  const { page, errors, close } = await open(server.url + '?backend=cpu&test-hooks');
-  try {
+  await withPage('?backend=cpu&test-hooks', async ({ page, errors }) => {
     await engineReady(page);
     await byTestId(page, 'crash-worker').click();
     await byTestId(page, 'worker-crashed').waitFor();
@@ -43,8 +36,5 @@ test('a crashed worker is reported and a restarted one trains again', async () =
     await waitPhase(page, ['finished'], 60_000);
     // The only console errors are the panic the test asked for.
     assert.ok(errors.length > 0 && errors.every((e) => /crash|unreachable|panicked/i.test(e)), JSON.stringify(errors));
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });

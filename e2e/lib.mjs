@@ -41,6 +41,19 @@ export async function open(url, { webgpu = false } = {}) {
   return { browser, page, errors, requests, close: () => browser.close() };
 }
 
+/** Serves dist/ (under `prefix`), opens `suffix` of it in a fresh browser, runs `body` with
+ * { page, errors, requests, server }, and closes both whatever happens. */
+export async function withPage(suffix, body, { prefix, webgpu = false } = {}) {
+  const server = await serve(prefix);
+  const opened = await open(server.url + suffix, { webgpu });
+  try {
+    await body({ ...opened, server });
+  } finally {
+    await opened.close();
+    server.close();
+  }
+}
+
 export const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
 /** Waits until the training engine posted Ready. */

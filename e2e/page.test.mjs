@@ -2,12 +2,10 @@
 // origin, and refuses bad hyper-parameters at the form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, open, byTestId, engineReady, OUT } from './lib.mjs';
+import { withPage, byTestId, engineReady, OUT } from './lib.mjs';
 
 test('the page loads from a sub-path with no console errors and no request off its origin', async () => {
-  const server = await serve('/some/sub/path/');
-  const { page, errors, requests, close } = await open(server.url);
-  try {
+  await withPage('', async ({ page, errors, requests, server }) => {
     await engineReady(page);
     await byTestId(page, 'gpu-status').filter({ hasNotText: 'Checking' }).waitFor();
     assert.match(await page.locator('h1').textContent(), /nnlab/);
@@ -23,16 +21,11 @@ test('the page loads from a sub-path with no console errors and no request off i
     }
     assert.ok([...requests].some((u) => u.endsWith('/some/sub/path/worker_bg.wasm')), 'the worker loads from the sub-path');
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-  }
+  }, { prefix: '/some/sub/path/' });
 });
 
 test('the same data seed shows the same images, another seed other images', async () => {
-  const server = await serve();
-  const { page, close } = await open(server.url);
-  try {
+  await withPage('', async ({ page }) => {
     const pixels = () => page.$eval('[data-testid="gallery-0"]', (c) => c.toDataURL());
     const first = await pixels();
     await byTestId(page, 'data-seed').fill('2');
@@ -41,16 +34,11 @@ test('the same data seed shows the same images, another seed other images', asyn
     await byTestId(page, 'data-seed').fill('1');
     await byTestId(page, 'gallery-seed').filter({ hasText: '1' }).waitFor();
     assert.equal(await pixels(), first);
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });
 
 test('invalid hyper-parameters are refused at the form and nothing is sent', async () => {
-  const server = await serve();
-  const { page, close } = await open(server.url);
-  try {
+  await withPage('', async ({ page }) => {
     await engineReady(page);
     for (const [id, value, message] of [
       ['lr', 'abc', /learning rate: "abc" is not a number/],
@@ -65,16 +53,11 @@ test('invalid hyper-parameters are refused at the form and nothing is sent', asy
       assert.equal(await byTestId(page, 'progress').count(), 0, 'no run was started');
     }
     await page.screenshot({ path: OUT + 'form-error.png' });
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });
 
 test('the convolution calculator answers the homework question and refuses impossible settings', async () => {
-  const server = await serve();
-  const { page, errors, close } = await open(server.url + '#conv-size');
-  try {
+  await withPage('#conv-size', async ({ page, errors }) => {
     assert.equal(await byTestId(page, 'conv-shape').textContent(), '[16, 8, 17, 23]');
     assert.match(await byTestId(page, 'conv-work').textContent(), /W = floor\(\(32 \+ 2 x 8 - 1 x \(4 - 1\) - 1\) \/ 2\) \+ 1 = floor\(44 \/ 2\) \+ 1 = 23/);
     await byTestId(page, 'conv-kernel-h').fill('41');
@@ -86,8 +69,5 @@ test('the convolution calculator answers the homework question and refuses impos
     assert.equal(await byTestId(page, 'conv-shape').textContent(), '[16, 8, 17, 45]');
     await page.screenshot({ path: OUT + 'conv-size.png' });
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });

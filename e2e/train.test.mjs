@@ -2,12 +2,10 @@
 // and a page that stays responsive meanwhile.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, open, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK, OUT } from './lib.mjs';
+import { withPage, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK, OUT } from './lib.mjs';
 
 test('the synth lab trains on the CPU backend: loss falls, curves, kernels and the shift demo', async () => {
-  const server = await serve();
-  const { page, errors, close } = await open(server.url + '?backend=cpu');
-  try {
+  await withPage('?backend=cpu', async ({ page, errors }) => {
     await engineReady(page);
     await setForm(page, QUICK);
     await byTestId(page, 'train').click();
@@ -45,16 +43,11 @@ test('the synth lab trains on the CPU backend: loss falls, curves, kernels and t
     assert.ok(p >= 0 && p <= 100);
     await page.screenshot({ path: OUT + 'cpu-trained.png', fullPage: true });
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });
 
 test('while the worker trains the page answers clicks; Pause holds and Stop stops', async () => {
-  const server = await serve();
-  const { page, errors, close } = await open(server.url + '?backend=cpu');
-  try {
+  await withPage('?backend=cpu', async ({ page, errors }) => {
     await engineReady(page);
     await setForm(page, { ...QUICK, epochs: 400, 'train-size': 2000 });
     await byTestId(page, 'train').click();
@@ -79,8 +72,5 @@ test('while the worker trains the page answers clicks; Pause holds and Stop stop
     assert.match(await byTestId(page, 'progress-text').textContent(), /stopped by the user/);
     await page.screenshot({ path: OUT + 'cpu-stopped.png', fullPage: true });
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-  }
+  });
 });

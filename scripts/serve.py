@@ -41,7 +41,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 f.write("%s\n" % (fmt % a))
 
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), functools.partial(Handler, directory=args.dir))
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A browser that closes a connection mid-transfer (a test ending, a tab closed) is normal.
+        if not isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
+server = Server(("127.0.0.1", args.port), functools.partial(Handler, directory=args.dir))
 print(f"nnlab is served at http://127.0.0.1:{server.server_address[1]}{prefix}", flush=True)
 try:
     server.serve_forever()
