@@ -10,7 +10,7 @@ test('the page loads from a sub-path with no console errors and no request off i
     await byTestId(page, 'gpu-status').filter({ hasNotText: 'Checking' }).waitFor();
     assert.match(await page.locator('h1').textContent(), /nnlab/);
     assert.match(await page.locator('.tagline').textContent(), /neural networks/);
-    assert.equal(await page.locator('nav.labs li').count(), 6, 'three live labs and three coming ones');
+    assert.equal(await page.locator('nav.labs li').count(), 7, 'four live labs and three coming ones');
     assert.equal(await page.locator('nav.labs li.coming .badge').count(), 3);
     assert.match(await byTestId(page, 'gpu-status').textContent(), /No WebGPU|WebGPU available/);
     assert.equal(await page.locator('[data-testid="gallery"] canvas').count(), 12);
@@ -68,6 +68,25 @@ test('the convolution calculator answers the homework question and refuses impos
     await byTestId(page, 'conv-stride-w').fill('1');
     assert.equal(await byTestId(page, 'conv-shape').textContent(), '[16, 8, 17, 45]');
     await page.screenshot({ path: OUT + 'conv-size.png' });
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('the perceptron network computes any truth table, row by row', async () => {
+  await withPage('#perceptrons', async ({ page, errors }) => {
+    // XOR of 2 inputs: two hidden units, every row correct.
+    assert.match(await byTestId(page, 'logic-summary').textContent(), /^2 hidden perceptrons .* 4 of 4 rows correct/);
+    assert.deepEqual(await page.$$eval('[data-testid^="net-"]', (cells) => cells.map((c) => c.textContent)), ['0', '1', '1', '0']);
+    // Edit a row: the network is rebuilt and still computes the table.
+    await byTestId(page, 'want-3').check();
+    assert.equal(await byTestId(page, 'net-3').textContent(), '1');
+    assert.match(await byTestId(page, 'logic-summary').textContent(), /^3 hidden perceptrons .* 4 of 4 rows correct/);
+    await byTestId(page, 'logic-inputs').selectOption('4');
+    await byTestId(page, 'preset-random').click();
+    assert.match(await byTestId(page, 'logic-summary').textContent(), /16 of 16 rows correct/);
+    await byTestId(page, 'preset-majority').click();
+    assert.match(await byTestId(page, 'logic-summary').textContent(), /^5 hidden perceptrons .* 16 of 16 rows correct/);
+    await page.screenshot({ path: OUT + 'perceptrons.png', fullPage: true });
     assert.deepEqual(errors, []);
   });
 });

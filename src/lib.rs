@@ -13,6 +13,7 @@ pub mod analysis;
 pub mod config;
 pub mod conv_size;
 pub mod data;
+pub mod logic;
 pub mod metrics;
 pub mod plot;
 pub mod protocol;

@@ -2,6 +2,7 @@
 //! the state machine (`session`) and every number shown come from the core.
 
 mod conv;
+mod logic;
 mod mnist;
 mod synth;
 mod widgets;
@@ -34,6 +35,7 @@ pub enum LabId {
     Synth,
     Mnist,
     ConvSize,
+    Perceptrons,
 }
 
 impl LabId {
@@ -42,6 +44,7 @@ impl LabId {
             LabId::Synth => "synth",
             LabId::Mnist => "mnist",
             LabId::ConvSize => "conv-size",
+            LabId::Perceptrons => "perceptrons",
         }
     }
 
@@ -49,6 +52,7 @@ impl LabId {
         match fragment.trim_start_matches('#') {
             "mnist" => LabId::Mnist,
             "conv-size" => LabId::ConvSize,
+            "perceptrons" => LabId::Perceptrons,
             _ => LabId::Synth,
         }
     }
@@ -159,6 +163,7 @@ fn App() -> impl IntoView {
                     LabId::Synth => view! { <synth::SynthLabPanel/> }.into_any(),
                     LabId::Mnist => view! { <mnist::MnistLabPanel/> }.into_any(),
                     LabId::ConvSize => view! { <conv::ConvSizePanel/> }.into_any(),
+                    LabId::Perceptrons => view! { <logic::PerceptronPanel/> }.into_any(),
                 }}
             </main>
         </div>
@@ -180,11 +185,12 @@ fn LabList() -> impl IntoView {
         (LabId::Synth, "Shift invariance: a CNN on synthetic edges", "section 6"),
         (LabId::Mnist, "MNIST: time and accuracy vs training-set size", "section 1"),
         (LabId::ConvSize, "Convolution output size", "section 4"),
+        (LabId::Perceptrons, "Perceptrons compute any boolean function", "section 7"),
     ];
     let coming = [
         ("DogSet: explore, fully connected net, early stopping", "sections 2-3"),
         ("The DogSet CNN", "section 5"),
-        ("Perceptrons, XOR and adversarial examples", "section 7"),
+        ("Linear networks and XOR; adversarial examples", "section 7"),
     ];
     view! {
         <nav class="labs" aria-label="Labs">

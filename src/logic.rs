@@ -1,0 +1,154 @@
+//! HOMEWORK section 7: any boolean function of binary inputs is computed exactly by a network
+//! of perceptrons (step activations): one hidden unit per true row of the truth table (an AND
+//! of literals), then an OR of the hidden units.
+
+use rand::RngExt;
+use serde::{Deserialize, Serialize};
+
+use crate::data::rng_for;
+
+/// The outputs of a boolean function for every input row. Row `r` sets input `i` to bit
+/// `inputs - 1 - i` of `r`, so rows read 00, 01, 10, 11 in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthTable {
+    pub inputs: usize,
+    pub outputs: Vec<bool>,
+}
+
+impl TruthTable {
+    pub fn rows(inputs: usize) -> usize {
+        1 << inputs
+    }
+
+    /// The input values of row `r`.
+    pub fn row(&self, r: usize) -> Vec<bool> {
+        (0..self.inputs).map(|i| (r >> (self.inputs - 1 - i)) & 1 == 1).collect()
+    }
+
+    fn from_fn(inputs: usize, f: impl Fn(&[bool]) -> bool) -> Self {
+        let mut t = Self { inputs, outputs: vec![] };
+        t.outputs = (0..Self::rows(inputs)).map(|r| f(&t.row(r))).collect();
+        t
+    }
+
+    /// The homework's presets, by name.
+    pub fn preset(name: &str, inputs: usize, seed: u64) -> Option<Self> {
+        let ones = |x: &[bool]| x.iter().filter(|&&b| b).count();
+        Some(match name {
+            "and" => Self::from_fn(inputs, |x| x.iter().all(|&b| b)),
+            "or" => Self::from_fn(inputs, |x| x.iter().any(|&b| b)),
+            "xor" | "parity" => Self::from_fn(inputs, |x| ones(x) % 2 == 1),
+            "majority" => Self::from_fn(inputs, |x| 2 * ones(x) > x.len()),
+            "random" => {
+                let mut rng = rng_for(seed, 0x7AB1E);
+                Self { inputs, outputs: (0..Self::rows(inputs)).map(|_| rng.random::<bool>()).collect() }
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A perceptron: fires (outputs 1) when the weighted sum of its inputs exceeds the threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Perceptron {
+    pub weights: Vec<f64>,
+    pub threshold: f64,
+}
+
+impl Perceptron {
+    pub fn fires(&self, inputs: &[bool]) -> bool {
+        let sum: f64 = self.weights.iter().zip(inputs).map(|(w, &x)| if x { *w } else { 0.0 }).sum();
+        sum > self.threshold
+    }
+}
+
+/// Hidden perceptrons (one per true row) feeding one output perceptron (an OR).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PerceptronNet {
+    pub hidden: Vec<Perceptron>,
+    /// The true row each hidden unit detects.
+    pub hidden_rows: Vec<usize>,
+    pub output: Perceptron,
+}
+
+impl PerceptronNet {
+    /// The construction: for true row r, a unit with weight +1 on the inputs that are 1 in r
+    /// and -1 on those that are 0, threshold (number of ones in r) - 1/2. Its sum reaches the
+    /// number of ones only on row r itself (any other row loses a +1 or gains a -1), so it
+    /// fires on r alone. The output fires when any hidden unit does: weights 1, threshold 1/2.
+    pub fn construct(table: &TruthTable) -> Self {
+        let hidden_rows: Vec<usize> = (0..table.outputs.len()).filter(|&r| table.outputs[r]).collect();
+        let hidden = hidden_rows
+            .iter()
+            .map(|&r| {
+                let row = table.row(r);
+                let ones = row.iter().filter(|&&b| b).count();
+                Perceptron {
+                    weights: row.iter().map(|&b| if b { 1.0 } else { -1.0 }).collect(),
+                    threshold: ones as f64 - 0.5,
+                }
+            })
+            .collect::<Vec<_>>();
+        let output = Perceptron { weights: vec![1.0; hidden.len()], threshold: 0.5 };
+        Self { hidden, hidden_rows, output }
+    }
+
+    /// The hidden units' outputs and the network's output for one input row.
+    pub fn evaluate(&self, inputs: &[bool]) -> (Vec<bool>, bool) {
+        let hidden: Vec<bool> = self.hidden.iter().map(|p| p.fires(inputs)).collect();
+        let out = self.output.fires(&hidden);
+        (hidden, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn computes(table: &TruthTable) -> bool {
+        let net = PerceptronNet::construct(table);
+        (0..table.outputs.len()).all(|r| net.evaluate(&table.row(r)).1 == table.outputs[r])
+    }
+
+    #[test]
+    fn every_function_of_two_and_three_inputs_is_computed_exactly() {
+        for inputs in [2, 3] {
+            let rows = TruthTable::rows(inputs);
+            for code in 0..(1usize << rows) {
+                let table = TruthTable { inputs, outputs: (0..rows).map(|r| (code >> r) & 1 == 1).collect() };
+                assert!(computes(&table), "{table:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn random_four_input_functions_and_the_presets_are_computed_exactly() {
+        for seed in 0..200 {
+            assert!(computes(&TruthTable::preset("random", 4, seed).unwrap()));
+        }
+        for name in ["and", "or", "xor", "parity", "majority"] {
+            for inputs in [2, 3, 4] {
+                assert!(computes(&TruthTable::preset(name, inputs, 0).unwrap()), "{name} {inputs}");
+            }
+        }
+        assert_eq!(TruthTable::preset("xor", 2, 0).unwrap().outputs, vec![false, true, true, false]);
+        assert_eq!(TruthTable::preset("majority", 3, 0).unwrap().outputs.iter().filter(|&&b| b).count(), 4);
+        assert!(TruthTable::preset("nand", 2, 0).is_none());
+    }
+
+    #[test]
+    fn each_hidden_unit_fires_on_its_row_only() {
+        let table = TruthTable::preset("xor", 2, 0).unwrap();
+        let net = PerceptronNet::construct(&table);
+        assert_eq!(net.hidden_rows, vec![1, 2]);
+        assert_eq!(net.hidden[0], Perceptron { weights: vec![-1.0, 1.0], threshold: 0.5 });
+        for r in 0..4 {
+            let (hidden, _) = net.evaluate(&table.row(r));
+            let firing: Vec<usize> =
+                hidden.iter().enumerate().filter(|(_, h)| **h).map(|(i, _)| net.hidden_rows[i]).collect();
+            assert_eq!(firing, if table.outputs[r] { vec![r] } else { vec![] });
+        }
+        let never = PerceptronNet::construct(&TruthTable { inputs: 2, outputs: vec![false; 4] });
+        assert!(never.hidden.is_empty() && !never.evaluate(&[true, true]).1);
+    }
+}
