@@ -256,12 +256,12 @@ pub async fn run_model(
         };
         let n = stats.n;
         let mut tx = stats.register(Transaction::default());
-        let valid_n = valid.map(|v| {
-            let s = evaluate_pass(&model, v, config.batch_size);
-            let n = s.n;
-            tx = std::mem::take(&mut tx).pipe(|t| s.register(t));
-            n
-        });
+        let mut valid_n = None;
+        if let Some(v) = valid {
+            let stats = evaluate_pass(&model, v, config.batch_size);
+            valid_n = Some(stats.n);
+            tx = stats.register(tx);
+        }
         let first = model.convs.first();
         if let Some(conv) = first {
             tx = tx.register(conv.weight.val());
@@ -323,11 +323,3 @@ pub async fn run_model(
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
-
-/// `value.pipe(f)` = `f(value)`, to thread a builder through an `Option::map`.
-trait Pipe: Sized {
-    fn pipe<R>(self, f: impl FnOnce(Self) -> R) -> R {
-        f(self)
-    }
-}
-impl<T> Pipe for T {}
