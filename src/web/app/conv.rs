@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::widgets::Field;
+use super::widgets::{Field, LabArticle};
 use crate::config::parse_field;
 use crate::conv_size::{ConvQuery, conv_output};
 
@@ -41,12 +41,7 @@ pub fn ConvSizePanel() -> impl IntoView {
         conv_output(&query)
     });
     view! {
-        <article class="lab" aria-labelledby="conv-title">
-            <h2 id="conv-title">"Convolution output size"</h2>
-            <p class="lead">
-                "What shape comes out of a 2-d convolution? Change any setting; the shape and the formula for each axis "
-                "update as you type. The defaults are the homework's question."
-            </p>
+        <LabArticle id="conv" title="Convolution output size" lead=concat!("What shape comes out of a 2-d convolution? Change any setting; the shape and the formula for each axis ", "update as you type. The defaults are the homework's question.")>
             <form class="train-form" on:submit=|ev| ev.prevent_default()>
                 <fieldset>
                     <legend>"Input and channels"</legend>
@@ -72,6 +67,6 @@ pub fn ConvSizePanel() -> impl IntoView {
                     Err(e) => view! { <p class="error" role="alert" data-testid="conv-error">{e}</p> }.into_any(),
                 }}
             </section>
-        </article>
+        </LabArticle>
     }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::widgets::Svg;
+use super::widgets::{LabArticle, Svg};
 use crate::logic::{PerceptronNet, TruthTable};
 use crate::plot::perceptron_svg;
 
@@ -57,13 +57,7 @@ pub fn PerceptronPanel() -> impl IntoView {
         )
     };
     view! {
-        <article class="lab" aria-labelledby="logic-title">
-            <h2 id="logic-title">"Perceptrons compute any boolean function"</h2>
-            <p class="lead">
-                "Edit the truth table, or pick a preset. nnlab builds a network of perceptrons (step activations) that "
-                "computes it exactly: one hidden unit per true row, which fires on that row alone, and an output unit that "
-                "fires when any hidden unit does. Every row is checked."
-            </p>
+        <LabArticle id="logic" title="Perceptrons compute any boolean function" lead=concat!("Edit the truth table, or pick a preset. nnlab builds a network of perceptrons (step activations) that ", "computes it exactly: one hidden unit per true row, which fires on that row alone, and an output unit that ", "fires when any hidden unit does. Every row is checked.")>
             <div class="buttons">
                 <label for="logic-inputs">"Inputs "</label>
                 <select id="logic-inputs" data-testid="logic-inputs" on:change=set_inputs>
@@ -93,6 +87,6 @@ pub fn PerceptronPanel() -> impl IntoView {
                 <Svg svg=Signal::derive(move || table.with(|t| perceptron_svg(&net.get(), t))) testid="network"/>
             </div>
             <p class="answer" data-testid="logic-summary">{summary}</p>
-        </article>
+        </LabArticle>
     }
 }

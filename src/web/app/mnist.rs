@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{ChartExport, DataTable, Field, Svg, download_text};
+use super::widgets::{ChartExport, DataTable, Field, LabArticle, Svg, download_text};
 use crate::config::TrainConfig;
 use crate::config::{MnistForm, MnistLab};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
@@ -182,13 +182,7 @@ pub fn MnistLabPanel() -> impl IntoView {
         })
     });
     view! {
-        <article class="lab" aria-labelledby="mnist-title">
-            <h2 id="mnist-title">"MNIST: training time and accuracy vs training-set size"</h2>
-            <p class="lead">
-                "One fresh 784-128-64-10 network per training-set size, each set balanced over the ten digits, "
-                "trained with the homework's settings (SGD, lr 0.01, batch 10, shuffled every epoch) and tested on "
-                "1,000 balanced test images. How does training time grow with the data, and what does more data buy?"
-            </p>
+        <LabArticle id="mnist" title="MNIST: training time and accuracy vs training-set size" lead=concat!("One fresh 784-128-64-10 network per training-set size, each set balanced over the ten digits, ", "trained with the homework's settings (SGD, lr 0.01, batch 10, shuffled every epoch) and tested on ", "1,000 balanced test images. How does training time grow with the data, and what does more data buy?")>
             <section aria-labelledby="mnist-train-title">
                 <h3 id="mnist-train-title">"1. Train"</h3>
                 <form class="train-form" on:submit=move |ev| { ev.prevent_default(); if can_train() { train(); } }>
@@ -289,6 +283,6 @@ pub fn MnistLabPanel() -> impl IntoView {
                     </li>
                 </ol>
             </section>
-        </article>
+        </LabArticle>
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{DataTable, Field, PixelCanvas, Svg};
+use super::widgets::{DataTable, Field, LabArticle, PixelCanvas, Svg};
 use crate::analysis;
 use crate::config::{SynthForm, SynthLab};
 use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
@@ -102,13 +102,7 @@ pub fn SynthLabPanel() -> impl IntoView {
         move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
 
     view! {
-        <article class="lab" aria-labelledby="synth-title">
-            <h2 id="synth-title">"Shift invariance: a CNN on synthetic edges"</h2>
-            <p class="lead">
-                "Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional "
-                "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its "
-                "first-layer kernels learned, then move a bar around and watch the answer stay put."
-            </p>
+        <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
             <DataSection data_seed=form.data_seed/>
             <section aria-labelledby="train-title">
                 <h3 id="train-title">"2. Train"</h3>
@@ -163,7 +157,7 @@ pub fn SynthLabPanel() -> impl IntoView {
             <KernelsSection current=current/>
             <ShiftDemo/>
             <AnswersSection data_seed=form.data_seed/>
-        </article>
+        </LabArticle>
     }
 }
 

@@ -45,6 +45,18 @@ pub fn PixelCanvas(
     }
 }
 
+/// A lab's frame: heading, one-paragraph introduction, then the lab itself.
+#[component]
+pub fn LabArticle(id: &'static str, title: &'static str, lead: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <article class="lab" aria-labelledby=format!("{id}-title")>
+            <h2 id=format!("{id}-title")>{title}</h2>
+            <p class="lead">{lead}</p>
+            {children()}
+        </article>
+    }
+}
+
 /// Markup made by the core's SVG code (charts, heatmaps).
 #[component]
 pub fn Svg(#[prop(into)] svg: Signal<String>, #[prop(optional, into)] testid: String) -> impl IntoView {
