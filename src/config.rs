@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::net::NetConfig;
+
 /// Hyper-parameters of one training run (the arguments of the homework's `run_model`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -238,6 +240,105 @@ impl SynthForm {
     }
 }
 
+/// Which DogSet network (HOMEWORK sections 3 and 5).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum DogModel {
+    /// 12288 -> 128 -> ReLU -> 64 -> ReLU -> 10.
+    Mlp,
+    /// Two conv blocks, each conv's `(kernel, stride)` chosen by the student.
+    Cnn { convs: [(usize, usize); 2] },
+}
+
+/// A DogSet run: which network, and its training (the same for both networks).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DogLab {
+    pub model: DogModel,
+    pub train: TrainConfig,
+}
+
+impl DogLab {
+    /// The homework's training: batch 10, SGD lr 1e-5, up to 100 epochs, stop when the
+    /// validation loss improves by less than 1e-4 (HOMEWORK section 3).
+    pub fn homework(model: DogModel) -> Self {
+        Self {
+            model,
+            train: TrainConfig { lr: 1e-5, batch_size: 10, epochs: 100, stop_thr: Some(1e-4), shuffle: true, seed: 1 },
+        }
+    }
+
+    /// The homework's CNN: 5x5 kernels, stride 1 (HOMEWORK section 5).
+    pub fn homework_cnn() -> Self {
+        Self::homework(DogModel::Cnn { convs: [(5, 1); 2] })
+    }
+
+    pub fn net(&self) -> NetConfig {
+        match self.model {
+            DogModel::Mlp => NetConfig::dog_mlp(),
+            DogModel::Cnn { convs } => NetConfig::dog_cnn_with(convs),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let DogModel::Cnn { convs } = self.model {
+            for (kernel, stride) in convs {
+                check_count("kernel size", kernel, 1, 64)?;
+                check_count("stride", stride, 1, 64)?;
+            }
+        }
+        self.net().conv_output().map_err(|reason| ConfigError::Invalid {
+            field: "kernels and strides",
+            reason: format!("leave no image: {reason}"),
+        })?;
+        self.train.validate()
+    }
+}
+
+/// The DogSet lab's form as typed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DogForm {
+    pub kernels: [String; 2],
+    pub strides: [String; 2],
+    pub lr: String,
+    pub epochs: String,
+    pub stop_thr: String,
+    pub seed: String,
+}
+
+impl DogForm {
+    pub fn from_lab(lab: &DogLab) -> Self {
+        let convs = match lab.model {
+            DogModel::Cnn { convs } => convs,
+            DogModel::Mlp => [(5, 1); 2],
+        };
+        Self {
+            kernels: convs.map(|c| c.0.to_string()),
+            strides: convs.map(|c| c.1.to_string()),
+            lr: lab.train.lr.to_string(),
+            epochs: lab.train.epochs.to_string(),
+            stop_thr: lab.train.stop_thr.map(|t| t.to_string()).unwrap_or_default(),
+            seed: lab.train.seed.to_string(),
+        }
+    }
+
+    /// The form as a run of `cnn` or of the MLP (which ignores the conv fields).
+    pub fn parse(&self, cnn: bool) -> Result<DogLab, ConfigError> {
+        let model = if cnn {
+            let k = |i: usize| parse_field::<usize>("kernel size", &self.kernels[i]);
+            let s = |i: usize| parse_field::<usize>("stride", &self.strides[i]);
+            DogModel::Cnn { convs: [(k(0)?, s(0)?), (k(1)?, s(1)?)] }
+        } else {
+            DogModel::Mlp
+        };
+        let mut lab = DogLab::homework(model);
+        lab.train.lr = parse_field("learning rate", &self.lr)?;
+        lab.train.epochs = parse_field("epochs", &self.epochs)?;
+        lab.train.stop_thr = parse_optional("early-stop threshold", &self.stop_thr)?;
+        lab.train.seed = parse_field("seed", &self.seed)?;
+        lab.validate()?;
+        Ok(lab)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,6 +397,19 @@ mod tests {
         assert!(words.parse().unwrap_err().to_string().contains("is not a number"));
         let empty = MnistForm { sizes: " ".into(), ..form };
         assert!(empty.parse().unwrap_err().to_string().contains("at least one"));
+    }
+
+    #[test]
+    fn the_dog_form_builds_either_network_and_refuses_collapsing_convs() {
+        let form = DogForm::from_lab(&DogLab::homework_cnn());
+        assert_eq!(form.parse(true), Ok(DogLab::homework_cnn()));
+        assert_eq!(form.parse(false), Ok(DogLab::homework(DogModel::Mlp)));
+        let huge = DogForm { kernels: ["30".into(), "20".into()], ..form.clone() };
+        let err = huge.parse(true).unwrap_err().to_string();
+        assert!(err.starts_with("kernels and strides leave no image: convolution block 2"), "{err}");
+        assert!(huge.parse(false).is_ok(), "the MLP has no convolutions to collapse");
+        let zero = DogForm { strides: ["0".into(), "1".into()], ..form };
+        assert!(zero.parse(true).unwrap_err().to_string().starts_with("stride"));
     }
 
     #[test]

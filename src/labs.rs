@@ -1,4 +1,5 @@
 //! Each homework lab as one function over the core, shared by the worker and the CLI.
 
+pub mod dogs;
 pub mod mnist;
 pub mod synth;

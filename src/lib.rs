@@ -15,6 +15,7 @@ pub mod conv_size;
 pub mod data;
 pub mod logic;
 pub mod metrics;
+pub mod net;
 pub mod plot;
 pub mod protocol;
 pub mod scaling;

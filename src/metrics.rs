@@ -70,9 +70,32 @@ pub fn softmax(logits: &[f32]) -> Vec<f64> {
     exp.into_iter().map(|e| e / sum).collect()
 }
 
+/// The homework's early stop (HOMEWORK section 3): after each epoch, stop when the validation
+/// loss improved on the previous epoch's by less than `stop_thr` (a rise counts as a negative
+/// improvement). Returns the improvement that stopped it.
+pub fn early_stop(valid_losses: &[f64], stop_thr: f64) -> Option<f64> {
+    match valid_losses {
+        [.., previous, current] if previous - current < stop_thr => Some(previous - current),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn early_stopping_follows_a_scripted_loss_sequence() {
+        let losses = [2.30, 2.10, 2.00, 1.9995, 1.80, 1.85];
+        let stops: Vec<Option<f64>> = (1..=losses.len()).map(|n| early_stop(&losses[..n], 1e-4)).collect();
+        assert_eq!(&stops[..3], &[None, None, None]);
+        assert!(stops[3].is_none(), "an improvement of 5e-4 is above the threshold");
+        assert!(stops[4].is_none());
+        assert!((stops[5].unwrap() + 0.05).abs() < 1e-9, "a rise stops it, with a negative improvement");
+        assert_eq!(early_stop(&[1.0, 0.99995], 1e-4).map(|i| (i * 1e5).round()), Some(5.0));
+        assert_eq!(early_stop(&[1.0, 0.5], 0.0), None);
+        assert_eq!(early_stop(&[1.0, 1.0], 0.0), None, "threshold 0 stops only on a rise");
+    }
 
     #[test]
     fn accuracy_and_eta() {

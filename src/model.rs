@@ -8,103 +8,12 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 
 use crate::data::{rng_for, stream};
 
-/// One convolution block: Conv(k x k, stride) -> ReLU -> MaxPool 2 (floor, no padding).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ConvSpec {
-    pub out_channels: usize,
-    pub kernel: usize,
-    pub stride: usize,
-}
-
-/// A model of the homework, by architecture.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NetConfig {
-    pub name: String,
-    /// `[h, w, c]` of one input image.
-    pub input: [usize; 3],
-    pub convs: Vec<ConvSpec>,
-    /// Widths of the hidden fully connected layers.
-    pub hidden: Vec<usize>,
-    pub classes: usize,
-}
+pub use crate::net::{ConvSpec, LayerRow, NetConfig};
 
 impl NetConfig {
-    /// HOMEWORK section 1: 784 -> 128 -> ReLU -> 64 -> ReLU -> 10.
-    pub fn mnist_mlp() -> Self {
-        Self::mlp("MNIST MLP", [28, 28, 1], vec![128, 64], 10)
-    }
-
-    /// HOMEWORK section 3: 12288 -> 128 -> ReLU -> 64 -> ReLU -> 10.
-    pub fn dog_mlp() -> Self {
-        Self::mlp("DogSet MLP", [64, 64, 3], vec![128, 64], 10)
-    }
-
-    /// Any MLP over flattened images.
-    pub fn mlp(name: &str, input: [usize; 3], hidden: Vec<usize>, classes: usize) -> Self {
-        Self { name: name.into(), input, convs: vec![], hidden, classes }
-    }
-
-    /// HOMEWORK section 5: Conv(3->16) and Conv(16->32) with the student's kernel and stride.
-    pub fn dog_cnn(kernel: usize, stride: usize) -> Self {
-        let conv = |out_channels| ConvSpec { out_channels, kernel, stride };
-        Self {
-            name: format!("DogSet CNN ({kernel}x{kernel}, stride {stride})"),
-            input: [64, 64, 3],
-            convs: vec![conv(16), conv(32)],
-            hidden: vec![],
-            classes: 10,
-        }
-    }
-
-    /// HOMEWORK section 6: Conv 1->2 5x5, 2->4 3x3, 4->8 3x3, then Linear 8->2.
-    pub fn synth_cnn() -> Self {
-        Self::synth_cnn_with_kernels([5, 3, 3])
-    }
-
-    /// The Synth CNN with other kernel sizes (the homework's golden uses all 3x3).
-    pub fn synth_cnn_with_kernels(kernels: [usize; 3]) -> Self {
-        let outs = [2, 4, 8];
-        Self {
-            name: "Synth CNN".into(),
-            input: [28, 28, 1],
-            convs: outs
-                .iter()
-                .zip(kernels)
-                .map(|(&out_channels, kernel)| ConvSpec { out_channels, kernel, stride: 1 })
-                .collect(),
-            hidden: vec![],
-            classes: 2,
-        }
-    }
-
-    /// `[c, h, w]` after the convolution blocks (the input itself when there are none), or
-    /// an error naming the block that shrinks the image to nothing.
-    pub fn conv_output(&self) -> Result<[usize; 3], String> {
-        let [mut h, mut w, mut c] = self.input;
-        for (i, conv) in self.convs.iter().enumerate() {
-            let out =
-                |size: usize| (size >= conv.kernel).then(|| (size - conv.kernel) / conv.stride + 1).map(|s| s / 2);
-            match (out(h), out(w)) {
-                (Some(nh), Some(nw)) if nh > 0 && nw > 0 => (h, w) = (nh, nw),
-                _ => {
-                    return Err(format!(
-                        "convolution block {} ({}x{} kernel, stride {}) leaves no pixels of a {h}x{w} input",
-                        i + 1,
-                        conv.kernel,
-                        conv.kernel,
-                        conv.stride
-                    ));
-                }
-            }
-            c = conv.out_channels;
-        }
-        Ok([c, h, w])
-    }
-
     /// Builds the model on `device`.
     pub fn init(&self, init: Init, device: &Device) -> Result<Net, String> {
         let [c, h, w] = self.conv_output()?;
@@ -191,16 +100,6 @@ pub struct Net {
     pub linears: Vec<Linear>,
     pool: MaxPool2d,
     relu: Relu,
-}
-
-/// One row of a model's layer table.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LayerRow {
-    pub layer: String,
-    /// Output shape for one example, batch first.
-    pub output_shape: Vec<usize>,
-    pub weights: usize,
-    pub biases: usize,
 }
 
 impl Net {
@@ -318,6 +217,21 @@ mod tests {
         assert_eq!((weights, weights + biases), (68_080, 68_138));
         assert_eq!(table.last().unwrap().output_shape, vec![1, 10]);
         assert_eq!(config.conv_output(), Ok([32, 13, 13]));
+    }
+
+    #[test]
+    fn the_shape_table_agrees_with_the_built_models_forward_pass() {
+        let device = Device::flex();
+        for config in [
+            NetConfig::mnist_mlp(),
+            NetConfig::dog_mlp(),
+            NetConfig::dog_cnn(5, 1),
+            NetConfig::dog_cnn_with([(7, 2), (3, 1)]),
+            NetConfig::synth_cnn(),
+        ] {
+            let net = config.init(Init::Constant(0.0), &device).unwrap();
+            assert_eq!(config.shape_table().unwrap(), net.layer_table(config.input, &device), "{}", config.name);
+        }
     }
 
     #[test]

@@ -12,6 +12,8 @@ use burn::prelude::*;
 use burn::tensor::Transaction;
 
 use crate::config::TrainConfig;
+use crate::data::dogs::Standardise;
+use crate::data::shards::Shard;
 use crate::data::{Dataset, batch_count, epoch_order};
 use crate::metrics::accuracy_percent;
 use crate::model::Net;
@@ -20,25 +22,107 @@ use crate::protocol::{EpochRecord, Kernels, RunSummary, StopReason};
 /// A dataset uploaded to the device once, so batches are gathered there.
 #[derive(Clone, Debug)]
 pub struct DeviceData {
-    /// `[n, h, w, c]`
-    pub images: Tensor<4>,
+    pixels: Pixels,
     /// `[n]`
     pub labels: Tensor<1, Int>,
     pub len: usize,
+    /// `[h, w, c]`
+    shape: [usize; 3],
+}
+
+#[derive(Clone, Debug)]
+enum Pixels {
+    /// `[n, h, w, c]`, ready to use.
+    Float(Tensor<4>),
+    /// `[n, ceil(h*w*c / 4)]`: four pixel bytes per integer, a quarter of the memory of f32
+    /// (the DogSet's 7,665 training images take 94 MB instead of 377 MB), standardised per
+    /// batch on the device with `mean` and `std` (`[1, 1, 1, c]`).
+    Packed { packed: Tensor<2, Int>, mean: Tensor<4>, std: Tensor<4> },
 }
 
 impl DeviceData {
+    /// Float pixels as they are.
     pub fn upload(data: &Dataset, device: &Device) -> Self {
         let [h, w, c] = data.shape;
         let n = data.len();
-        let labels: Vec<i64> = data.labels.iter().map(|&l| l as i64).collect();
+        let images = Tensor::from_data(TensorData::new(data.images.clone(), [n, h, w, c]), device);
+        Self { pixels: Pixels::Float(images), labels: Self::labels(&data.labels, device), len: n, shape: data.shape }
+    }
+
+    /// Pixel bytes kept as bytes on the device; batches come out standardised.
+    pub fn upload_bytes(shard: &Shard, standardise: &Standardise, device: &Device) -> Self {
+        let n = shard.len();
+        let per: usize = shard.image_shape.iter().product();
+        let words = per.div_ceil(4);
+        let mut packed = Vec::with_capacity(n * words);
+        for image in shard.images.chunks_exact(per) {
+            for chunk in image.chunks(4) {
+                let mut bytes = [0u8; 4];
+                bytes[..chunk.len()].copy_from_slice(chunk);
+                packed.push(i32::from_le_bytes(bytes));
+            }
+        }
+        let c = shard.image_shape[2];
+        let stat = |values: &[f32]| Tensor::<1>::from_floats(values, device).reshape([1, 1, 1, c]);
         Self {
-            images: Tensor::from_data(TensorData::new(data.images.clone(), [n, h, w, c]), device),
-            labels: Tensor::from_data(TensorData::new(labels, [n]), device),
+            pixels: Pixels::Packed {
+                packed: Tensor::from_data(TensorData::new(packed, [n, words]), device),
+                mean: stat(&standardise.mean),
+                std: stat(&standardise.std),
+            },
+            labels: Self::labels(&shard.labels, device),
             len: n,
+            shape: shard.image_shape,
         }
     }
+
+    fn labels(labels: &[u8], device: &Device) -> Tensor<1, Int> {
+        let n = labels.len();
+        let labels: Vec<i64> = labels.iter().map(|&l| l as i64).collect();
+        Tensor::from_data(TensorData::new(labels, [n]), device)
+    }
+
+    pub fn device(&self) -> Device {
+        self.labels.device()
+    }
+
+    /// The images at `idx` (`[b]`), as `[b, h, w, c]` model inputs.
+    pub fn select(&self, idx: Tensor<1, Int>) -> Tensor<4> {
+        match &self.pixels {
+            Pixels::Float(images) => images.clone().select(0, idx),
+            Pixels::Packed { packed, .. } => self.unpack(packed.clone().select(0, idx)),
+        }
+    }
+
+    /// Images `start..start + len` as `[len, h, w, c]` model inputs.
+    pub fn slice(&self, start: usize, len: usize) -> Tensor<4> {
+        match &self.pixels {
+            Pixels::Float(images) => images.clone().narrow(0, start, len),
+            Pixels::Packed { packed, .. } => self.unpack(packed.clone().narrow(0, start, len)),
+        }
+    }
+
+    /// `[b, words]` packed bytes -> `[b, h, w, c]` standardised floats.
+    fn unpack(&self, words: Tensor<2, Int>) -> Tensor<4> {
+        let Pixels::Packed { mean, std, .. } = &self.pixels else {
+            unreachable!("unpack is only called on packed data")
+        };
+        let [b, n_words] = words.dims();
+        let [h, w, c] = self.shape;
+        // Byte k of each word (little-endian, as packed); the mask undoes the sign extension
+        // of an arithmetic shift.
+        let bytes: Vec<Tensor<2, Int>> =
+            (0..4).map(|k| words.clone().bitwise_right_shift_scalar(8 * k).bitwise_and_scalar(0xff)).collect();
+        let bytes: Tensor<3, Int> = Tensor::stack(bytes, 2); // [b, words, 4]
+        let pixels = bytes.reshape([b, n_words * 4]).narrow(1, 0, h * w * c); // [b, h*w*c]
+        let x = pixels.float().reshape([b, h, w, c]).div_scalar(255.0); // [b, h, w, c]
+        (x - mean.clone()) / std.clone()
+    }
 }
+
+/// Examples per batch when evaluating: larger than training batches, since no gradients are
+/// kept, and the same for every run so results do not depend on the training batch size.
+pub const EVAL_BATCH: usize = 250;
 
 /// What the host does between batches.
 pub trait Driver {
@@ -68,6 +152,8 @@ pub enum Event {
 pub enum TrainError {
     #[error("reading results back from the device failed: {0}")]
     Readback(String),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// Loss sum and correct count of a pass, still on the device.
@@ -132,7 +218,7 @@ async fn train_pass(
     driver: &mut impl Driver,
     on_event: &mut impl FnMut(Event),
 ) -> (Net, Option<DeviceStats>) {
-    let device = data.images.device();
+    let device = data.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let order: Vec<i64> = order.iter().map(|&i| i as i64).collect();
     let order = Tensor::<1, Int>::from_data(TensorData::new(order, [data.len]), &device); // [n]
@@ -144,7 +230,7 @@ async fn train_pass(
         }
         let start = batch * batch_size;
         let idx = order.clone().narrow(0, start, batch_size.min(data.len - start)); // [b]
-        let images = data.images.clone().select(0, idx.clone()); // [b, h, w, c]
+        let images = data.select(idx.clone()); // [b, h, w, c]
         let targets = data.labels.clone().select(0, idx); // [b]
         let logits = model.forward(images); // [b, classes]
         let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the batch
@@ -158,13 +244,13 @@ async fn train_pass(
 
 /// A pass without weight updates, statistics left on the device.
 fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceStats {
-    let device = data.images.device();
+    let device = data.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let model = model.valid();
     let mut stats = DeviceStats::new(&device);
     for start in (0..data.len).step_by(batch_size) {
         let end = (start + batch_size).min(data.len);
-        let images = data.images.clone().narrow(0, start, end - start); // [b, h, w, c]
+        let images = data.slice(start, end - start); // [b, h, w, c]
         let targets = data.labels.clone().narrow(0, start, end - start); // [b]
         let logits = model.forward(images);
         let loss = loss_fn.forward(logits.clone(), targets.clone());
@@ -258,7 +344,7 @@ pub async fn run_model(
         let mut tx = stats.register(Transaction::default());
         let mut valid_n = None;
         if let Some(v) = valid {
-            let stats = evaluate_pass(&model, v, config.batch_size);
+            let stats = evaluate_pass(&model, v, EVAL_BATCH);
             valid_n = Some(stats.n);
             tx = stats.register(tx);
         }
@@ -303,14 +389,12 @@ pub async fn run_model(
         };
         epochs.push(record.clone());
         on_event(Event::Epoch { record, kernels });
-        if let (Some(thr), Some(current)) = (config.stop_thr, valid_loss)
-            && let Some(previous) = epochs.iter().rev().nth(1).and_then(|e| e.valid_loss)
+        let valid_losses: Vec<f64> = epochs.iter().filter_map(|e| e.valid_loss).collect();
+        if let Some(thr) = config.stop_thr
+            && let Some(improvement) = crate::metrics::early_stop(&valid_losses, thr)
         {
-            let improvement = previous - current;
-            if improvement < thr {
-                stop = StopReason::EarlyStop { improvement, stop_thr: thr };
-                break;
-            }
+            stop = StopReason::EarlyStop { improvement, stop_thr: thr };
+            break;
         }
         if valid_loss.is_some_and(|l| !l.is_finite()) {
             stop = StopReason::Diverged { epoch, lr: config.lr };
@@ -323,3 +407,33 @@ pub async fn run_model(
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_bytes_come_back_standardised_in_batches() {
+        // 9 values per image: not a multiple of 4, and bytes above 127 (the sign bit of a word).
+        let shard = Shard {
+            images: (0..27u32).map(|i| (i * 37 % 256) as u8).collect(),
+            labels: vec![0, 1, 2],
+            image_shape: [3, 1, 3],
+        };
+        let standardise = Standardise { mean: vec![0.1, 0.5, 0.9], std: vec![0.5, 0.25, 2.0] };
+        let device = Device::flex();
+        let data = DeviceData::upload_bytes(&shard, &standardise, &device);
+        let expect = |i: usize| -> Vec<f32> {
+            shard.images[i * 9..(i + 1) * 9].iter().enumerate().map(|(k, &p)| standardise.apply(p, k % 3)).collect()
+        };
+        let close = |got: Tensor<4>, want: Vec<f32>| {
+            let got = got.into_data().try_to_vec::<f32>().unwrap();
+            assert_eq!(got.len(), want.len());
+            assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-5), "{got:?} vs {want:?}");
+        };
+        close(data.slice(1, 2), [expect(1), expect(2)].concat());
+        let idx = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
+        close(data.select(idx), [expect(2), expect(0)].concat());
+        assert_eq!(data.select(Tensor::from_data(TensorData::new(vec![1i64], [1]), &device)).dims(), [1, 3, 1, 3]);
+    }
+}

@@ -116,3 +116,83 @@ fn data_verify_checks_the_committed_shards() {
     let (ok, _, stderr) = nnlab(&["data", "verify", "--dir", "/nonexistent"]);
     assert!(!ok && stderr.contains("nnlab data build"), "{stderr}");
 }
+
+/// A DogSet-like folder: dogs.csv and PNG images, some of them broken on purpose.
+fn write_dogset(dir: &std::path::Path) {
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    let mut csv = String::from("filename,numeric_label,semantic_label,partition\n");
+    for i in 0..12 {
+        let (label, name) = if i % 2 == 0 { (0, "beagle") } else { (1, "poodle") };
+        let partition = ["train", "train", "valid", "test"][i % 4];
+        csv += &format!("dog{i}.png,{label},{name},{partition}\n");
+        let side = if i == 5 { 32 } else { 64 }; // one image of the wrong size
+        let image =
+            image::RgbImage::from_fn(side, side, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, (i * 20) as u8]));
+        image.save(images.join(format!("dog{i}.png"))).unwrap();
+    }
+    csv += "missing.png,0,beagle,train\nbroken.png,1,poodle,valid\nodd.png,1,beagle,train\nx.png,0,beagle,holdout\n";
+    std::fs::write(images.join("broken.png"), b"not a png").unwrap();
+    std::fs::write(dir.join("dogs.csv"), csv).unwrap();
+}
+
+#[test]
+fn data_dogs_converts_a_folder_and_names_every_refused_row() {
+    let tmp = std::env::temp_dir().join(format!("nnlab-dogs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (set, out) = (tmp.join("DogSet"), tmp.join("out"));
+    write_dogset(&set);
+    let (ok, stdout, stderr) = nnlab(&["data", "dogs", set.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("kept 6 train, 3 valid and 3 test images"), "{stdout}");
+    assert!(stdout.contains("1 images were not 64x64 and were resized"), "{stdout}");
+    assert!(stdout.contains("refused 4 rows:"), "{stdout}");
+    for (line, file, why) in [
+        (14, "missing.png", "the image is missing"),
+        (15, "broken.png", "does not decode"),
+        (16, "odd.png", "this row names it `beagle`"),
+        (17, "x.png", "partition `holdout`"),
+    ] {
+        assert!(stdout.contains(&format!("line {line}, {file}: ")) && stdout.contains(why), "{line} {why}: {stdout}");
+    }
+    let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+    let manifest = nnlab::data::manifest::Manifest::parse(&manifest).unwrap();
+    let dogs = &manifest.datasets["dogs"];
+    assert_eq!(dogs.class_names, vec!["beagle", "poodle"]);
+    assert_eq!(dogs.splits["train"].examples, 6);
+    let (ok, _, stderr) = nnlab(&["data", "verify", "--dir", out.to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+
+    // A CSV without its label column stops with the columns it has.
+    std::fs::write(set.join("dogs.csv"), "filename,partition\na.png,train\n").unwrap();
+    let (ok, _, stderr) = nnlab(&["data", "dogs", set.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("no `numeric_label` column (its header is: filename, partition)"), "{stderr}");
+    std::fs::remove_dir_all(&tmp).unwrap();
+}
+
+#[test]
+fn run_dogs_trains_the_cnn_on_the_stand_in_with_json_records() {
+    let (ok, stdout, stderr) = nnlab(&[
+        "run",
+        "dogs",
+        "--cnn",
+        "--kernels",
+        "9,5",
+        "--strides",
+        "3,1",
+        "--epochs",
+        "1",
+        "--stand-in",
+        "--lr",
+        "0.001",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{stderr}");
+    let lines = json_lines(&stdout);
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0]["valid_loss"].as_f64().unwrap().is_finite());
+    assert_eq!(lines[1]["epochs_trained"], 1);
+    assert!(lines[1]["test_acc"].as_f64().unwrap() >= 0.0);
+    assert!(lines[1]["model"].as_str().unwrap().contains("9x9 stride 3"));
+}

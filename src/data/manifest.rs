@@ -11,8 +11,11 @@ use super::shards::{self, Shard, ShardError};
 /// Bumped whenever the shard layout or the manifest's meaning changes.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// Examples per shard: 10,000 MNIST images are 7.8 MB raw, about 1.6 MB gzip.
+/// Examples per shard at most: 10,000 MNIST images are 7.8 MB raw, about 1.6 MB gzip.
 pub const SHARD_EXAMPLES: usize = 10_000;
+/// Raw bytes per shard at most, so larger images (a DogSet's 12,288 bytes each) still come in
+/// downloads of a few MB, each with its own progress and cache entry.
+pub const SHARD_BYTES: usize = 8_000_000;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -125,7 +128,8 @@ impl ShardEntry {
     }
 }
 
-/// Splits a labelled image set into shards of [`SHARD_EXAMPLES`]: the manifest entries and
+/// Splits a labelled image set into shards of [`SHARD_EXAMPLES`] or [`SHARD_BYTES`],
+/// whichever is fewer examples: the manifest entries and
 /// the files' bytes, named `{dataset}/{split}-{index:02}.safetensors.gz`.
 pub fn shard_split(
     dataset: &str,
@@ -135,9 +139,10 @@ pub fn shard_split(
     image_shape: [usize; 3],
 ) -> (SplitEntry, Vec<(String, Vec<u8>)>) {
     let per_image: usize = image_shape.iter().product();
+    let per_shard = SHARD_EXAMPLES.min(SHARD_BYTES / per_image).max(1);
     let mut entries = vec![];
     let mut files = vec![];
-    for (i, (imgs, labs)) in images.chunks(SHARD_EXAMPLES * per_image).zip(labels.chunks(SHARD_EXAMPLES)).enumerate() {
+    for (i, (imgs, labs)) in images.chunks(per_shard * per_image).zip(labels.chunks(per_shard)).enumerate() {
         let shard = Shard { images: imgs.to_vec(), labels: labs.to_vec(), image_shape };
         let bytes = shards::encode(&shard);
         let file = format!("{dataset}/{split}-{i:02}.safetensors.gz");

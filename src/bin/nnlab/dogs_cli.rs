@@ -1,0 +1,183 @@
+//! `nnlab data dogs` (convert a course's DogSet folder or .zip into shards) and
+//! `nnlab run dogs` (HOMEWORK sections 3 and 5 headless).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use nnlab::analysis::dogs::curve_answer;
+use nnlab::config::{DogLab, DogModel};
+use nnlab::data::dogs::{self, Decoded, DogSplits};
+use nnlab::data::manifest;
+use nnlab::labs::dogs::run_dogs;
+use nnlab::train::Event;
+use nnlab::train::native::{NativeDriver, block_on};
+
+use super::{Format, dataset_files, device, load_split, read_manifest, write_datasets};
+
+/// Every file under `dir`, by path relative to it with `/` separators.
+fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("walked from dir");
+                let key = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+                files.insert(key, std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+            }
+        }
+    }
+    Ok(files)
+}
+
+fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    let image = image::load_from_memory(bytes).map_err(|e| e.to_string())?.to_rgba8();
+    Ok(Decoded { width: image.width() as usize, height: image.height() as usize, rgba: image.into_raw() })
+}
+
+/// Converts a DogSet folder or .zip into shards under `out` (dataset `dogs`), reporting every
+/// refused row by line and file name.
+pub fn data_dogs(path: &Path, out: &Path) -> Result<(), String> {
+    let files = if path.is_dir() {
+        read_folder(path)?
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        dogs::unzip(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+    };
+    let (splits, report) = match dogs::load(&files, decode) {
+        Ok(loaded) => loaded,
+        Err((error, report)) => {
+            for line in report.lines() {
+                outln!("{line}");
+            }
+            return Err(format!("{}: {error}", path.display()));
+        }
+    };
+    for line in report.lines() {
+        outln!("{line}");
+    }
+    let named: Vec<(&str, &nnlab::data::shards::Shard)> =
+        dogs::PARTITIONS.into_iter().zip(splits.splits.iter()).collect();
+    let (entry, files) = dataset_files(dogs::DOGSET_NAME, &named, |splits_entry| manifest::DatasetEntry {
+        title: "DogSet: 10 dog breeds from ImageNet, 64x64 RGB".into(),
+        licence: "ImageNet terms of access: for this course's students only; do not publish this copy".into(),
+        provenance: format!("converted by `nnlab data dogs` from {}", path.display()),
+        class_names: splits.class_names.clone(),
+        image_shape: dogs::IMAGE_SHAPE,
+        splits: splits_entry,
+    });
+    write_datasets(out, vec![(dogs::DOGSET_NAME.into(), entry, files)])
+}
+
+/// The DogSet when `data` has one (from `nnlab data dogs`), else the stand-in.
+fn load_dogs(data: &Path, stand_in: bool) -> Result<(DogSplits, String), String> {
+    let manifest = read_manifest(data)?;
+    let name = if !stand_in && manifest.datasets.contains_key(dogs::DOGSET_NAME) {
+        dogs::DOGSET_NAME
+    } else {
+        dogs::STAND_IN_NAME
+    };
+    let title = manifest.datasets.get(name).map(|d| d.title.clone()).unwrap_or_default();
+    let mut names = vec![];
+    let mut parts = vec![];
+    for split in dogs::PARTITIONS {
+        let (shard, class_names) = load_split(data, &manifest, name, split)?;
+        names = class_names;
+        parts.push(shard);
+    }
+    let parts: [_; 3] = parts.try_into().expect("three partitions");
+    Ok((DogSplits::from_shards(parts, names), title))
+}
+
+pub struct DogArgs {
+    pub cnn: bool,
+    pub kernels: [usize; 2],
+    pub strides: [usize; 2],
+    pub epochs: Option<usize>,
+    pub lr: Option<f64>,
+    pub stop_thr: Option<f64>,
+    pub seed: Option<u64>,
+    pub stand_in: bool,
+}
+
+pub fn run(args: DogArgs, data: &Path, format: Format) -> Result<(), String> {
+    let model = if args.cnn {
+        DogModel::Cnn { convs: [(args.kernels[0], args.strides[0]), (args.kernels[1], args.strides[1])] }
+    } else {
+        DogModel::Mlp
+    };
+    let mut lab = DogLab::homework(model);
+    lab.train.epochs = args.epochs.unwrap_or(lab.train.epochs);
+    lab.train.lr = args.lr.unwrap_or(lab.train.lr);
+    lab.train.stop_thr = args.stop_thr.or(lab.train.stop_thr).filter(|t| *t > 0.0);
+    lab.train.seed = args.seed.unwrap_or(lab.train.seed);
+    lab.validate().map_err(|e| e.to_string())?;
+    let (splits, title) = load_dogs(data, args.stand_in)?;
+    let bar = ProgressBar::new(lab.train.epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] epoch {pos}/{len}, {msg}")
+            .expect("the progress template is valid")
+            .progress_chars("=> "),
+    );
+    let net = lab.net();
+    if format == Format::Table {
+        let [train, valid, test] = splits.splits.each_ref().map(|s| s.len());
+        bar.suspend(|| outln!(
+            "{}: {title}, {train}/{valid}/{test} images; SGD lr {}, batch {}, up to {} epochs, stop threshold {:?}, seed {}",
+            net.name, lab.train.lr, lab.train.batch_size, lab.train.epochs, lab.train.stop_thr, lab.train.seed
+        ));
+        bar.println(format!(
+            "{:>5} {:>10} {:>10} {:>9} {:>9} {:>8}",
+            "epoch", "train loss", "valid loss", "train acc", "valid acc", "seconds"
+        ));
+    }
+    let device = device();
+    let run = block_on(run_dogs(&lab, &splits, &device, &mut NativeDriver::default(), |_| {}, &mut |event| {
+        if let Event::Epoch { record: r, .. } = event {
+            bar.inc(1);
+            bar.set_message(format!("{:.1} s/epoch", r.seconds));
+            let (vl, va) = (r.valid_loss.unwrap_or(f64::NAN), r.valid_acc.unwrap_or(f64::NAN));
+            match format {
+                Format::Json => outln!(
+                    "{}",
+                    json!({"epoch": r.epoch, "train_loss": r.train_loss, "valid_loss": vl, "train_acc": r.train_acc, "valid_acc": va, "seconds": r.seconds})
+                ),
+                Format::Table => bar.suspend(|| {
+                    outln!(
+                        "{:>5} {:>10.4} {:>10.4} {:>8.1}% {:>8.1}% {:>8.2}",
+                        r.epoch,
+                        r.train_loss,
+                        vl,
+                        r.train_acc,
+                        va,
+                        r.seconds
+                    )
+                }),
+            }
+        }
+    }))
+    .map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let summary = &run.record.summary;
+    let answer = curve_answer(&run.record.epochs, summary, run.test.map(|t| t.1));
+    match format {
+        Format::Json => outln!(
+            "{}",
+            json!({"done": true, "model": net.name, "epochs_trained": summary.epochs_trained, "stop": summary.stop.describe(), "train_seconds": summary.train_seconds, "parameters": summary.parameters, "test_loss": run.test.map(|t| t.0), "test_acc": run.test.map(|t| t.1), "answer": answer})
+        ),
+        Format::Table => {
+            outln!("{} epochs in {:.1} s: {}", summary.epochs_trained, summary.train_seconds, summary.stop.describe());
+            if let Some((loss, acc)) = run.test {
+                outln!("test: loss {loss:.4}, accuracy {acc:.1}% ({} parameters)", summary.parameters);
+            }
+            outln!("\n{answer}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! HOMEWORK sections 3 and 5: the fully connected and the convolutional network on the
+//! DogSet (or its stand-in), with early stopping on the validation loss and one test
+//! evaluation after training.
+
+use burn::prelude::*;
+
+use crate::config::DogLab;
+use crate::data::dogs::DogSplits;
+use crate::model::{Init, LayerRow, Net};
+use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, RunRecord, TrainError, evaluate, run_model};
+
+/// A finished DogSet run.
+#[derive(Clone, Debug)]
+pub struct DogRun {
+    pub net: Net,
+    pub record: RunRecord,
+    /// Test loss and accuracy (percent), evaluated once after training; `None` when the run
+    /// was stopped before its first epoch ended.
+    pub test: Option<(f64, f64)>,
+}
+
+/// The layer table of the network `lab` builds, from a forward pass of the built model.
+pub fn layer_table(lab: &DogLab, device: &Device) -> Result<Vec<LayerRow>, String> {
+    let config = lab.net();
+    Ok(config.init(Init::Constant(0.0), device)?.layer_table(config.input, device))
+}
+
+/// Uploads the partitions as bytes (standardised per batch with the train partition's
+/// statistics), trains a fresh network with early stopping, then tests it once.
+/// `on_layers` gets the built model's layer table before the first batch.
+pub async fn run_dogs(
+    lab: &DogLab,
+    data: &DogSplits,
+    device: &Device,
+    driver: &mut impl Driver,
+    on_layers: impl FnOnce(Vec<LayerRow>),
+    on_event: &mut impl FnMut(Event),
+) -> Result<DogRun, TrainError> {
+    let config = lab.net();
+    let net = config.init(Init::PyTorch { seed: lab.train.seed }, device).map_err(TrainError::Config)?;
+    on_layers(net.layer_table(config.input, device));
+    let standardise = data.standardise();
+    let [train, valid, test] = data.splits.each_ref().map(|s| DeviceData::upload_bytes(s, &standardise, device));
+    let (net, record) = run_model(net, &train, Some(&valid), &lab.train, driver, on_event).await?;
+    let test = if record.epochs.is_empty() { None } else { Some(evaluate(&net, &test, EVAL_BATCH).await?) };
+    Ok(DogRun { net, record, test })
+}

@@ -1,0 +1,68 @@
+//! The DogSet networks train end to end on a small DogSet-shaped set, stop early as
+//! configured and are tested once.
+
+use burn::prelude::*;
+use nnlab::config::{DogLab, DogModel};
+use nnlab::data::dogs::{DogSplits, IMAGE_SHAPE};
+use nnlab::data::shards::Shard;
+use nnlab::labs::dogs::{layer_table, run_dogs};
+use nnlab::protocol::StopReason;
+use nnlab::train::Event;
+use nnlab::train::native::{NativeDriver, block_on};
+use rand::{RngExt, SeedableRng, rngs::StdRng};
+
+/// Two classes told apart by the red channel's brightness, with noise in it.
+fn splits() -> DogSplits {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut shard = |n: usize| {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
+        let images = labels
+            .iter()
+            .flat_map(|&l| {
+                let red = if l == 0 { 60 } else { 190 };
+                (0..64 * 64).flat_map(|_| [red + rng.random_range(0..40), 90, 128]).collect::<Vec<u8>>()
+            })
+            .collect();
+        Shard { images, labels, image_shape: IMAGE_SHAPE }
+    };
+    DogSplits { splits: [shard(40), shard(20), shard(10)], class_names: vec!["dark".into(), "bright".into()] }
+}
+
+fn lab(model: DogModel, epochs: usize, stop_thr: Option<f64>) -> DogLab {
+    let mut lab = DogLab::homework(model);
+    lab.train.epochs = epochs;
+    lab.train.stop_thr = stop_thr;
+    lab.train.lr = 1e-3;
+    lab
+}
+
+#[test]
+fn the_mlp_learns_and_is_tested_once_after_training() {
+    let device = Device::flex().autodiff();
+    let lab = lab(DogModel::Mlp, 3, None);
+    let mut layers = vec![];
+    let mut epochs = 0;
+    let run = block_on(run_dogs(&lab, &splits(), &device, &mut NativeDriver::default(), |l| layers = l, &mut |e| {
+        epochs += matches!(e, Event::Epoch { .. }) as usize
+    }))
+    .unwrap();
+    assert_eq!((epochs, run.record.summary.stop.clone()), (3, StopReason::Completed));
+    assert_eq!(run.record.summary.parameters, 1_581_898);
+    assert_eq!(layers.iter().map(|r| r.weights).sum::<usize>(), 1_581_696);
+    let (test_loss, test_acc) = run.test.unwrap();
+    assert!(test_loss.is_finite());
+    assert_eq!(test_acc, 100.0, "the classes differ by 130 levels of red");
+    assert!(run.record.epochs.iter().all(|e| e.valid_loss.is_some() && e.valid_acc.is_some()));
+}
+
+#[test]
+fn a_large_threshold_stops_the_cnn_after_its_second_epoch() {
+    let device = Device::flex().autodiff();
+    let lab = lab(DogModel::Cnn { convs: [(5, 1), (3, 2)] }, 10, Some(1e6));
+    let run = block_on(run_dogs(&lab, &splits(), &device, &mut NativeDriver::default(), |_| {}, &mut |_| {})).unwrap();
+    assert_eq!(run.record.epochs.len(), 2);
+    assert!(matches!(run.record.summary.stop, StopReason::EarlyStop { stop_thr, .. } if stop_thr == 1e6));
+    assert!(run.test.is_some());
+    let table = layer_table(&lab, &device).unwrap();
+    assert_eq!(table, lab.net().shape_table().unwrap());
+}
