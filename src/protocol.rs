@@ -1,7 +1,9 @@
 //! Messages between the page and the training worker. They cross the worker boundary as JSON
 //! strings (`to_json` / `from_json`); every variant is round-trip tested below.
 
-use crate::config::{MnistLab, SynthLab};
+use crate::config::{DogLab, MnistLab, SynthLab};
+use crate::data::dogs::{DogSetInfo, LoadReport};
+use crate::net::LayerRow;
 use crate::scaling::SizeResult;
 use serde::{Deserialize, Serialize};
 
@@ -30,6 +32,19 @@ pub enum BackendKind {
     Cpu,
 }
 
+/// Which DogSet a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DogSource {
+    /// The user's own, else a hosted one, else the stand-in.
+    Auto,
+    /// The one the user loaded into this browser.
+    Uploaded,
+    /// One converted by `nnlab data dogs` and hosted in data/.
+    Hosted,
+    /// Fashion-MNIST, DogSet-shaped.
+    StandIn,
+}
+
 /// Identifies one run, so late messages of a stopped run are not taken for the next one's.
 pub type RunId = u32;
 
@@ -47,6 +62,27 @@ pub enum ToWorker {
         lab: MnistLab,
         backend: BackendChoice,
     },
+    /// Load a DogSet (fetch and check its shards, or take the one the user loaded) and
+    /// describe it; `DogSource::Auto` prefers the user's own, then a hosted one, then the
+    /// stand-in.
+    LoadDogs {
+        run: RunId,
+        source: DogSource,
+    },
+    /// Train a DogSet network on the loaded set (loading it first if needed).
+    TrainDogs {
+        run: RunId,
+        lab: DogLab,
+        source: DogSource,
+        backend: BackendChoice,
+    },
+    /// One page of the loaded set's training images of `class`.
+    Gallery {
+        class: u8,
+        page: usize,
+    },
+    /// Delete the DogSet the user loaded from this browser.
+    ForgetDogs,
     Pause,
     Resume,
     Stop,
@@ -218,6 +254,40 @@ pub enum FromWorker {
         map_shape: [usize; 3],
         probs: Vec<f32>,
     },
+    /// A DogSet is loaded and checked.
+    DogData {
+        run: RunId,
+        info: DogSetInfo,
+    },
+    /// Images of the user's DogSet checked so far.
+    DogsProgress {
+        done: usize,
+        total: usize,
+    },
+    /// The user's DogSet could not be used: why, and what the checks found.
+    DogLoadFailed {
+        message: String,
+        report: LoadReport,
+    },
+    /// Training images of one class: `[n, 64, 64, 3]` bytes and their indices in the set.
+    Gallery {
+        class: u8,
+        page: usize,
+        pages: usize,
+        indices: Vec<usize>,
+        images: Vec<u8>,
+    },
+    /// The layer table of the model a run built.
+    Layers {
+        run: RunId,
+        layers: Vec<LayerRow>,
+    },
+    /// The test set, evaluated once after training.
+    Tested {
+        run: RunId,
+        loss: f64,
+        accuracy: f64,
+    },
     Error {
         run: Option<RunId>,
         message: String,
@@ -227,6 +297,36 @@ pub enum FromWorker {
     Crashed {
         message: String,
     },
+}
+
+impl FromWorker {
+    /// The run a message belongs to, if any.
+    pub fn run(&self) -> Option<RunId> {
+        match self {
+            FromWorker::Backend { run, .. }
+            | FromWorker::Status { run, .. }
+            | FromWorker::Progress { run, .. }
+            | FromWorker::Epoch { run, .. }
+            | FromWorker::Done { run, .. }
+            | FromWorker::Sweep { run, .. }
+            | FromWorker::Paused { run, .. }
+            | FromWorker::DataProgress { run, .. }
+            | FromWorker::SizeEpoch { run, .. }
+            | FromWorker::SizeDone { run, .. }
+            | FromWorker::Probe { run, .. }
+            | FromWorker::DogData { run, .. }
+            | FromWorker::Layers { run, .. }
+            | FromWorker::Tested { run, .. }
+            | FromWorker::Error { run: Some(run), .. } => Some(*run),
+            FromWorker::Ready
+            | FromWorker::Gpu { .. }
+            | FromWorker::DogsProgress { .. }
+            | FromWorker::DogLoadFailed { .. }
+            | FromWorker::Gallery { .. }
+            | FromWorker::Error { run: None, .. }
+            | FromWorker::Crashed { .. } => None,
+        }
+    }
 }
 
 macro_rules! json_codec {
@@ -266,6 +366,15 @@ mod tests {
         let to = vec![
             ToWorker::Train { run: 3, lab: SynthLab::homework(), backend: BackendChoice::Auto },
             ToWorker::TrainMnist { run: 4, lab: crate::config::MnistLab::homework(), backend: BackendChoice::Cpu },
+            ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
+            ToWorker::TrainDogs {
+                run: 6,
+                lab: crate::config::DogLab::homework_cnn(),
+                source: DogSource::StandIn,
+                backend: BackendChoice::Auto,
+            },
+            ToWorker::Gallery { class: 3, page: 2 },
+            ToWorker::ForgetDogs,
             ToWorker::Pause,
             ToWorker::Resume,
             ToWorker::Stop,
@@ -303,6 +412,15 @@ mod tests {
             },
             FromWorker::Probe { run: 1, maps: vec![0.0; 8], map_shape: [2, 2, 2], probs: vec![0.3, 0.7] },
             FromWorker::Error { run: None, message: "boom".into() },
+            FromWorker::DogData { run: 5, info: crate::data::dogs::tests_support::info() },
+            FromWorker::DogsProgress { done: 3, total: 9 },
+            FromWorker::DogLoadFailed {
+                message: "no dogs.csv".into(),
+                report: LoadReport { problems: vec!["line 2, a.jpg: missing".into()], ..LoadReport::default() },
+            },
+            FromWorker::Gallery { class: 1, page: 0, pages: 4, indices: vec![3, 9], images: vec![7; 6] },
+            FromWorker::Layers { run: 6, layers: crate::net::NetConfig::dog_mlp().shape_table().unwrap() },
+            FromWorker::Tested { run: 6, loss: 1.5, accuracy: 41.0 },
             FromWorker::Crashed { message: "wasm trap".into() },
             FromWorker::Paused { run: 2, paused: true },
             FromWorker::DataProgress { run: 2, loaded: 10, total: 20, cached_files: 1, files: 7 },

@@ -1,8 +1,10 @@
 //! What the page knows about the worker and its runs, updated by each `FromWorker` message.
 //! Pure state, so the page's logic is tested natively; the page only draws it.
 
-use crate::config::{MnistLab, SynthLab};
+use crate::config::{DogLab, MnistLab, SynthLab, TrainConfig};
+use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::metrics::eta_seconds;
+use crate::net::LayerRow;
 use crate::protocol::{BackendInfo, EpochRecord, FromWorker, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
 use crate::scaling::SizeResult;
 
@@ -25,38 +27,121 @@ pub enum Phase {
     Failed,
 }
 
+/// A lab config with training settings (what a run's progress is counted against).
+pub trait LabConfig {
+    fn train(&self) -> &TrainConfig;
+}
+
+impl LabConfig for SynthLab {
+    fn train(&self) -> &TrainConfig {
+        &self.train
+    }
+}
+
+impl LabConfig for DogLab {
+    fn train(&self) -> &TrainConfig {
+        &self.train
+    }
+}
+
+/// One training run as the page sees it (a Synth CNN by default, or a DogSet network).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RunView {
+pub struct RunView<L = SynthLab> {
     pub id: RunId,
-    pub lab: SynthLab,
+    pub lab: L,
     pub phase: Phase,
     pub backend: Option<BackendInfo>,
     /// A step with no countable progress ("compiling GPU kernels").
     pub status: Option<String>,
+    /// (bytes ready, bytes needed, files from the cache, files) of a dataset download.
+    pub data: Option<(u64, u64, usize, usize)>,
     /// (epoch, batch, batches) of the latest progress message.
     pub progress: Option<(usize, usize, usize)>,
     pub records: Vec<EpochRecord>,
     /// First-layer kernels after the latest epoch.
     pub kernels: Option<Kernels>,
+    /// The built model's layer table.
+    pub layers: Vec<LayerRow>,
     pub summary: Option<RunSummary>,
+    /// Test loss and accuracy, evaluated once after training.
+    pub test: Option<(f64, f64)>,
     pub sweep: Option<ShiftSweep>,
     pub error: Option<String>,
 }
 
-impl RunView {
-    pub fn new(id: RunId, lab: SynthLab) -> Self {
+impl<L: LabConfig> RunView<L> {
+    pub fn new(id: RunId, lab: L) -> Self {
         Self {
             id,
             lab,
             phase: Phase::Queued,
             backend: None,
             status: None,
+            data: None,
             progress: None,
             records: vec![],
             kernels: None,
+            layers: vec![],
             summary: None,
+            test: None,
             sweep: None,
             error: None,
+        }
+    }
+
+    /// Applies a message of this run; returns it back when it is not one a run takes.
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match message {
+            FromWorker::Backend { info, .. } => {
+                self.backend = Some(info);
+                if self.phase == Phase::Queued {
+                    self.phase = Phase::Training;
+                }
+            }
+            FromWorker::Status { text, .. } => self.status = Some(text),
+            FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
+                self.data = Some((loaded, total, cached_files, files))
+            }
+            FromWorker::Progress { epoch, batch, batches, .. } => {
+                self.progress = Some((epoch, batch, batches));
+                self.status = None;
+            }
+            FromWorker::Epoch { record, kernels, .. } => {
+                self.records.push(record);
+                if !kernels.weights.is_empty() {
+                    self.kernels = Some(kernels);
+                }
+            }
+            FromWorker::Layers { layers, .. } => self.layers = layers,
+            FromWorker::Tested { loss, accuracy, .. } => self.test = Some((loss, accuracy)),
+            FromWorker::Done { summary, .. } => {
+                self.phase = Phase::Finished;
+                if let StopReason::Diverged { .. } = summary.stop {
+                    self.error = Some(summary.stop.describe());
+                }
+                self.summary = Some(summary);
+                self.status = None;
+            }
+            FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
+            FromWorker::Paused { paused, .. } => {
+                if matches!(self.phase, Phase::Training | Phase::Paused) {
+                    self.phase = if paused { Phase::Paused } else { Phase::Training };
+                }
+            }
+            FromWorker::Error { message, .. } if self.is_active() => {
+                self.phase = Phase::Failed;
+                self.error = Some(message);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+
+    /// Marks an active run failed because its worker died.
+    fn worker_died(&mut self) {
+        if self.is_active() {
+            self.phase = Phase::Failed;
+            self.error = Some("the training worker stopped during this run".into());
         }
     }
 
@@ -66,7 +151,7 @@ impl RunView {
 
     /// Fraction of all batches of all epochs done, 0..1.
     pub fn fraction_done(&self) -> f64 {
-        let epochs = self.lab.train.epochs as f64;
+        let epochs = self.lab.train().epochs as f64;
         match (self.phase, self.progress) {
             (Phase::Finished, _) => 1.0,
             (_, Some((epoch, batch, batches))) => ((epoch - 1) as f64 + batch as f64 / batches.max(1) as f64) / epochs,
@@ -77,7 +162,7 @@ impl RunView {
     /// Seconds left, from the epochs done so far.
     pub fn eta_seconds(&self) -> Option<f64> {
         let seconds: Vec<f64> = self.records.iter().map(|r| r.seconds).collect();
-        eta_seconds(&seconds, self.lab.train.epochs)
+        eta_seconds(&seconds, self.lab.train().epochs)
     }
 
     /// Training examples per second in the latest epoch.
@@ -87,7 +172,7 @@ impl RunView {
 
     /// One line for the progress bar.
     pub fn progress_text(&self) -> String {
-        let epochs = self.lab.train.epochs;
+        let epochs = self.lab.train().epochs;
         match (self.phase, self.progress) {
             (Phase::Queued, _) => "waiting for the training engine".into(),
             (Phase::Finished, _) => match &self.summary {
@@ -95,6 +180,14 @@ impl RunView {
                 None => "finished".into(),
             },
             (Phase::Failed, _) => "failed".into(),
+            (_, None) if self.data.is_some() && self.records.is_empty() && self.status.is_none() => {
+                let (loaded, total, cached, files) = self.data.unwrap_or_default();
+                format!(
+                    "loading the dataset: {:.1} of {:.1} MB, {cached} of {files} files from the cache",
+                    loaded as f64 / 1e6,
+                    total as f64 / 1e6
+                )
+            }
             (phase, Some((epoch, batch, batches))) => {
                 let eta = self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
                 let paused = if phase == Phase::Paused { " (paused)" } else { "" };
@@ -169,6 +262,104 @@ impl MnistView {
     }
 }
 
+/// The DogSet lab as the page sees it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DogsView {
+    /// The load request in flight.
+    pub loading: Option<RunId>,
+    /// Its download: (bytes ready, bytes needed, files from the cache, files).
+    pub data: Option<(u64, u64, usize, usize)>,
+    /// Images of the user's own set checked so far (done, total).
+    pub checking: Option<(usize, usize)>,
+    pub info: Option<DogSetInfo>,
+    /// Why the last load failed, with the checks' findings for a user's set.
+    pub load_error: Option<(String, Option<LoadReport>)>,
+    pub gallery: Option<GalleryPage>,
+    pub mlp: Option<RunView<DogLab>>,
+    pub cnn: Option<RunView<DogLab>>,
+}
+
+/// One page of one class's training images.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GalleryPage {
+    pub class: u8,
+    pub page: usize,
+    pub pages: usize,
+    pub indices: Vec<usize>,
+    /// `[n, 64, 64, 3]` bytes.
+    pub images: Vec<u8>,
+}
+
+impl DogsView {
+    pub fn runs(&self) -> impl Iterator<Item = &RunView<DogLab>> {
+        [&self.mlp, &self.cnn].into_iter().flatten()
+    }
+
+    pub fn is_training(&self) -> bool {
+        self.runs().any(RunView::is_active)
+    }
+
+    fn worker_died(&mut self) {
+        [&mut self.mlp, &mut self.cnn].into_iter().flatten().for_each(RunView::worker_died);
+        if self.loading.take().is_some() || self.checking.take().is_some() {
+            self.load_error =
+                Some(("the training worker stopped while loading the data; it restarts on its own".into(), None));
+        }
+    }
+
+    /// Takes the DogSet lab's messages; returns the others.
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match message {
+            FromWorker::DogData { run, info } => {
+                if self.loading == Some(run) || self.runs().any(|r| r.id == run) || self.checking.is_some() || run == 0
+                {
+                    if self.loading == Some(run) {
+                        self.loading = None;
+                    }
+                    self.checking = None;
+                    self.data = None;
+                    self.load_error = None;
+                    self.gallery = None;
+                    self.info = Some(info);
+                }
+                return None;
+            }
+            FromWorker::DogsProgress { done, total } => {
+                self.checking = Some((done, total));
+                return None;
+            }
+            FromWorker::DogLoadFailed { message, report } => {
+                self.checking = None;
+                self.load_error = Some((message, Some(report)));
+                return None;
+            }
+            FromWorker::Gallery { class, page, pages, indices, images } => {
+                self.gallery = Some(GalleryPage { class, page, pages, indices, images });
+                return None;
+            }
+            _ => {}
+        }
+        let Some(run) = message.run() else { return Some(message) };
+        if self.loading == Some(run) {
+            match message {
+                FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
+                    self.data = Some((loaded, total, cached_files, files))
+                }
+                FromWorker::Error { message, .. } => {
+                    self.loading = None;
+                    self.load_error = Some((message, None));
+                }
+                other => return Some(other),
+            }
+            return None;
+        }
+        match [&mut self.mlp, &mut self.cnn].into_iter().flatten().find(|r| r.id == run) {
+            Some(r) => r.apply(message),
+            None => Some(message),
+        }
+    }
+}
+
 /// The page's whole model of the training side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
@@ -184,6 +375,8 @@ pub struct Session {
     pub mnist: Option<MnistView>,
     /// One epoch on the full training set, checking the scaling run's extrapolation.
     pub mnist_check: Option<MnistView>,
+    /// The DogSet lab: the loaded set and its two networks' runs.
+    pub dogs: DogsView,
     /// The id the next run gets (ids are shared by all labs: there is one worker).
     next_id: RunId,
 }
@@ -206,6 +399,7 @@ impl Default for Session {
             notice: None,
             mnist: None,
             mnist_check: None,
+            dogs: DogsView::default(),
             next_id: 1,
         }
     }
@@ -219,7 +413,8 @@ impl Session {
 
     /// Whether the worker is busy with a run of any lab.
     pub fn is_training(&self) -> bool {
-        self.current().is_some_and(RunView::is_active)
+        self.dogs.is_training()
+            || self.current().is_some_and(RunView::is_active)
             || [&self.mnist, &self.mnist_check]
                 .iter()
                 .any(|m| m.as_ref().is_some_and(|m| matches!(m.phase, Phase::Queued | Phase::Training | Phase::Paused)))
@@ -258,6 +453,27 @@ impl Session {
         )
     }
 
+    /// Registers a DogSet run the page is about to send (replacing that network's last run).
+    pub fn start_dogs(&mut self, lab: DogLab) -> RunId {
+        let id = self.take_id();
+        let run = Some(RunView::new(id, lab));
+        if matches!(run.as_ref().map(|r| &r.lab.model), Some(crate::config::DogModel::Mlp)) {
+            self.dogs.mlp = run;
+        } else {
+            self.dogs.cnn = run;
+        }
+        id
+    }
+
+    /// Registers a request to load a DogSet; returns its id.
+    pub fn load_dogs(&mut self) -> RunId {
+        let id = self.take_id();
+        self.dogs.loading = Some(id);
+        self.dogs.load_error = None;
+        self.dogs.data = None;
+        id
+    }
+
     fn take_id(&mut self) -> RunId {
         self.next_id += 1;
         self.next_id - 1
@@ -285,9 +501,14 @@ impl Session {
 
     /// Applies one message from the worker.
     pub fn apply(&mut self, message: FromWorker) {
-        let message = match self.apply_mnist(message) {
-            Some(rest) => rest,
-            None => return,
+        let Some(message) = self.apply_mnist(message) else { return };
+        let Some(message) = self.dogs.apply(message) else { return };
+        let message = match message.run().and_then(|id| self.run_mut(id)) {
+            Some(run) => match run.apply(message) {
+                Some(rest) => rest,
+                None => return,
+            },
+            None => message,
         };
         match message {
             FromWorker::Ready => {
@@ -297,72 +518,18 @@ impl Session {
             FromWorker::Gpu { adapter, reason } => {
                 self.gpu = Some(adapter.ok_or_else(|| reason.unwrap_or_else(|| "no reason given".into())));
             }
-            FromWorker::Backend { run, info } => {
-                if let Some(r) = self.run_mut(run) {
-                    r.backend = Some(info);
-                    if r.phase == Phase::Queued {
-                        r.phase = Phase::Training;
-                    }
-                }
-            }
-            FromWorker::Status { run, text } => {
-                if let Some(r) = self.run_mut(run) {
-                    r.status = Some(text);
-                }
-            }
-            FromWorker::Progress { run, epoch, batch, batches } => {
-                if let Some(r) = self.run_mut(run) {
-                    r.progress = Some((epoch, batch, batches));
-                    r.status = None;
-                }
-            }
-            FromWorker::Epoch { run, record, kernels } => {
-                if let Some(r) = self.run_mut(run) {
-                    r.records.push(record);
-                    if !kernels.weights.is_empty() {
-                        r.kernels = Some(kernels);
-                    }
-                }
-            }
-            FromWorker::Done { run, summary } => {
-                if let Some(r) = self.run_mut(run) {
-                    r.phase = Phase::Finished;
-                    if let StopReason::Diverged { .. } = summary.stop {
-                        r.error = Some(summary.stop.describe());
-                    }
-                    r.summary = Some(summary);
-                    r.status = None;
-                }
-            }
-            FromWorker::Sweep { run, sweep } => {
-                if let Some(r) = self.run_mut(run) {
-                    r.sweep = Some(sweep);
-                }
-            }
-            FromWorker::Paused { run, paused } => {
-                if let Some(r) = self.run_mut(run).filter(|r| matches!(r.phase, Phase::Training | Phase::Paused)) {
-                    r.phase = if paused { Phase::Paused } else { Phase::Training };
-                }
-            }
-            // Late messages of an MNIST run that is no longer the current one.
-            FromWorker::DataProgress { .. } | FromWorker::SizeEpoch { .. } | FromWorker::SizeDone { .. } => {}
             FromWorker::Probe { run, maps, map_shape, probs } => {
                 self.probe = Some(Probe { run, maps, map_shape, probs });
             }
-            FromWorker::Error { run: Some(run), message } if self.run_mut(run).is_some_and(|r| r.is_active()) => {
-                let r = self.run_mut(run).expect("checked just above");
-                r.phase = Phase::Failed;
-                r.error = Some(message);
-            }
-            FromWorker::Error { message, .. } => self.notice = Some(message),
+            FromWorker::Error { run: None, message } => self.notice = Some(message),
             FromWorker::Crashed { message } => {
-                for r in self.runs.iter_mut().filter(|r| r.is_active()) {
-                    r.phase = Phase::Failed;
-                    r.error = Some("the training worker stopped during this run".into());
-                }
+                self.runs.iter_mut().for_each(RunView::worker_died);
+                self.dogs.worker_died();
                 self.engine = Engine::Crashed(message);
                 self.probe = None;
             }
+            // Late messages of runs that are no longer on the page.
+            _ => {}
         }
     }
 
@@ -545,5 +712,40 @@ mod tests {
         assert_eq!(s.notice.as_deref(), Some("bad"));
         s.apply(FromWorker::Gpu { adapter: None, reason: Some("null adapter".into()) });
         assert_eq!(s.gpu, Some(Err("null adapter".into())));
+    }
+
+    #[test]
+    fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
+        use crate::config::{DogLab, DogModel};
+        use crate::data::dogs::tests_support;
+        let mut s = Session::default();
+        let load = s.load_dogs();
+        s.apply(FromWorker::DataProgress { run: load, loaded: 5, total: 10, cached_files: 0, files: 3 });
+        assert_eq!(s.dogs.data, Some((5, 10, 0, 3)));
+        s.apply(FromWorker::DogData { run: load, info: tests_support::info() });
+        assert_eq!((s.dogs.loading, s.dogs.info.as_ref().map(|i| i.counts)), (None, Some([3, 1, 1])));
+
+        let mlp = s.start_dogs(DogLab::homework(DogModel::Mlp));
+        let cnn_lab = DogLab::homework_cnn();
+        s.apply(FromWorker::Layers { run: mlp, layers: cnn_lab.net().shape_table().unwrap() });
+        s.apply(FromWorker::Epoch { run: mlp, record: record(1), kernels: Kernels::default() });
+        assert!(s.is_training() || s.dogs.is_training());
+        s.apply(FromWorker::Tested { run: mlp, loss: 1.2, accuracy: 55.0 });
+        let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 2.0, parameters: 9 };
+        s.apply(FromWorker::Done { run: mlp, summary });
+        let m = s.dogs.mlp.as_ref().unwrap();
+        assert_eq!((m.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
+
+        let cnn = s.start_dogs(cnn_lab);
+        s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
+        s.apply(FromWorker::Crashed { message: "gone".into() });
+        assert_eq!(s.dogs.cnn.as_ref().unwrap().phase, Phase::Failed);
+        assert_eq!(s.dogs.mlp.as_ref().unwrap().phase, Phase::Finished, "a finished run survives a crash");
+
+        s.apply(FromWorker::DogLoadFailed { message: "no dogs.csv".into(), report: LoadReport::default() });
+        assert_eq!(s.dogs.load_error.as_ref().map(|e| e.0.as_str()), Some("no dogs.csv"));
+        let again = s.load_dogs();
+        s.apply(FromWorker::Error { run: Some(again), message: "404".into() });
+        assert_eq!((s.dogs.loading, s.dogs.load_error.as_ref().map(|e| e.0.as_str())), (None, Some("404")));
     }
 }

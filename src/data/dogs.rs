@@ -347,6 +347,96 @@ impl DogSplits {
     }
 }
 
+/// What the explore view shows of a loaded set: all computed from its pixels and labels.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DogSetInfo {
+    /// Which set this is.
+    pub source: crate::protocol::DogSource,
+    pub title: String,
+    /// Whether this is the Fashion-MNIST stand-in rather than dogs.
+    pub stand_in: bool,
+    pub class_names: Vec<String>,
+    /// Images per partition, in [`PARTITIONS`] order.
+    pub counts: [usize; 3],
+    /// Images per class and partition.
+    pub class_counts: Vec<[usize; 3]>,
+    /// `[h, w, c]` of the images the networks see.
+    pub image_shape: [usize; 3],
+    pub palette: String,
+    /// The standardisation applied to every partition (the train partition's statistics).
+    pub standardise: Standardise,
+    /// What the checks found, for a set the user loaded.
+    pub report: Option<LoadReport>,
+    /// The other sources this browser can switch to.
+    pub available: Vec<crate::protocol::DogSource>,
+}
+
+impl DogSplits {
+    /// The explore view's numbers for this set.
+    pub fn info(&self, source: crate::protocol::DogSource, title: &str, stand_in: bool) -> DogSetInfo {
+        let mut class_counts = vec![[0; 3]; self.class_names.len()];
+        for (p, split) in self.splits.iter().enumerate() {
+            for &l in &split.labels {
+                if let Some(c) = class_counts.get_mut(l as usize) {
+                    c[p] += 1;
+                }
+            }
+        }
+        DogSetInfo {
+            source,
+            title: title.to_string(),
+            stand_in,
+            class_names: self.class_names.clone(),
+            counts: std::array::from_fn(|p| self.splits[p].len()),
+            class_counts,
+            image_shape: self.train().image_shape,
+            palette: palette(&self.splits.iter().flat_map(|s| s.images.iter().copied()).collect::<Vec<_>>()).into(),
+            standardise: self.standardise(),
+            report: None,
+            available: vec![],
+        }
+    }
+
+    /// Indices of the training images of `class`, in set order.
+    pub fn class_indices(&self, class: u8) -> Vec<usize> {
+        self.train().labels.iter().enumerate().filter(|(_, l)| **l == class).map(|(i, _)| i).collect()
+    }
+
+    /// Page `page` (from 0) of `per_page` training images of `class`: their indices and bytes,
+    /// and the number of pages.
+    pub fn gallery(&self, class: u8, page: usize, per_page: usize) -> (Vec<usize>, Vec<u8>, usize) {
+        let all = self.class_indices(class);
+        let pages = all.len().div_ceil(per_page).max(1);
+        let per: usize = self.train().image_shape.iter().product();
+        let indices: Vec<usize> = all.into_iter().skip(page * per_page).take(per_page).collect();
+        let images =
+            indices.iter().flat_map(|&i| self.train().images[i * per..(i + 1) * per].iter().copied()).collect();
+        (indices, images, pages)
+    }
+}
+
+/// Training images per gallery page.
+pub const GALLERY_PAGE: usize = 12;
+
+/// Fixtures for other modules' tests.
+#[cfg(test)]
+pub mod tests_support {
+    use super::*;
+
+    pub fn info() -> DogSetInfo {
+        let shard = |labels: Vec<u8>| Shard {
+            images: labels.iter().flat_map(|&l| [l * 100, 5, 9].repeat(64 * 64)).collect(),
+            labels,
+            image_shape: IMAGE_SHAPE,
+        };
+        let splits = DogSplits {
+            splits: [shard(vec![0, 1, 1]), shard(vec![1]), shard(vec![0])],
+            class_names: vec!["beagle".into(), "poodle".into()],
+        };
+        splits.info(crate::protocol::DogSource::Uploaded, "DogSet", false)
+    }
+}
+
 /// What loading a DogSet kept, converted and refused.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LoadReport {
@@ -613,6 +703,27 @@ mod tests {
         let s = sets.standardise();
         assert!((s.mean[2] - 1.0).abs() < 1e-6 && (s.mean[0] - 1.5 / 255.0).abs() < 1e-6);
         assert!((s.std[0] - 1.5 / 255.0).abs() < 1e-6, "population std of the values 0 and 3 is 1.5");
+    }
+
+    #[test]
+    fn the_explore_numbers_and_gallery_pages_come_from_the_set() {
+        let info = tests_support::info();
+        assert_eq!(info.counts, [3, 1, 1]);
+        assert_eq!(info.class_counts, vec![[1, 0, 1], [2, 1, 0]]);
+        assert_eq!(info.palette, "RGB (colour)");
+        let splits = DogSplits {
+            splits: std::array::from_fn(|_| Shard {
+                images: (0..30u32).flat_map(|i| [i as u8; 64 * 64 * 3]).collect(),
+                labels: (0..30).map(|i| (i % 2) as u8).collect(),
+                image_shape: IMAGE_SHAPE,
+            }),
+            class_names: vec!["a".into(), "b".into()],
+        };
+        let (indices, images, pages) = splits.gallery(1, 1, GALLERY_PAGE);
+        assert_eq!(pages, 2, "15 images of class 1, 12 per page");
+        assert_eq!(indices, vec![25, 27, 29]);
+        assert_eq!((images.len(), images[0]), (3 * 64 * 64 * 3, 25));
+        assert_eq!(splits.gallery(1, 5, GALLERY_PAGE).0, Vec::<usize>::new());
     }
 
     #[test]
