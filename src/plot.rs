@@ -7,6 +7,8 @@
 
 use std::fmt::Write;
 
+use crate::protocol::{EpochRecord, Kernels, RunSummary, StopReason};
+
 /// One line on a chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -338,9 +340,121 @@ pub fn grey_rgba(values: &[f32], lo: f32, hi: f32) -> Vec<u8> {
         .collect()
 }
 
+/// Loss and accuracy charts of one run's per-epoch records, with the stop marked on both
+/// (epoch and reason) when the run ended before its last epoch.
+pub fn run_charts(records: &[EpochRecord], summary: Option<&RunSummary>, name: &str) -> (String, String) {
+    let pick = |f: fn(&EpochRecord) -> Option<f64>| -> Vec<(f64, f64)> {
+        records.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect()
+    };
+    let curve = |name: &str, colour, dashed, points| Series { name: name.into(), points, colour, dashed };
+    let markers = match summary {
+        Some(s) if s.stop != StopReason::Completed => {
+            vec![Marker { x: s.epochs_trained as f64, label: format!("{} (epoch {})", s.stop.label(), s.epochs_trained) }]
+        }
+        _ => vec![],
+    };
+    let loss = LineChart {
+        title: format!("{name}: loss per epoch (cross-entropy)"),
+        x_label: "epoch".into(),
+        y_label: "mean loss".into(),
+        series: vec![
+            curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_loss))),
+            curve("validation", VALID_COLOUR, true, pick(|r| r.valid_loss)),
+        ],
+        y_range: None,
+        markers: markers.clone(),
+    };
+    let acc = LineChart {
+        title: format!("{name}: accuracy per epoch"),
+        x_label: "epoch".into(),
+        y_label: "accuracy (%)".into(),
+        series: vec![
+            curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_acc))),
+            curve("validation", VALID_COLOUR, true, pick(|r| r.valid_acc)),
+        ],
+        y_range: Some((0.0, 100.0)),
+        markers,
+    };
+    (loss.to_svg(), acc.to_svg())
+}
+
+/// The per-epoch records as table rows: epoch, train loss, train acc, valid loss, valid acc,
+/// seconds.
+pub fn epoch_rows(records: &[EpochRecord]) -> Vec<Vec<String>> {
+    let opt = |v: Option<f64>, pct: bool| v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) });
+    records
+        .iter()
+        .map(|e| {
+            vec![
+                e.epoch.to_string(),
+                format_value(e.train_loss),
+                format!("{:.1}", e.train_acc),
+                opt(e.valid_loss, false),
+                opt(e.valid_acc, true),
+                format!("{:.2}", e.seconds),
+            ]
+        })
+        .collect()
+}
+
+/// Headers of [`epoch_rows`].
+pub const EPOCH_HEADERS: [&str; 6] = ["epoch", "train loss", "train acc (%)", "valid loss", "valid acc (%)", "seconds"];
+
+/// Kernel `o` of a first layer with 3 input channels as an RGBA image: the weights for R, G
+/// and B as colours, scaled together so the kernel's largest magnitude spans 0..255 around
+/// mid-grey (mid-grey = 0).
+pub fn kernel_rgba(kernels: &Kernels, o: usize) -> Vec<u8> {
+    let [_, cin, kh, kw] = kernels.shape;
+    let channels: Vec<&[f32]> = (0..cin).map(|i| kernels.kernel(o, i)).collect();
+    let max_abs = channels.iter().flat_map(|c| c.iter()).fold(0f32, |m, w| m.max(w.abs())).max(1e-12);
+    (0..kh * kw)
+        .flat_map(|p| {
+            let v = |i: usize| channels.get(i.min(cin - 1)).map_or(0.0, |c| c[p]);
+            let byte = |w: f32| (127.5 + 127.5 * w / max_abs).round().clamp(0.0, 255.0) as u8;
+            [byte(v(0)), byte(v(1)), byte(v(2)), 255]
+        })
+        .collect()
+}
+
+/// RGB bytes (`[n, 3]`) as RGBA.
+pub fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
+    rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rgb_kernels_map_zero_to_grey_and_the_extremes_to_the_ends() {
+        let k = Kernels { shape: [1, 3, 1, 2], weights: vec![1.0, 0.0, -0.5, 0.25, 0.0, -1.0], biases: vec![0.0] };
+        assert_eq!(kernel_rgba(&k, 0), vec![255, 64, 128, 255, 128, 160, 0, 255]);
+        assert_eq!(rgb_to_rgba(&[1, 2, 3]), vec![1, 2, 3, 255]);
+    }
+
+    #[test]
+    fn an_early_stop_is_marked_with_its_epoch_and_reason() {
+        let record = |epoch| EpochRecord {
+            epoch,
+            train_loss: 1.0,
+            train_acc: 50.0,
+            valid_loss: Some(1.1),
+            valid_acc: Some(45.0),
+            seconds: 1.0,
+            examples_per_s: 10.0,
+        };
+        let summary = RunSummary {
+            epochs_trained: 2,
+            stop: StopReason::EarlyStop { improvement: 1e-5, stop_thr: 1e-4 },
+            train_seconds: 2.0,
+            parameters: 1,
+        };
+        let (loss, acc) = run_charts(&[record(1), record(2)], Some(&summary), "MLP");
+        for svg in [loss, acc] {
+            assert!(svg.contains("early stop (epoch 2)"), "{svg}");
+        }
+        assert_eq!(epoch_rows(&[record(1)])[0], vec!["1", "1", "50.0", "1.1", "45.0", "1.00"]);
+    }
 
     fn chart() -> LineChart {
         LineChart {

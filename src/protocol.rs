@@ -145,6 +145,16 @@ pub enum StopReason {
 }
 
 impl StopReason {
+    /// A few words for a chart marker.
+    pub fn label(&self) -> &'static str {
+        match self {
+            StopReason::Completed => "all epochs",
+            StopReason::EarlyStop { .. } => "early stop",
+            StopReason::Cancelled => "stopped by you",
+            StopReason::Diverged { .. } => "diverged",
+        }
+    }
+
     /// A sentence for the page and the CLI.
     pub fn describe(&self) -> String {
         match self {

@@ -319,7 +319,10 @@ impl DogsView {
                     self.checking = None;
                     self.data = None;
                     self.load_error = None;
-                    self.gallery = None;
+                    // A run re-announces the set it trains on: keep the gallery for the same set.
+                    if self.info.as_ref() != Some(&info) {
+                        self.gallery = None;
+                    }
                     self.info = Some(info);
                 }
                 return None;

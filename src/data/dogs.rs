@@ -197,6 +197,7 @@ pub fn resolve(root: &str, file: &str, has: impl Fn(&str) -> bool) -> Result<Str
 }
 
 /// The files of a .zip archive by path (folders left out).
+#[cfg(feature = "engine")]
 pub fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
     use std::io::Read;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))

@@ -2,6 +2,7 @@
 //! the state machine (`session`) and every number shown come from the core.
 
 mod conv;
+mod dogs;
 mod logic;
 mod mnist;
 mod synth;
@@ -34,6 +35,7 @@ pub struct Ctx {
 pub enum LabId {
     Synth,
     Mnist,
+    Dogs,
     ConvSize,
     Perceptrons,
 }
@@ -43,6 +45,7 @@ impl LabId {
         match self {
             LabId::Synth => "synth",
             LabId::Mnist => "mnist",
+            LabId::Dogs => "dogs",
             LabId::ConvSize => "conv-size",
             LabId::Perceptrons => "perceptrons",
         }
@@ -51,6 +54,7 @@ impl LabId {
     fn from_fragment(fragment: &str) -> Self {
         match fragment.trim_start_matches('#') {
             "mnist" => LabId::Mnist,
+            "dogs" => LabId::Dogs,
             "conv-size" => LabId::ConvSize,
             "perceptrons" => LabId::Perceptrons,
             _ => LabId::Synth,
@@ -68,6 +72,12 @@ struct ProbeQueue {
 impl Ctx {
     pub fn send(&self, message: &ToWorker) {
         self.bridge.with_value(|b| b.send(message));
+    }
+
+    /// Hands the user's DogSet files (`[[path, File], ...]`) to the worker; false when it is
+    /// not ready to take them.
+    pub fn upload(&self, entries: wasm_bindgen::JsValue) -> bool {
+        self.bridge.with_value(|b| b.send_upload(&entries))
     }
 
     /// Sends a probe now, or after the one in flight answers.
@@ -162,6 +172,7 @@ fn App() -> impl IntoView {
                 {move || match ctx.lab.get() {
                     LabId::Synth => view! { <synth::SynthLabPanel/> }.into_any(),
                     LabId::Mnist => view! { <mnist::MnistLabPanel/> }.into_any(),
+                    LabId::Dogs => view! { <dogs::DogsLabPanel/> }.into_any(),
                     LabId::ConvSize => view! { <conv::ConvSizePanel/> }.into_any(),
                     LabId::Perceptrons => view! { <logic::PerceptronPanel/> }.into_any(),
                 }}
@@ -184,12 +195,11 @@ fn LabList() -> impl IntoView {
     let live = [
         (LabId::Synth, "Shift invariance: a CNN on synthetic edges", "section 6"),
         (LabId::Mnist, "MNIST: time and accuracy vs training-set size", "section 1"),
+        (LabId::Dogs, "DogSet: explore, fully connected net and CNN with early stopping", "sections 2, 3, 5"),
         (LabId::ConvSize, "Convolution output size", "section 4"),
         (LabId::Perceptrons, "Perceptrons compute any boolean function", "section 7"),
     ];
     let coming = [
-        ("DogSet: explore, fully connected net, early stopping", "sections 2-3"),
-        ("The DogSet CNN", "section 5"),
         ("Linear networks and XOR; adversarial examples", "section 7"),
     ];
     view! {

@@ -84,6 +84,16 @@ impl Bridge {
         }
     }
 
+    /// Posts File objects (which cannot travel as JSON) as `{upload: entries}`, if the worker
+    /// is ready.
+    pub fn send_upload(&self, entries: &JsValue) -> bool {
+        let inner = self.inner.borrow();
+        let (Some(worker), true) = (&inner.worker, inner.ready) else { return false };
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"upload".into(), entries);
+        worker.post_message(&message).is_ok()
+    }
+
     pub fn terminate(&self) {
         let mut inner = self.inner.borrow_mut();
         if let Some(worker) = inner.worker.take() {

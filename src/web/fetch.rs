@@ -72,16 +72,19 @@ pub async fn cache_get(key: &str) -> Option<Vec<u8>> {
     Some(Uint8Array::new(&buffer).to_vec())
 }
 
-/// Stores verified bytes under `key`. A full quota or a missing cache only costs a download
-/// next time, so failures are ignored.
-pub async fn cache_put(key: &str, bytes: &[u8]) {
-    let Some(cache) = cache().await else { return };
-    let ctor = get(&js_sys::global(), "Response");
-    let Ok(ctor) = ctor.dyn_into::<js_sys::Function>() else { return };
+/// Stores verified bytes under `key`. For downloads a full quota or a missing cache only
+/// costs a download next time, so callers may ignore the error.
+pub async fn cache_put(key: &str, bytes: &[u8]) -> Result<(), String> {
+    let cache = cache().await.ok_or("this browser offers no Cache Storage here")?;
+    let ctor = get(&js_sys::global(), "Response").dyn_into::<js_sys::Function>().map_err(|_| "no Response")?;
     let body = Uint8Array::from(bytes);
-    if let Ok(response) = js_sys::Reflect::construct(&ctor, &js_sys::Array::of1(&body)) {
-        let _ = await_call(&cache, "put", &[key.into(), response]).await;
-    }
+    let response = js_sys::Reflect::construct(&ctor, &js_sys::Array::of1(&body)).map_err(|e| describe(&e))?;
+    await_call(&cache, "put", &[key.into(), response]).await.map(|_| ())
+}
+
+/// Awaits `target[name](args...)`, which returns a promise.
+pub async fn call_async(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    await_call(target, name, args).await
 }
 
 pub async fn cache_delete(key: &str) {

@@ -21,6 +21,8 @@ use crate::model::Net;
 use crate::protocol::{BackendChoice, BackendInfo, BackendKind, FromWorker, RunId, RunSummary, StopReason, ToWorker};
 use crate::train::{Driver, Event, Flow};
 
+mod dogs;
+
 /// Yield to the event loop after this much uninterrupted work, so Stop/Pause arrive fast
 /// without paying a yield per batch.
 const YIELD_EVERY_S: f64 = 0.02;
@@ -41,6 +43,8 @@ struct State {
     /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
     /// the wgpu device under it (to hear when it is lost).
     webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
+    /// The DogSet loaded last, kept between runs.
+    dogs: Option<dogs::Loaded>,
     /// The last trained model, for the shift demo.
     trained: Option<(RunId, Net, Device)>,
     busy: bool,
@@ -54,7 +58,14 @@ thread_local! {
 pub fn start() {
     console_error_panic_hook::set_once();
     let on_message = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
-        let data = get(&event, "data").as_string().unwrap_or_default();
+        let data = get(&event, "data");
+        // A user's DogSet arrives as File objects, which only travel outside JSON.
+        let upload = get(&data, "upload");
+        if upload.is_object() {
+            spawn_local(dogs::upload(upload));
+            return;
+        }
+        let data = data.as_string().unwrap_or_default();
         match ToWorker::from_json(&data) {
             Ok(message) => handle(message),
             Err(e) => post(&FromWorker::Error { run: None, message: format!("unreadable message from the page: {e}") }),
@@ -104,6 +115,14 @@ fn handle(message: ToWorker) {
     match message {
         ToWorker::Train { run, lab, backend } => start_run(run, train_inner(run, lab, backend)),
         ToWorker::TrainMnist { run, lab, backend } => start_run(run, train_mnist_inner(run, lab, backend)),
+        ToWorker::LoadDogs { run, source } => spawn_local(async move {
+            if let Err(message) = dogs::load(run, source).await {
+                post(&FromWorker::Error { run: Some(run), message });
+            }
+        }),
+        ToWorker::TrainDogs { run, lab, source, backend } => start_run(run, dogs::train(run, lab, source, backend)),
+        ToWorker::Gallery { class, page } => dogs::gallery(class, page),
+        ToWorker::ForgetDogs => spawn_local(dogs::forget()),
         ToWorker::Pause => flags.paused.set(true),
         ToWorker::Resume => flags.paused.set(false),
         ToWorker::Stop => flags.stop.set(true),
@@ -281,7 +300,7 @@ async fn load_manifest() -> Result<Manifest, String> {
     const URL: &str = "data/manifest.json";
     let text = match super::fetch::fetch_text(URL).await {
         Ok(text) => {
-            super::fetch::cache_put(URL, text.as_bytes()).await;
+            let _ = super::fetch::cache_put(URL, text.as_bytes()).await;
             text
         }
         Err(e) => match super::fetch::cache_get(URL).await {
@@ -297,12 +316,14 @@ async fn load_manifest() -> Result<Manifest, String> {
 async fn load_split(
     run: RunId,
     manifest: &Manifest,
+    dataset: &str,
     split: &str,
     progress: &mut (u64, u64, usize, usize),
 ) -> Result<(Shard, Vec<String>), String> {
-    let entry = manifest.datasets.get("mnist").ok_or("data/manifest.json lists no `mnist` dataset")?;
+    let entry =
+        manifest.datasets.get(dataset).ok_or_else(|| format!("data/manifest.json lists no `{dataset}` dataset"))?;
     let split_entry =
-        entry.splits.get(split).ok_or_else(|| format!("data/manifest.json: mnist has no `{split}` split"))?;
+        entry.splits.get(split).ok_or_else(|| format!("data/manifest.json: {dataset} has no `{split}` split"))?;
     let mut shards = vec![];
     for shard in &split_entry.shards {
         let url = format!("data/{}", shard.file);
@@ -330,7 +351,7 @@ async fn load_split(
                 let s = shard
                     .check(&bytes, entry.image_shape)
                     .map_err(|e| format!("data/{e}. Retry; if it fails again the hosted copy is damaged"))?;
-                super::fetch::cache_put(&key, &bytes).await;
+                let _ = super::fetch::cache_put(&key, &bytes).await;
                 s
             }
         };
@@ -342,20 +363,26 @@ async fn load_split(
     Ok((manifest::join(shards), entry.class_names.clone()))
 }
 
+/// The download progress of all of `dataset`'s shards, posted at zero.
+fn start_progress(run: RunId, manifest: &Manifest, dataset: &str) -> (u64, u64, usize, usize) {
+    let shards: Vec<_> = manifest
+        .datasets
+        .get(dataset)
+        .map(|d| d.splits.values().flat_map(|s| s.shards.iter()).collect())
+        .unwrap_or_default();
+    let progress = (0, shards.iter().map(|s| s.bytes).sum(), 0, shards.len());
+    post(&FromWorker::DataProgress { run, loaded: 0, total: progress.1, cached_files: 0, files: progress.3 });
+    progress
+}
+
 async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
     let (device, info) = pick_device(choice).await?;
     post(&FromWorker::Backend { run, info });
     let manifest = load_manifest().await?;
-    let shards: Vec<_> = manifest
-        .datasets
-        .get("mnist")
-        .map(|d| d.splits.values().flat_map(|s| s.shards.iter()).collect())
-        .unwrap_or_default();
-    let mut progress = (0, shards.iter().map(|s| s.bytes).sum(), 0, shards.len());
-    post(&FromWorker::DataProgress { run, loaded: 0, total: progress.1, cached_files: 0, files: progress.3 });
-    let (train, names) = load_split(run, &manifest, "train", &mut progress).await?;
-    let (test, _) = load_split(run, &manifest, "test", &mut progress).await?;
+    let mut progress = start_progress(run, &manifest, "mnist");
+    let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
+    let (test, _) = load_split(run, &manifest, "mnist", "test", &mut progress).await?;
 
     let flags = STATE.with_borrow(|s| s.flags.clone());
     let mut driver = WorkerDriver { run, flags: flags.clone(), start: web_time::Instant::now(), last_yield: 0.0 };

@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{DataTable, Field, LabArticle, PixelCanvas, Svg};
+use super::widgets::{DataTable, Field, LabArticle, PixelCanvas, RunProgress, Svg};
 use crate::analysis;
 use crate::config::{SynthForm, SynthLab};
 use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
-use crate::plot::{LineChart, Marker, Series, TRAIN_COLOUR, VALID_COLOUR, format_value, grey_rgba, heatmap_svg};
-use crate::protocol::{EpochRecord, Kernels, StopReason, ToWorker};
+use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
+use crate::protocol::{Kernels, ToWorker};
 use crate::session::{Phase, RunView};
 
 /// Images shown per class in the gallery.
@@ -151,7 +151,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                 </form>
-                <RunProgress current=current/>
+                <RunProgress current=current prefix=""/>
             </section>
             <CurvesSection current=current/>
             <KernelsSection current=current/>
@@ -216,105 +216,13 @@ fn DataSection(data_seed: RwSignal<String>) -> impl IntoView {
 }
 
 #[component]
-fn RunProgress(current: Memo<Option<RunView>>) -> impl IntoView {
-    let text = move || current.with(|r| r.as_ref().map(RunView::progress_text));
-    view! {
-        {move || {
-            current
-                .with(|r| r.is_some())
-                .then(|| {
-                    view! {
-                        <div class="progress" data-testid="progress"
-                            data-phase=move || current.with(|r| r.as_ref().map(|r| format!("{:?}", r.phase).to_lowercase()))>
-                            <progress
-                                max="1"
-                                value=move || current.with(|r| r.as_ref().map_or(0.0, RunView::fraction_done))
-                                aria-label="Training progress"
-                                data-testid="progress-bar"
-                            ></progress>
-                            <span data-testid="progress-text">{text}</span>
-                            <span class="speed" data-testid="speed">
-                                {move || current.with(|r| {
-                                    r.as_ref()
-                                        .and_then(|r| r.examples_per_s().map(|v| format!("{v:.0} examples/s on {}", r.backend.as_ref().map_or("?", |b| b.name.as_str()))))
-                                })}
-                            </span>
-                            {move || current.with(|r| r.as_ref().and_then(|r| r.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
-                            {move || current.with(|r| r.as_ref().and_then(|r| r.error.clone())).map(|e| view! { <p class="error" role="alert" data-testid="run-error">{e}</p> })}
-                        </div>
-                    }
-                })
-        }}
-    }
-}
-
-fn curve(name: &str, colour: &'static str, dashed: bool, points: Vec<(f64, f64)>) -> Series {
-    Series { name: name.into(), points, colour, dashed }
-}
-
-/// Loss and accuracy charts of one run's records.
-fn charts(run: &RunView) -> (String, String) {
-    let pick = |f: fn(&EpochRecord) -> Option<f64>| {
-        run.records.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect()
-    };
-    let markers = match &run.summary {
-        Some(s) if matches!(s.stop, StopReason::EarlyStop { .. } | StopReason::Cancelled) => {
-            vec![Marker { x: s.epochs_trained as f64, label: "stopped".into() }]
-        }
-        _ => vec![],
-    };
-    let loss = LineChart {
-        title: "Loss per epoch (cross-entropy)".into(),
-        x_label: "epoch".into(),
-        y_label: "mean loss".into(),
-        series: vec![
-            curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_loss))),
-            curve("validation", VALID_COLOUR, true, pick(|r| r.valid_loss)),
-        ],
-        y_range: None,
-        markers: markers.clone(),
-    };
-    let acc = LineChart {
-        title: "Accuracy per epoch".into(),
-        x_label: "epoch".into(),
-        y_label: "accuracy (%)".into(),
-        series: vec![
-            curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_acc))),
-            curve("validation", VALID_COLOUR, true, pick(|r| r.valid_acc)),
-        ],
-        y_range: Some((0.0, 100.0)),
-        markers,
-    };
-    (loss.to_svg(), acc.to_svg())
-}
-
-#[component]
 fn CurvesSection(current: Memo<Option<RunView>>) -> impl IntoView {
-    let svgs = Memo::new(move |_| current.with(|r| r.as_ref().filter(|r| !r.records.is_empty()).map(charts)));
-    let rows = Signal::derive(move || {
+    let svgs = Memo::new(move |_| {
         current.with(|r| {
-            r.as_ref()
-                .map(|r| {
-                    r.records
-                        .iter()
-                        .map(|e| {
-                            let opt = |v: Option<f64>, pct: bool| {
-                                v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) })
-                            };
-                            vec![
-                                e.epoch.to_string(),
-                                format_value(e.train_loss),
-                                format!("{:.1}", e.train_acc),
-                                opt(e.valid_loss, false),
-                                opt(e.valid_acc, true),
-                                format!("{:.2}", e.seconds),
-                            ]
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
+            r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), "Synth CNN"))
         })
     });
+    let rows = Signal::derive(move || current.with(|r| r.as_ref().map(|r| epoch_rows(&r.records)).unwrap_or_default()));
     view! {
         <section aria-labelledby="curves-title">
             <h3 id="curves-title">"3. Loss and accuracy"</h3>
@@ -329,7 +237,7 @@ fn CurvesSection(current: Memo<Option<RunView>>) -> impl IntoView {
             }}
             <DataTable
                 caption="per-epoch records of the current run"
-                headers=vec!["epoch", "train loss", "train acc (%)", "valid loss", "valid acc (%)", "seconds"]
+                headers=EPOCH_HEADERS.to_vec()
                 rows=rows
                 testid="epoch-table"
             />

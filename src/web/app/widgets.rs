@@ -2,6 +2,8 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
+
+use crate::session::{LabConfig, RunView};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
 
@@ -177,5 +179,43 @@ pub fn ChartExport(#[prop(into)] svg: Signal<String>, name: &'static str) -> imp
             <button type="button" data-testid=format!("{name}-png") aria-label=format!("Download the {name} chart as PNG")
                 on:click=move |_| download_png(format!("nnlab-{name}.png"), svg.get_untracked())>"PNG"</button>
         </span>
+    }
+}
+
+/// A run's progress bar, speed, status and error. `prefix` keeps test ids apart when one lab
+/// shows several runs.
+#[component]
+pub fn RunProgress<L>(current: Memo<Option<RunView<L>>>, prefix: &'static str) -> impl IntoView
+where
+    L: LabConfig + Clone + PartialEq + Send + Sync + 'static,
+{
+    let text = move || current.with(|r| r.as_ref().map(|r| r.progress_text()));
+    view! {
+        {move || {
+            current
+                .with(|r| r.is_some())
+                .then(|| {
+                    view! {
+                        <div class="progress" data-testid=format!("{prefix}{}", "progress")
+                            data-phase=move || current.with(|r| r.as_ref().map(|r| format!("{:?}", r.phase).to_lowercase()))>
+                            <progress
+                                max="1"
+                                value=move || current.with(|r| r.as_ref().map_or(0.0, |r| r.fraction_done()))
+                                aria-label="Training progress"
+                                data-testid=format!("{prefix}{}", "progress-bar")
+                            ></progress>
+                            <span data-testid=format!("{prefix}{}", "progress-text")>{text}</span>
+                            <span class="speed" data-testid=format!("{prefix}{}", "speed")>
+                                {move || current.with(|r| {
+                                    r.as_ref()
+                                        .and_then(|r| r.examples_per_s().map(|v| format!("{v:.0} examples/s on {}", r.backend.as_ref().map_or("?", |b| b.name.as_str()))))
+                                })}
+                            </span>
+                            {move || current.with(|r| r.as_ref().and_then(|r| r.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
+                            {move || current.with(|r| r.as_ref().and_then(|r| r.error.clone())).map(|e| view! { <p class="error" role="alert" data-testid=format!("{prefix}{}", "run-error")>{e}</p> })}
+                        </div>
+                    }
+                })
+        }}
     }
 }

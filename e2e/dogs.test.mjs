@@ -1,0 +1,156 @@
+// The DogSet lab: a user's own DogSet folder checked in the browser (a generated fixture with
+// broken rows), the stand-in explored and the fully connected net trained on it, and the
+// CNN's layer table following its settings.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateSync } from 'node:zlib';
+import { withPage, byTestId, engineReady, OUT } from './lib.mjs';
+
+const CRC = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (bytes) => (bytes.reduce((c, b) => CRC[(c ^ b) & 0xff] ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+
+/** A PNG of `side` x `side` RGB pixels from `pixel(x, y)`. */
+function png(side, pixel) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(side, 0);
+  header.writeUInt32BE(side, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits, RGB
+  const rows = [];
+  for (let y = 0; y < side; y++) rows.push(Buffer.from([0, ...Array.from({ length: side }, (_, x) => pixel(x, y)).flat()]));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/** A DogSet-like folder: 12 good rows (one image 32x32), and four broken ones. */
+function dogsetFolder() {
+  const root = join(mkdtempSync(join(tmpdir(), 'nnlab-dogset-')), 'MyDogSet');
+  mkdirSync(join(root, 'images'), { recursive: true });
+  let csv = 'filename,numeric_label,semantic_label,partition\n';
+  for (let i = 0; i < 12; i++) {
+    const [label, name] = i % 2 ? [1, 'poodle'] : [0, 'beagle'];
+    csv += `dog${i}.png,${label},${name},${['train', 'train', 'valid', 'test'][i % 4]}\n`;
+    writeFileSync(join(root, 'images', `dog${i}.png`), png(i === 5 ? 32 : 64, (x, y) => [x * 4, y * 4, i * 20]));
+  }
+  csv += 'missing.png,0,beagle,train\nbroken.png,1,poodle,valid\nodd.png,1,beagle,train\nx.png,0,beagle,holdout\n';
+  writeFileSync(join(root, 'images', 'broken.png'), 'not a png');
+  writeFileSync(join(root, 'dogs.csv'), csv);
+  return root;
+}
+
+test('a DogSet folder is checked in the browser: counts kept, every refused row named, kept across a reload', async () => {
+  const folder = dogsetFolder();
+  try {
+    await withPage('?backend=cpu#dogs', async ({ page, errors }) => {
+      await engineReady(page);
+      await page.waitForSelector('[data-testid="dog-source"][data-source="StandIn"]', { timeout: 120_000 });
+      await byTestId(page, 'dog-folder').setInputFiles(folder);
+      await page.waitForSelector('[data-testid="dog-source"][data-source="Uploaded"]', { timeout: 60_000 });
+      assert.equal(await byTestId(page, 'dog-counts').textContent(), '6 train, 3 valid, 3 test');
+      assert.equal(await byTestId(page, 'dog-palette').textContent(), 'RGB (colour)');
+      assert.equal(await byTestId(page, 'dog-classes').textContent(), '2: beagle, poodle');
+      const report = await byTestId(page, 'dog-report').textContent();
+      assert.match(report, /kept 6 train, 3 valid and 3 test images/);
+      assert.match(report, /1 images were not 64x64 and were resized/);
+      assert.match(report, /refused 4 rows:/);
+      assert.match(report, /line 14, missing\.png: the image is missing/);
+      assert.match(report, /line 15, broken\.png: the image does not decode/);
+      assert.match(report, /line 16, odd\.png: numeric_label 1 is `poodle` in most rows/);
+      assert.match(report, /line 17, x\.png: partition `holdout`/);
+      await page.screenshot({ path: OUT + 'dogs-uploaded.png', fullPage: true });
+
+      // Kept in this browser: a reload loads it without asking again.
+      await page.reload();
+      await engineReady(page);
+      await page.waitForSelector('[data-testid="dog-source"][data-source="Uploaded"]', { timeout: 60_000 });
+      assert.equal(await byTestId(page, 'dog-counts').textContent(), '6 train, 3 valid, 3 test');
+      await byTestId(page, 'dog-forget').click();
+      await page.waitForSelector('[data-testid="dog-source"][data-source="StandIn"]', { timeout: 60_000 });
+      assert.deepEqual(errors, []);
+    });
+  } finally {
+    rmSync(join(folder, '..'), { recursive: true, force: true });
+  }
+});
+
+test('a folder without dogs.csv is refused with a message', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nnlab-notdogs-'));
+  writeFileSync(join(root, 'readme.txt'), 'hello');
+  try {
+    await withPage('?backend=cpu#dogs', async ({ page }) => {
+      await engineReady(page);
+      await page.waitForSelector('[data-testid="dog-source"]', { timeout: 120_000 });
+      await byTestId(page, 'dog-folder').setInputFiles(root);
+      await page.waitForSelector('[data-testid="dog-load-error"]', { timeout: 30_000 });
+      assert.match(await byTestId(page, 'dog-load-error').textContent(), /no dogs\.csv found/);
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('the stand-in is explored, the fully connected net trains 2 epochs, and the CNN table follows its kernels', async () => {
+  await withPage('?backend=cpu#dogs', async ({ page, errors }) => {
+    await engineReady(page);
+    await page.waitForSelector('[data-testid="dog-source"][data-source="StandIn"]', { timeout: 120_000 });
+    assert.equal(await byTestId(page, 'dog-counts').textContent(), '7665 train, 2000 valid, 555 test');
+    assert.match(await byTestId(page, 'dog-palette').textContent(), /^greyscale/);
+    assert.ok(await byTestId(page, 'stand-in-badge').isVisible());
+    // The gallery: 12 images a page, arrow keys page through, 3 marks kept.
+    await page.waitForSelector('[data-testid="dog-tile-11"]');
+    await byTestId(page, 'dog-gallery').focus();
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('[data-testid="gallery-page"]').textContent.startsWith('page 2 of'));
+    for (const k of [0, 1, 2, 3]) await byTestId(page, `dog-tile-${k}`).click();
+    assert.match(await byTestId(page, 'dog-picks').textContent(), /Marked as hard \(3 of 3\)/);
+
+    // The layer tables: the MLP's counts, then the CNN's after a kernel change.
+    const cells = (id) => page.$$eval(`[data-testid="${id}"] tbody tr`, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+    const mlp = await cells('mlp-layers');
+    assert.deepEqual(mlp.at(-1).slice(2), ['1581696', '202 (parameters: 1581898)']);
+    assert.deepEqual((await cells('cnn-layers')).find((r) => r[0] === 'flatten')[1], '1 x 5408');
+    await byTestId(page, 'cnn-k1').fill('7');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="cnn-layers"] tbody tr')].some((r) => r.cells[1].textContent === '1 x 4608'));
+    await byTestId(page, 'cnn-k2').fill('40');
+    await page.waitForSelector('[data-testid="cnn-form-error"]');
+    assert.match(await byTestId(page, 'cnn-form-error').textContent(), /leave no image: convolution block 2/);
+    assert.ok(await byTestId(page, 'cnn-train').isDisabled());
+
+    await byTestId(page, 'dog-epochs').fill('2');
+    await byTestId(page, 'mlp-train').click();
+    await page.waitForFunction(
+      () => ['finished', 'failed'].includes(document.querySelector('[data-testid="mlp-progress"]')?.dataset.phase),
+      null,
+      { timeout: 300_000 },
+    );
+    assert.equal(await byTestId(page, 'mlp-progress').getAttribute('data-phase'), 'finished', await byTestId(page, 'mlp-run-error').textContent().catch(() => ''));
+    const rows = await cells('mlp-epochs');
+    assert.equal(rows.length, 2);
+    for (const r of rows) assert.ok(Number.isFinite(parseFloat(r[3])), `valid loss in ${r}`);
+    assert.match(await byTestId(page, 'mlp-result').textContent(), /Test accuracy \(evaluated once, after training\): \d+\.\d%/);
+    assert.match(await byTestId(page, 'mlp-answer').textContent(), /validation loss was lowest at epoch [12]/);
+    assert.equal(await page.locator('[data-testid="dog-compare"] tbody tr').count(), 1);
+    assert.equal(await page.locator('[data-testid="dog-gallery"] .tile').count(), 12, 'the gallery survives a run');
+    assert.equal(await page.locator('[data-testid="dog-gallery"] .tile.picked').count(), 3);
+    await page.screenshot({ path: OUT + 'dogs-trained.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+});

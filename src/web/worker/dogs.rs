@@ -1,0 +1,320 @@
+//! The worker's DogSet side: loading the user's own DogSet from File objects (a folder or a
+//! .zip), decoding its images with the browser's decoder, keeping the checked set in Cache
+//! Storage; loading the hosted set or the stand-in from data/; training the two networks.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use js_sys::{Array, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+use super::{PROGRESS_EVERY_S, STATE, WorkerDriver, load_manifest, load_split, pick_device, post, start_progress};
+use crate::config::DogLab;
+use crate::data::dogs::{self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, LoadReport};
+use crate::data::shards;
+use crate::labs::dogs::run_dogs;
+use crate::protocol::{BackendChoice, BackendKind, DogSource, FromWorker, RunId};
+use crate::train::Event;
+use crate::web::fetch::{cache_delete, cache_get, cache_put, call_async};
+use crate::web::js::{call, describe, get};
+
+/// Cache keys of the user's own DogSet (one shard per partition, and what the checks found).
+const UPLOAD_PREFIX: &str = "nnlab-dogset/";
+const UPLOAD_META: &str = "nnlab-dogset/meta.json";
+
+/// A set in memory, with what the page was told about it.
+#[derive(Clone)]
+pub struct Loaded {
+    pub splits: Rc<DogSplits>,
+    pub info: DogSetInfo,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct UploadMeta {
+    class_names: Vec<String>,
+    report: LoadReport,
+}
+
+fn upload_key(partition: &str) -> String {
+    format!("{UPLOAD_PREFIX}{partition}.safetensors.gz")
+}
+
+/// The sources this browser can use now, in the order `Auto` prefers them.
+async fn available(manifest: Option<&crate::data::manifest::Manifest>) -> Vec<DogSource> {
+    let mut sources = vec![];
+    if cache_get(UPLOAD_META).await.is_some() {
+        sources.push(DogSource::Uploaded);
+    }
+    for (name, source) in [(dogs::DOGSET_NAME, DogSource::Hosted), (dogs::STAND_IN_NAME, DogSource::StandIn)] {
+        if manifest.is_some_and(|m| m.datasets.contains_key(name)) {
+            sources.push(source);
+        }
+    }
+    sources
+}
+
+/// Loads `source` (or takes it from memory) and posts its description.
+pub async fn load(run: RunId, source: DogSource) -> Result<Loaded, String> {
+    if let Some(loaded) = STATE.with_borrow(|s| s.dogs.clone())
+        && (source == DogSource::Auto || source == loaded.info.source)
+    {
+        post(&FromWorker::DogData { run, info: loaded.info.clone() });
+        return Ok(loaded);
+    }
+    let manifest = load_manifest().await;
+    let sources = available(manifest.as_ref().ok()).await;
+    let source = match source {
+        DogSource::Auto => *sources.first().ok_or_else(|| {
+            manifest.as_ref().err().cloned().unwrap_or_else(|| "data/manifest.json lists no DogSet or stand-in".into())
+        })?,
+        s => s,
+    };
+    let (splits, mut info) = match source {
+        DogSource::Uploaded => {
+            let meta = cache_get(UPLOAD_META).await.ok_or("no DogSet of yours is kept in this browser: load it again")?;
+            let meta: UploadMeta = serde_json::from_slice(&meta).map_err(|e| format!("the kept DogSet's notes: {e}"))?;
+            let mut parts = vec![];
+            for p in dogs::PARTITIONS {
+                let bytes = cache_get(&upload_key(p)).await.ok_or("the kept DogSet is incomplete: load it again")?;
+                parts.push(shards::decode(&bytes).map_err(|e| format!("the kept DogSet's {p} images: {e}"))?);
+            }
+            let splits = DogSplits::from_shards(parts.try_into().expect("three partitions"), meta.class_names);
+            let mut info = splits.info(source, "your DogSet", false);
+            info.report = Some(meta.report);
+            (splits, info)
+        }
+        DogSource::Hosted | DogSource::StandIn | DogSource::Auto => {
+            let manifest = manifest?;
+            let name = if source == DogSource::Hosted { dogs::DOGSET_NAME } else { dogs::STAND_IN_NAME };
+            let mut progress = start_progress(run, &manifest, name);
+            let mut parts = vec![];
+            let mut names = vec![];
+            for p in dogs::PARTITIONS {
+                let (shard, class_names) = load_split(run, &manifest, name, p, &mut progress).await?;
+                parts.push(shard);
+                names = class_names;
+            }
+            let splits = DogSplits::from_shards(parts.try_into().expect("three partitions"), names);
+            let title = manifest.datasets[name].title.clone();
+            let info = splits.info(source, &title, source == DogSource::StandIn);
+            (splits, info)
+        }
+    };
+    info.available = sources;
+    let loaded = Loaded { splits: Rc::new(splits), info };
+    STATE.with_borrow_mut(|s| s.dogs = Some(loaded.clone()));
+    post(&FromWorker::DogData { run, info: loaded.info.clone() });
+    Ok(loaded)
+}
+
+/// Trains one DogSet network: the set (loaded if needed), then the run, then the test.
+pub async fn train(run: RunId, lab: DogLab, source: DogSource, choice: BackendChoice) -> Result<(), String> {
+    lab.validate().map_err(|e| e.to_string())?;
+    let (device, info) = pick_device(choice).await?;
+    let gpu = info.kind == BackendKind::WebGpu;
+    post(&FromWorker::Backend { run, info });
+    let loaded = load(run, source).await?;
+    if gpu {
+        post(&FromWorker::Status {
+            run,
+            text: "Compiling GPU kernels: the first batches take seconds each".into(),
+        });
+    }
+    let flags = STATE.with_borrow(|s| s.flags.clone());
+    let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
+    let clock = driver.start;
+    let mut last_progress = f64::NEG_INFINITY;
+    let result = run_dogs(
+        &lab,
+        &loaded.splits,
+        &device,
+        &mut driver,
+        |layers| post(&FromWorker::Layers { run, layers }),
+        &mut |event| match event {
+            Event::Progress { epoch, batch, batches } => {
+                let now = clock.elapsed().as_secs_f64();
+                if now - last_progress >= PROGRESS_EVERY_S || batch == batches {
+                    last_progress = now;
+                    post(&FromWorker::Progress { run, epoch, batch, batches });
+                }
+            }
+            Event::Epoch { record, kernels } => {
+                post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() })
+            }
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    if let Some((loss, accuracy)) = result.test {
+        post(&FromWorker::Tested { run, loss, accuracy });
+    }
+    post(&FromWorker::Done { run, summary: result.record.summary });
+    Ok(())
+}
+
+/// Posts one page of the loaded set's training images of `class`.
+pub fn gallery(class: u8, page: usize) {
+    let Some(loaded) = STATE.with_borrow(|s| s.dogs.clone()) else {
+        post(&FromWorker::Error { run: None, message: "no DogSet is loaded yet".into() });
+        return;
+    };
+    let (indices, images, pages) = loaded.splits.gallery(class, page, dogs::GALLERY_PAGE);
+    post(&FromWorker::Gallery { class, page, pages, indices, images });
+}
+
+/// Deletes the user's DogSet from this browser and loads what is left.
+pub async fn forget() {
+    for p in dogs::PARTITIONS {
+        cache_delete(&upload_key(p)).await;
+    }
+    cache_delete(UPLOAD_META).await;
+    STATE.with_borrow_mut(|s| s.dogs = None);
+    if let Err(message) = load(0, DogSource::Auto).await {
+        post(&FromWorker::Error { run: None, message });
+    }
+}
+
+/// The files the user chose: File objects by path, or a .zip's contents.
+enum Files {
+    Blobs(BTreeMap<String, JsValue>),
+    Unzipped(BTreeMap<String, Vec<u8>>),
+}
+
+impl Files {
+    fn has(&self, path: &str) -> bool {
+        match self {
+            Files::Blobs(m) => m.contains_key(path),
+            Files::Unzipped(m) => m.contains_key(path),
+        }
+    }
+
+    fn paths(&self) -> Vec<&str> {
+        match self {
+            Files::Blobs(m) => m.keys().map(String::as_str).collect(),
+            Files::Unzipped(m) => m.keys().map(String::as_str).collect(),
+        }
+    }
+
+    async fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+        match self {
+            Files::Blobs(m) => read_blob(&m[path]).await,
+            Files::Unzipped(m) => Ok(m[path].clone()),
+        }
+    }
+}
+
+async fn read_blob(blob: &JsValue) -> Result<Vec<u8>, String> {
+    let buffer = call_async(blob, "arrayBuffer", &[]).await.map_err(|e| format!("cannot be read ({e})"))?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Decodes image bytes with the browser's own decoder, as RGBA without colour management.
+async fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    let global = js_sys::global();
+    let construct = |name: &str, args: &Array| -> Result<JsValue, String> {
+        let ctor = get(&global, name).dyn_into::<js_sys::Function>().map_err(|_| format!("this browser has no {name}"))?;
+        js_sys::Reflect::construct(&ctor, args).map_err(|e| describe(&e))
+    };
+    let blob = construct("Blob", &Array::of1(&Array::of1(&Uint8Array::from(bytes))))?;
+    let options = js_sys::Object::new();
+    for (k, v) in [("premultiplyAlpha", "none"), ("colorSpaceConversion", "none")] {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    }
+    let bitmap = call_async(&global, "createImageBitmap", &[blob, options.into()])
+        .await
+        .map_err(|e| format!("the image does not decode ({e})"))?;
+    let (width, height) = (get(&bitmap, "width").as_f64().unwrap_or(0.0), get(&bitmap, "height").as_f64().unwrap_or(0.0));
+    let canvas = construct("OffscreenCanvas", &Array::of2(&width.into(), &height.into()))?;
+    let context = call(&canvas, "getContext", &["2d".into()]).map_err(|e| describe(&e))?;
+    call(&context, "drawImage", &[bitmap.clone(), 0.into(), 0.into()]).map_err(|e| describe(&e))?;
+    let data = call(&context, "getImageData", &[0.into(), 0.into(), width.into(), height.into()])
+        .map_err(|e| describe(&e))?;
+    let _ = call(&bitmap, "close", &[]);
+    let rgba = get(&data, "data").unchecked_into::<js_sys::Uint8ClampedArray>().to_vec();
+    Ok(Decoded { width: width as usize, height: height as usize, rgba })
+}
+
+/// `entries`: `[[path, File], ...]` from the page (a folder's files, or one .zip).
+async fn read_upload(entries: &JsValue) -> Result<Files, String> {
+    let mut blobs = BTreeMap::new();
+    for entry in Array::from(entries).iter() {
+        let entry = Array::from(&entry);
+        blobs.insert(entry.get(0).as_string().unwrap_or_default(), entry.get(1));
+    }
+    if let [(path, blob)] = blobs.iter().collect::<Vec<_>>()[..]
+        && path.to_ascii_lowercase().ends_with(".zip")
+    {
+        let bytes = read_blob(blob).await.map_err(|e| format!("{path} {e}"))?;
+        return dogs::unzip(&bytes).map(Files::Unzipped).map_err(|e| format!("{path}: {e}"));
+    }
+    Ok(Files::Blobs(blobs))
+}
+
+/// Checks the user's DogSet, keeps it in Cache Storage, and makes it the loaded set.
+pub async fn upload(entries: JsValue) {
+    let failed = |message: String, report: LoadReport| post(&FromWorker::DogLoadFailed { message, report });
+    let files = match read_upload(&entries).await {
+        Ok(f) => f,
+        Err(e) => return failed(e, LoadReport::default()),
+    };
+    let root = match dogs::find_root(files.paths()) {
+        Ok(r) => r,
+        Err(e) => return failed(e.to_string(), LoadReport::default()),
+    };
+    let csv = match files.read(&format!("{root}dogs.csv")).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(e) => return failed(format!("dogs.csv {e}"), LoadReport::default()),
+    };
+    let mut builder = match dogs::check_csv(&csv) {
+        Ok(csv) => DogSetBuilder::new(csv),
+        Err(e) => return failed(e.to_string(), LoadReport::default()),
+    };
+    let total = builder.rows().len();
+    let mut last = 0.0;
+    for i in 0..total {
+        let path = dogs::resolve(&root, &builder.rows()[i].file, |p| files.has(p));
+        let image = match path {
+            Ok(path) => match files.read(&path).await {
+                Ok(bytes) => decode(&bytes).await,
+                Err(e) => Err(format!("the image {e}")),
+            },
+            Err(e) => Err(e),
+        };
+        builder.add_image(i, image);
+        let now = js_sys::Date::now();
+        if now - last > 100.0 || i + 1 == total {
+            last = now;
+            post(&FromWorker::DogsProgress { done: i + 1, total });
+        }
+    }
+    let (splits, report) = match builder.finish() {
+        Ok(done) => done,
+        Err((e, report)) => return failed(e.to_string(), report),
+    };
+    // Kept before it is used, so a reload finds exactly what the page shows.
+    let meta = UploadMeta { class_names: splits.class_names.clone(), report: report.clone() };
+    let mut stored = Ok(());
+    for (p, shard) in dogs::PARTITIONS.iter().zip(&splits.splits) {
+        stored = stored.and(cache_put(&upload_key(p), &shards::encode(shard)).await);
+    }
+    stored = stored.and(cache_put(UPLOAD_META, &serde_json::to_vec(&meta).expect("notes serialise")).await);
+    let mut info = splits.info(DogSource::Uploaded, "your DogSet", false);
+    info.report = Some(report);
+    if let Err(e) = stored {
+        for p in dogs::PARTITIONS {
+            cache_delete(&upload_key(p)).await;
+        }
+        cache_delete(UPLOAD_META).await;
+        let notice = format!(
+            "could not keep your DogSet in this browser ({e}); it is loaded until you reload the page. Free some site storage (or leave private browsing) to keep it"
+        );
+        post(&FromWorker::Error { run: None, message: notice });
+    }
+    let manifest = load_manifest().await.ok();
+    info.available = available(manifest.as_ref()).await;
+    if !info.available.contains(&DogSource::Uploaded) {
+        info.available.insert(0, DogSource::Uploaded);
+    }
+    STATE.with_borrow_mut(|s| s.dogs = Some(Loaded { splits: Rc::new(splits), info: info.clone() }));
+    post(&FromWorker::DogData { run: 0, info });
+}
