@@ -349,7 +349,10 @@ pub fn run_charts(records: &[EpochRecord], summary: Option<&RunSummary>, name: &
     let curve = |name: &str, colour, dashed, points| Series { name: name.into(), points, colour, dashed };
     let markers = match summary {
         Some(s) if s.stop != StopReason::Completed => {
-            vec![Marker { x: s.epochs_trained as f64, label: format!("{} (epoch {})", s.stop.label(), s.epochs_trained) }]
+            vec![Marker {
+                x: s.epochs_trained as f64,
+                label: format!("{} (epoch {})", s.stop.label(), s.epochs_trained),
+            }]
         }
         _ => vec![],
     };
@@ -381,7 +384,8 @@ pub fn run_charts(records: &[EpochRecord], summary: Option<&RunSummary>, name: &
 /// The per-epoch records as table rows: epoch, train loss, train acc, valid loss, valid acc,
 /// seconds.
 pub fn epoch_rows(records: &[EpochRecord]) -> Vec<Vec<String>> {
-    let opt = |v: Option<f64>, pct: bool| v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) });
+    let opt =
+        |v: Option<f64>, pct: bool| v.map_or("-".into(), |v| if pct { format!("{v:.1}") } else { format_value(v) });
     records
         .iter()
         .map(|e| {

@@ -220,8 +220,8 @@ pub fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
 pub fn load(
     files: &BTreeMap<String, Vec<u8>>,
     mut decode: impl FnMut(&[u8]) -> Result<Decoded, String>,
-) -> Result<(DogSplits, LoadReport), (DogsError, LoadReport)> {
-    let fail = |e| (e, LoadReport::default());
+) -> Result<(DogSplits, LoadReport), Box<(DogsError, LoadReport)>> {
+    let fail = |e| Box::new((e, LoadReport::default()));
     let root = find_root(files.keys().map(String::as_str)).map_err(fail)?;
     let csv = String::from_utf8_lossy(&files[&format!("{root}dogs.csv")]).into_owned();
     let mut builder = DogSetBuilder::new(check_csv(&csv).map_err(fail)?);
@@ -524,7 +524,7 @@ impl DogSetBuilder {
     }
 
     /// The partitions and the report; an error when a partition ends up empty.
-    pub fn finish(mut self) -> Result<(DogSplits, LoadReport), (DogsError, LoadReport)> {
+    pub fn finish(mut self) -> Result<(DogSplits, LoadReport), Box<(DogsError, LoadReport)>> {
         let mut splits: [Shard; 3] =
             std::array::from_fn(|_| Shard { images: vec![], labels: vec![], image_shape: IMAGE_SHAPE });
         for (row, image) in self.csv.rows.iter().zip(self.images) {
@@ -538,7 +538,7 @@ impl DogSetBuilder {
         self.report.problems =
             self.csv.problems.iter().map(|p| format!("line {}, {}: {}", p.line, p.file, p.message)).collect();
         if let Some(p) = splits.iter().position(Shard::is_empty) {
-            return Err((DogsError::EmptyPartition { partition: PARTITIONS[p] }, self.report));
+            return Err(Box::new((DogsError::EmptyPartition { partition: PARTITIONS[p] }, self.report)));
         }
         Ok((DogSplits { splits, class_names: self.csv.class_names }, self.report))
     }
@@ -680,7 +680,7 @@ mod tests {
         b.add_image(1, Ok(image(32, 48, [50, 50, 50, 128])));
         b.add_image(2, Err("missing: no images/c.jpg in the folder".into()));
         b.add_image(3, Ok(Decoded { width: 64, height: 64, rgba: vec![0; 10] }));
-        let (err, report) = b.finish().unwrap_err();
+        let (err, report) = *b.finish().unwrap_err();
         assert_eq!(err, DogsError::EmptyPartition { partition: "test" });
         assert_eq!(report.kept, [1, 1, 0]);
         assert_eq!((report.resized, report.greyscale, report.alpha_dropped), (1, 1, 1));
@@ -725,6 +725,33 @@ mod tests {
         assert_eq!(indices, vec![25, 27, 29]);
         assert_eq!((images.len(), images[0]), (3 * 64 * 64 * 3, 25));
         assert_eq!(splits.gallery(1, 5, GALLERY_PAGE).0, Vec::<usize>::new());
+    }
+
+    #[cfg(feature = "engine")]
+    #[test]
+    fn a_zipped_dogset_in_a_top_folder_loads_and_a_broken_zip_is_named() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(vec![]));
+        let deflated = zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.add_directory("DogSet/", deflated).unwrap();
+        zip.start_file("DogSet/dogs.csv", deflated).unwrap();
+        zip.write_all(GOOD.as_bytes()).unwrap();
+        for name in ["a.jpg", "b.jpg", "c.jpg", "d.jpg"] {
+            zip.start_file(format!("DogSet/images/{name}"), deflated).unwrap();
+            zip.write_all(name.as_bytes()).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        let files = unzip(&bytes).unwrap();
+        assert_eq!(files.len(), 5, "folders are left out");
+        let (sets, report) = load(&files, |b| {
+            let grey = b[0];
+            Ok(image(64, 64, [grey, grey, grey, 255]))
+        })
+        .unwrap();
+        assert_eq!(report.kept, [2, 1, 1]);
+        assert_eq!(report.greyscale, 4);
+        assert_eq!(sets.train().images[0], b'a');
+        assert!(unzip(&bytes[..bytes.len() / 2]).unwrap_err().contains("not a readable .zip"));
     }
 
     #[test]

@@ -199,9 +199,7 @@ fn LabList() -> impl IntoView {
         (LabId::ConvSize, "Convolution output size", "section 4"),
         (LabId::Perceptrons, "Perceptrons compute any boolean function", "section 7"),
     ];
-    let coming = [
-        ("Linear networks and XOR; adversarial examples", "section 7"),
-    ];
+    let coming = [("Linear networks and XOR; adversarial examples", "section 7")];
     view! {
         <nav class="labs" aria-label="Labs">
             <h2>"Labs"</h2>

@@ -52,7 +52,8 @@ pub fn data_dogs(path: &Path, out: &Path) -> Result<(), String> {
     };
     let (splits, report) = match dogs::load(&files, decode) {
         Ok(loaded) => loaded,
-        Err((error, report)) => {
+        Err(failure) => {
+            let (error, report) = *failure;
             for line in report.lines() {
                 outln!("{line}");
             }

@@ -476,6 +476,9 @@ fn read_idx_pair(folder: &Path, prefix: &str) -> Result<(nnlab::data::idx::Idx, 
     Ok((read(format!("{prefix}-images-idx3-ubyte.gz"))?, read(format!("{prefix}-labels-idx1-ubyte.gz"))?))
 }
 
+/// Shard files to write: (path under the data folder, bytes).
+type ShardFiles = Vec<(String, Vec<u8>)>;
+
 /// One IDX dataset's train and test files as shards.
 fn read_idx_shards(folder: &Path) -> Result<[Shard; 2], String> {
     let read = |prefix: &str| -> Result<Shard, String> {
@@ -498,7 +501,7 @@ fn dataset_files(
     name: &str,
     splits: &[(&str, &Shard)],
     describe: impl FnOnce(BTreeMap<String, manifest::SplitEntry>) -> manifest::DatasetEntry,
-) -> (manifest::DatasetEntry, Vec<(String, Vec<u8>)>) {
+) -> (manifest::DatasetEntry, ShardFiles) {
     let mut entries = BTreeMap::new();
     let mut files = vec![];
     for (split, shard) in splits {
@@ -511,10 +514,7 @@ fn dataset_files(
 
 /// Writes shard files and merges their datasets into `out/manifest.json`, keeping the other
 /// datasets it lists (a course's DogSet next to the built ones).
-fn write_datasets(
-    out: &Path,
-    datasets: Vec<(String, manifest::DatasetEntry, Vec<(String, Vec<u8>)>)>,
-) -> Result<(), String> {
+fn write_datasets(out: &Path, datasets: Vec<(String, manifest::DatasetEntry, ShardFiles)>) -> Result<(), String> {
     let mut manifest =
         read_manifest(out).unwrap_or(Manifest { format_version: manifest::FORMAT_VERSION, datasets: BTreeMap::new() });
     let mut total = (0, 0);

@@ -35,7 +35,8 @@ pub fn DogsLabPanel() -> impl IntoView {
     // Load the set once the engine is up (and again after a restart).
     Effect::new(move |_| {
         let ready = ctx.session.with(|s| s.engine == Engine::Ready);
-        let idle = dogs.with(|d| d.info.is_none() && d.loading.is_none() && d.load_error.is_none() && d.checking.is_none());
+        let idle =
+            dogs.with(|d| d.info.is_none() && d.loading.is_none() && d.load_error.is_none() && d.checking.is_none());
         if ready && idle {
             let mut run = 0;
             ctx.session.update(|s| run = s.load_dogs());
@@ -329,7 +330,11 @@ fn ExploreSection() -> impl IntoView {
             .map(|(c, i)| serde_json::json!({"class": names.get(*c as usize), "label": c, "train_index": i}))
             .collect();
         let json = serde_json::json!({"dataset": p.set, "hard_images": images, "why": p.note});
-        download_text("nnlab-dogset-hard-images.json", "application/json", &serde_json::to_string_pretty(&json).unwrap_or_default());
+        download_text(
+            "nnlab-dogset-hard-images.json",
+            "application/json",
+            &serde_json::to_string_pretty(&json).unwrap_or_default(),
+        );
     };
     view! {
         <section aria-labelledby="dogs-explore-title">
@@ -471,11 +476,15 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));
     let paused = move || run.with(|r| r.as_ref().is_some_and(|r| r.phase == Phase::Paused));
     let charts = Memo::new(move |_| {
-        run.with(|r| r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), name)))
+        run.with(|r| {
+            r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), name))
+        })
     });
     let rows = Signal::derive(move || run.with(|r| r.as_ref().map(|r| epoch_rows(&r.records)).unwrap_or_default()));
     let layer_table = Signal::derive(move || table.with(|t| t.as_ref().map(|t| layer_rows(t)).unwrap_or_default()));
-    let built_rows = Signal::derive(move || run.with(|r| r.as_ref().filter(|r| !r.layers.is_empty()).map(|r| layer_rows(&r.layers))));
+    let built_rows = Signal::derive(move || {
+        run.with(|r| r.as_ref().filter(|r| !r.layers.is_empty()).map(|r| layer_rows(&r.layers)))
+    });
     view! {
         <section aria-labelledby=format!("{id}-title")>
             <h3 id=format!("{id}-title")>{title}</h3>
@@ -556,7 +565,13 @@ fn Kernels(run: Memo<Option<RunView<DogLab>>>) -> impl IntoView {
 
 fn trained<'a>(run: &'a RunView<DogLab>, name: &'a str) -> Option<Trained<'a>> {
     let s = run.summary.as_ref()?;
-    Some(Trained { name, parameters: s.parameters, test_acc: run.test?.1, epochs: s.epochs_trained, seconds: s.train_seconds })
+    Some(Trained {
+        name,
+        parameters: s.parameters,
+        test_acc: run.test?.1,
+        epochs: s.epochs_trained,
+        seconds: s.train_seconds,
+    })
 }
 
 #[component]
@@ -586,9 +601,9 @@ fn CompareSection() -> impl IntoView {
         move || {
             dogs.with(|(mlp, c)| {
                 let r = if cnn { c } else { mlp };
-                r.as_ref().filter(|r| r.summary.is_some()).map(|r| {
-                    curve_answer(&r.records, r.summary.as_ref().expect("filtered"), r.test.map(|t| t.1))
-                })
+                r.as_ref()
+                    .filter(|r| r.summary.is_some())
+                    .map(|r| curve_answer(&r.records, r.summary.as_ref().expect("filtered"), r.test.map(|t| t.1)))
             })
             .unwrap_or_else(|| "Train this network to answer from your run.".into())
         }

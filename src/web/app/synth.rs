@@ -219,7 +219,9 @@ fn DataSection(data_seed: RwSignal<String>) -> impl IntoView {
 fn CurvesSection(current: Memo<Option<RunView>>) -> impl IntoView {
     let svgs = Memo::new(move |_| {
         current.with(|r| {
-            r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), "Synth CNN"))
+            r.as_ref()
+                .filter(|r| !r.records.is_empty())
+                .map(|r| run_charts(&r.records, r.summary.as_ref(), "Synth CNN"))
         })
     });
     let rows = Signal::derive(move || current.with(|r| r.as_ref().map(|r| epoch_rows(&r.records)).unwrap_or_default()));

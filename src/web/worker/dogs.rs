@@ -71,8 +71,10 @@ pub async fn load(run: RunId, source: DogSource) -> Result<Loaded, String> {
     };
     let (splits, mut info) = match source {
         DogSource::Uploaded => {
-            let meta = cache_get(UPLOAD_META).await.ok_or("no DogSet of yours is kept in this browser: load it again")?;
-            let meta: UploadMeta = serde_json::from_slice(&meta).map_err(|e| format!("the kept DogSet's notes: {e}"))?;
+            let meta =
+                cache_get(UPLOAD_META).await.ok_or("no DogSet of yours is kept in this browser: load it again")?;
+            let meta: UploadMeta =
+                serde_json::from_slice(&meta).map_err(|e| format!("the kept DogSet's notes: {e}"))?;
             let mut parts = vec![];
             for p in dogs::PARTITIONS {
                 let bytes = cache_get(&upload_key(p)).await.ok_or("the kept DogSet is incomplete: load it again")?;
@@ -115,10 +117,7 @@ pub async fn train(run: RunId, lab: DogLab, source: DogSource, choice: BackendCh
     post(&FromWorker::Backend { run, info });
     let loaded = load(run, source).await?;
     if gpu {
-        post(&FromWorker::Status {
-            run,
-            text: "Compiling GPU kernels: the first batches take seconds each".into(),
-        });
+        post(&FromWorker::Status { run, text: "Compiling GPU kernels: the first batches take seconds each".into() });
     }
     let flags = STATE.with_borrow(|s| s.flags.clone());
     let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
@@ -212,7 +211,8 @@ async fn read_blob(blob: &JsValue) -> Result<Vec<u8>, String> {
 async fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let global = js_sys::global();
     let construct = |name: &str, args: &Array| -> Result<JsValue, String> {
-        let ctor = get(&global, name).dyn_into::<js_sys::Function>().map_err(|_| format!("this browser has no {name}"))?;
+        let ctor =
+            get(&global, name).dyn_into::<js_sys::Function>().map_err(|_| format!("this browser has no {name}"))?;
         js_sys::Reflect::construct(&ctor, args).map_err(|e| describe(&e))
     };
     let blob = construct("Blob", &Array::of1(&Array::of1(&Uint8Array::from(bytes))))?;
@@ -223,12 +223,13 @@ async fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     let bitmap = call_async(&global, "createImageBitmap", &[blob, options.into()])
         .await
         .map_err(|e| format!("the image does not decode ({e})"))?;
-    let (width, height) = (get(&bitmap, "width").as_f64().unwrap_or(0.0), get(&bitmap, "height").as_f64().unwrap_or(0.0));
+    let (width, height) =
+        (get(&bitmap, "width").as_f64().unwrap_or(0.0), get(&bitmap, "height").as_f64().unwrap_or(0.0));
     let canvas = construct("OffscreenCanvas", &Array::of2(&width.into(), &height.into()))?;
     let context = call(&canvas, "getContext", &["2d".into()]).map_err(|e| describe(&e))?;
     call(&context, "drawImage", &[bitmap.clone(), 0.into(), 0.into()]).map_err(|e| describe(&e))?;
-    let data = call(&context, "getImageData", &[0.into(), 0.into(), width.into(), height.into()])
-        .map_err(|e| describe(&e))?;
+    let data =
+        call(&context, "getImageData", &[0.into(), 0.into(), width.into(), height.into()]).map_err(|e| describe(&e))?;
     let _ = call(&bitmap, "close", &[]);
     let rgba = get(&data, "data").unchecked_into::<js_sys::Uint8ClampedArray>().to_vec();
     Ok(Decoded { width: width as usize, height: height as usize, rgba })
@@ -289,7 +290,7 @@ pub async fn upload(entries: JsValue) {
     }
     let (splits, report) = match builder.finish() {
         Ok(done) => done,
-        Err((e, report)) => return failed(e.to_string(), report),
+        Err(failure) => return failed(failure.0.to_string(), failure.1),
     };
     // Kept before it is used, so a reload finds exactly what the page shows.
     let meta = UploadMeta { class_names: splits.class_names.clone(), report: report.clone() };
