@@ -36,15 +36,7 @@ impl NetConfig {
             .collect();
         let widths: Vec<usize> =
             std::iter::once(c * h * w).chain(self.hidden.iter().copied()).chain([self.classes]).collect();
-        let linears = widths
-            .windows(2)
-            .map(|pair| {
-                let mut linear = LinearConfig::new(pair[0], pair[1]).with_initializer(Initializer::Zeros).init(device);
-                linear.weight = init.param([pair[0], pair[1]], pair[0], device);
-                linear.bias = Some(init.bias([pair[1]], pair[0], device));
-                linear
-            })
-            .collect();
+        let linears = widths.windows(2).map(|pair| init.linear(pair[0], pair[1], device)).collect();
         Ok(Net { convs, linears, pool: MaxPool2dConfig::new([2, 2]).init(), relu: Relu::new() })
     }
 }
@@ -61,13 +53,13 @@ pub enum Init {
 }
 
 /// Draws parameters in a fixed order (layer by layer, weight then bias).
-struct ParamInit {
+pub(crate) struct ParamInit {
     init: Init,
     rng: rand::rngs::StdRng,
 }
 
 impl ParamInit {
-    fn new(init: Init) -> Self {
+    pub(crate) fn new(init: Init) -> Self {
         let seed = if let Init::PyTorch { seed } = init { seed } else { 0 };
         Self { init, rng: rng_for(seed, stream::WEIGHTS) }
     }
@@ -86,6 +78,14 @@ impl ParamInit {
         let constant = if let Init::Constant(c) = self.init { c } else { 0.0 };
         let values = self.values(shape.iter().product(), fan_in, constant);
         Param::from_data(TensorData::new(values, shape), device)
+    }
+
+    /// A fully connected layer, `[inputs, outputs]` weights then biases.
+    pub(crate) fn linear(&mut self, inputs: usize, outputs: usize, device: &Device) -> Linear {
+        let mut linear = LinearConfig::new(inputs, outputs).with_initializer(Initializer::Zeros).init(device);
+        linear.weight = self.param([inputs, outputs], inputs, device);
+        linear.bias = Some(self.bias([outputs], inputs, device));
+        linear
     }
 
     fn bias(&mut self, shape: [usize; 1], fan_in: usize, device: &Device) -> Param<Tensor<1>> {

@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn rgb_kernels_map_zero_to_grey_and_the_extremes_to_the_ends() {
         let k = Kernels { shape: [1, 3, 1, 2], weights: vec![1.0, 0.0, -0.5, 0.25, 0.0, -1.0], biases: vec![0.0] };
-        assert_eq!(kernel_rgba(&k, 0), vec![255, 64, 128, 255, 128, 160, 0, 255]);
+        assert_eq!(kernel_rgba(&k, 0), vec![255, 64, 128, 255, 128, 159, 0, 255]);
         assert_eq!(rgb_to_rgba(&[1, 2, 3]), vec![1, 2, 3, 255]);
     }
 
@@ -457,7 +457,7 @@ mod tests {
         for svg in [loss, acc] {
             assert!(svg.contains("early stop (epoch 2)"), "{svg}");
         }
-        assert_eq!(epoch_rows(&[record(1)])[0], vec!["1", "1", "50.0", "1.1", "45.0", "1.00"]);
+        assert_eq!(epoch_rows(&[record(1)])[0], vec!["1", "1.000", "50.0", "1.100", "45.0", "1.00"]);
     }
 
     fn chart() -> LineChart {

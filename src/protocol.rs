@@ -32,6 +32,41 @@ pub enum BackendKind {
     Cpu,
 }
 
+/// One adversarial example: the images (28x28, 0..1), the class probabilities before and
+/// after, and how it was found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attack {
+    pub original: Vec<f32>,
+    pub adversarial: Vec<f32>,
+    /// `adversarial - original`.
+    pub perturbation: Vec<f32>,
+    pub before: Vec<f32>,
+    pub after: Vec<f32>,
+    /// Gradient steps taken (1 for the fast gradient sign attack).
+    pub steps: usize,
+    /// The smallest epsilon of a scan that changes the prediction, if any (untargeted).
+    pub flips_at: Option<f64>,
+}
+
+impl Attack {
+    pub fn new(
+        original: &[f32],
+        adversarial: Vec<f32>,
+        before: Vec<f32>,
+        after: Vec<f32>,
+        steps: usize,
+        flips_at: Option<f64>,
+    ) -> Self {
+        let perturbation = adversarial.iter().zip(original).map(|(a, o)| a - o).collect();
+        Self { original: original.to_vec(), adversarial, perturbation, before, after, steps, flips_at }
+    }
+
+    /// The class with the highest probability (ties to the last, as the training code).
+    pub fn predicted(probs: &[f32]) -> usize {
+        probs.iter().enumerate().fold((0, f32::MIN), |best, (i, &p)| if p >= best.1 { (i, p) } else { best }).0
+    }
+}
+
 /// Which DogSet a run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DogSource {

@@ -196,3 +196,16 @@ fn run_dogs_trains_the_cnn_on_the_stand_in_with_json_records() {
     assert!(lines[1]["test_acc"].as_f64().unwrap() >= 0.0);
     assert!(lines[1]["model"].as_str().unwrap().contains("9x9 stride 3"));
 }
+
+#[test]
+fn adversarial_prints_accuracy_per_epsilon_as_json_lines() {
+    let (ok, stdout, stderr) = nnlab(&["adversarial", "--epsilons", "0,0.1,0.3", "--format", "json"]);
+    assert!(ok, "{stderr}");
+    let lines = json_lines(&stdout);
+    let eps: Vec<f64> = lines.iter().map(|l| l["epsilon"].as_f64().unwrap()).collect();
+    let acc: Vec<f64> = lines.iter().map(|l| l["accuracy"].as_f64().unwrap()).collect();
+    assert_eq!(eps, vec![0.0, 0.1, 0.3]);
+    assert!(acc[0] > 80.0 && acc[2] < acc[0], "{acc:?}");
+    let (ok, _, stderr) = nnlab(&["adversarial", "--epsilons", "2"]);
+    assert!(!ok && stderr.contains("outside 0..1"), "{stderr}");
+}

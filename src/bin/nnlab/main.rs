@@ -61,6 +61,20 @@ enum Command {
         #[command(subcommand)]
         action: DataAction,
     },
+    /// Adversarial examples (HOMEWORK section 7): test accuracy under the fast gradient sign
+    /// attack for each epsilon, on a quick MNIST model trained on the spot.
+    Adversarial {
+        /// Attack strengths, on pixels scaled to 0..1.
+        #[arg(long, value_delimiter = ',', default_value = "0,0.05,0.1,0.15,0.2,0.25,0.3")]
+        epsilons: Vec<f64>,
+        /// Seeds the training sample, the weights and the test sample.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value = "data")]
+        data: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Epoch times of the homework's four workloads on the CPU backend.
     Bench {
         #[arg(long, value_enum, default_value = "table")]
@@ -182,6 +196,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Run { lab } => run_lab(lab),
         Command::Models { format } => models(format),
+        Command::Adversarial { epsilons, seed, data, format } => adversarial(&epsilons, seed, &data, format),
         Command::Bench { format, workloads, repeats } => run_bench(format, &workloads, repeats),
         Command::Data { action: DataAction::Build { source, out } } => data_build(&source, &out),
         Command::Data { action: DataAction::Verify { dir } } => data_verify(&dir).map(|_| ()),
@@ -565,6 +580,37 @@ fn data_build(source: &Path, out: &Path) -> Result<(), String> {
         out,
         vec![("mnist".into(), mnist, mnist_files), (dogs::STAND_IN_NAME.into(), standin, standin_files)],
     )
+}
+
+fn adversarial(epsilons: &[f64], seed: u64, dir: &Path, format: Format) -> Result<(), String> {
+    use nnlab::labs::adversarial::{epsilon_sweep, quick_lab, quick_model};
+    if let Some(bad) = epsilons.iter().find(|e| !(e.is_finite() && (0.0..=1.0).contains(*e))) {
+        return Err(format!("epsilon {bad} is outside 0..1 (pixels are scaled to 0..1)"));
+    }
+    let manifest = read_manifest(dir)?;
+    let (train, names) = load_split(dir, &manifest, "mnist", "train")?;
+    let (test, _) = load_split(dir, &manifest, "mnist", "test")?;
+    let lab = quick_lab(seed).0;
+    let test_idx =
+        nnlab::data::sample::balanced(&test.labels, names.len(), lab.test_size, seed).map_err(|e| e.to_string())?;
+    let test = nnlab::data::Dataset::from_shard(&test, &names, Some(&test_idx));
+    let device = device();
+    if format == Format::Table {
+        outln!("training a quick MNIST model (784-128-64-10, 2000 balanced images, {} epochs)...", lab.train.epochs);
+    }
+    let net = block_on(quick_model(&train, &names, seed, &device, &mut NativeDriver::default()))
+        .map_err(|e| e.to_string())?;
+    let accuracies = block_on(epsilon_sweep(&net, &test, epsilons, &device)).map_err(|e| e.to_string())?;
+    if format == Format::Table {
+        outln!("{:>8} {:>10}", "epsilon", "accuracy");
+    }
+    for (eps, acc) in epsilons.iter().zip(accuracies) {
+        match format {
+            Format::Json => outln!("{}", json!({"epsilon": eps, "accuracy": acc})),
+            Format::Table => outln!("{eps:>8.3} {acc:>9.1}%"),
+        }
+    }
+    Ok(())
 }
 
 fn run_mnist(

@@ -1,0 +1,177 @@
+//! "Can a network with only linear activations learn XOR?" (HOMEWORK section 7): the lab's
+//! settings, results and the maths that shows the answer, without burn.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::ConfigError;
+
+/// The four inputs of a 2-input boolean function, in truth-table order.
+pub const POINTS: [[f32; 2]; 4] = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+/// Decision regions are sampled on a `GRID` x `GRID` lattice over [`GRID_RANGE`]².
+pub const GRID: usize = 41;
+pub const GRID_RANGE: (f32, f32) = (-0.25, 1.25);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// The identity: every layer is linear.
+    Linear,
+    Relu,
+}
+
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "ReLU",
+        }
+    }
+}
+
+/// Two networks of the same shape, one per activation, trained on one 2-input function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct XorLab {
+    /// Output for each row of [`POINTS`] (XOR: false, true, true, false).
+    pub truth: [bool; 4],
+    /// Widths of the hidden layers (the depth is their number).
+    pub hidden: Vec<usize>,
+    /// Full-batch Adam steps.
+    pub epochs: usize,
+    pub lr: f64,
+    pub seed: u64,
+}
+
+impl XorLab {
+    pub fn xor() -> Self {
+        Self { truth: [false, true, true, false], hidden: vec![8, 8], epochs: 400, lr: 0.05, seed: 1 }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: &str| Err(ConfigError::Invalid { field, reason: reason.into() });
+        if self.hidden.is_empty() || self.hidden.len() > 6 {
+            return invalid("hidden layers", "must be 1 to 6 layers");
+        }
+        if self.hidden.iter().any(|&w| w == 0 || w > 64) {
+            return invalid("hidden width", "must be 1 to 64 units per layer");
+        }
+        if self.epochs == 0 || self.epochs > 5_000 {
+            return invalid("steps", "must be 1 to 5000");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
+            return invalid("learning rate", "must be a positive number up to 1");
+        }
+        Ok(())
+    }
+
+    /// Grid point `(row, col)` as network input: row is x2 (top = high), col is x1.
+    pub fn grid_point(row: usize, col: usize) -> [f32; 2] {
+        let (lo, hi) = GRID_RANGE;
+        let at = |i: usize| lo + (hi - lo) * i as f32 / (GRID - 1) as f32;
+        [at(col), at(GRID - 1 - row)]
+    }
+}
+
+/// One trained network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct XorRun {
+    pub activation: Activation,
+    /// Loss after each step.
+    pub losses: Vec<f64>,
+    /// Probability of `true` at each of [`POINTS`].
+    pub outputs: Vec<f32>,
+    /// Percent of the four points right.
+    pub accuracy: f64,
+    /// Probability of `true` over the grid, row-major, top row first.
+    pub grid: Vec<f32>,
+    /// For the linear network: its layers multiplied out into one affine map.
+    pub collapsed: Option<Affine>,
+}
+
+/// `y = x W + b` with `W` `[inputs, outputs]` row-major.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Affine {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub w: Vec<f32>,
+    pub b: Vec<f32>,
+}
+
+impl Affine {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        (0..self.outputs)
+            .map(|o| self.b[o] + (0..self.inputs).map(|i| x[i] * self.w[i * self.outputs + o]).sum::<f32>())
+            .collect()
+    }
+
+    /// `self` then `next`: `(x W1 + b1) W2 + b2 = x (W1 W2) + (b1 W2 + b2)`.
+    pub fn then(&self, next: &Affine) -> Affine {
+        let (n, k, m) = (self.inputs, self.outputs, next.outputs);
+        let w = (0..n)
+            .flat_map(|i| (0..m).map(move |o| (i, o)))
+            .map(|(i, o)| (0..k).map(|j| self.w[i * k + j] * next.w[j * m + o]).sum())
+            .collect();
+        Affine { inputs: n, outputs: m, w, b: next.apply(&self.b) }
+    }
+}
+
+/// Layers multiplied out: one affine map equal to the whole linear network.
+pub fn collapse(layers: &[Affine]) -> Option<Affine> {
+    let (first, rest) = layers.split_first()?;
+    Some(rest.iter().fold(first.clone(), |acc, l| acc.then(l)))
+}
+
+/// The answer, from the two runs.
+pub fn answer(lab: &XorLab, linear: &XorRun, relu: &XorRun) -> String {
+    let depth = lab.hidden.len();
+    let mut text = format!(
+        "With {depth} hidden layer{} of widths {:?}, the linear network reached {:.0}% on the four points and the ReLU \
+         network {:.0}%.",
+        if depth == 1 { "" } else { "s" },
+        lab.hidden,
+        linear.accuracy,
+        relu.accuracy
+    );
+    if let Some(a) = &linear.collapsed {
+        text += &format!(
+            " Multiplied out, the linear network's {} layers are one map: logit difference = {:.3}·x1 + {:.3}·x2 + {:.3}, \
+             a single straight boundary in the input square.",
+            depth + 1,
+            a.w[1] - a.w[0],
+            a.w[3] - a.w[2],
+            a.b[1] - a.b[0]
+        );
+    }
+    if lab.truth == XorLab::xor().truth {
+        text += " No straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other, so however many \
+                 linear layers it has, it gets at most 3 of the 4 points right; the ReLU network bends its boundary and \
+                 can get all four.";
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stacked_affine_maps_collapse_to_one_that_agrees_everywhere() {
+        let a = Affine { inputs: 2, outputs: 3, w: vec![1.0, -2.0, 0.5, 3.0, 0.0, -1.0], b: vec![0.1, 0.2, 0.3] };
+        let b = Affine { inputs: 3, outputs: 2, w: vec![1.0, 2.0, -1.0, 0.5, 2.0, 1.0], b: vec![-0.5, 0.25] };
+        let one = collapse(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!((one.inputs, one.outputs), (2, 2));
+        for x in POINTS.iter().chain(&[[0.3, -2.0]]) {
+            let stacked = b.apply(&a.apply(x));
+            let direct = one.apply(x);
+            assert!(stacked.iter().zip(&direct).all(|(s, d)| (s - d).abs() < 1e-5), "{stacked:?} {direct:?}");
+        }
+        assert_eq!(collapse(&[]), None);
+    }
+
+    #[test]
+    fn the_grid_spans_the_square_with_the_top_row_high() {
+        assert_eq!(XorLab::grid_point(0, 0), [-0.25, 1.25]);
+        assert_eq!(XorLab::grid_point(GRID - 1, GRID - 1), [1.25, -0.25]);
+        XorLab::xor().validate().unwrap();
+        let deep = XorLab { hidden: vec![4; 7], ..XorLab::xor() };
+        assert!(deep.validate().unwrap_err().to_string().starts_with("hidden layers"));
+    }
+}
