@@ -261,6 +261,30 @@ pub fn heatmap_svg(values: &[f32], rows: usize, cols: usize, centre: f32, max_ab
     s
 }
 
+/// Decision regions of a 2-input network: the probability of `true` over the input square
+/// (blue 0, white 0.5, red 1), with the truth table's four points on top (filled = true).
+pub fn decision_svg(grid: &[f32], truth: [bool; 4], label: &str) -> String {
+    use crate::xor::{GRID, GRID_RANGE, POINTS};
+    let cell = 24.0;
+    let mut s = heatmap_svg(grid, GRID, GRID, 0.5, 0.5, label);
+    s.truncate(s.len() - "</svg>".len());
+    let (lo, hi) = GRID_RANGE;
+    let at = |v: f32| ((v - lo) / (hi - lo) * (GRID - 1) as f32 + 0.5) * cell;
+    for (p, t) in POINTS.iter().zip(truth) {
+        let (x, y) = (at(p[0]), GRID as f32 * cell - at(p[1]));
+        let fill = if t { "#1d2330" } else { "#fff" };
+        let _ = write!(
+            s,
+            r##"<circle cx="{x}" cy="{y}" r="{}" fill="{fill}" stroke="#1d2330" stroke-width="6"><title>({}, {}) -> {t}</title></circle>"##,
+            cell * 1.4,
+            p[0],
+            p[1]
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
 /// A perceptron network as an SVG diagram: inputs, one hidden unit per true row, the output
 /// unit; edges red for weight +1, blue for -1, each with its weight as a tooltip.
 pub fn perceptron_svg(net: &crate::logic::PerceptronNet, table: &crate::logic::TruthTable) -> String {

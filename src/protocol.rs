@@ -5,6 +5,7 @@ use crate::config::{DogLab, MnistLab, SynthLab};
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::net::LayerRow;
 use crate::scaling::SizeResult;
+use crate::xor::{XorLab, XorRun};
 use serde::{Deserialize, Serialize};
 
 /// Which compute backend the user asked for.
@@ -118,6 +119,26 @@ pub enum ToWorker {
     },
     /// Delete the DogSet the user loaded from this browser.
     ForgetDogs,
+    /// Train the linear and the ReLU network on one 2-input function.
+    TrainXor {
+        run: RunId,
+        lab: XorLab,
+        backend: BackendChoice,
+    },
+    /// Get an MNIST model to attack (a quick one trained on the spot) and sweep epsilon.
+    PrepareAttacks {
+        run: RunId,
+        epsilons: Vec<f64>,
+        backend: BackendChoice,
+    },
+    /// Attack test image `image` of the prepared set: the fast gradient sign step of
+    /// `epsilon`, or the targeted iterative attack towards `target`.
+    Attack {
+        run: RunId,
+        image: usize,
+        epsilon: f64,
+        target: Option<u8>,
+    },
     Pause,
     Resume,
     Stop,
@@ -327,6 +348,29 @@ pub enum FromWorker {
         run: RunId,
         layers: Vec<LayerRow>,
     },
+    /// Both XOR-lab networks, trained.
+    Xor {
+        run: RunId,
+        linear: XorRun,
+        relu: XorRun,
+    },
+    /// The model to attack is ready: its accuracy under each epsilon of the sweep, and one
+    /// test image of each digit (index into the prepared set, label, 28x28 pixels 0..1).
+    AttacksReady {
+        run: RunId,
+        epsilons: Vec<f64>,
+        accuracies: Vec<f64>,
+        samples: Vec<(usize, u8, Vec<f32>)>,
+    },
+    /// One adversarial example for `image` of the prepared set.
+    Attacked {
+        run: RunId,
+        image: usize,
+        label: u8,
+        target: Option<u8>,
+        epsilon: f64,
+        attack: Attack,
+    },
     /// The test set, evaluated once after training.
     Tested {
         run: RunId,
@@ -362,6 +406,9 @@ impl FromWorker {
             | FromWorker::DogData { run, .. }
             | FromWorker::Layers { run, .. }
             | FromWorker::Tested { run, .. }
+            | FromWorker::Xor { run, .. }
+            | FromWorker::AttacksReady { run, .. }
+            | FromWorker::Attacked { run, .. }
             | FromWorker::Error { run: Some(run), .. } => Some(*run),
             FromWorker::Ready
             | FromWorker::Gpu { .. }
@@ -420,6 +467,9 @@ mod tests {
             },
             ToWorker::Gallery { class: 3, page: 2 },
             ToWorker::ForgetDogs,
+            ToWorker::TrainXor { run: 7, lab: XorLab::xor(), backend: BackendChoice::Cpu },
+            ToWorker::PrepareAttacks { run: 8, epsilons: vec![0.0, 0.1], backend: BackendChoice::Auto },
+            ToWorker::Attack { run: 8, image: 3, epsilon: 0.1, target: Some(7) },
             ToWorker::Pause,
             ToWorker::Resume,
             ToWorker::Stop,
@@ -466,6 +516,39 @@ mod tests {
             FromWorker::Gallery { class: 1, page: 0, pages: 4, indices: vec![3, 9], images: vec![7; 6] },
             FromWorker::Layers { run: 6, layers: crate::net::NetConfig::dog_mlp().shape_table().unwrap() },
             FromWorker::Tested { run: 6, loss: 1.5, accuracy: 41.0 },
+            FromWorker::Xor {
+                run: 7,
+                linear: XorRun {
+                    activation: crate::xor::Activation::Linear,
+                    losses: vec![0.7, 0.69],
+                    outputs: vec![0.5; 4],
+                    accuracy: 50.0,
+                    grid: vec![0.5; 4],
+                    collapsed: Some(crate::xor::Affine { inputs: 2, outputs: 2, w: vec![1.0; 4], b: vec![0.0; 2] }),
+                },
+                relu: XorRun {
+                    activation: crate::xor::Activation::Relu,
+                    losses: vec![0.7, 0.1],
+                    outputs: vec![0.1, 0.9, 0.9, 0.1],
+                    accuracy: 100.0,
+                    grid: vec![0.5; 4],
+                    collapsed: None,
+                },
+            },
+            FromWorker::AttacksReady {
+                run: 8,
+                epsilons: vec![0.0, 0.1],
+                accuracies: vec![90.0, 30.0],
+                samples: vec![(4, 0, vec![0.0; 784])],
+            },
+            FromWorker::Attacked {
+                run: 8,
+                image: 4,
+                label: 0,
+                target: None,
+                epsilon: 0.1,
+                attack: Attack::new(&[0.5; 4], vec![0.6; 4], vec![0.9, 0.1], vec![0.2, 0.8], 1, Some(0.05)),
+            },
             FromWorker::Crashed { message: "wasm trap".into() },
             FromWorker::Paused { run: 2, paused: true },
             FromWorker::DataProgress { run: 2, loaded: 10, total: 20, cached_files: 1, files: 7 },

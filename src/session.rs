@@ -5,8 +5,10 @@ use crate::config::{DogLab, MnistLab, SynthLab, TrainConfig};
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
+use crate::protocol::Attack;
 use crate::protocol::{BackendInfo, EpochRecord, FromWorker, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
 use crate::scaling::SizeResult;
+use crate::xor::{XorLab, XorRun};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Engine {
@@ -363,6 +365,86 @@ impl DogsView {
     }
 }
 
+/// The XOR lab's latest run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XorView {
+    pub id: RunId,
+    pub lab: XorLab,
+    pub phase: Phase,
+    /// The linear and the ReLU network.
+    pub result: Option<(XorRun, XorRun)>,
+    pub error: Option<String>,
+}
+
+/// The adversarial lab: the prepared model and the latest attack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttackView {
+    pub id: RunId,
+    pub phase: Phase,
+    pub backend: Option<BackendInfo>,
+    /// The MNIST download, as in the MNIST lab.
+    pub data: Option<(u64, u64, usize, usize)>,
+    /// Accuracy per epsilon of the sweep.
+    pub sweep: Vec<(f64, f64)>,
+    /// One test image per digit: (index, label, pixels).
+    pub samples: Vec<(usize, u8, Vec<f32>)>,
+    /// The latest attack: (image, label, target, epsilon, result).
+    pub attack: Option<(usize, u8, Option<u8>, f64, Attack)>,
+    /// An attack is on its way.
+    pub attacking: bool,
+    pub error: Option<String>,
+}
+
+impl XorView {
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match message {
+            FromWorker::Backend { .. } => self.phase = Phase::Training,
+            FromWorker::Xor { linear, relu, .. } => {
+                self.result = Some((linear, relu));
+                self.phase = Phase::Finished;
+            }
+            FromWorker::Error { message, .. } => {
+                self.phase = Phase::Failed;
+                self.error = Some(message);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+}
+
+impl AttackView {
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match message {
+            FromWorker::Backend { info, .. } => {
+                self.backend = Some(info);
+                self.phase = Phase::Training;
+            }
+            FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
+                self.data = Some((loaded, total, cached_files, files))
+            }
+            FromWorker::AttacksReady { epsilons, accuracies, samples, .. } => {
+                self.sweep = epsilons.into_iter().zip(accuracies).collect();
+                self.samples = samples;
+                self.phase = Phase::Finished;
+            }
+            FromWorker::Attacked { image, label, target, epsilon, attack, .. } => {
+                self.attack = Some((image, label, target, epsilon, attack));
+                self.attacking = false;
+            }
+            FromWorker::Error { message, .. } => {
+                if self.phase != Phase::Finished {
+                    self.phase = Phase::Failed;
+                }
+                self.attacking = false;
+                self.error = Some(message);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+}
+
 /// The page's whole model of the training side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
@@ -380,6 +462,8 @@ pub struct Session {
     pub mnist_check: Option<MnistView>,
     /// The DogSet lab: the loaded set and its two networks' runs.
     pub dogs: DogsView,
+    pub xor: Option<XorView>,
+    pub attacks: Option<AttackView>,
     /// The id the next run gets (ids are shared by all labs: there is one worker).
     next_id: RunId,
 }
@@ -403,6 +487,8 @@ impl Default for Session {
             mnist: None,
             mnist_check: None,
             dogs: DogsView::default(),
+            xor: None,
+            attacks: None,
             next_id: 1,
         }
     }
@@ -416,7 +502,10 @@ impl Session {
 
     /// Whether the worker is busy with a run of any lab.
     pub fn is_training(&self) -> bool {
-        self.dogs.is_training()
+        let busy = |p: Phase| matches!(p, Phase::Queued | Phase::Training);
+        self.xor.as_ref().is_some_and(|x| busy(x.phase))
+            || self.attacks.as_ref().is_some_and(|a| busy(a.phase))
+            || self.dogs.is_training()
             || self.current().is_some_and(RunView::is_active)
             || [&self.mnist, &self.mnist_check]
                 .iter()
@@ -454,6 +543,53 @@ impl Session {
                 error: None,
             },
         )
+    }
+
+    /// Registers an XOR-lab run the page is about to send.
+    pub fn start_xor(&mut self, lab: XorLab) -> RunId {
+        let id = self.take_id();
+        self.xor = Some(XorView { id, lab, phase: Phase::Queued, result: None, error: None });
+        id
+    }
+
+    /// Registers the preparation of the adversarial lab's model.
+    pub fn start_attacks(&mut self) -> RunId {
+        let id = self.take_id();
+        self.attacks = Some(AttackView {
+            id,
+            phase: Phase::Queued,
+            backend: None,
+            data: None,
+            sweep: vec![],
+            samples: vec![],
+            attack: None,
+            attacking: false,
+            error: None,
+        });
+        id
+    }
+
+    /// Takes the XOR and adversarial labs' messages; returns the others.
+    fn apply_concepts(&mut self, message: FromWorker) -> Option<FromWorker> {
+        if let FromWorker::Crashed { .. } = message {
+            for phase in [self.xor.as_mut().map(|x| &mut x.phase), self.attacks.as_mut().map(|a| &mut a.phase)]
+                .into_iter()
+                .flatten()
+            {
+                if matches!(*phase, Phase::Queued | Phase::Training) {
+                    *phase = Phase::Failed;
+                }
+            }
+            return Some(message);
+        }
+        let run = message.run();
+        if let Some(x) = self.xor.as_mut().filter(|x| Some(x.id) == run) {
+            return x.apply(message);
+        }
+        if let Some(a) = self.attacks.as_mut().filter(|a| Some(a.id) == run) {
+            return a.apply(message);
+        }
+        Some(message)
     }
 
     /// Registers a DogSet run the page is about to send (replacing that network's last run).
@@ -506,6 +642,7 @@ impl Session {
     pub fn apply(&mut self, message: FromWorker) {
         let Some(message) = self.apply_mnist(message) else { return };
         let Some(message) = self.dogs.apply(message) else { return };
+        let Some(message) = self.apply_concepts(message) else { return };
         let message = match message.run().and_then(|id| self.run_mut(id)) {
             Some(run) => match run.apply(message) {
                 Some(rest) => rest,

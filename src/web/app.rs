@@ -1,12 +1,14 @@
 //! The page: header, backend choice, the lab list and the live lab. Components hold signals;
 //! the state machine (`session`) and every number shown come from the core.
 
+mod adversarial;
 mod conv;
 mod dogs;
 mod logic;
 mod mnist;
 mod synth;
 mod widgets;
+mod xor;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -38,6 +40,8 @@ pub enum LabId {
     Dogs,
     ConvSize,
     Perceptrons,
+    Xor,
+    Adversarial,
 }
 
 impl LabId {
@@ -48,6 +52,8 @@ impl LabId {
             LabId::Dogs => "dogs",
             LabId::ConvSize => "conv-size",
             LabId::Perceptrons => "perceptrons",
+            LabId::Xor => "linear-xor",
+            LabId::Adversarial => "adversarial",
         }
     }
 
@@ -57,6 +63,8 @@ impl LabId {
             "dogs" => LabId::Dogs,
             "conv-size" => LabId::ConvSize,
             "perceptrons" => LabId::Perceptrons,
+            "linear-xor" => LabId::Xor,
+            "adversarial" => LabId::Adversarial,
             _ => LabId::Synth,
         }
     }
@@ -175,6 +183,8 @@ fn App() -> impl IntoView {
                     LabId::Dogs => view! { <dogs::DogsLabPanel/> }.into_any(),
                     LabId::ConvSize => view! { <conv::ConvSizePanel/> }.into_any(),
                     LabId::Perceptrons => view! { <logic::PerceptronPanel/> }.into_any(),
+                    LabId::Xor => view! { <xor::XorPanel/> }.into_any(),
+                    LabId::Adversarial => view! { <adversarial::AdversarialPanel/> }.into_any(),
                 }}
             </main>
         </div>
@@ -198,8 +208,9 @@ fn LabList() -> impl IntoView {
         (LabId::Dogs, "DogSet: explore, fully connected net and CNN with early stopping", "sections 2, 3, 5"),
         (LabId::ConvSize, "Convolution output size", "section 4"),
         (LabId::Perceptrons, "Perceptrons compute any boolean function", "section 7"),
+        (LabId::Xor, "Linear layers cannot learn XOR", "section 7"),
+        (LabId::Adversarial, "Adversarial examples", "section 7"),
     ];
-    let coming = [("Linear networks and XOR; adversarial examples", "section 7")];
     view! {
         <nav class="labs" aria-label="Labs">
             <h2>"Labs"</h2>
@@ -226,18 +237,6 @@ fn LabList() -> impl IntoView {
                                     {name}
                                 </a>
                                 <span class="section">{section}</span>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-                {coming
-                    .into_iter()
-                    .map(|(name, section)| {
-                        view! {
-                            <li class="coming" aria-disabled="true">
-                                <span>{name}</span>
-                                <span class="section">{section}</span>
-                                <span class="badge">"coming"</span>
                             </li>
                         }
                     })

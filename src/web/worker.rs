@@ -21,6 +21,7 @@ use crate::model::Net;
 use crate::protocol::{BackendChoice, BackendInfo, BackendKind, FromWorker, RunId, RunSummary, StopReason, ToWorker};
 use crate::train::{Driver, Event, Flow};
 
+mod concepts;
 mod dogs;
 
 /// Yield to the event loop after this much uninterrupted work, so Stop/Pause arrive fast
@@ -43,6 +44,8 @@ struct State {
     /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
     /// the wgpu device under it (to hear when it is lost).
     webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
+    /// The adversarial lab's model and its 1,000 test images.
+    adversary: Option<(Net, Rc<crate::data::Dataset>, Device)>,
     /// The DogSet loaded last, kept between runs.
     dogs: Option<dogs::Loaded>,
     /// The last trained model, for the shift demo.
@@ -123,6 +126,11 @@ fn handle(message: ToWorker) {
         ToWorker::TrainDogs { run, lab, source, backend } => start_run(run, dogs::train(run, lab, source, backend)),
         ToWorker::Gallery { class, page } => dogs::gallery(class, page),
         ToWorker::ForgetDogs => spawn_local(dogs::forget()),
+        ToWorker::TrainXor { run, lab, backend } => start_run(run, concepts::xor(run, lab, backend)),
+        ToWorker::PrepareAttacks { run, epsilons, backend } => {
+            start_run(run, concepts::prepare(run, epsilons, backend))
+        }
+        ToWorker::Attack { run, image, epsilon, target } => spawn_local(concepts::attack(run, image, epsilon, target)),
         ToWorker::Pause => flags.paused.set(true),
         ToWorker::Resume => flags.paused.set(false),
         ToWorker::Stop => flags.stop.set(true),

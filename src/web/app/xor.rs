@@ -1,0 +1,201 @@
+//! "Can linear layers learn XOR?" (HOMEWORK section 7): the same network trained with linear
+//! and with ReLU activations, their decision regions, and the linear one multiplied out.
+
+use leptos::prelude::*;
+
+use super::Ctx;
+use super::widgets::{DataTable, Field, LabArticle, Svg};
+use crate::config::parse_field;
+use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, decision_svg, format_value};
+use crate::protocol::ToWorker;
+use crate::session::Phase;
+use crate::xor::{Affine, POINTS, XorLab, XorRun, answer};
+
+const PRESETS: [(&str, [bool; 4]); 5] = [
+    ("XOR", [false, true, true, false]),
+    ("XNOR", [true, false, false, true]),
+    ("AND", [false, false, false, true]),
+    ("OR", [false, true, true, true]),
+    ("NAND", [true, true, true, false]),
+];
+
+fn parse(truth: [bool; 4], hidden: &str, steps: &str, lr: &str, seed: &str) -> Result<XorLab, String> {
+    let hidden = hidden
+        .split(',')
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| parse_field("hidden widths", w))
+        .collect::<Result<Vec<usize>, _>>()
+        .map_err(|e| e.to_string())?;
+    let lab = XorLab {
+        truth,
+        hidden,
+        epochs: parse_field("steps", steps).map_err(|e| e.to_string())?,
+        lr: parse_field("learning rate", lr).map_err(|e| e.to_string())?,
+        seed: parse_field("seed", seed).map_err(|e| e.to_string())?,
+    };
+    lab.validate().map_err(|e| e.to_string())?;
+    Ok(lab)
+}
+
+fn matrix_rows(a: &Affine) -> Vec<Vec<String>> {
+    (0..a.inputs)
+        .map(|i| {
+            let mut row = vec![format!("x{}", i + 1)];
+            row.extend((0..a.outputs).map(|o| format_value(a.w[i * a.outputs + o] as f64)));
+            row
+        })
+        .chain(std::iter::once(
+            std::iter::once("bias".to_string()).chain(a.b.iter().map(|b| format_value(*b as f64))).collect(),
+        ))
+        .collect()
+}
+
+#[component]
+fn NetResult(run: XorRun, truth: [bool; 4]) -> impl IntoView {
+    let id = run.activation.name().to_lowercase();
+    let svg = decision_svg(&run.grid, truth, &format!("Decision regions of the {} network", run.activation.name()));
+    let rows: Vec<Vec<String>> = POINTS
+        .iter()
+        .zip(&run.outputs)
+        .zip(truth)
+        .map(|((p, o), t)| {
+            let mark = if (*o > 0.5) == t { "right" } else { "wrong" };
+            vec![format!("({}, {})", p[0], p[1]), t.to_string(), format!("{o:.3}"), mark.into()]
+        })
+        .collect();
+    view! {
+        <figure class="xor-net" data-testid=format!("xor-{id}")>
+            <h4>{format!("{} activations: ", run.activation.name())}<span data-testid=format!("xor-{id}-accuracy")>{format!("{:.0}%", run.accuracy)}</span>" of the four points"</h4>
+            <Svg svg=svg testid=format!("xor-{id}-regions")/>
+            <figcaption>"Probability of true over the input square: red 1, white 0.5, blue 0; filled dots should be true."</figcaption>
+            <table class="compare">
+                <thead><tr>{["input", "target", "p(true)", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr></thead>
+                <tbody>{rows.into_iter().map(|r| view! { <tr>{r.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }).collect_view()}</tbody>
+            </table>
+            {run.collapsed.map(|a| view! {
+                <table class="compare" data-testid="xor-collapsed">
+                    <caption>"The linear network multiplied out: one matrix W and bias b (logits = x W + b)"</caption>
+                    <thead><tr><th scope="col"></th><th scope="col">"logit false"</th><th scope="col">"logit true"</th></tr></thead>
+                    <tbody>{matrix_rows(&a).into_iter().map(|r| view! { <tr>{r.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }).collect_view()}</tbody>
+                </table>
+            })}
+        </figure>
+    }
+}
+
+#[component]
+pub fn XorPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let defaults = XorLab::xor();
+    let truth = RwSignal::new(defaults.truth);
+    let hidden = RwSignal::new("8, 8".to_string());
+    let steps = RwSignal::new(defaults.epochs.to_string());
+    let lr = RwSignal::new(defaults.lr.to_string());
+    let seed = RwSignal::new(defaults.seed.to_string());
+    let parsed = Memo::new(move |_| parse(truth.get(), &hidden.get(), &steps.get(), &lr.get(), &seed.get()));
+    let view_state = Memo::new(move |_| ctx.session.with(|s| s.xor.clone()));
+    let can_train = move || parsed.with(|p| p.is_ok()) && !ctx.session.with(|s| s.is_training());
+    let train = move |_| {
+        if let Ok(lab) = parsed.get_untracked() {
+            let mut run = 0;
+            ctx.session.update(|s| run = s.start_xor(lab.clone()));
+            ctx.send(&ToWorker::TrainXor { run, lab, backend: ctx.choice.get_untracked() });
+        }
+    };
+    let loss_chart = move || {
+        view_state.with(|v| {
+            let (linear, relu) = v.as_ref()?.result.as_ref()?;
+            let points = |r: &XorRun| r.losses.iter().enumerate().map(|(i, l)| ((i + 1) as f64, *l)).collect();
+            Some(
+                LineChart {
+                    title: "Loss per step (cross-entropy, all four points)".into(),
+                    x_label: "step".into(),
+                    y_label: "loss".into(),
+                    series: vec![
+                        Series { name: "linear".into(), points: points(linear), colour: TRAIN_COLOUR, dashed: true },
+                        Series { name: "ReLU".into(), points: points(relu), colour: VALID_COLOUR, dashed: false },
+                    ],
+                    y_range: None,
+                    markers: vec![],
+                }
+                .to_svg(),
+            )
+        })
+    };
+    let loss_rows = Signal::derive(move || {
+        view_state.with(|v| {
+            v.as_ref()
+                .and_then(|v| v.result.as_ref())
+                .map(|(l, r)| {
+                    l.losses
+                        .iter()
+                        .zip(&r.losses)
+                        .enumerate()
+                        .filter(|(i, _)| i % 20 == 0 || *i + 1 == l.losses.len())
+                        .map(|(i, (a, b))| vec![(i + 1).to_string(), format_value(*a), format_value(*b)])
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+        <LabArticle id="xor" title="Linear layers cannot learn XOR" lead=concat!("Two networks of the same shape learn a 2-input function from its four points: one with linear ", "activations, one with ReLU. Stack as many linear layers as you like: their product is one matrix, so ", "the boundary stays a straight line.")>
+            <section aria-labelledby="xor-setup-title">
+                <h3 id="xor-setup-title">"1. The function and the network"</h3>
+                <div class="buttons" role="group" aria-label="Presets">
+                    {PRESETS.map(|(name, t)| view! {
+                        <button type="button" data-testid=format!("xor-preset-{}", name.to_lowercase()) aria-pressed=move || (truth.get() == t).to_string() on:click=move |_| truth.set(t)>{name}</button>
+                    }).collect_view()}
+                </div>
+                <table class="compare" data-testid="xor-truth">
+                    <thead><tr><th scope="col">"x1"</th><th scope="col">"x2"</th><th scope="col">"output"</th></tr></thead>
+                    <tbody>
+                        {(0..4).map(|i| view! {
+                            <tr>
+                                <td>{POINTS[i][0]}</td><td>{POINTS[i][1]}</td>
+                                <td><input type="checkbox" aria-label=format!("output for ({}, {})", POINTS[i][0], POINTS[i][1])
+                                    prop:checked=move || truth.get()[i]
+                                    on:change=move |ev| { let on = event_target_checked(&ev); truth.update(|t| t[i] = on); }/></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <fieldset class="train-form">
+                    <legend>"Network and training (Adam, full batch)"</legend>
+                    <Field label="Hidden widths" id="xor-hidden" value=hidden hint="one number per hidden layer"/>
+                    <Field label="Steps" id="xor-steps" value=steps/>
+                    <Field label="Learning rate" id="xor-lr" value=lr/>
+                    <Field label="Seed" id="xor-seed" value=seed/>
+                </fieldset>
+                {move || parsed.get().err().map(|e| view! { <p class="error" role="alert">{format!("Cannot train: {e}.")}</p> })}
+                <div class="buttons">
+                    <button type="button" data-testid="xor-train" disabled=move || !can_train() on:click=train>"Train both networks"</button>
+                </div>
+                {move || view_state.get().map(|v| view! {
+                    <p role="status" data-testid="xor-status" data-phase=format!("{:?}", v.phase).to_lowercase()>
+                        {match v.phase {
+                            Phase::Finished => "Both networks trained.".to_string(),
+                            Phase::Failed => v.error.unwrap_or_default(),
+                            _ => "Training…".to_string(),
+                        }}
+                    </p>
+                })}
+            </section>
+            <section aria-labelledby="xor-result-title">
+                <h3 id="xor-result-title">"2. What each network learned"</h3>
+                {move || view_state.get().and_then(|v| v.result.map(|(l, r)| (v.lab, l, r))).map(|(lab, linear, relu)| {
+                    let text = answer(&lab, &linear, &relu);
+                    view! {
+                        <div class="xor-results">
+                            <NetResult run=linear truth=lab.truth/>
+                            <NetResult run=relu truth=lab.truth/>
+                        </div>
+                        <p class="answer" data-testid="xor-answer">{text}</p>
+                    }
+                })}
+                {move || loss_chart().map(|svg| view! { <div class="charts"><Svg svg=svg testid="xor-loss-chart"/></div> })}
+                <DataTable caption="loss every 20 steps" headers=vec!["step", "linear", "ReLU"] rows=loss_rows testid="xor-loss-table"/>
+            </section>
+        </LabArticle>
+    }
+}

@@ -1,0 +1,74 @@
+//! The worker's side of the concept labs (HOMEWORK section 7): the linear-vs-ReLU XOR
+//! networks, and adversarial examples against a quick MNIST model.
+
+use std::rc::Rc;
+
+use crate::data::Dataset;
+use crate::data::sample::balanced;
+use crate::labs::adversarial::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
+use crate::labs::xor::train_xor;
+use crate::protocol::{BackendChoice, FromWorker, RunId};
+use crate::xor::{Activation, XorLab};
+
+use super::{STATE, WorkerDriver, load_manifest, load_split, pick_device, post, start_progress};
+
+/// The targeted attack's step size and step limit.
+const TARGET_STEP: f64 = 0.01;
+const TARGET_MAX_STEPS: usize = 300;
+
+pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), String> {
+    lab.validate().map_err(|e| e.to_string())?;
+    let (device, info) = pick_device(choice).await?;
+    post(&FromWorker::Backend { run, info });
+    let linear = train_xor(&lab, Activation::Linear, &device).await.map_err(|e| e.to_string())?;
+    let relu = train_xor(&lab, Activation::Relu, &device).await.map_err(|e| e.to_string())?;
+    post(&FromWorker::Xor { run, linear, relu });
+    Ok(())
+}
+
+/// Loads MNIST, trains the quick model, sweeps epsilon over 1,000 balanced test images and
+/// keeps the model for single attacks.
+pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice) -> Result<(), String> {
+    if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && (0.0..=1.0).contains(e))) {
+        return Err("epsilons must be numbers from 0 to 1".into());
+    }
+    let (device, info) = pick_device(choice).await?;
+    post(&FromWorker::Backend { run, info });
+    let manifest = load_manifest().await?;
+    let mut progress = start_progress(run, &manifest, "mnist");
+    let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
+    let (test, _) = load_split(run, &manifest, "mnist", "test", &mut progress).await?;
+    let (lab, _) = quick_lab(1);
+    let idx = balanced(&test.labels, names.len(), lab.test_size, lab.seed).map_err(|e| e.to_string())?;
+    let test = Dataset::from_shard(&test, &names, Some(&idx));
+    let flags = STATE.with_borrow(|s| s.flags.clone());
+    let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
+    let net = quick_model(&train, &names, lab.seed, &device, &mut driver).await.map_err(|e| e.to_string())?;
+    let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await.map_err(|e| e.to_string())?;
+    let samples = (0..10u8)
+        .filter_map(|d| test.labels.iter().position(|&l| l == d).map(|i| (i, d, test.image(i).to_vec())))
+        .collect();
+    STATE.with_borrow_mut(|s| s.adversary = Some((net, Rc::new(test), device)));
+    post(&FromWorker::AttacksReady { run, epsilons, accuracies, samples });
+    Ok(())
+}
+
+pub async fn attack(run: RunId, image: usize, epsilon: f64, target: Option<u8>) {
+    let Some((net, test, device)) = STATE.with_borrow(|s| s.adversary.clone()) else {
+        post(&FromWorker::Error { run: Some(run), message: "no model to attack yet: prepare one first".into() });
+        return;
+    };
+    if image >= test.len() || !(0.0..=1.0).contains(&epsilon) || target.is_some_and(|t| t > 9) {
+        post(&FromWorker::Error { run: Some(run), message: "that image, epsilon or target is out of range".into() });
+        return;
+    }
+    let (pixels, label) = (test.image(image), test.labels[image]);
+    let result = match target {
+        Some(t) => targeted(&net, pixels, t, TARGET_STEP, TARGET_MAX_STEPS, &device).await,
+        None => fgsm(&net, pixels, label, epsilon, &device).await,
+    };
+    match result {
+        Ok(attack) => post(&FromWorker::Attacked { run, image, label, target, epsilon, attack }),
+        Err(e) => post(&FromWorker::Error { run: Some(run), message: e.to_string() }),
+    }
+}
