@@ -22,6 +22,7 @@ worker: setup-build
 
 build: worker
 	trunk build --release
+	python3 scripts/postbuild.py dist
 
 test: setup-test
 	@$(MAKE) --no-print-directory test-native

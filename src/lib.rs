@@ -20,6 +20,7 @@ pub mod plot;
 pub mod protocol;
 pub mod scaling;
 pub mod session;
+pub mod share;
 pub mod xor;
 
 #[cfg(feature = "engine")]

@@ -18,6 +18,7 @@ use leptos::prelude::*;
 use super::bridge::Bridge;
 use crate::protocol::{BackendChoice, BackendKind, FromWorker, ToWorker};
 use crate::session::{Engine, Session};
+use crate::share::{self, Shared};
 
 /// Shared by every component (all fields are cheap handles).
 #[derive(Clone, Copy)]
@@ -28,8 +29,16 @@ pub struct Ctx {
     probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
     /// `?test-hooks` in the URL shows controls that only end-to-end tests need.
     pub test_hooks: bool,
+    /// Settings from the URL fragment, handed once to the lab they name.
+    shared: StoredValue<Option<Shared>, LocalStorage>,
     /// The lab on screen.
     pub lab: RwSignal<LabId>,
+    /// Presenter mode: larger type, essential controls, keyboard shortcuts.
+    pub presenting: RwSignal<bool>,
+    /// Whether the app is kept for offline use.
+    pub offline: RwSignal<Offline>,
+    /// What a shared link's fragment had that was ignored.
+    link_notice: RwSignal<Option<String>>,
 }
 
 /// The labs that have a panel; the URL fragment names the one shown (`#mnist`).
@@ -58,7 +67,7 @@ impl LabId {
     }
 
     fn from_fragment(fragment: &str) -> Self {
-        match fragment.trim_start_matches('#') {
+        match share::decode(fragment).lab.unwrap_or("synth") {
             "mnist" => LabId::Mnist,
             "dogs" => LabId::Dogs,
             "conv-size" => LabId::ConvSize,
@@ -80,6 +89,18 @@ struct ProbeQueue {
 impl Ctx {
     pub fn send(&self, message: &ToWorker) {
         self.bridge.with_value(|b| b.send(message));
+    }
+
+    /// The settings a shared link gave `lab`, once (later visits to the lab keep what the
+    /// user typed).
+    pub fn take_shared(&self, lab: &str) -> Option<Shared> {
+        let mut out = None;
+        self.shared.update_value(|s| {
+            if s.as_ref().is_some_and(|s| s.lab == Some(lab) && !s.fields.is_empty()) {
+                out = s.take();
+            }
+        });
+        out
     }
 
     /// Hands the user's DogSet files (`[[path, File], ...]`) to the worker; false when it is
@@ -152,15 +173,23 @@ fn App() -> impl IntoView {
         Some("webgpu") => BackendChoice::WebGpu,
         _ => BackendChoice::Auto,
     };
+    let hash = window().location().hash().unwrap_or_default();
+    let shared = share::decode(&hash);
     let ctx = Ctx {
         session: RwSignal::new(Session::default()),
         choice: RwSignal::new(choice),
         bridge: StoredValue::new_local(Bridge::default()),
         probes: StoredValue::new_local(Rc::default()),
         test_hooks: query_has("test-hooks").is_some(),
-        lab: RwSignal::new(LabId::from_fragment(&window().location().hash().unwrap_or_default())),
+        lab: RwSignal::new(LabId::from_fragment(&hash)),
+        shared: StoredValue::new_local(Some(shared.clone())),
+        presenting: RwSignal::new(share::presenter_requested(&window().location().search().unwrap_or_default())),
+        offline: RwSignal::new(Offline::Pending),
+        link_notice: RwSignal::new(shared.notice()),
     };
     provide_context(ctx);
+    presenter_mode(ctx);
+    keep_offline(ctx);
     ctx.start_worker();
     view! {
         <header class="top">
@@ -171,7 +200,15 @@ fn App() -> impl IntoView {
                     "Every number on this page is computed by the run you make."
                 </p>
             </div>
-            <BackendPanel/>
+            <div class="header-controls">
+                <BackendPanel/>
+                <button type="button" class="present-toggle" data-testid="present-toggle"
+                    aria-pressed=move || ctx.presenting.get().to_string()
+                    on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
+                    {move || if ctx.presenting.get() { "Leave presenter mode" } else { "Presenter mode" }}
+                </button>
+                <OfflineStatus/>
+            </div>
         </header>
         <EngineBanner/>
         <div class="layout">
@@ -197,6 +234,133 @@ fn App() -> impl IntoView {
             </p>
         </footer>
     }
+}
+
+/// The offline state shown in the header.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Offline {
+    /// Registering the service worker, which keeps the app's files.
+    Pending,
+    /// Every file of the app is kept: it opens without a network.
+    Ready,
+    /// A newer version was fetched and takes over on reload.
+    UpdateReady,
+    /// Not available here, and why.
+    Unavailable(String),
+}
+
+/// Registers the service worker (public/sw.js) and follows its state.
+fn keep_offline(ctx: Ctx) {
+    use crate::web::js::{call, get};
+    use wasm_bindgen::JsCast;
+    let container = get(&get(&js_sys::global(), "navigator"), "serviceWorker");
+    if container.is_undefined() {
+        ctx.offline
+            .set(Offline::Unavailable("this browser or address offers no service workers (they need https)".into()));
+        return;
+    }
+    let controlled_at_start = !get(&container, "controller").is_null();
+    let on_change = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        // A first visit's worker taking control is not an update; a later one is.
+        if controlled_at_start {
+            ctx.offline.set(Offline::UpdateReady);
+        }
+    });
+    let _ = call(&container, "addEventListener", &["controllerchange".into(), on_change.as_ref().clone()]);
+    on_change.forget();
+    let registered = call(&container, "register", &["./sw.js".into()]);
+    let ready = get(&container, "ready").dyn_into::<js_sys::Promise>();
+    leptos::task::spawn_local(async move {
+        let failed = |e: &wasm_bindgen::JsValue| {
+            Offline::Unavailable(format!("the offline copy could not be set up ({})", crate::web::js::describe(e)))
+        };
+        match registered.map(|p| p.dyn_into::<js_sys::Promise>()) {
+            Ok(Ok(promise)) => {
+                if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                    ctx.offline.set(failed(&e));
+                    return;
+                }
+            }
+            Ok(Err(e)) | Err(e) => {
+                ctx.offline.set(failed(&e));
+                return;
+            }
+        }
+        if let Ok(ready) = ready
+            && wasm_bindgen_futures::JsFuture::from(ready).await.is_ok()
+        {
+            ctx.offline.update(|o| {
+                if *o == Offline::Pending {
+                    *o = Offline::Ready;
+                }
+            });
+        }
+    });
+}
+
+#[component]
+fn OfflineStatus() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        {move || match ctx.offline.get() {
+            Offline::Pending => view! { <p class="offline" data-testid="offline-pending">"Saving the app for offline use…"</p> }.into_any(),
+            Offline::Ready => view! { <p class="offline" data-testid="offline-ready">"Available offline: this page and its engine open without a network."</p> }.into_any(),
+            Offline::UpdateReady => view! {
+                <p class="offline" data-testid="offline-update">
+                    "A new version of nnlab is ready. "
+                    <button type="button" on:click=move |_| { let _ = window().location().reload(); }>"Reload to update"</button>
+                </p>
+            }.into_any(),
+            Offline::Unavailable(why) => view! { <p class="offline" data-testid="offline-unavailable">{format!("Not available offline: {why}.")}</p> }.into_any(),
+        }}
+    }
+}
+
+/// Presenter mode: a class on `<body>` (larger type, fewer controls) and, while it is on,
+/// space for the lab's Train/Pause and the arrow keys for the shift demo, unless a form field
+/// has the focus.
+fn presenter_mode(ctx: Ctx) {
+    use crate::web::js::{call, get};
+    Effect::new(move |_| {
+        let on = ctx.presenting.get();
+        if let Some(body) = document().body() {
+            let _ = call(&get(&body, "classList"), "toggle", &["present".into(), on.into()]);
+        }
+    });
+    let on_key =
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
+            if !ctx.presenting.get_untracked() || ev.default_prevented() {
+                return;
+            }
+            let tag = ev.target().map(|t| get(&t, "tagName").as_string().unwrap_or_default()).unwrap_or_default();
+            if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON") {
+                return;
+            }
+            let document = document();
+            let key = ev.key();
+            if key == " " {
+                if let Ok(Some(button)) = document.query_selector("[data-shortcut=\"space\"]:not([disabled])") {
+                    ev.prevent_default();
+                    let _ = call(&button, "click", &[]);
+                }
+            } else if key.starts_with("Arrow")
+                && let Ok(Some(view)) = document.query_selector("[data-shortcut=\"arrows\"]")
+            {
+                ev.prevent_default();
+                let _ = call(&view, "focus", &[]);
+                let init = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&init, &"key".into(), &key.into());
+                let _ = js_sys::Reflect::set(&init, &"bubbles".into(), &true.into());
+                let ctor = get(&js_sys::global(), "KeyboardEvent");
+                if let Ok(ctor) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(ctor)
+                    && let Ok(event) = js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&"keydown".into(), &init))
+                {
+                    let _ = call(&view, "dispatchEvent", &[event]);
+                }
+            }
+        });
+    let _ = window().add_event_listener_with_callback("keydown", wasm_bindgen::JsCast::unchecked_ref(on_key.as_ref()));
+    on_key.forget();
 }
 
 #[component]
@@ -309,6 +473,16 @@ fn EngineBanner() -> impl IntoView {
         })
     };
     let notice = move || ctx.session.with(|s| s.notice.clone());
+    let link_notice = move || {
+        ctx.link_notice.get().map(|n| {
+            view! {
+                <div class="banner warn" role="alert" data-testid="link-notice">
+                    {n}
+                    <button type="button" on:click=move |_| ctx.link_notice.set(None)>"Dismiss"</button>
+                </div>
+            }
+        })
+    };
     view! {
         {move || match engine() {
             Engine::Loading => {
@@ -357,5 +531,6 @@ fn EngineBanner() -> impl IntoView {
                     }
                 })
         }}
+        {link_notice}
     }
 }

@@ -5,7 +5,9 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{ChartExport, DataTable, Field, LabArticle, PixelCanvas, RunProgress, Svg, download_text};
+use super::widgets::{
+    ChartExport, DataTable, Field, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg, download_text,
+};
 use crate::analysis::dogs::{Trained, best_epoch, comparison_answer, curve_answer};
 use crate::config::{DogForm, DogLab};
 use crate::data::dogs::{DogSetInfo, PARTITIONS};
@@ -52,6 +54,21 @@ pub fn DogsLabPanel() -> impl IntoView {
         stop_thr: RwSignal::new(form.stop_thr),
         seed: RwSignal::new(form.seed),
     };
+    if let Some(shared) = ctx.take_shared("dogs") {
+        for (key, value) in shared.fields {
+            let field = match key {
+                "lr" => form.lr,
+                "epochs" => form.epochs,
+                "stop" => form.stop_thr,
+                "seed" => form.seed,
+                "k1" => form.kernels[0],
+                "s1" => form.strides[0],
+                "k2" => form.kernels[1],
+                _ => form.strides[1],
+            };
+            field.set(value);
+        }
+    }
     view! {
         <LabArticle id="dogs" title="DogSet: explore, then a fully connected and a convolutional network" lead=concat!("Ten dog breeds in 64x64 colour pictures. Look at the data first, then train a fully connected net and ", "a convolutional one with the homework's settings, both stopped early when the validation loss stops ", "improving, and compare what each learned.")>
             <DataSection/>
@@ -427,6 +444,13 @@ fn SettingsSection(form: FormSignals) -> impl IntoView {
                 <Field label="Early stop below" id="dog-stop-thr" value=form.stop_thr hint="validation-loss improvement per epoch; empty = never"/>
                 <Field label="Seed (weights, shuffles)" id="dog-seed" value=form.seed/>
             </fieldset>
+            <ShareLink lab="dogs" fields=Signal::derive(move || {
+                let f = form.read();
+                vec![
+                    ("lr", f.lr), ("epochs", f.epochs), ("stop", f.stop_thr), ("seed", f.seed),
+                    ("k1", f.kernels[0].clone()), ("s1", f.strides[0].clone()), ("k2", f.kernels[1].clone()), ("s2", f.strides[1].clone()),
+                ]
+            })/>
         </section>
     }
 }
@@ -513,10 +537,10 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
             </table>
             {move || parsed.get().err().map(|e| view! { <p class="error" role="alert" data-testid=format!("{id}-form-error")>{format!("Cannot train: {e}.")}</p> })}
             <div class="buttons">
-                <button type="button" data-testid=format!("{id}-train") disabled=move || !can_train() on:click=move |_| train()>
+                <button type="button" data-testid=format!("{id}-train") data-shortcut=(!cnn).then_some("space") disabled=move || !can_train() on:click=move |_| train()>
                     {format!("Train the {name}")}
                 </button>
-                <button type="button" data-testid=format!("{id}-pause") disabled=move || !mine()
+                <button type="button" data-testid=format!("{id}-pause") data-shortcut="space" disabled=move || !mine()
                     on:click=move |_| ctx.send(if paused() { &ToWorker::Resume } else { &ToWorker::Pause })>
                     {move || if paused() { "Resume" } else { "Pause" }}
                 </button>

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{ChartExport, DataTable, Field, LabArticle, Svg, download_text};
+use super::widgets::{ChartExport, DataTable, Field, LabArticle, ShareLink, Svg, download_text};
 use crate::config::TrainConfig;
 use crate::config::{MnistForm, MnistLab};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
@@ -101,6 +101,17 @@ pub fn MnistLabPanel() -> impl IntoView {
     let sizes = RwSignal::new(initial.sizes);
     let epochs = RwSignal::new(initial.epochs);
     let seed = RwSignal::new(initial.seed);
+    if let Some(shared) = ctx.take_shared("mnist") {
+        for (key, value) in shared.fields {
+            match key {
+                "sizes" => sizes.set(value),
+                "epochs" => epochs.set(value),
+                _ => seed.set(value),
+            }
+        }
+    }
+    let share_fields =
+        Signal::derive(move || vec![("sizes", sizes.get()), ("epochs", epochs.get()), ("seed", seed.get())]);
     let form_error = RwSignal::new(None::<String>);
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.mnist.clone()));
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
@@ -193,7 +204,7 @@ pub fn MnistLabPanel() -> impl IntoView {
                         <Field label="Seed (samples, weights, shuffles)" id="mnist-seed" value=seed/>
                     </fieldset>
                     <div class="buttons">
-                        <button type="submit" data-testid="mnist-train" disabled=move || !can_train()>
+                        <button type="submit" data-testid="mnist-train" data-shortcut="space" disabled=move || !can_train()>
                             {move || if failed() { "Retry" } else { "Train" }}
                         </button>
                         <button type="button" data-testid="mnist-stop" disabled=move || !training.get() on:click=move |_| ctx.send(&ToWorker::Stop)>"Stop"</button>
@@ -202,6 +213,7 @@ pub fn MnistLabPanel() -> impl IntoView {
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="mnist-form-error">{e}</p> })}
                     {move || cache_note.get().map(|n| view! { <p role="status" data-testid="cache-note">{n}</p> })}
                 </form>
+                <ShareLink lab="mnist" fields=share_fields/>
                 {move || view_state.get().map(|v| {
                     let (loaded, total, cached, files) = v.data.unwrap_or((0, 0, 0, 0));
                     view! {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{DataTable, Field, LabArticle, PixelCanvas, RunProgress, Svg};
+use super::widgets::{DataTable, Field, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
 use crate::analysis;
 use crate::config::{SynthForm, SynthLab};
 use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
@@ -74,6 +74,34 @@ impl FormSignals {
 pub fn SynthLabPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = FormSignals::new(&SynthLab::homework());
+    if let Some(shared) = ctx.take_shared("synth") {
+        for (key, value) in shared.fields {
+            let field = match key {
+                "lr" => form.lr,
+                "batch" => form.batch_size,
+                "epochs" => form.epochs,
+                "seed" => form.seed,
+                "train" => form.train_size,
+                "valid" => form.valid_size,
+                "data-seed" => form.data_seed,
+                _ => form.stop_thr,
+            };
+            field.set(value);
+        }
+    }
+    let share_fields = Signal::derive(move || {
+        let f = form.read();
+        vec![
+            ("lr", f.lr),
+            ("batch", f.batch_size),
+            ("epochs", f.epochs),
+            ("seed", f.seed),
+            ("train", f.train_size),
+            ("valid", f.valid_size),
+            ("data-seed", f.data_seed),
+            ("stop", f.stop_thr),
+        ]
+    });
     let form_error = RwSignal::new(None::<String>);
     let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
@@ -127,8 +155,8 @@ pub fn SynthLabPanel() -> impl IntoView {
                         <Field label="Early stop below" id="stop-thr" value=form.stop_thr hint="validation-loss improvement; empty = never"/>
                     </fieldset>
                     <div class="buttons">
-                        <button type="submit" data-testid="train" disabled=move || !can_train()>"Train"</button>
-                        <button type="button" data-testid="pause" disabled=move || !training.get() on:click=toggle_pause>
+                        <button type="submit" data-testid="train" data-shortcut="space" disabled=move || !can_train()>"Train"</button>
+                        <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>
                             {move || if paused() { "Resume" } else { "Pause" }}
                         </button>
                         <button type="button" data-testid="stop" disabled=move || !training.get() on:click=move |_| ctx.send(&ToWorker::Stop)>
@@ -151,6 +179,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                 </form>
+                <ShareLink lab="synth" fields=share_fields/>
                 <RunProgress current=current prefix=""/>
             </section>
             <CurvesSection current=current/>
@@ -396,7 +425,7 @@ fn ShiftDemo() -> impl IntoView {
                 {slider("Column", "shift-col", col, Signal::derive(move || max().1))}
                 <button type="button" on:click=move |_| { let b = Bar::centred(orientation.get()); row.set(b.row); col.set(b.col); }>"Centre"</button>
             </div>
-            <div class="shift-view" tabindex="0" on:keydown=on_key data-testid="shift-view"
+            <div class="shift-view" tabindex="0" on:keydown=on_key data-testid="shift-view" data-shortcut="arrows"
                 aria-label="Shift demo: arrow keys move the bar">
                 <figure>
                     <PixelCanvas rgba=Signal::derive(move || grey_rgba(&image.get(), 0.0, 1.0)) width=SIZE as u32 height=SIZE as u32 scale=6

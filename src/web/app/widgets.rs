@@ -219,3 +219,32 @@ where
         }}
     }
 }
+
+/// "Copy a link to these settings": puts the lab and its form in the URL fragment, copies the
+/// address (where the browser allows) and shows it for copying by hand.
+#[component]
+pub fn ShareLink(lab: &'static str, #[prop(into)] fields: Signal<Vec<(&'static str, String)>>) -> impl IntoView {
+    let url = RwSignal::new(None::<String>);
+    let copy = move |_| {
+        let fragment = crate::share::encode(lab, &fields.get_untracked());
+        let location = window().location();
+        // Setting the fragment of this URL (not navigating to "#..." against <base>).
+        let _ = location.set_hash(&fragment);
+        let href = location.href().unwrap_or_default();
+        let clipboard = crate::web::js::get(&crate::web::js::get(&js_sys::global(), "navigator"), "clipboard");
+        if !clipboard.is_undefined() {
+            let _ = crate::web::js::call(&clipboard, "writeText", &[href.clone().into()]);
+        }
+        url.set(Some(href));
+    };
+    view! {
+        <div class="share">
+            <button type="button" data-testid=format!("{lab}-share") on:click=copy>"Copy a link to these settings"</button>
+            {move || url.get().map(|u| view! {
+                <label>"Link (opens this lab with these settings; nothing runs until Train): "
+                    <input type="text" readonly=true value=u size="60" data-testid=format!("{lab}-share-url")/>
+                </label>
+            })}
+        </div>
+    }
+}

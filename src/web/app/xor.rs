@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::widgets::{DataTable, Field, LabArticle, Svg};
+use super::widgets::{DataTable, Field, LabArticle, ShareLink, Svg};
 use crate::config::parse_field;
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, decision_svg, format_value};
 use crate::protocol::ToWorker;
@@ -92,6 +92,26 @@ pub fn XorPanel() -> impl IntoView {
     let steps = RwSignal::new(defaults.epochs.to_string());
     let lr = RwSignal::new(defaults.lr.to_string());
     let seed = RwSignal::new(defaults.seed.to_string());
+    if let Some(shared) = ctx.take_shared("linear-xor") {
+        for (key, value) in shared.fields {
+            match key {
+                "truth" => {
+                    let bits: Vec<bool> = value.split(',').map(|b| b.trim() == "1").collect();
+                    if let Ok(t) = <[bool; 4]>::try_from(bits) {
+                        truth.set(t);
+                    }
+                }
+                "hidden" => hidden.set(value),
+                "steps" => steps.set(value),
+                "lr" => lr.set(value),
+                _ => seed.set(value),
+            }
+        }
+    }
+    let share_fields = Signal::derive(move || {
+        let t = truth.get().map(|b| if b { "1" } else { "0" }).join(",");
+        vec![("truth", t), ("hidden", hidden.get()), ("steps", steps.get()), ("lr", lr.get()), ("seed", seed.get())]
+    });
     let parsed = Memo::new(move |_| parse(truth.get(), &hidden.get(), &steps.get(), &lr.get(), &seed.get()));
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.xor.clone()));
     let can_train = move || parsed.with(|p| p.is_ok()) && !ctx.session.with(|s| s.is_training());
@@ -168,8 +188,9 @@ pub fn XorPanel() -> impl IntoView {
                     <Field label="Seed" id="xor-seed" value=seed/>
                 </fieldset>
                 {move || parsed.get().err().map(|e| view! { <p class="error" role="alert">{format!("Cannot train: {e}.")}</p> })}
+                <ShareLink lab="linear-xor" fields=share_fields/>
                 <div class="buttons">
-                    <button type="button" data-testid="xor-train" disabled=move || !can_train() on:click=train>"Train both networks"</button>
+                    <button type="button" data-testid="xor-train" data-shortcut="space" disabled=move || !can_train() on:click=train>"Train both networks"</button>
                 </div>
                 {move || view_state.get().map(|v| view! {
                     <p role="status" data-testid="xor-status" data-phase=format!("{:?}", v.phase).to_lowercase()>
