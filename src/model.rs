@@ -10,6 +10,8 @@ use burn::prelude::*;
 use rand::RngExt;
 
 use crate::data::{rng_for, stream};
+use crate::protocol::TensorValues;
+use burn::tensor::Transaction;
 
 pub use crate::net::{ConvSpec, LayerRow, NetConfig};
 
@@ -135,6 +137,58 @@ impl Net {
             trace(name, x.dims().to_vec());
         }
         x
+    }
+
+    /// Registers every parameter (layer by layer, weight then bias) for one readback; returns
+    /// the transaction and the shapes in registration order.
+    pub fn register_parameters(&self, mut tx: Transaction) -> (Transaction, Vec<Vec<usize>>) {
+        let mut shapes = vec![];
+        for conv in &self.convs {
+            shapes.push(conv.weight.val().dims().to_vec());
+            tx = tx.register(conv.weight.val());
+            if let Some(b) = &conv.bias {
+                shapes.push(b.val().dims().to_vec());
+                tx = tx.register(b.val());
+            }
+        }
+        for linear in &self.linears {
+            shapes.push(linear.weight.val().dims().to_vec());
+            tx = tx.register(linear.weight.val());
+            if let Some(b) = &linear.bias {
+                shapes.push(b.val().dims().to_vec());
+                tx = tx.register(b.val());
+            }
+        }
+        (tx, shapes)
+    }
+
+    /// This model with the parameters of `tensors` (in [`Net::register_parameters`]'s order),
+    /// or why they do not fit.
+    pub fn with_parameters(mut self, tensors: &[TensorValues], device: &Device) -> Result<Net, String> {
+        let mut next = tensors.iter();
+        let mut take = |expected: Vec<usize>| -> Result<TensorData, String> {
+            let t = next.next().ok_or("the checkpoint has fewer tensors than the model")?;
+            if t.shape != expected || t.values.len() != expected.iter().product::<usize>() {
+                return Err(format!("a checkpoint tensor of shape {:?} where the model has {expected:?}", t.shape));
+            }
+            Ok(TensorData::new(t.values.clone(), t.shape.clone()))
+        };
+        for conv in &mut self.convs {
+            conv.weight = Param::from_data(take(conv.weight.val().dims().to_vec())?, device);
+            if let Some(b) = conv.bias.take() {
+                conv.bias = Some(Param::from_data(take(b.val().dims().to_vec())?, device));
+            }
+        }
+        for linear in &mut self.linears {
+            linear.weight = Param::from_data(take(linear.weight.val().dims().to_vec())?, device);
+            if let Some(b) = linear.bias.take() {
+                linear.bias = Some(Param::from_data(take(b.val().dims().to_vec())?, device));
+            }
+        }
+        if next.next().is_some() {
+            return Err("the checkpoint has more tensors than the model".into());
+        }
+        Ok(self)
     }
 
     /// First convolution's output after ReLU: `[batch, c, h, w]` feature maps.

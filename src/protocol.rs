@@ -68,6 +68,21 @@ impl Attack {
     }
 }
 
+/// One parameter tensor's shape and values, row-major.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorValues {
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// A model's parameters after epoch `epoch` (layer by layer, weight then bias): enough, with
+/// the config, to resume the run with the very results it would have had.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub epoch: usize,
+    pub tensors: Vec<TensorValues>,
+}
+
 /// Which DogSet a run uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DogSource {
@@ -91,6 +106,9 @@ pub enum ToWorker {
         run: RunId,
         lab: SynthLab,
         backend: BackendChoice,
+        /// Continue a saved run from its last checkpoint (and its records so far).
+        #[serde(default)]
+        resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     },
     /// Train the MNIST lab: fetch and check the shards, then one MLP per size.
     TrainMnist {
@@ -281,6 +299,11 @@ pub enum FromWorker {
         record: EpochRecord,
         kernels: Kernels,
     },
+    /// The model's parameters after an epoch (small models only), for resuming.
+    Checkpoint {
+        run: RunId,
+        checkpoint: Checkpoint,
+    },
     Done {
         run: RunId,
         summary: RunSummary,
@@ -396,6 +419,7 @@ impl FromWorker {
             | FromWorker::Status { run, .. }
             | FromWorker::Progress { run, .. }
             | FromWorker::Epoch { run, .. }
+            | FromWorker::Checkpoint { run, .. }
             | FromWorker::Done { run, .. }
             | FromWorker::Sweep { run, .. }
             | FromWorker::Paused { run, .. }
@@ -456,7 +480,16 @@ mod tests {
     #[test]
     fn every_message_round_trips() {
         let to = vec![
-            ToWorker::Train { run: 3, lab: SynthLab::homework(), backend: BackendChoice::Auto },
+            ToWorker::Train { run: 3, lab: SynthLab::homework(), backend: BackendChoice::Auto, resume: None },
+            ToWorker::Train {
+                run: 4,
+                lab: SynthLab::homework(),
+                backend: BackendChoice::Cpu,
+                resume: Some((
+                    Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![2], values: vec![0.5, -1.0] }] },
+                    vec![record()],
+                )),
+            },
             ToWorker::TrainMnist { run: 4, lab: crate::config::MnistLab::homework(), backend: BackendChoice::Cpu },
             ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
             ToWorker::TrainDogs {
@@ -499,6 +532,13 @@ mod tests {
                     stop: StopReason::EarlyStop { improvement: 1e-5, stop_thr: 1e-4 },
                     train_seconds: 3.0,
                     parameters: 442,
+                },
+            },
+            FromWorker::Checkpoint {
+                run: 1,
+                checkpoint: Checkpoint {
+                    epoch: 2,
+                    tensors: vec![TensorValues { shape: vec![1, 2], values: vec![1.0, 2.0] }],
                 },
             },
             FromWorker::Sweep {

@@ -17,7 +17,7 @@ use crate::data::shards::Shard;
 use crate::data::{Dataset, batch_count, epoch_order};
 use crate::metrics::accuracy_percent;
 use crate::model::Net;
-use crate::protocol::{EpochRecord, Kernels, RunSummary, StopReason};
+use crate::protocol::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
 
 /// A dataset uploaded to the device once, so batches are gathered there.
 #[derive(Clone, Debug)]
@@ -152,6 +152,8 @@ pub enum Event {
     Progress { epoch: usize, batch: usize, batches: usize },
     /// An epoch finished; `kernels` are the first convolution's, if the model has one.
     Epoch { record: EpochRecord, kernels: Option<Kernels> },
+    /// Every parameter after an epoch, when the run was asked for checkpoints.
+    Checkpoint(Checkpoint),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -330,13 +332,37 @@ pub async fn run_model(
     driver: &mut impl Driver,
     on_event: &mut impl FnMut(Event),
 ) -> Result<(Net, RunRecord), TrainError> {
+    run_model_from(model, train, valid, config, Resume::default(), driver, on_event).await
+}
+
+/// Where a run starts: after the epochs of `prior` (their records count towards early
+/// stopping and the training time), and whether to emit a [`Event::Checkpoint`] each epoch.
+#[derive(Clone, Debug, Default)]
+pub struct Resume {
+    pub prior: Vec<EpochRecord>,
+    pub checkpoints: bool,
+}
+
+/// [`run_model`] continued after `resume.prior` with `model` holding the parameters those
+/// epochs left. SGD keeps no state between steps and every epoch's shuffle comes from
+/// (seed, epoch), so a resumed run gives exactly the records of an uninterrupted one.
+pub async fn run_model_from(
+    model: Net,
+    train: &DeviceData,
+    valid: Option<&DeviceData>,
+    config: &TrainConfig,
+    resume: Resume,
+    driver: &mut impl Driver,
+    on_event: &mut impl FnMut(Event),
+) -> Result<(Net, RunRecord), TrainError> {
     let parameters = model.num_params();
     let mut optim = SgdConfig::new().init();
     let mut model = model;
-    let mut epochs: Vec<EpochRecord> = vec![];
-    let mut train_seconds = 0.0;
+    let first = resume.prior.len() + 1;
+    let mut train_seconds: f64 = resume.prior.iter().map(|e| e.seconds).sum();
+    let mut epochs: Vec<EpochRecord> = resume.prior;
     let mut stop = StopReason::Completed;
-    for epoch in 1..=config.epochs {
+    for epoch in first..=config.epochs {
         let started = driver.now();
         let order = epoch_order(train.len, config.shuffle, config.seed, epoch - 1);
         let (next, stats) =
@@ -361,6 +387,13 @@ pub async fn run_model(
                 tx = tx.register(bias.val());
             }
         }
+        let shapes = if resume.checkpoints {
+            let (with_params, shapes) = model.register_parameters(tx);
+            tx = with_params;
+            shapes
+        } else {
+            vec![]
+        };
         let read = read_all(tx).await?;
         let seconds = driver.now() - started;
         let (train_loss, train_acc) = finish(&read[0], &read[1], n)?;
@@ -395,6 +428,15 @@ pub async fn run_model(
         };
         epochs.push(record.clone());
         on_event(Event::Epoch { record, kernels });
+        if !shapes.is_empty() {
+            let values = &read[read.len() - shapes.len()..];
+            let tensors = shapes
+                .into_iter()
+                .zip(values)
+                .map(|(shape, data)| TensorValues { shape, values: data.try_to_vec::<f32>().unwrap_or_default() })
+                .collect();
+            on_event(Event::Checkpoint(Checkpoint { epoch, tensors }));
+        }
         let valid_losses: Vec<f64> = epochs.iter().filter_map(|e| e.valid_loss).collect();
         if let Some(thr) = config.stop_thr
             && let Some(improvement) = crate::metrics::early_stop(&valid_losses, thr)

@@ -22,7 +22,7 @@ fn small_lab(seed: u64) -> SynthLab {
 fn train(lab: &SynthLab, device: &Device) -> (nnlab::model::Net, RunRecord, Vec<Event>) {
     let mut events = vec![];
     let (net, record) =
-        block_on(run_synth(lab, device, &mut NativeDriver::default(), &mut |e| events.push(e))).unwrap();
+        block_on(run_synth(lab, None, device, &mut NativeDriver::default(), &mut |e| events.push(e))).unwrap();
     (net, record, events)
 }
 
@@ -75,4 +75,38 @@ fn the_same_seed_gives_the_same_run() {
     lab.train.seed = 8;
     let (_, c, _) = train(&lab, &device);
     assert_ne!(a.train_loss(), c.train_loss());
+}
+
+/// A run stopped after epoch 2 and resumed from its checkpoint gives the very records of an
+/// uninterrupted run (HOMEWORK runs must survive a closed tab).
+#[test]
+fn a_resumed_run_matches_an_uninterrupted_one() {
+    let device = Device::flex().autodiff();
+    let lab = small_lab(3);
+    let (_, whole, events) = train(&lab, &device);
+    let checkpoints: Vec<_> =
+        events.iter().filter_map(|e| if let Event::Checkpoint(c) = e { Some(c.clone()) } else { None }).collect();
+    assert_eq!(checkpoints.iter().map(|c| c.epoch).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(checkpoints[0].tensors.iter().map(|t| t.values.len()).sum::<usize>(), 442);
+
+    let resume = Some((checkpoints[1].clone(), whole.epochs[..2].to_vec()));
+    let mut later = vec![];
+    let (_, resumed) =
+        block_on(run_synth(&lab, resume, &device, &mut NativeDriver::default(), &mut |e| later.push(e))).unwrap();
+    let losses =
+        |r: &RunRecord| r.epochs.iter().map(|e| (e.epoch, e.train_loss, e.valid_loss, e.valid_acc)).collect::<Vec<_>>();
+    assert_eq!(losses(&resumed), losses(&whole));
+    assert_eq!(later.iter().filter(|e| matches!(e, Event::Epoch { .. })).count(), 2, "only epochs 3 and 4 run again");
+    assert_eq!(resumed.summary.epochs_trained, 4);
+
+    let mut wrong = checkpoints[1].clone();
+    wrong.tensors.pop();
+    let err = block_on(run_synth(
+        &lab,
+        Some((wrong, whole.epochs[..2].to_vec())),
+        &device,
+        &mut NativeDriver::default(),
+        &mut |_| {},
+    ));
+    assert!(err.unwrap_err().to_string().contains("fewer tensors"));
 }

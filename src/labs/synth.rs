@@ -7,12 +7,15 @@ use burn::tensor::{Transaction, activation::softmax};
 use crate::config::SynthLab;
 use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
 use crate::model::{Init, Net, NetConfig};
-use crate::protocol::{ShiftSweep, SweepGrid};
-use crate::train::{DeviceData, Driver, Event, RunRecord, TrainError, run_model};
+use crate::protocol::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
+use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, run_model_from};
 
-/// Generates the lab's data, trains a fresh Synth CNN and returns it with its records.
+/// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
+/// and the records up to it) and returns it with its records. Emits a checkpoint every epoch:
+/// the model is small enough to save whole.
 pub async fn run_synth(
     lab: &SynthLab,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     device: &Device,
     driver: &mut impl Driver,
     on_event: &mut impl FnMut(Event),
@@ -24,7 +27,21 @@ pub async fn run_synth(
     let net = NetConfig::synth_cnn()
         .init(Init::PyTorch { seed: lab.train.seed }, device)
         .expect("the Synth CNN fits its 28x28 input");
-    run_model(net, &train, Some(&valid), &lab.train, driver, on_event).await
+    let (net, prior) = match resume {
+        Some((checkpoint, prior)) => {
+            if checkpoint.epoch != prior.len() {
+                return Err(TrainError::Config(format!(
+                    "the checkpoint is of epoch {} but {} epochs are recorded",
+                    checkpoint.epoch,
+                    prior.len()
+                )));
+            }
+            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
+        }
+        None => (net, vec![]),
+    };
+    let resume = Resume { prior, checkpoints: true };
+    run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await
 }
 
 /// `[n, 28, 28, 1]` images on the device.

@@ -18,7 +18,10 @@ use crate::data::shards::Shard;
 use crate::labs::mnist::run_scaling;
 use crate::labs::synth::{probe, run_synth, shift_sweep};
 use crate::model::Net;
-use crate::protocol::{BackendChoice, BackendInfo, BackendKind, FromWorker, RunId, RunSummary, StopReason, ToWorker};
+use crate::protocol::{
+    BackendChoice, BackendInfo, BackendKind, Checkpoint, EpochRecord, FromWorker, RunId, RunSummary, StopReason,
+    ToWorker,
+};
 use crate::train::{Driver, Event, Flow};
 
 mod concepts;
@@ -116,7 +119,7 @@ fn start_run(run: RunId, job: impl Future<Output = Result<(), String>> + 'static
 fn handle(message: ToWorker) {
     let flags = STATE.with_borrow(|s| s.flags.clone());
     match message {
-        ToWorker::Train { run, lab, backend } => start_run(run, train_inner(run, lab, backend)),
+        ToWorker::Train { run, lab, backend, resume } => start_run(run, train_inner(run, lab, backend, resume)),
         ToWorker::TrainMnist { run, lab, backend } => start_run(run, train_mnist_inner(run, lab, backend)),
         ToWorker::LoadDogs { run, source } => spawn_local(async move {
             if let Err(message) = dogs::load(run, source).await {
@@ -249,7 +252,12 @@ impl Driver for WorkerDriver {
     }
 }
 
-async fn train_inner(run: RunId, lab: SynthLab, choice: BackendChoice) -> Result<(), String> {
+async fn train_inner(
+    run: RunId,
+    lab: SynthLab,
+    choice: BackendChoice,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
     let (device, info) = pick_device(choice).await?;
     let gpu = info.kind == BackendKind::WebGpu;
@@ -266,7 +274,7 @@ async fn train_inner(run: RunId, lab: SynthLab, choice: BackendChoice) -> Result
     let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
     let clock = driver.start;
     let mut last_progress = f64::NEG_INFINITY;
-    let (net, record) = run_synth(&lab, &device, &mut driver, &mut |event| match event {
+    let (net, record) = run_synth(&lab, resume, &device, &mut driver, &mut |event| match event {
         Event::Progress { epoch, batch, batches } => {
             let now = clock.elapsed().as_secs_f64();
             if now - last_progress >= PROGRESS_EVERY_S || batch == batches {
@@ -277,6 +285,7 @@ async fn train_inner(run: RunId, lab: SynthLab, choice: BackendChoice) -> Result
         Event::Epoch { record, kernels } => {
             post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() });
         }
+        Event::Checkpoint(checkpoint) => post(&FromWorker::Checkpoint { run, checkpoint }),
     })
     .await
     .map_err(|e| e.to_string())?;
@@ -405,6 +414,7 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
             }
         }
         Event::Epoch { record, .. } => post(&FromWorker::SizeEpoch { run, size, record }),
+        Event::Checkpoint(_) => {}
     })
     .await
     .map_err(|e| e.to_string())?;

@@ -277,30 +277,32 @@ fn run_synth_lab(lab: Lab) -> Result<(), String> {
     }
     let device = device();
     let mut last_kernels: Option<Kernels> = None;
-    let (net, record) = block_on(run_synth(&config, &device, &mut NativeDriver::default(), &mut |event| match event {
-        Event::Progress { batch, batches, .. } => bar.set_message(format!("{batch}/{batches}")),
-        Event::Epoch { record: r, kernels } => {
-            bar.inc(1);
-            last_kernels = kernels;
-            match format {
-                Format::Json => outln!(
-                    "{}",
-                    json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc,
+    let (net, record) =
+        block_on(run_synth(&config, None, &device, &mut NativeDriver::default(), &mut |event| match event {
+            Event::Progress { batch, batches, .. } => bar.set_message(format!("{batch}/{batches}")),
+            Event::Epoch { record: r, kernels } => {
+                bar.inc(1);
+                last_kernels = kernels;
+                match format {
+                    Format::Json => outln!(
+                        "{}",
+                        json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc,
                            "valid_loss": r.valid_loss, "valid_acc": r.valid_acc, "seconds": r.seconds})
-                ),
-                Format::Table => bar.println(format!(
-                    "{:>5} {:>10.4} {:>8.1}% {:>10.4} {:>8.1}% {:>8.2}",
-                    r.epoch,
-                    r.train_loss,
-                    r.train_acc,
-                    r.valid_loss.unwrap_or(f64::NAN),
-                    r.valid_acc.unwrap_or(f64::NAN),
-                    r.seconds
-                )),
+                    ),
+                    Format::Table => bar.println(format!(
+                        "{:>5} {:>10.4} {:>8.1}% {:>10.4} {:>8.1}% {:>8.2}",
+                        r.epoch,
+                        r.train_loss,
+                        r.train_acc,
+                        r.valid_loss.unwrap_or(f64::NAN),
+                        r.valid_acc.unwrap_or(f64::NAN),
+                        r.seconds
+                    )),
+                }
             }
-        }
-    }))
-    .map_err(|e| e.to_string())?;
+            Event::Checkpoint(_) => {}
+        }))
+        .map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let sweep = block_on(shift_sweep(&net, &device)).map_err(|e| e.to_string())?;
     let kernels_answer = last_kernels.as_ref().map(analysis::kernels_answer).unwrap_or_default();

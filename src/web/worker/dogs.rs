@@ -140,6 +140,7 @@ pub async fn train(run: RunId, lab: DogLab, source: DogSource, choice: BackendCh
             Event::Epoch { record, kernels } => {
                 post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() })
             }
+            Event::Checkpoint(_) => {}
         },
     )
     .await
