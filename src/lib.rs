@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod net;
 pub mod plot;
 pub mod protocol;
+pub mod runs;
 pub mod scaling;
 pub mod session;
 pub mod share;

@@ -5,8 +5,9 @@ use crate::config::{DogLab, MnistLab, SynthLab, TrainConfig};
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
-use crate::protocol::Attack;
+use crate::protocol::{Attack, Checkpoint};
 use crate::protocol::{BackendInfo, EpochRecord, FromWorker, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
+use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
 use crate::scaling::SizeResult;
 use crate::xor::{XorLab, XorRun};
 
@@ -28,6 +29,9 @@ pub enum Phase {
     Finished,
     Failed,
 }
+
+/// What a run that lost its worker says (and how a saved run knows it was interrupted).
+pub const WORKER_DIED: &str = "the training worker stopped during this run";
 
 /// A lab config with training settings (what a run's progress is counted against).
 pub trait LabConfig {
@@ -69,6 +73,8 @@ pub struct RunView<L = SynthLab> {
     pub test: Option<(f64, f64)>,
     pub sweep: Option<ShiftSweep>,
     pub error: Option<String>,
+    /// The parameters after the latest epoch (small models), for resuming.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 impl<L: LabConfig> RunView<L> {
@@ -88,6 +94,7 @@ impl<L: LabConfig> RunView<L> {
             test: None,
             sweep: None,
             error: None,
+            checkpoint: None,
         }
     }
 
@@ -125,6 +132,7 @@ impl<L: LabConfig> RunView<L> {
                 self.status = None;
             }
             FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
+            FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint),
             FromWorker::Paused { paused, .. } => {
                 if matches!(self.phase, Phase::Training | Phase::Paused) {
                     self.phase = if paused { Phase::Paused } else { Phase::Training };
@@ -139,11 +147,39 @@ impl<L: LabConfig> RunView<L> {
         None
     }
 
+    /// The run as the browser keeps it, under `key` (see [`crate::runs`]).
+    pub fn saved(&self, key: &str, name: &str, lab: &str, created: f64) -> SavedRun
+    where
+        L: serde::Serialize,
+    {
+        let status = match self.phase {
+            Phase::Queued | Phase::Training | Phase::Paused => RunStatus::Running,
+            Phase::Finished => RunStatus::Finished,
+            Phase::Failed if self.error.as_deref() == Some(WORKER_DIED) => RunStatus::Interrupted,
+            Phase::Failed => RunStatus::Failed,
+        };
+        SavedRun {
+            format: RUN_FORMAT,
+            key: key.into(),
+            name: name.into(),
+            lab: lab.into(),
+            config: serde_json::to_value(&self.lab).expect("lab configs serialise"),
+            backend: self.backend.clone(),
+            created,
+            status,
+            epochs: self.records.clone(),
+            summary: self.summary.clone(),
+            test: self.test,
+            checkpoint: self.checkpoint.clone(),
+            error: self.error.clone(),
+        }
+    }
+
     /// Marks an active run failed because its worker died.
     fn worker_died(&mut self) {
         if self.is_active() {
             self.phase = Phase::Failed;
-            self.error = Some("the training worker stopped during this run".into());
+            self.error = Some(WORKER_DIED.into());
         }
     }
 
@@ -627,6 +663,15 @@ impl Session {
         self.runs.iter().rev().find(|r| r.phase == Phase::Finished && !r.records.is_empty())
     }
 
+    /// Registers a resumed run: it starts with the saved records and checkpoint.
+    pub fn resume_run(&mut self, lab: SynthLab, records: Vec<EpochRecord>, checkpoint: Checkpoint) -> RunId {
+        let id = self.start_run(lab);
+        let run = self.run_mut(id).expect("just registered");
+        run.records = records;
+        run.checkpoint = Some(checkpoint);
+        id
+    }
+
     /// Registers a run the page is about to send; returns its id.
     pub fn start_run(&mut self, lab: SynthLab) -> RunId {
         let id = self.take_id();
@@ -887,5 +932,30 @@ mod tests {
         let again = s.load_dogs();
         s.apply(FromWorker::Error { run: Some(again), message: "404".into() });
         assert_eq!((s.dogs.loading, s.dogs.load_error.as_ref().map(|e| e.0.as_str())), (None, Some("404")));
+    }
+
+    #[test]
+    fn a_run_is_saved_with_its_records_checkpoint_and_status() {
+        use crate::protocol::TensorValues;
+        let mut s = Session::default();
+        let id = s.start_run(lab(3));
+        s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+        let checkpoint = Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![1], values: vec![0.5] }] };
+        s.apply(FromWorker::Checkpoint { run: id, checkpoint: checkpoint.clone() });
+        let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
+        assert_eq!(
+            (saved.status, saved.epochs.len(), saved.checkpoint),
+            (RunStatus::Running, 1, Some(checkpoint.clone()))
+        );
+        assert_eq!(saved.config["train"]["epochs"], 3);
+        s.apply(FromWorker::Crashed { message: "gone".into() });
+        let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
+        assert_eq!(saved.status, RunStatus::Interrupted);
+        assert!(saved.resumable());
+
+        let resumed = s.resume_run(lab(3), saved.epochs.clone(), checkpoint);
+        let r = s.current().unwrap();
+        assert_eq!((r.id, r.records.len()), (resumed, 1));
+        assert!(r.fraction_done() < 0.5);
     }
 }

@@ -7,7 +7,7 @@
 //! like typed text: nothing runs until the visitor presses Train.
 
 /// The labs a fragment may name, and the form keys each one takes.
-pub const LABS: [(&str, &[&str]); 7] = [
+pub const LABS: [(&str, &[&str]); 8] = [
     ("synth", &["lr", "batch", "epochs", "seed", "train", "valid", "data-seed", "stop"]),
     ("mnist", &["sizes", "epochs", "seed"]),
     ("dogs", &["lr", "epochs", "stop", "seed", "k1", "s1", "k2", "s2"]),
@@ -15,6 +15,7 @@ pub const LABS: [(&str, &[&str]); 7] = [
     ("perceptrons", &[]),
     ("linear-xor", &["truth", "hidden", "steps", "lr", "seed"]),
     ("adversarial", &[]),
+    ("runs", &[]),
 ];
 
 /// Longest accepted value and fragment.

@@ -8,5 +8,7 @@ pub mod bridge;
 #[cfg(feature = "engine")]
 pub mod fetch;
 pub mod js;
+#[cfg(feature = "csr")]
+pub mod store;
 #[cfg(feature = "engine")]
 pub mod worker;

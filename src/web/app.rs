@@ -6,17 +6,20 @@ mod conv;
 mod dogs;
 mod logic;
 mod mnist;
+mod runs;
 mod synth;
 mod widgets;
 mod xor;
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 
 use super::bridge::Bridge;
-use crate::protocol::{BackendChoice, BackendKind, FromWorker, ToWorker};
+use crate::protocol::{BackendChoice, BackendKind, FromWorker, RunId, ToWorker};
+use crate::runs::SavedRun;
 use crate::session::{Engine, Session};
 use crate::share::{self, Shared};
 
@@ -39,7 +42,19 @@ pub struct Ctx {
     pub offline: RwSignal<Offline>,
     /// What a shared link's fragment had that was ignored.
     link_notice: RwSignal<Option<String>>,
+    /// Every run kept in this browser, oldest first.
+    pub saved: RwSignal<Vec<SavedRun>>,
+    /// For each saved run's key, the epochs its last completed write holds (with a checkpoint
+    /// of the same epoch where the run has one).
+    pub written: RwSignal<HashMap<String, usize>>,
+    /// Why the last save failed (a full quota), for the banner.
+    pub storage_error: RwSignal<Option<String>>,
+    /// Which saved run each of this page's runs writes to: key, name, lab, start time.
+    tracked: StoredValue<HashMap<RunId, Tracked>, LocalStorage>,
 }
+
+/// Where one of this page's runs is saved: key, name, lab, start time.
+type Tracked = (String, String, &'static str, f64);
 
 /// The labs that have a panel; the URL fragment names the one shown (`#mnist`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +66,7 @@ pub enum LabId {
     Perceptrons,
     Xor,
     Adversarial,
+    Runs,
 }
 
 impl LabId {
@@ -63,6 +79,7 @@ impl LabId {
             LabId::Perceptrons => "perceptrons",
             LabId::Xor => "linear-xor",
             LabId::Adversarial => "adversarial",
+            LabId::Runs => "runs",
         }
     }
 
@@ -74,6 +91,7 @@ impl LabId {
             "perceptrons" => LabId::Perceptrons,
             "linear-xor" => LabId::Xor,
             "adversarial" => LabId::Adversarial,
+            "runs" => LabId::Runs,
             _ => LabId::Synth,
         }
     }
@@ -89,6 +107,95 @@ struct ProbeQueue {
 impl Ctx {
     pub fn send(&self, message: &ToWorker) {
         self.bridge.with_value(|b| b.send(message));
+    }
+
+    /// Keeps run `id` in this browser as it goes (under `key`, or a new one).
+    pub fn track(&self, id: RunId, lab: &'static str, name: String, key: Option<(String, f64)>) {
+        let now = js_sys::Date::now();
+        let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}"), now));
+        self.tracked.update_value(|t| {
+            t.insert(id, (key, name, lab, created));
+        });
+    }
+
+    /// Epochs of run `id` safely written to this browser so far.
+    pub fn written_epochs(&self, id: RunId) -> Option<usize> {
+        let key = self.tracked.with_value(|t| t.get(&id).map(|t| t.0.clone()))?;
+        self.written.with(|w| w.get(&key).copied())
+    }
+
+    /// Saves the tracked run `id` as it stands now.
+    fn persist(&self, id: RunId) {
+        let Some((key, name, lab, created)) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
+        let run = self.session.with_untracked(|s| {
+            s.runs
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.saved(&key, &name, lab, created))
+                .or_else(|| s.dogs.runs().find(|r| r.id == id).map(|r| r.saved(&key, &name, lab, created)))
+        });
+        let Some(run) = run else { return };
+        // The user may have renamed it in the runs list meanwhile.
+        let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
+        let run = SavedRun { name: name.unwrap_or(run.name.clone()), ..run };
+        self.save(run);
+    }
+
+    /// Writes `run` to IndexedDB and the list; a failure (a full quota) goes to the banner.
+    pub fn save(&self, run: SavedRun) {
+        self.saved.update(|all| match all.iter_mut().find(|r| r.key == run.key) {
+            Some(old) => *old = run.clone(),
+            None => all.push(run.clone()),
+        });
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            match crate::web::store::put(&run).await {
+                Ok(()) => {
+                    let epochs = run.checkpoint.as_ref().map_or(run.epochs.len(), |c| c.epoch.min(run.epochs.len()));
+                    ctx.written.update(|w| {
+                        w.insert(run.key.clone(), epochs);
+                    });
+                    ctx.storage_error.set(None)
+                }
+                Err(e) => ctx.storage_error.set(Some(format!(
+                    "nnlab could not save \"{}\" in this browser ({e}). Storage may be full: delete runs you no longer need in Saved runs, or export them first",
+                    run.name
+                ))),
+            }
+        });
+    }
+
+    /// Loads the saved runs; a run still marked running was interrupted by the page going away.
+    fn load_saved(&self) {
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            match crate::web::store::all().await {
+                Ok((runs, unreadable)) => {
+                    let runs: Vec<SavedRun> = runs
+                        .into_iter()
+                        .map(|r| {
+                            let found = r.clone().found_on_load();
+                            if found != r {
+                                ctx.save(found.clone());
+                            }
+                            found
+                        })
+                        .collect();
+                    ctx.saved.update(|all| {
+                        for r in runs {
+                            if !all.iter().any(|a| a.key == r.key) {
+                                all.push(r);
+                            }
+                        }
+                    });
+                    if unreadable > 0 {
+                        ctx.storage_error
+                            .set(Some(format!("{unreadable} saved runs could not be read and are not shown")));
+                    }
+                }
+                Err(e) => ctx.storage_error.set(Some(format!("Saved runs are not available here: {e}"))),
+            }
+        });
     }
 
     /// The settings a shared link gave `lab`, once (later visits to the lab keep what the
@@ -140,7 +247,19 @@ impl Ctx {
         *self.probes.get_value().borrow_mut() = ProbeQueue::default();
         let on_message: Rc<dyn Fn(FromWorker)> = Rc::new(move |message: FromWorker| {
             let answers_probe = matches!(message, FromWorker::Probe { .. } | FromWorker::Error { .. });
+            let save = match &message {
+                FromWorker::Epoch { run, .. }
+                | FromWorker::Checkpoint { run, .. }
+                | FromWorker::Done { run, .. }
+                | FromWorker::Tested { run, .. }
+                | FromWorker::Error { run: Some(run), .. } => vec![*run],
+                FromWorker::Crashed { .. } => ctx.tracked.with_value(|t| t.keys().copied().collect()),
+                _ => vec![],
+            };
             ctx.session.update(|s| s.apply(message));
+            for run in save {
+                ctx.persist(run);
+            }
             if answers_probe {
                 ctx.probe_answered();
             }
@@ -186,9 +305,14 @@ fn App() -> impl IntoView {
         presenting: RwSignal::new(share::presenter_requested(&window().location().search().unwrap_or_default())),
         offline: RwSignal::new(Offline::Pending),
         link_notice: RwSignal::new(shared.notice()),
+        saved: RwSignal::new(vec![]),
+        storage_error: RwSignal::new(None),
+        written: RwSignal::new(HashMap::new()),
+        tracked: StoredValue::new_local(HashMap::new()),
     };
     provide_context(ctx);
     presenter_mode(ctx);
+    ctx.load_saved();
     keep_offline(ctx);
     ctx.start_worker();
     view! {
@@ -222,6 +346,7 @@ fn App() -> impl IntoView {
                     LabId::Perceptrons => view! { <logic::PerceptronPanel/> }.into_any(),
                     LabId::Xor => view! { <xor::XorPanel/> }.into_any(),
                     LabId::Adversarial => view! { <adversarial::AdversarialPanel/> }.into_any(),
+                    LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
                 }}
             </main>
         </div>
@@ -374,6 +499,7 @@ fn LabList() -> impl IntoView {
         (LabId::Perceptrons, "Perceptrons compute any boolean function", "section 7"),
         (LabId::Xor, "Linear layers cannot learn XOR", "section 7"),
         (LabId::Adversarial, "Adversarial examples", "section 7"),
+        (LabId::Runs, "Saved runs and reports", "every lab"),
     ];
     view! {
         <nav class="labs" aria-label="Labs">
@@ -532,5 +658,6 @@ fn EngineBanner() -> impl IntoView {
                 })
         }}
         {link_notice}
+        {move || ctx.storage_error.get().map(|e| view! { <div class="banner warn" role="alert" data-testid="storage-error">{e}</div> })}
     }
 }

@@ -494,6 +494,9 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
         if let Ok(lab) = parsed.get_untracked() {
             let mut id = 0;
             ctx.session.update(|s| id = s.start_dogs(lab.clone()));
+            let set = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| i.title.clone()).unwrap_or_default());
+            let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
+            ctx.track(id, if cnn { "dogs-cnn" } else { "dogs-mlp" }, name, None);
             ctx.send(&ToWorker::TrainDogs { run: id, lab, source: source(), backend: ctx.choice.get_untracked() });
         }
     };

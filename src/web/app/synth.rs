@@ -111,7 +111,9 @@ pub fn SynthLabPanel() -> impl IntoView {
             form_error.set(None);
             let mut run = 0;
             ctx.session.update(|s| run = s.start_run(lab.clone()));
-            ctx.send(&ToWorker::Train { run, lab, backend: ctx.choice.get_untracked() });
+            let name = format!("Synth CNN, lr {}, seed {}, {} epochs", lab.train.lr, lab.train.seed, lab.train.epochs);
+            ctx.track(run, "synth", name, None);
+            ctx.send(&ToWorker::Train { run, lab, backend: ctx.choice.get_untracked(), resume: None });
         }
         Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };
@@ -179,6 +181,11 @@ pub fn SynthLabPanel() -> impl IntoView {
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                 </form>
+                {move || current.with(|r| r.as_ref().map(|r| r.id)).and_then(|id| ctx.written_epochs(id)).map(|n| view! {
+                    <p class="saved-note" data-testid="saved-epochs" data-epochs=n.to_string()>
+                        {format!("Kept in this browser after epoch {n}: a reload loses nothing (see Saved runs).")}
+                    </p>
+                })}
                 <ShareLink lab="synth" fields=share_fields/>
                 <RunProgress current=current prefix=""/>
             </section>

@@ -1,0 +1,62 @@
+// Runs that last: a run cut short by a reload is kept as interrupted, resumes from its last
+// epoch, and travels as a report and a JSON file that imports back.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { withPage, byTestId, engineReady, setForm, epochRows, OUT } from './lib.mjs';
+
+test('a run interrupted by a reload is kept, resumes to the end, exports and imports back', async () => {
+  await withPage('?backend=cpu#synth', async ({ page, errors }) => {
+    await engineReady(page);
+    await setForm(page, { lr: 0.2, 'batch-size': 20, epochs: 30, 'train-size': 3000, 'valid-size': 200 });
+    await byTestId(page, 'train').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid="saved-epochs"]')?.dataset.epochs) >= 2, null, { timeout: 120_000 });
+    await page.reload();
+    await engineReady(page);
+
+    await byTestId(page, 'lab-runs').click();
+    const row = page.locator('[data-testid="run-row"]');
+    await row.first().waitFor();
+    assert.equal(await row.count(), 1);
+    assert.equal(await row.getAttribute('data-status'), 'interrupted');
+    const saved = Number(await row.locator('[data-testid="run-epochs"]').textContent());
+    assert.ok(saved >= 2 && saved < 30, `${saved} epochs saved`);
+
+    await row.locator('[data-testid="run-resume"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="progress"]')?.dataset.phase === 'finished', null, { timeout: 300_000 });
+    const rows = await epochRows(page);
+    assert.deepEqual(rows.map((r) => r.epoch), Array.from({ length: 30 }, (_, i) => i + 1), 'the saved epochs, then the rest');
+    assert.ok(rows.at(-1).trainLoss < rows[0].trainLoss);
+
+    await byTestId(page, 'lab-runs').click();
+    await page.waitForSelector('[data-testid="run-row"][data-status="finished"]');
+    assert.equal(await page.locator('[data-testid="run-row"] [data-testid="run-epochs"]').textContent(), '30');
+    await page.locator('[data-testid="run-name"]').fill('my resumed run');
+    await page.locator('[data-testid="run-name"]').press('Enter');
+    await page.locator('h2').last().click();
+
+    const saveOf = async (testid) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), byTestId(page, testid).click()]);
+      return readFileSync(await download.path(), 'utf8');
+    };
+    const report = await saveOf('run-report');
+    assert.match(report, /^<!doctype html>.*my resumed run.*<svg.*<svg.*<table>/s);
+    assert.doesNotMatch(report, /<script/);
+    const json = await saveOf('run-json');
+    assert.equal(JSON.parse(json)[0].epochs.length, 30);
+
+    await byTestId(page, 'run-delete').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-row"]').length === 0);
+    const file = OUT + 'run.json';
+    writeFileSync(file, json);
+    await byTestId(page, 'runs-import').setInputFiles(file);
+    await page.waitForSelector('[data-testid="run-row"][data-status="finished"]');
+    assert.match(await byTestId(page, 'runs-import-note').textContent(), /Imported 1 run/);
+    assert.equal(await page.locator('[data-testid="run-name"]').inputValue(), 'my resumed run');
+    await page.reload();
+    await engineReady(page);
+    await page.waitForSelector('[data-testid="run-row"][data-status="finished"]');
+    await page.screenshot({ path: OUT + 'runs.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+});

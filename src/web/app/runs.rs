@@ -1,0 +1,218 @@
+//! Saved runs: every run kept in this browser, to rename, delete, compare, resume after a
+//! reload, export as a report (HTML, JSON, CSV) and import again.
+
+use leptos::prelude::*;
+
+use super::widgets::{LabArticle, Svg, download_text};
+use super::{Ctx, LabId};
+use crate::analysis::{self, dogs::curve_answer};
+use crate::config::SynthLab;
+use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
+use crate::protocol::ToWorker;
+use crate::runs::{SavedRun, report_html, runs_csv};
+use crate::web::js::get;
+
+/// The answers a run's lab computes from its records, for the report.
+fn answers(run: &SavedRun) -> Vec<String> {
+    if run.epochs.is_empty() {
+        return vec![];
+    }
+    match (run.lab.as_str(), &run.summary) {
+        ("synth", _) => vec![analysis::training_answer(&run.epochs)],
+        (_, Some(summary)) => vec![curve_answer(&run.epochs, summary, run.test.map(|t| t.1))],
+        _ => vec![],
+    }
+}
+
+fn export(runs: &[SavedRun], what: &str) {
+    let stem = if runs.len() == 1 { format!("nnlab-run-{}", runs[0].key) } else { "nnlab-runs".to_string() };
+    match what {
+        "html" => {
+            let answers: Vec<Vec<String>> = runs.iter().map(answers).collect();
+            download_text(&format!("{stem}.html"), "text/html", &report_html(runs, &answers));
+        }
+        "json" => download_text(&format!("{stem}.json"), "application/json", &SavedRun::to_json(runs)),
+        _ => download_text(&format!("{stem}.csv"), "text/csv", &runs_csv(runs)),
+    }
+}
+
+/// Validation loss of two runs on one chart (training loss where there is no validation).
+fn compare_svg(a: &SavedRun, b: &SavedRun) -> String {
+    let points = |r: &SavedRun| -> Vec<(f64, f64)> {
+        r.epochs.iter().map(|e| (e.epoch as f64, e.valid_loss.unwrap_or(e.train_loss))).collect()
+    };
+    LineChart {
+        title: "Validation loss per epoch, two runs".into(),
+        x_label: "epoch".into(),
+        y_label: "mean loss".into(),
+        series: vec![
+            Series { name: a.name.clone(), points: points(a), colour: TRAIN_COLOUR, dashed: false },
+            Series { name: b.name.clone(), points: points(b), colour: VALID_COLOUR, dashed: true },
+        ],
+        y_range: None,
+        markers: vec![],
+    }
+    .to_svg()
+}
+
+#[component]
+pub fn RunsPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let filter = RwSignal::new(String::from("all"));
+    let compare = RwSignal::new(Vec::<String>::new());
+    let import_note = RwSignal::new(None::<String>);
+    let usage = RwSignal::new(None::<(f64, f64)>);
+    Effect::new(move |_| {
+        ctx.saved.track();
+        leptos::task::spawn_local(async move { usage.set(crate::web::store::usage().await) });
+    });
+    let shown = Memo::new(move |_| {
+        let f = filter.get();
+        ctx.saved.with(|all| all.iter().filter(|r| f == "all" || r.lab == f).cloned().collect::<Vec<_>>())
+    });
+    let remove = move |key: String| {
+        ctx.saved.update(|all| all.retain(|r| r.key != key));
+        compare.update(|c| c.retain(|k| *k != key));
+        leptos::task::spawn_local(async move {
+            if let Err(e) = crate::web::store::delete(&key).await {
+                ctx.storage_error.set(Some(format!("could not delete the run: {e}")));
+            }
+        });
+    };
+    let rename = move |key: String, name: String| {
+        if let Some(run) = ctx.saved.with_untracked(|all| all.iter().find(|r| r.key == key).cloned()) {
+            ctx.save(SavedRun { name, ..run });
+        }
+    };
+    let resume = move |run: SavedRun| {
+        let (Ok(lab), Some(checkpoint)) =
+            (serde_json::from_value::<SynthLab>(run.config.clone()), run.checkpoint.clone())
+        else {
+            return;
+        };
+        let mut id = 0;
+        ctx.session.update(|s| id = s.resume_run(lab.clone(), run.epochs.clone(), checkpoint.clone()));
+        ctx.track(id, "synth", run.name.clone(), Some((run.key.clone(), run.created)));
+        ctx.send(&ToWorker::Train {
+            run: id,
+            lab,
+            backend: ctx.choice.get_untracked(),
+            resume: Some((checkpoint, run.epochs.clone())),
+        });
+        let _ = window().location().set_hash("synth");
+        ctx.lab.set(LabId::Synth);
+    };
+    let import = move |ev: leptos::ev::Event| {
+        let input = event_target::<web_sys::HtmlInputElement>(&ev);
+        let files = get(&input, "files");
+        let Ok(file) = crate::web::js::call(&files, "item", &[0.into()]) else { return };
+        input.set_value("");
+        if file.is_null() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let text = match crate::web::js::call(&file, "text", &[])
+                .map(wasm_bindgen::JsCast::unchecked_into::<js_sys::Promise>)
+            {
+                Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
+                Err(_) => None,
+            };
+            match text.map(|t| SavedRun::parse_file(&t)) {
+                Some(Ok(runs)) => {
+                    let n = runs.len();
+                    for run in runs {
+                        ctx.save(run.found_on_load());
+                    }
+                    import_note.set(Some(format!("Imported {n} run{}.", if n == 1 { "" } else { "s" })));
+                }
+                Some(Err(e)) => import_note.set(Some(format!("Not imported: {e}."))),
+                None => import_note.set(Some("Not imported: the file could not be read.".into())),
+            }
+        });
+    };
+    let training = move || ctx.session.with(|s| s.is_training());
+    let compared = move || {
+        let keys = compare.get();
+        let pick = |k: &String| ctx.saved.with(|all| all.iter().find(|r| r.key == *k).cloned());
+        match &keys[..] {
+            [a, b] => Some(compare_svg(&pick(a)?, &pick(b)?)),
+            _ => None,
+        }
+    };
+    view! {
+        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges and DogSet labs is kept in this browser as it trains, after every ", "epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
+            <section aria-labelledby="runs-list-title">
+                <h3 id="runs-list-title">"Runs in this browser"</h3>
+                <p data-testid="runs-usage">
+                    {move || usage.get().map_or("Storage use is not reported by this browser.".to_string(), |(used, quota)| {
+                        format!("This site stores {:.1} MB (runs, datasets and the offline app) of {:.0} MB the browser allows.", used / 1e6, quota / 1e6)
+                    })}
+                </p>
+                <div class="gallery-controls">
+                    <label>"Show: "
+                        <select data-testid="runs-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+                            <option value="all">"all labs"</option>
+                            <option value="synth">"synthetic edges"</option>
+                            <option value="dogs-mlp">"DogSet fully connected"</option>
+                            <option value="dogs-cnn">"DogSet CNN"</option>
+                        </select>
+                    </label>
+                    <button type="button" data-testid="runs-export-html" on:click=move |_| export(&shown.get_untracked(), "html")>"Report of these runs (HTML)"</button>
+                    <button type="button" on:click=move |_| export(&shown.get_untracked(), "json")>"JSON"</button>
+                    <button type="button" on:click=move |_| export(&shown.get_untracked(), "csv")>"CSV"</button>
+                    <label class="file-button">"Import runs (JSON)"
+                        <input type="file" accept=".json,application/json" data-testid="runs-import" on:change=import/>
+                    </label>
+                </div>
+                {move || import_note.get().map(|n| view! { <p role="status" data-testid="runs-import-note">{n}</p> })}
+                <table class="compare runs" data-testid="runs-table">
+                    <thead><tr>
+                        {["compare", "name", "lab", "status", "epochs", "last valid acc (%)", "test acc (%)", "started", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {move || shown.get().into_iter().map(|run| {
+                            let key = run.key.clone();
+                            let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
+                            let resumable = run.resumable() && run.lab == "synth";
+                            let started = js_sys::Date::new(&run.created.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
+                            let single = run.clone();
+                            let for_resume = run.clone();
+                            view! {
+                                <tr data-testid="run-row" data-status=run.status.name()>
+                                    <td><input type="checkbox" aria-label=format!("compare {}", run.name)
+                                        prop:checked=move || compare.with(|c| c.contains(&k1))
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            compare.update(|c| {
+                                                c.retain(|k| *k != k2);
+                                                if on { c.push(k2.clone()); if c.len() > 2 { c.remove(0); } }
+                                            });
+                                        }/></td>
+                                    <td><input type="text" value=run.name.clone() aria-label="run name" data-testid="run-name"
+                                        on:change=move |ev| rename(k3.clone(), event_target_value(&ev))/></td>
+                                    <td>{run.lab.clone()}</td>
+                                    <td data-testid="run-status">{run.status.name()}</td>
+                                    <td data-testid="run-epochs">{run.epochs.len()}</td>
+                                    <td>{run.epochs.last().and_then(|e| e.valid_acc).map_or("-".into(), |a| format!("{a:.1}"))}</td>
+                                    <td>{run.test.map_or("-".into(), |t| format!("{:.1}", t.1))}</td>
+                                    <td>{started}</td>
+                                    <td class="buttons">
+                                        {resumable.then(|| view! {
+                                            <button type="button" data-testid="run-resume" disabled=training on:click=move |_| resume(for_resume.clone())>"Resume"</button>
+                                        })}
+                                        <button type="button" data-testid="run-report" on:click=move |_| export(std::slice::from_ref(&single), "html")>"Report"</button>
+                                        <button type="button" data-testid="run-json" on:click={let r = run.clone(); move |_| export(std::slice::from_ref(&r), "json")}>"JSON"</button>
+                                        <button type="button" data-testid="run-delete" on:click=move |_| remove(k4.clone())>"Delete"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                {move || shown.with(|s| s.is_empty()).then(|| view! { <p class="empty">"No runs yet: train one in a lab and it appears here."</p> })}
+                {move || compared().map(|svg| view! { <div class="charts"><Svg svg=svg testid="runs-compare-chart"/></div> })}
+                {move || (compare.with(|c| c.len()) == 1).then(|| view! { <p class="empty">"Tick a second run to compare their curves."</p> })}
+            </section>
+        </LabArticle>
+    }
+}
