@@ -71,6 +71,10 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     assert.equal(await trainMnist(page), 'finished');
     assert.deepEqual(shardRequests, [], 'the second visit takes every shard from the cache');
     assert.match(await byTestId(page, 'data-text').textContent(), /7 of 7 files from the cache/);
+    // Every model was kept as its own run: 2 sizes x 2 visits, and the 60,000 check.
+    await byTestId(page, 'lab-runs').click();
+    await byTestId(page, 'runs-filter').selectOption('mnist');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-row"][data-status="finished"]').length === 5);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -39,7 +39,7 @@ pub struct SavedRun {
     pub key: String,
     /// Editable by the user.
     pub name: String,
-    /// `synth`, `dogs-mlp` or `dogs-cnn`.
+    /// `synth`, `mnist` (one model of the scaling lab), `dogs-mlp` or `dogs-cnn`.
     pub lab: String,
     /// The lab's config as sent to the worker (seed included).
     pub config: serde_json::Value,
@@ -104,6 +104,7 @@ impl SavedRun {
     fn lab_title(&self) -> &'static str {
         match self.lab.as_str() {
             "synth" => "Synth CNN on synthetic edges",
+            "mnist" => "MNIST MLP (one model of the scaling lab)",
             "dogs-mlp" => "DogSet fully connected network",
             "dogs-cnn" => "DogSet convolutional network",
             _ => "run",

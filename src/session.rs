@@ -253,6 +253,40 @@ pub struct MnistView {
 }
 
 impl MnistView {
+    /// The model of training-set size `size` as a saved run (each model of the scaling run is
+    /// kept as its own run, `config` holding the lab with that one size).
+    pub fn saved(&self, size: usize, key: &str, created: f64) -> SavedRun {
+        let result = self.results.iter().find(|r| r.size == size);
+        let status = match (result, self.phase) {
+            (Some(_), _) => RunStatus::Finished,
+            (None, Phase::Failed) if self.error.as_deref() == Some(WORKER_DIED) => RunStatus::Interrupted,
+            (None, Phase::Failed) => RunStatus::Failed,
+            (None, Phase::Finished) => RunStatus::Interrupted,
+            (None, _) => RunStatus::Running,
+        };
+        let lab = MnistLab { sizes: vec![size], ..self.lab.clone() };
+        SavedRun {
+            format: RUN_FORMAT,
+            key: key.into(),
+            name: format!("MNIST MLP, N = {size}, seed {}", self.lab.seed),
+            lab: "mnist".into(),
+            config: serde_json::to_value(&lab).expect("lab configs serialise"),
+            backend: self.backend.clone(),
+            created,
+            status,
+            epochs: self.epochs.iter().filter(|(s, _)| *s == size).map(|(_, r)| r.clone()).collect(),
+            summary: result.map(|r| RunSummary {
+                epochs_trained: r.epochs_trained,
+                stop: StopReason::Completed,
+                train_seconds: r.train_seconds,
+                parameters: 109_386,
+            }),
+            test: result.map(|r| (r.test_loss, r.test_acc)),
+            checkpoint: None,
+            error: self.error.clone(),
+        }
+    }
+
     /// Fraction of all epochs of all sizes done, 0..1.
     pub fn fraction_done(&self) -> f64 {
         if self.phase == Phase::Finished {
@@ -732,7 +766,7 @@ impl Session {
                 for m in [&mut self.mnist, &mut self.mnist_check].into_iter().flatten() {
                     if matches!(m.phase, Phase::Queued | Phase::Training) {
                         m.phase = Phase::Failed;
-                        m.error = Some("the training worker stopped during this run".into());
+                        m.error = Some(WORKER_DIED.into());
                     }
                 }
                 return Some(message);
@@ -957,5 +991,30 @@ mod tests {
         let r = s.current().unwrap();
         assert_eq!((r.id, r.records.len()), (resumed, 1));
         assert!(r.fraction_done() < 0.5);
+    }
+
+    #[test]
+    fn each_mnist_model_is_saved_as_its_own_run() {
+        let mut s = Session::default();
+        let id = s.start_mnist(MnistLab::homework());
+        s.apply(FromWorker::SizeEpoch { run: id, size: 500, record: record(1) });
+        s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
+        let m = s.mnist.as_ref().unwrap();
+        let running = m.saved(500, "k", 1.0);
+        assert_eq!((running.status, running.epochs.len(), running.lab.as_str()), (RunStatus::Running, 1, "mnist"));
+        assert_eq!(running.config["sizes"], serde_json::json!([500]));
+        let result = SizeResult {
+            size: 500,
+            losses: vec![0.5],
+            train_seconds: 2.0,
+            test_acc: 85.0,
+            test_loss: 0.4,
+            epochs_trained: 1,
+        };
+        s.apply(FromWorker::SizeDone { run: id, result });
+        let done = s.mnist.as_ref().unwrap().saved(500, "k", 1.0);
+        assert_eq!((done.status, done.test), (RunStatus::Finished, Some((0.4, 85.0))));
+        s.apply(FromWorker::Crashed { message: "gone".into() });
+        assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
     }
 }

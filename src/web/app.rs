@@ -124,6 +124,20 @@ impl Ctx {
         self.written.with(|w| w.get(&key).copied())
     }
 
+    /// Saves the model of size `size` of the tracked MNIST run `id` (each model is a run).
+    fn persist_mnist(&self, id: RunId, size: usize) {
+        let Some((key, ..)) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
+        let created = self.tracked.with_value(|t| t.get(&id).map_or(0.0, |t| t.3));
+        let key = format!("{key}-{size}");
+        let run = self.session.with_untracked(|s| {
+            [&s.mnist, &s.mnist_check].into_iter().flatten().find(|m| m.id == id).map(|m| m.saved(size, &key, created))
+        });
+        if let Some(run) = run {
+            let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
+            self.save(SavedRun { name: name.unwrap_or(run.name.clone()), ..run });
+        }
+    }
+
     /// Saves the tracked run `id` as it stands now.
     fn persist(&self, id: RunId) {
         let Some((key, name, lab, created)) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
@@ -256,9 +270,17 @@ impl Ctx {
                 FromWorker::Crashed { .. } => ctx.tracked.with_value(|t| t.keys().copied().collect()),
                 _ => vec![],
             };
+            let mnist = match &message {
+                FromWorker::SizeEpoch { run, size, .. } => Some((*run, *size)),
+                FromWorker::SizeDone { run, result } => Some((*run, result.size)),
+                _ => None,
+            };
             ctx.session.update(|s| s.apply(message));
             for run in save {
                 ctx.persist(run);
+            }
+            if let Some((run, size)) = mnist {
+                ctx.persist_mnist(run, size);
             }
             if answers_probe {
                 ctx.probe_answered();

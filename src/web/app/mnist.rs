@@ -126,6 +126,7 @@ pub fn MnistLabPanel() -> impl IntoView {
                 form_error.set(None);
                 let mut run = 0;
                 ctx.session.update(|s| run = s.start_mnist(lab.clone()));
+                ctx.track(run, "mnist", String::new(), None);
                 ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
             }
             Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
@@ -157,6 +158,7 @@ pub fn MnistLabPanel() -> impl IntoView {
             MnistLab { sizes: vec![FULL_TRAIN_SIZE], train: TrainConfig { epochs: 1, ..lab.train.clone() }, ..lab };
         let mut run = 0;
         ctx.session.update(|s| run = s.start_mnist_check(lab.clone()));
+        ctx.track(run, "mnist", String::new(), None);
         ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
     };
     let check_result = Memo::new(move |_| {

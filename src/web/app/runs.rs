@@ -140,7 +140,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     view! {
-        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges and DogSet labs is kept in this browser as it trains, after every ", "epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
+        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST and DogSet labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
             <section aria-labelledby="runs-list-title">
                 <h3 id="runs-list-title">"Runs in this browser"</h3>
                 <p data-testid="runs-usage">
@@ -153,6 +153,7 @@ pub fn RunsPanel() -> impl IntoView {
                         <select data-testid="runs-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
                             <option value="all">"all labs"</option>
                             <option value="synth">"synthetic edges"</option>
+                            <option value="mnist">"MNIST models"</option>
                             <option value="dogs-mlp">"DogSet fully connected"</option>
                             <option value="dogs-cnn">"DogSet CNN"</option>
                         </select>
