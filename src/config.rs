@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::net::NetConfig;
+use crate::protocol::DogSource;
 
 /// Hyper-parameters of one training run (the arguments of the homework's `run_model`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -254,6 +255,9 @@ pub enum DogModel {
 pub struct DogLab {
     pub model: DogModel,
     pub train: TrainConfig,
+    /// Which DogSet: part of the experiment, so a saved run resumes on the same images.
+    #[serde(default)]
+    pub source: DogSource,
 }
 
 impl DogLab {
@@ -263,6 +267,7 @@ impl DogLab {
         Self {
             model,
             train: TrainConfig { lr: 1e-5, batch_size: 10, epochs: 100, stop_thr: Some(1e-4), shuffle: true, seed: 1 },
+            source: DogSource::Auto,
         }
     }
 

@@ -84,9 +84,10 @@ pub struct Checkpoint {
 }
 
 /// Which DogSet a run uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DogSource {
     /// The user's own, else a hosted one, else the stand-in.
+    #[default]
     Auto,
     /// The one the user loaded into this browser.
     Uploaded,
@@ -123,12 +124,14 @@ pub enum ToWorker {
         run: RunId,
         source: DogSource,
     },
-    /// Train a DogSet network on the loaded set (loading it first if needed).
+    /// Train a DogSet network on `lab.source` (loading it first if needed), or continue a
+    /// saved run from its checkpoint.
     TrainDogs {
         run: RunId,
         lab: DogLab,
-        source: DogSource,
         backend: BackendChoice,
+        #[serde(default)]
+        resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     },
     /// One page of the loaded set's training images of `class`.
     Gallery {
@@ -494,9 +497,9 @@ mod tests {
             ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
             ToWorker::TrainDogs {
                 run: 6,
-                lab: crate::config::DogLab::homework_cnn(),
-                source: DogSource::StandIn,
+                lab: crate::config::DogLab { source: DogSource::StandIn, ..crate::config::DogLab::homework_cnn() },
                 backend: BackendChoice::Auto,
+                resume: None,
             },
             ToWorker::Gallery { class: 3, page: 2 },
             ToWorker::ForgetDogs,

@@ -674,6 +674,16 @@ impl Session {
         id
     }
 
+    /// Registers a resumed DogSet run: it starts with the saved records and checkpoint.
+    pub fn resume_dogs(&mut self, lab: DogLab, records: Vec<EpochRecord>, checkpoint: Checkpoint) -> RunId {
+        let id = self.start_dogs(lab);
+        let run = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().find(|r| r.id == id);
+        let run = run.expect("just registered");
+        run.records = records;
+        run.checkpoint = Some(checkpoint);
+        id
+    }
+
     /// Registers a request to load a DogSet; returns its id.
     pub fn load_dogs(&mut self) -> RunId {
         let id = self.take_id();

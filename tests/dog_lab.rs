@@ -42,10 +42,11 @@ fn the_mlp_learns_and_is_tested_once_after_training() {
     let lab = lab(DogModel::Mlp, 3, None);
     let mut layers = vec![];
     let mut epochs = 0;
-    let run = block_on(run_dogs(&lab, &splits(), &device, &mut NativeDriver::default(), |l| layers = l, &mut |e| {
-        epochs += matches!(e, Event::Epoch { .. }) as usize
-    }))
-    .unwrap();
+    let run =
+        block_on(run_dogs(&lab, &splits(), None, &device, &mut NativeDriver::default(), |l| layers = l, &mut |e| {
+            epochs += matches!(e, Event::Epoch { .. }) as usize
+        }))
+        .unwrap();
     assert_eq!((epochs, run.record.summary.stop.clone()), (3, StopReason::Completed));
     assert_eq!(run.record.summary.parameters, 1_581_898);
     assert_eq!(layers.iter().map(|r| r.weights).sum::<usize>(), 1_581_696);
@@ -59,10 +60,36 @@ fn the_mlp_learns_and_is_tested_once_after_training() {
 fn a_large_threshold_stops_the_cnn_after_its_second_epoch() {
     let device = Device::flex().autodiff();
     let lab = lab(DogModel::Cnn { convs: [(5, 1), (3, 2)] }, 10, Some(1e6));
-    let run = block_on(run_dogs(&lab, &splits(), &device, &mut NativeDriver::default(), |_| {}, &mut |_| {})).unwrap();
+    let run =
+        block_on(run_dogs(&lab, &splits(), None, &device, &mut NativeDriver::default(), |_| {}, &mut |_| {})).unwrap();
     assert_eq!(run.record.epochs.len(), 2);
     assert!(matches!(run.record.summary.stop, StopReason::EarlyStop { stop_thr, .. } if stop_thr == 1e6));
     assert!(run.test.is_some());
     let table = layer_table(&lab, &device).unwrap();
     assert_eq!(table, lab.net().shape_table().unwrap());
+}
+
+#[test]
+fn a_resumed_cnn_run_matches_an_uninterrupted_one() {
+    let device = Device::flex().autodiff();
+    let lab = lab(DogModel::Cnn { convs: [(9, 3), (3, 1)] }, 3, None);
+    let data = splits();
+    let mut events = vec![];
+    let whole =
+        block_on(run_dogs(&lab, &data, None, &device, &mut NativeDriver::default(), |_| {}, &mut |e| events.push(e)))
+            .unwrap();
+    let checkpoint = events
+        .iter()
+        .find_map(|e| match e {
+            Event::Checkpoint(c) if c.epoch == 2 => Some(c.clone()),
+            _ => None,
+        })
+        .expect("the CNN checkpoints every epoch");
+    let resume = Some((checkpoint, whole.record.epochs[..2].to_vec()));
+    let resumed =
+        block_on(run_dogs(&lab, &data, resume, &device, &mut NativeDriver::default(), |_| {}, &mut |_| {})).unwrap();
+    let losses =
+        |r: &nnlab::train::RunRecord| r.epochs.iter().map(|e| (e.train_loss, e.valid_loss)).collect::<Vec<_>>();
+    assert_eq!(losses(&resumed.record), losses(&whole.record));
+    assert_eq!(resumed.test, whole.test);
 }

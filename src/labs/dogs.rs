@@ -4,10 +4,11 @@
 
 use burn::prelude::*;
 
-use crate::config::DogLab;
+use crate::config::{DogLab, DogModel};
 use crate::data::dogs::DogSplits;
 use crate::model::{Init, LayerRow, Net};
-use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, RunRecord, TrainError, evaluate, run_model};
+use crate::protocol::{Checkpoint, EpochRecord};
+use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, run_model_from};
 
 /// A finished DogSet run.
 #[derive(Clone, Debug)]
@@ -31,6 +32,7 @@ pub fn layer_table(lab: &DogLab, device: &Device) -> Result<Vec<LayerRow>, Strin
 pub async fn run_dogs(
     lab: &DogLab,
     data: &DogSplits,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     device: &Device,
     driver: &mut impl Driver,
     on_layers: impl FnOnce(Vec<LayerRow>),
@@ -39,9 +41,25 @@ pub async fn run_dogs(
     let config = lab.net();
     let net = config.init(Init::PyTorch { seed: lab.train.seed }, device).map_err(TrainError::Config)?;
     on_layers(net.layer_table(config.input, device));
+    let (net, prior) = match resume {
+        Some((checkpoint, prior)) if checkpoint.epoch == prior.len() => {
+            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
+        }
+        Some((checkpoint, prior)) => {
+            return Err(TrainError::Config(format!(
+                "the checkpoint is of epoch {} but {} epochs are recorded",
+                checkpoint.epoch,
+                prior.len()
+            )));
+        }
+        None => (net, vec![]),
+    };
+    // The CNN's 68,138 parameters are saved every epoch so a run can resume; the fully
+    // connected net's 1.6 million would cost 6 MB a save.
+    let resume = Resume { prior, checkpoints: matches!(lab.model, DogModel::Cnn { .. }) };
     let standardise = data.standardise();
     let [train, valid, test] = data.splits.each_ref().map(|s| DeviceData::upload_bytes(s, &standardise, device));
-    let (net, record) = run_model(net, &train, Some(&valid), &lab.train, driver, on_event).await?;
+    let (net, record) = run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await?;
     let test = if record.epochs.is_empty() { None } else { Some(evaluate(&net, &test, EVAL_BATCH).await?) };
     Ok(DogRun { net, record, test })
 }

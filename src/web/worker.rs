@@ -126,7 +126,7 @@ fn handle(message: ToWorker) {
                 post(&FromWorker::Error { run: Some(run), message });
             }
         }),
-        ToWorker::TrainDogs { run, lab, source, backend } => start_run(run, dogs::train(run, lab, source, backend)),
+        ToWorker::TrainDogs { run, lab, backend, resume } => start_run(run, dogs::train(run, lab, backend, resume)),
         ToWorker::Gallery { class, page } => dogs::gallery(class, page),
         ToWorker::ForgetDogs => spawn_local(dogs::forget()),
         ToWorker::TrainXor { run, lab, backend } => start_run(run, concepts::xor(run, lab, backend)),

@@ -139,7 +139,7 @@ pub fn run(args: DogArgs, data: &Path, format: Format) -> Result<(), String> {
         ));
     }
     let device = device();
-    let run = block_on(run_dogs(&lab, &splits, &device, &mut NativeDriver::default(), |_| {}, &mut |event| {
+    let run = block_on(run_dogs(&lab, &splits, None, &device, &mut NativeDriver::default(), |_| {}, &mut |event| {
         if let Event::Epoch { record: r, .. } = event {
             bar.inc(1);
             bar.set_message(format!("{:.1} s/epoch", r.seconds));

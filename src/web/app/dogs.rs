@@ -491,13 +491,14 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
     };
     let source = move || ctx.session.with(|s| s.dogs.info.as_ref().map_or(DogSource::Auto, |i| i.source));
     let train = move || {
-        if let Ok(lab) = parsed.get_untracked() {
+        if let Ok(mut lab) = parsed.get_untracked() {
+            lab.source = source();
             let mut id = 0;
             ctx.session.update(|s| id = s.start_dogs(lab.clone()));
             let set = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| i.title.clone()).unwrap_or_default());
             let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
             ctx.track(id, if cnn { "dogs-cnn" } else { "dogs-mlp" }, name, None);
-            ctx.send(&ToWorker::TrainDogs { run: id, lab, source: source(), backend: ctx.choice.get_untracked() });
+            ctx.send(&ToWorker::TrainDogs { run: id, lab, backend: ctx.choice.get_untracked(), resume: None });
         }
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));

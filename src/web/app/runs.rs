@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::widgets::{LabArticle, Svg, download_text};
 use super::{Ctx, LabId};
 use crate::analysis::{self, dogs::curve_answer};
-use crate::config::SynthLab;
+use crate::config::{DogLab, SynthLab};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::ToWorker;
 use crate::runs::{SavedRun, report_html, runs_csv};
@@ -85,22 +85,23 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     let resume = move |run: SavedRun| {
-        let (Ok(lab), Some(checkpoint)) =
-            (serde_json::from_value::<SynthLab>(run.config.clone()), run.checkpoint.clone())
-        else {
-            return;
-        };
+        let Some(checkpoint) = run.checkpoint.clone() else { return };
         let mut id = 0;
-        ctx.session.update(|s| id = s.resume_run(lab.clone(), run.epochs.clone(), checkpoint.clone()));
-        ctx.track(id, "synth", run.name.clone(), Some((run.key.clone(), run.created)));
-        ctx.send(&ToWorker::Train {
-            run: id,
-            lab,
-            backend: ctx.choice.get_untracked(),
-            resume: Some((checkpoint, run.epochs.clone())),
-        });
-        let _ = window().location().set_hash("synth");
-        ctx.lab.set(LabId::Synth);
+        let resume = Some((checkpoint.clone(), run.epochs.clone()));
+        let backend = ctx.choice.get_untracked();
+        let (message, lab_id, lab_name) = if run.lab == "synth" {
+            let Ok(lab) = serde_json::from_value::<SynthLab>(run.config.clone()) else { return };
+            ctx.session.update(|s| id = s.resume_run(lab.clone(), run.epochs.clone(), checkpoint));
+            (ToWorker::Train { run: id, lab, backend, resume }, LabId::Synth, "synth")
+        } else {
+            let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
+            ctx.session.update(|s| id = s.resume_dogs(lab.clone(), run.epochs.clone(), checkpoint));
+            (ToWorker::TrainDogs { run: id, lab, backend, resume }, LabId::Dogs, "dogs-cnn")
+        };
+        ctx.track(id, lab_name, run.name.clone(), Some((run.key.clone(), run.created)));
+        ctx.send(&message);
+        let _ = window().location().set_hash(if lab_id == LabId::Synth { "synth" } else { "dogs" });
+        ctx.lab.set(lab_id);
     };
     let import = move |ev: leptos::ev::Event| {
         let input = event_target::<web_sys::HtmlInputElement>(&ev);
@@ -140,7 +141,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     view! {
-        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST and DogSet labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
+        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST and DogSet labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet CNN run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
             <section aria-labelledby="runs-list-title">
                 <h3 id="runs-list-title">"Runs in this browser"</h3>
                 <p data-testid="runs-usage">
@@ -174,7 +175,7 @@ pub fn RunsPanel() -> impl IntoView {
                         {move || shown.get().into_iter().map(|run| {
                             let key = run.key.clone();
                             let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
-                            let resumable = run.resumable() && run.lab == "synth";
+                            let resumable = run.resumable() && matches!(run.lab.as_str(), "synth" | "dogs-cnn");
                             let started = js_sys::Date::new(&run.created.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
                             let single = run.clone();
                             let for_resume = run.clone();

@@ -13,7 +13,7 @@ use crate::config::DogLab;
 use crate::data::dogs::{self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, LoadReport};
 use crate::data::shards;
 use crate::labs::dogs::run_dogs;
-use crate::protocol::{BackendChoice, BackendKind, DogSource, FromWorker, RunId};
+use crate::protocol::{BackendChoice, BackendKind, Checkpoint, DogSource, EpochRecord, FromWorker, RunId};
 use crate::train::Event;
 use crate::web::fetch::{cache_delete, cache_get, cache_put, call_async};
 use crate::web::js::{call, describe, get};
@@ -110,12 +110,17 @@ pub async fn load(run: RunId, source: DogSource) -> Result<Loaded, String> {
 }
 
 /// Trains one DogSet network: the set (loaded if needed), then the run, then the test.
-pub async fn train(run: RunId, lab: DogLab, source: DogSource, choice: BackendChoice) -> Result<(), String> {
+pub async fn train(
+    run: RunId,
+    lab: DogLab,
+    choice: BackendChoice,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
     let (device, info) = pick_device(choice).await?;
     let gpu = info.kind == BackendKind::WebGpu;
     post(&FromWorker::Backend { run, info });
-    let loaded = load(run, source).await?;
+    let loaded = load(run, lab.source).await?;
     if gpu {
         post(&FromWorker::Status { run, text: "Compiling GPU kernels: the first batches take seconds each".into() });
     }
@@ -126,6 +131,7 @@ pub async fn train(run: RunId, lab: DogLab, source: DogSource, choice: BackendCh
     let result = run_dogs(
         &lab,
         &loaded.splits,
+        resume,
         &device,
         &mut driver,
         |layers| post(&FromWorker::Layers { run, layers }),
@@ -140,7 +146,7 @@ pub async fn train(run: RunId, lab: DogLab, source: DogSource, choice: BackendCh
             Event::Epoch { record, kernels } => {
                 post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() })
             }
-            Event::Checkpoint(_) => {}
+            Event::Checkpoint(checkpoint) => post(&FromWorker::Checkpoint { run, checkpoint }),
         },
     )
     .await
