@@ -66,7 +66,7 @@ pub fn data_dogs(path: &Path, out: &Path) -> Result<(), String> {
     let named: Vec<(&str, &nnlab::data::shards::Shard)> =
         dogs::PARTITIONS.into_iter().zip(splits.splits.iter()).collect();
     let (entry, files) = dataset_files(dogs::DOGSET_NAME, &named, |splits_entry| manifest::DatasetEntry {
-        title: "DogSet: 10 dog breeds from ImageNet, 64x64 RGB".into(),
+        title: format!("DogSet: {} breeds, 64x64 RGB (a course copy)", splits.class_names.len()),
         licence: "ImageNet terms of access: for this course's students only; do not publish this copy".into(),
         provenance: format!("converted by `nnlab data dogs` from {}", path.display()),
         class_names: splits.class_names.clone(),
