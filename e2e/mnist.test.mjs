@@ -75,6 +75,9 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     await byTestId(page, 'lab-runs').click();
     await byTestId(page, 'runs-filter').selectOption('mnist');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-row"][data-status="finished"]').length === 5);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="run-json"]').first().click()]);
+    const [model] = JSON.parse(readFileSync(await download.path(), 'utf8'));
+    assert.equal(model.checkpoint.tensors.reduce((n, t) => n + t.values.length, 0), 109386, 'the final weights are kept');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -334,10 +334,12 @@ pub enum FromWorker {
         size: usize,
         record: EpochRecord,
     },
-    /// One model of the MNIST lab tested.
+    /// One model of the MNIST lab tested, with its final weights.
     SizeDone {
         run: RunId,
         result: SizeResult,
+        #[serde(default)]
+        checkpoint: Option<Checkpoint>,
     },
     /// First-layer feature maps `[channels, h, w]` after ReLU, and class probabilities.
     Probe {
@@ -606,6 +608,7 @@ mod tests {
                     test_loss: 0.5,
                     epochs_trained: 2,
                 },
+                checkpoint: None,
             },
         ];
         for m in from {

@@ -249,6 +249,8 @@ pub struct MnistView {
     pub epochs: Vec<(usize, EpochRecord)>,
     pub results: Vec<SizeResult>,
     pub summary: Option<RunSummary>,
+    /// Each tested model's final weights, by training-set size.
+    pub weights: Vec<(usize, Checkpoint)>,
     pub error: Option<String>,
 }
 
@@ -282,7 +284,7 @@ impl MnistView {
                 parameters: 109_386,
             }),
             test: result.map(|r| (r.test_loss, r.test_acc)),
-            checkpoint: None,
+            checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
             error: self.error.clone(),
         }
     }
@@ -611,6 +613,7 @@ impl Session {
                 results: vec![],
                 summary: None,
                 error: None,
+                weights: vec![],
             },
         )
     }
@@ -796,7 +799,12 @@ impl Session {
                 m.data = Some((loaded, total, cached_files, files))
             }
             FromWorker::SizeEpoch { size, record, .. } => m.epochs.push((size, record)),
-            FromWorker::SizeDone { result, .. } => m.results.push(result),
+            FromWorker::SizeDone { result, checkpoint, .. } => {
+                if let Some(c) = checkpoint {
+                    m.weights.push((result.size, c));
+                }
+                m.results.push(result);
+            }
             FromWorker::Done { summary, .. } => {
                 m.phase = Phase::Finished;
                 m.summary = Some(summary);
@@ -1021,9 +1029,10 @@ mod tests {
             test_loss: 0.4,
             epochs_trained: 1,
         };
-        s.apply(FromWorker::SizeDone { run: id, result });
+        let weights = Checkpoint { epoch: 1, tensors: vec![] };
+        s.apply(FromWorker::SizeDone { run: id, result, checkpoint: Some(weights.clone()) });
         let done = s.mnist.as_ref().unwrap().saved(500, "k", 1.0);
-        assert_eq!((done.status, done.test), (RunStatus::Finished, Some((0.4, 85.0))));
+        assert_eq!((done.status, done.test, done.checkpoint), (RunStatus::Finished, Some((0.4, 85.0)), Some(weights)));
         s.apply(FromWorker::Crashed { message: "gone".into() });
         assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
     }

@@ -429,13 +429,8 @@ pub async fn run_model_from(
         epochs.push(record.clone());
         on_event(Event::Epoch { record, kernels });
         if !shapes.is_empty() {
-            let values = &read[read.len() - shapes.len()..];
-            let tensors = shapes
-                .into_iter()
-                .zip(values)
-                .map(|(shape, data)| TensorValues { shape, values: data.try_to_vec::<f32>().unwrap_or_default() })
-                .collect();
-            on_event(Event::Checkpoint(Checkpoint { epoch, tensors }));
+            let n = shapes.len();
+            on_event(Event::Checkpoint(checkpoint_of(epoch, shapes, &read[read.len() - n..])));
         }
         let valid_losses: Vec<f64> = epochs.iter().filter_map(|e| e.valid_loss).collect();
         if let Some(thr) = config.stop_thr
@@ -451,6 +446,23 @@ pub async fn run_model_from(
     }
     let summary = RunSummary { epochs_trained: epochs.len(), stop, train_seconds, parameters };
     Ok((model, RunRecord { epochs, summary }))
+}
+
+/// Parameters read back in [`Net::register_parameters`]'s order, as a checkpoint.
+fn checkpoint_of(epoch: usize, shapes: Vec<Vec<usize>>, data: &[TensorData]) -> Checkpoint {
+    let tensors = shapes
+        .into_iter()
+        .zip(data)
+        .map(|(shape, data)| TensorValues { shape, values: data.try_to_vec::<f32>().unwrap_or_default() })
+        .collect();
+    Checkpoint { epoch, tensors }
+}
+
+/// Every parameter of `net` in one readback (a trained model's final weights).
+pub async fn read_checkpoint(net: &Net, epoch: usize) -> Result<Checkpoint, TrainError> {
+    let (tx, shapes) = net.register_parameters(Transaction::default());
+    let read = read_all(tx).await?;
+    Ok(checkpoint_of(epoch, shapes, &read))
 }
 
 #[cfg(not(target_arch = "wasm32"))]

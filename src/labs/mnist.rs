@@ -9,7 +9,7 @@ use crate::data::sample::{SampleError, balanced};
 use crate::data::shards::Shard;
 use crate::model::{Init, NetConfig};
 pub use crate::scaling::{FULL_TRAIN_SIZE, ScalingSummary, SizeResult, answers, summarise};
-use crate::train::{DeviceData, Driver, Event, TrainError, evaluate, run_model};
+use crate::train::{DeviceData, Driver, Event, TrainError, evaluate, read_checkpoint, run_model};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MnistError {
@@ -46,6 +46,8 @@ pub async fn run_scaling(
             break; // stopped before one epoch finished
         }
         let (test_loss, test_acc) = evaluate(&net, &test, 1000).await?;
+        // The final weights, kept with the saved run (109,386 numbers, read back once).
+        on_event(size, Event::Checkpoint(read_checkpoint(&net, record.epochs.len()).await?));
         results.push(SizeResult {
             size,
             losses: record.train_loss(),

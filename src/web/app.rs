@@ -272,7 +272,7 @@ impl Ctx {
             };
             let mnist = match &message {
                 FromWorker::SizeEpoch { run, size, .. } => Some((*run, *size)),
-                FromWorker::SizeDone { run, result } => Some((*run, result.size)),
+                FromWorker::SizeDone { run, result, .. } => Some((*run, result.size)),
                 _ => None,
             };
             ctx.session.update(|s| s.apply(message));

@@ -405,6 +405,7 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
     let mut driver = WorkerDriver { run, flags: flags.clone(), start: web_time::Instant::now(), last_yield: 0.0 };
     let clock = driver.start;
     let mut last_progress = f64::NEG_INFINITY;
+    let mut weights = std::collections::HashMap::new();
     let results = run_scaling(&lab, &train, &test, &names, &device, &mut driver, &mut |size, event| match event {
         Event::Progress { epoch, batch, batches } => {
             let now = clock.elapsed().as_secs_f64();
@@ -414,12 +415,14 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
             }
         }
         Event::Epoch { record, .. } => post(&FromWorker::SizeEpoch { run, size, record }),
-        Event::Checkpoint(_) => {}
+        Event::Checkpoint(checkpoint) => {
+            weights.insert(size, checkpoint);
+        }
     })
     .await
     .map_err(|e| e.to_string())?;
     for result in &results {
-        post(&FromWorker::SizeDone { run, result: result.clone() });
+        post(&FromWorker::SizeDone { run, result: result.clone(), checkpoint: weights.remove(&result.size) });
     }
     let stop = if flags.stop.get() { StopReason::Cancelled } else { StopReason::Completed };
     let summary = RunSummary {
