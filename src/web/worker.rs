@@ -202,6 +202,14 @@ async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), Str
     }
 }
 
+/// The device for run `run`, announced to the page; whether it is WebGPU.
+async fn open_device(run: RunId, choice: BackendChoice) -> Result<(Device, bool), String> {
+    let (device, info) = pick_device(choice).await?;
+    let gpu = info.kind == BackendKind::WebGpu;
+    post(&FromWorker::Backend { run, info });
+    Ok((device, gpu))
+}
+
 async fn init_webgpu() -> Result<Device, String> {
     if let Some((device, _)) = STATE.with_borrow(|s| s.webgpu.clone()) {
         return Ok(device);
@@ -228,6 +236,47 @@ struct WorkerDriver {
     flags: Rc<Flags>,
     start: web_time::Instant,
     last_yield: f64,
+}
+
+impl WorkerDriver {
+    /// A driver for run `run`, its clock starting now.
+    fn new(run: RunId) -> Self {
+        let flags = STATE.with_borrow(|s| s.flags.clone());
+        Self { run, flags, start: web_time::Instant::now(), last_yield: 0.0 }
+    }
+}
+
+/// Forwards a run's events to the page: batch progress at most every [`PROGRESS_EVERY_S`]
+/// (and at the end of each epoch), every epoch and checkpoint as they come.
+struct Poster {
+    run: RunId,
+    start: web_time::Instant,
+    last: f64,
+}
+
+impl Poster {
+    fn new(run: RunId) -> Self {
+        Self { run, start: web_time::Instant::now(), last: f64::NEG_INFINITY }
+    }
+
+    fn progress(&mut self, epoch: usize, batch: usize, batches: usize) {
+        let now = self.start.elapsed().as_secs_f64();
+        if now - self.last >= PROGRESS_EVERY_S || batch == batches {
+            self.last = now;
+            post(&FromWorker::Progress { run: self.run, epoch, batch, batches });
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        let run = self.run;
+        match event {
+            Event::Progress { epoch, batch, batches } => self.progress(epoch, batch, batches),
+            Event::Epoch { record, kernels } => {
+                post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() })
+            }
+            Event::Checkpoint(checkpoint) => post(&FromWorker::Checkpoint { run, checkpoint }),
+        }
+    }
 }
 
 impl Driver for WorkerDriver {
@@ -259,9 +308,7 @@ async fn train_inner(
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
 ) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
-    let (device, info) = pick_device(choice).await?;
-    let gpu = info.kind == BackendKind::WebGpu;
-    post(&FromWorker::Backend { run, info });
+    let (device, gpu) = open_device(run, choice).await?;
     post(&FromWorker::Status {
         run,
         text: if gpu {
@@ -270,25 +317,10 @@ async fn train_inner(
             "Generating the images".into()
         },
     });
-    let flags = STATE.with_borrow(|s| s.flags.clone());
-    let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
-    let clock = driver.start;
-    let mut last_progress = f64::NEG_INFINITY;
-    let (net, record) = run_synth(&lab, resume, &device, &mut driver, &mut |event| match event {
-        Event::Progress { epoch, batch, batches } => {
-            let now = clock.elapsed().as_secs_f64();
-            if now - last_progress >= PROGRESS_EVERY_S || batch == batches {
-                last_progress = now;
-                post(&FromWorker::Progress { run, epoch, batch, batches });
-            }
-        }
-        Event::Epoch { record, kernels } => {
-            post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() });
-        }
-        Event::Checkpoint(checkpoint) => post(&FromWorker::Checkpoint { run, checkpoint }),
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+    let mut poster = Poster::new(run);
+    let (net, record) = run_synth(&lab, resume, &device, &mut WorkerDriver::new(run), &mut |e| poster.event(e))
+        .await
+        .map_err(|e| e.to_string())?;
     let trained = !record.epochs.is_empty();
     if trained {
         STATE.with_borrow_mut(|s| s.trained = Some((run, net.clone(), device.clone())));
@@ -392,28 +424,25 @@ fn start_progress(run: RunId, manifest: &Manifest, dataset: &str) -> (u64, u64, 
     progress
 }
 
-async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), String> {
-    lab.validate().map_err(|e| e.to_string())?;
-    let (device, info) = pick_device(choice).await?;
-    post(&FromWorker::Backend { run, info });
+/// MNIST's train split, class names and test split, fetched or cached, checked.
+async fn load_mnist(run: RunId) -> Result<(Shard, Vec<String>, Shard), String> {
     let manifest = load_manifest().await?;
     let mut progress = start_progress(run, &manifest, "mnist");
     let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
     let (test, _) = load_split(run, &manifest, "mnist", "test", &mut progress).await?;
+    Ok((train, names, test))
+}
 
-    let flags = STATE.with_borrow(|s| s.flags.clone());
-    let mut driver = WorkerDriver { run, flags: flags.clone(), start: web_time::Instant::now(), last_yield: 0.0 };
-    let clock = driver.start;
-    let mut last_progress = f64::NEG_INFINITY;
+async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), String> {
+    lab.validate().map_err(|e| e.to_string())?;
+    let (device, _) = open_device(run, choice).await?;
+    let (train, names, test) = load_mnist(run).await?;
+    let mut driver = WorkerDriver::new(run);
+    let flags = driver.flags.clone();
+    let mut poster = Poster::new(run);
     let mut weights = std::collections::HashMap::new();
     let results = run_scaling(&lab, &train, &test, &names, &device, &mut driver, &mut |size, event| match event {
-        Event::Progress { epoch, batch, batches } => {
-            let now = clock.elapsed().as_secs_f64();
-            if now - last_progress >= PROGRESS_EVERY_S {
-                last_progress = now;
-                post(&FromWorker::Progress { run, epoch, batch, batches });
-            }
-        }
+        Event::Progress { epoch, batch, batches } => poster.progress(epoch, batch, batches),
         Event::Epoch { record, .. } => post(&FromWorker::SizeEpoch { run, size, record }),
         Event::Checkpoint(checkpoint) => {
             weights.insert(size, checkpoint);

@@ -10,7 +10,7 @@ use crate::labs::xor::train_xor;
 use crate::protocol::{BackendChoice, FromWorker, RunId};
 use crate::xor::{Activation, XorLab};
 
-use super::{STATE, WorkerDriver, load_manifest, load_split, pick_device, post, start_progress};
+use super::{STATE, WorkerDriver, load_mnist, open_device, post};
 
 /// The targeted attack's step size and step limit.
 const TARGET_STEP: f64 = 0.01;
@@ -18,8 +18,7 @@ const TARGET_MAX_STEPS: usize = 300;
 
 pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
-    let (device, info) = pick_device(choice).await?;
-    post(&FromWorker::Backend { run, info });
+    let (device, _) = open_device(run, choice).await?;
     let linear = train_xor(&lab, Activation::Linear, &device).await.map_err(|e| e.to_string())?;
     let relu = train_xor(&lab, Activation::Relu, &device).await.map_err(|e| e.to_string())?;
     post(&FromWorker::Xor { run, linear, relu });
@@ -32,18 +31,13 @@ pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice) -> R
     if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && (0.0..=1.0).contains(e))) {
         return Err("epsilons must be numbers from 0 to 1".into());
     }
-    let (device, info) = pick_device(choice).await?;
-    post(&FromWorker::Backend { run, info });
-    let manifest = load_manifest().await?;
-    let mut progress = start_progress(run, &manifest, "mnist");
-    let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
-    let (test, _) = load_split(run, &manifest, "mnist", "test", &mut progress).await?;
+    let (device, _) = open_device(run, choice).await?;
+    let (train, names, test) = load_mnist(run).await?;
     let (lab, _) = quick_lab(1);
     let idx = balanced(&test.labels, names.len(), lab.test_size, lab.seed).map_err(|e| e.to_string())?;
     let test = Dataset::from_shard(&test, &names, Some(&idx));
-    let flags = STATE.with_borrow(|s| s.flags.clone());
-    let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
-    let net = quick_model(&train, &names, lab.seed, &device, &mut driver).await.map_err(|e| e.to_string())?;
+    let net =
+        quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run)).await.map_err(|e| e.to_string())?;
     let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await.map_err(|e| e.to_string())?;
     let samples = (0..10u8)
         .filter_map(|d| test.labels.iter().position(|&l| l == d).map(|i| (i, d, test.image(i).to_vec())))

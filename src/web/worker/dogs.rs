@@ -8,13 +8,12 @@ use std::rc::Rc;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{PROGRESS_EVERY_S, STATE, WorkerDriver, load_manifest, load_split, pick_device, post, start_progress};
+use super::{Poster, STATE, WorkerDriver, load_manifest, load_split, open_device, post, start_progress};
 use crate::config::DogLab;
 use crate::data::dogs::{self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, LoadReport};
 use crate::data::shards;
 use crate::labs::dogs::run_dogs;
-use crate::protocol::{BackendChoice, BackendKind, Checkpoint, DogSource, EpochRecord, FromWorker, RunId};
-use crate::train::Event;
+use crate::protocol::{BackendChoice, Checkpoint, DogSource, EpochRecord, FromWorker, RunId};
 use crate::web::fetch::{cache_delete, cache_get, cache_put, call_async};
 use crate::web::js::{call, describe, get};
 
@@ -117,37 +116,20 @@ pub async fn train(
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
 ) -> Result<(), String> {
     lab.validate().map_err(|e| e.to_string())?;
-    let (device, info) = pick_device(choice).await?;
-    let gpu = info.kind == BackendKind::WebGpu;
-    post(&FromWorker::Backend { run, info });
+    let (device, gpu) = open_device(run, choice).await?;
     let loaded = load(run, lab.source).await?;
     if gpu {
         post(&FromWorker::Status { run, text: "Compiling GPU kernels: the first batches take seconds each".into() });
     }
-    let flags = STATE.with_borrow(|s| s.flags.clone());
-    let mut driver = WorkerDriver { run, flags, start: web_time::Instant::now(), last_yield: 0.0 };
-    let clock = driver.start;
-    let mut last_progress = f64::NEG_INFINITY;
+    let mut poster = Poster::new(run);
     let result = run_dogs(
         &lab,
         &loaded.splits,
         resume,
         &device,
-        &mut driver,
+        &mut WorkerDriver::new(run),
         |layers| post(&FromWorker::Layers { run, layers }),
-        &mut |event| match event {
-            Event::Progress { epoch, batch, batches } => {
-                let now = clock.elapsed().as_secs_f64();
-                if now - last_progress >= PROGRESS_EVERY_S || batch == batches {
-                    last_progress = now;
-                    post(&FromWorker::Progress { run, epoch, batch, batches });
-                }
-            }
-            Event::Epoch { record, kernels } => {
-                post(&FromWorker::Epoch { run, record, kernels: kernels.unwrap_or_default() })
-            }
-            Event::Checkpoint(checkpoint) => post(&FromWorker::Checkpoint { run, checkpoint }),
-        },
+        &mut |e| poster.event(e),
     )
     .await
     .map_err(|e| e.to_string())?;
