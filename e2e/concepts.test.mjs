@@ -43,6 +43,7 @@ test('an adversarial step flips a digit, a targeted attack reaches its target, a
     await byTestId(page, 'adv-target').selectOption('5');
     await page.waitForFunction(() => /Targeted: the model says 5 after \d+ steps/.test(document.querySelector('[data-testid="adv-answer"]')?.textContent), null, { timeout: 60_000 });
     assert.equal(await byTestId(page, 'adv-after').textContent(), 'adversarial: model says 5');
+    assert.doesNotMatch(await byTestId(page, 'adv-answer').textContent(), /epsilon/, 'the flip scan is the untargeted attack\'s');
     await page.screenshot({ path: OUT + 'adversarial.png', fullPage: true });
     assert.deepEqual(errors, []);
   });

@@ -182,10 +182,11 @@ pub fn AdversarialPanel() -> impl IntoView {
                             <Probabilities before=a.before.clone() after=a.after.clone()/>
                             <p class="answer" data-testid="adv-answer">
                                 {how}" "
-                                {a.flips_at.map_or_else(
+                                // The flip scan belongs to the untargeted attack only.
+                                {target.is_none().then(|| a.flips_at.map_or_else(
                                     || "No epsilon up to 0.5 changes this prediction.".to_string(),
                                     |e| format!("The smallest epsilon that changes this prediction is {e:.3}."),
-                                )}
+                                ))}
                             </p>
                         </div>
                     }
