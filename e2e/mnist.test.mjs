@@ -78,6 +78,11 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="run-json"]').first().click()]);
     const [model] = JSON.parse(readFileSync(await download.path(), 'utf8'));
     assert.equal(model.checkpoint.tensors.reduce((n, t) => n + t.values.length, 0), 109386, 'the final weights are kept');
+    // The adversarial lab attacks the MNIST lab's largest model, not only a quick one.
+    await byTestId(page, 'lab-adversarial').click();
+    await byTestId(page, 'adv-lab-model').click();
+    await page.waitForSelector('[data-testid="adv-progress"][data-phase="finished"]', { timeout: 120_000 });
+    assert.match(await byTestId(page, 'adv-progress').textContent(), /Ready: the MNIST lab's model \(N = 200, 3 epochs\), [\d.]+% clean test accuracy/);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

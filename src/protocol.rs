@@ -151,6 +151,9 @@ pub enum ToWorker {
         run: RunId,
         epsilons: Vec<f64>,
         backend: BackendChoice,
+        /// Attack the largest model the MNIST lab trained in this worker, not a quick one.
+        #[serde(default)]
+        lab_model: bool,
     },
     /// Attack test image `image` of the prepared set: the fast gradient sign step of
     /// `epsilon`, or the targeted iterative attack towards `target`.
@@ -386,6 +389,9 @@ pub enum FromWorker {
     /// test image of each digit (index into the prepared set, label, 28x28 pixels 0..1).
     AttacksReady {
         run: RunId,
+        /// Which model is attacked, in words.
+        #[serde(default)]
+        model: String,
         epsilons: Vec<f64>,
         accuracies: Vec<f64>,
         samples: Vec<(usize, u8, Vec<f32>)>,
@@ -506,7 +512,12 @@ mod tests {
             ToWorker::Gallery { class: 3, page: 2 },
             ToWorker::ForgetDogs,
             ToWorker::TrainXor { run: 7, lab: XorLab::xor(), backend: BackendChoice::Cpu },
-            ToWorker::PrepareAttacks { run: 8, epsilons: vec![0.0, 0.1], backend: BackendChoice::Auto },
+            ToWorker::PrepareAttacks {
+                run: 8,
+                epsilons: vec![0.0, 0.1],
+                backend: BackendChoice::Auto,
+                lab_model: true,
+            },
             ToWorker::Attack { run: 8, image: 3, epsilon: 0.1, target: Some(7) },
             ToWorker::Pause,
             ToWorker::Resume,
@@ -582,6 +593,7 @@ mod tests {
             },
             FromWorker::AttacksReady {
                 run: 8,
+                model: "the MNIST lab's model (N = 2000)".into(),
                 epsilons: vec![0.0, 0.1],
                 accuracies: vec![90.0, 30.0],
                 samples: vec![(4, 0, vec![0.0; 784])],

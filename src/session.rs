@@ -458,6 +458,8 @@ pub struct AttackView {
     pub data: Option<(u64, u64, usize, usize)>,
     /// Accuracy per epsilon of the sweep.
     pub sweep: Vec<(f64, f64)>,
+    /// The model attacked, in words.
+    pub model: String,
     /// One test image per digit: (index, label, pixels).
     pub samples: Vec<(usize, u8, Vec<f32>)>,
     /// The latest attack: (image, label, target, epsilon, result).
@@ -495,7 +497,8 @@ impl AttackView {
             FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
                 self.data = Some((loaded, total, cached_files, files))
             }
-            FromWorker::AttacksReady { epsilons, accuracies, samples, .. } => {
+            FromWorker::AttacksReady { model, epsilons, accuracies, samples, .. } => {
+                self.model = model;
                 self.sweep = epsilons.into_iter().zip(accuracies).collect();
                 self.samples = samples;
                 self.phase = Phase::Finished;
@@ -634,6 +637,7 @@ impl Session {
             backend: None,
             data: None,
             sweep: vec![],
+            model: String::new(),
             samples: vec![],
             attack: None,
             attacking: false,

@@ -47,6 +47,8 @@ struct State {
     /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
     /// the wgpu device under it (to hear when it is lost).
     webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
+    /// The MNIST lab's largest trained model: its training-set size and weights.
+    mnist_model: Option<(usize, Checkpoint)>,
     /// The adversarial lab's model and its 1,000 test images.
     adversary: Option<(Net, Rc<crate::data::Dataset>, Device)>,
     /// The DogSet loaded last, kept between runs.
@@ -130,8 +132,8 @@ fn handle(message: ToWorker) {
         ToWorker::Gallery { class, page } => dogs::gallery(class, page),
         ToWorker::ForgetDogs => spawn_local(dogs::forget()),
         ToWorker::TrainXor { run, lab, backend } => start_run(run, concepts::xor(run, lab, backend)),
-        ToWorker::PrepareAttacks { run, epsilons, backend } => {
-            start_run(run, concepts::prepare(run, epsilons, backend))
+        ToWorker::PrepareAttacks { run, epsilons, backend, lab_model } => {
+            start_run(run, concepts::prepare(run, epsilons, backend, lab_model))
         }
         ToWorker::Attack { run, image, epsilon, target } => spawn_local(concepts::attack(run, image, epsilon, target)),
         ToWorker::Pause => flags.paused.set(true),
@@ -450,6 +452,11 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
     })
     .await
     .map_err(|e| e.to_string())?;
+    if let Some(largest) = results.iter().map(|r| r.size).max()
+        && let Some(c) = weights.get(&largest)
+    {
+        STATE.with_borrow_mut(|s| s.mnist_model = Some((largest, c.clone())));
+    }
     for result in &results {
         post(&FromWorker::SizeDone { run, result: result.clone(), checkpoint: weights.remove(&result.size) });
     }

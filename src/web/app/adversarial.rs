@@ -52,11 +52,20 @@ pub fn AdversarialPanel() -> impl IntoView {
     let epsilon = RwSignal::new(0.1f64);
     let target = RwSignal::new(None::<u8>);
     let ready = move || state.with(|s| s.as_ref().is_some_and(|s| s.phase == Phase::Finished));
-    let prepare = move |_| {
+    let prepare = move |lab_model: bool| {
         let mut run = 0;
         ctx.session.update(|s| run = s.start_attacks());
-        ctx.send(&ToWorker::PrepareAttacks { run, epsilons: sweep_epsilons(), backend: ctx.choice.get_untracked() });
+        image.set(None);
+        ctx.send(&ToWorker::PrepareAttacks {
+            run,
+            epsilons: sweep_epsilons(),
+            backend: ctx.choice.get_untracked(),
+            lab_model,
+        });
     };
+    // The MNIST lab's model lives in the worker once that lab has finished a run.
+    let lab_model =
+        move || ctx.session.with(|s| [&s.mnist, &s.mnist_check].into_iter().flatten().any(|m| !m.results.is_empty()));
     let attack = move || {
         let Some(run) = state.with_untracked(|s| s.as_ref().filter(|s| s.phase == Phase::Finished).map(|s| s.id))
         else {
@@ -114,9 +123,14 @@ pub fn AdversarialPanel() -> impl IntoView {
                 <h3 id="adv-model-title">"1. A model to attack"</h3>
                 <p>"A quick MNIST model (784-128-64-10, trained here on 2,000 balanced images for 15 epochs), then its accuracy on 1,000 balanced test images under attacks of growing strength."</p>
                 <div class="buttons">
-                    <button type="button" data-testid="adv-prepare" on:click=prepare
+                    <button type="button" data-testid="adv-prepare" on:click=move |_| prepare(false)
                         disabled=move || ctx.session.with(|s| s.is_training() || s.engine != crate::session::Engine::Ready)>
                         {move || if ready() { "Train a new quick model" } else { "Train a quick MNIST model" }}
+                    </button>
+                    <button type="button" data-testid="adv-lab-model" on:click=move |_| prepare(true)
+                        title="Available after a run of the MNIST lab"
+                        disabled=move || !lab_model() || ctx.session.with(|s| s.is_training())>
+                        "Attack the MNIST lab's model"
                     </button>
                 </div>
                 {move || state.get().map(|s| {
@@ -125,7 +139,7 @@ pub fn AdversarialPanel() -> impl IntoView {
                         <div class="progress" data-testid="adv-progress" data-phase=format!("{:?}", s.phase).to_lowercase()>
                             <progress max=total.max(1) value=loaded aria-label="MNIST download"></progress>
                             <span>{match s.phase {
-                                Phase::Finished => format!("Ready: {:.1}% clean test accuracy.", s.sweep.first().map_or(0.0, |x| x.1)),
+                                Phase::Finished => format!("Ready: {}, {:.1}% clean test accuracy.", s.model, s.sweep.first().map_or(0.0, |x| x.1)),
                                 Phase::Failed => "failed".to_string(),
                                 _ if loaded < total || total == 0 => format!("Loading MNIST: {:.1} of {:.1} MB", loaded as f64 / 1e6, total as f64 / 1e6),
                                 _ => "Training the model and sweeping epsilon…".to_string(),

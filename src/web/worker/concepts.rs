@@ -7,6 +7,7 @@ use crate::data::Dataset;
 use crate::data::sample::balanced;
 use crate::labs::adversarial::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
 use crate::labs::xor::train_xor;
+use crate::model::{Init, NetConfig};
 use crate::protocol::{BackendChoice, FromWorker, RunId};
 use crate::xor::{Activation, XorLab};
 
@@ -25,9 +26,9 @@ pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), S
     Ok(())
 }
 
-/// Loads MNIST, trains the quick model, sweeps epsilon over 1,000 balanced test images and
-/// keeps the model for single attacks.
-pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice) -> Result<(), String> {
+/// Loads MNIST, takes the MNIST lab's largest model (`lab_model`) or trains the quick one,
+/// sweeps epsilon over 1,000 balanced test images and keeps the model for single attacks.
+pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice, lab_model: bool) -> Result<(), String> {
     if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && (0.0..=1.0).contains(e))) {
         return Err("epsilons must be numbers from 0 to 1".into());
     }
@@ -36,14 +37,25 @@ pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice) -> R
     let (lab, _) = quick_lab(1);
     let idx = balanced(&test.labels, names.len(), lab.test_size, lab.seed).map_err(|e| e.to_string())?;
     let test = Dataset::from_shard(&test, &names, Some(&idx));
-    let net =
-        quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run)).await.map_err(|e| e.to_string())?;
+    let (net, model) = if lab_model {
+        let (size, weights) = STATE.with_borrow(|s| s.mnist_model.clone()).ok_or(
+            "the MNIST lab has not trained a model in this worker yet: train it first, or attack a quick model",
+        )?;
+        let net =
+            NetConfig::mnist_mlp().init(Init::Constant(0.0), &device)?.with_parameters(&weights.tensors, &device)?;
+        (net, format!("the MNIST lab's model (N = {size}, {} epochs)", weights.epoch))
+    } else {
+        let net = quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run))
+            .await
+            .map_err(|e| e.to_string())?;
+        (net, format!("a quick model (2,000 images, {} epochs)", lab.train.epochs))
+    };
     let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await.map_err(|e| e.to_string())?;
     let samples = (0..10u8)
         .filter_map(|d| test.labels.iter().position(|&l| l == d).map(|i| (i, d, test.image(i).to_vec())))
         .collect();
     STATE.with_borrow_mut(|s| s.adversary = Some((net, Rc::new(test), device)));
-    post(&FromWorker::AttacksReady { run, epsilons, accuracies, samples });
+    post(&FromWorker::AttacksReady { run, model, epsilons, accuracies, samples });
     Ok(())
 }
 
