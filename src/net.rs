@@ -108,6 +108,11 @@ impl NetConfig {
         Ok([c, h, w])
     }
 
+    /// Weights and biases in all, from the shapes alone.
+    pub fn parameter_count(&self) -> Result<usize, String> {
+        Ok(self.shape_table()?.iter().map(|r| r.weights + r.biases).sum())
+    }
+
     /// The layer table worked out from the shapes alone: what the page shows while the
     /// student edits (tested equal to [`crate::model::Net::layer_table`], which traces a
     /// forward pass of the built model).
@@ -171,5 +176,6 @@ mod tests {
         let mlp = NetConfig::dog_mlp().shape_table().unwrap();
         assert_eq!(mlp.iter().map(|r| r.weights).sum::<usize>(), 1_581_696);
         assert!(NetConfig::dog_cnn(40, 1).shape_table().unwrap_err().contains("block 2"));
+        assert_eq!(NetConfig::mnist_mlp().parameter_count(), Ok(109_386));
     }
 }

@@ -281,7 +281,7 @@ impl MnistView {
                 epochs_trained: r.epochs_trained,
                 stop: StopReason::Completed,
                 train_seconds: r.train_seconds,
-                parameters: 109_386,
+                parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
             }),
             test: result.map(|r| (r.test_loss, r.test_acc)),
             checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
@@ -1037,6 +1037,7 @@ mod tests {
         s.apply(FromWorker::SizeDone { run: id, result, checkpoint: Some(weights.clone()) });
         let done = s.mnist.as_ref().unwrap().saved(500, "k", 1.0);
         assert_eq!((done.status, done.test, done.checkpoint), (RunStatus::Finished, Some((0.4, 85.0)), Some(weights)));
+        assert_eq!(done.summary.map(|s| s.parameters), Some(109_386), "counted from the MLP's shapes");
         s.apply(FromWorker::Crashed { message: "gone".into() });
         assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
     }

@@ -465,9 +465,7 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
         epochs_trained: results.iter().map(|r| r.epochs_trained).sum(),
         stop,
         train_seconds: results.iter().map(|r| r.train_seconds).sum(),
-        parameters: crate::model::NetConfig::mnist_mlp()
-            .init(crate::model::Init::Constant(0.0), &Device::flex())
-            .map_or(0, |net| net.num_params()),
+        parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
     };
     post(&FromWorker::Done { run, summary });
     Ok(())
