@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing nnlab needs, from the package registries only, and only
 # what is missing. Usage: scripts/setup.sh [build|test]
-#   build: wasm32 target, trunk, wasm-bindgen-cli (the version in Cargo.lock)
+#   build: wasm32 target, trunk, wasm-bindgen-cli (the version in Cargo.lock), Debian's binaryen
+#          (wasm-opt; optional), and every crate Cargo.lock names, for every target
 #   test:  the above, plus Debian's chromium and the npm packages of the browser tests
 # Every failure names what could not be installed, so it is not mistaken for a test failure.
 set -uo pipefail
@@ -23,7 +24,7 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
 fi
 
 if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
-  echo "setup: installing trunk $TRUNK_VERSION from crates.io (about 10 minutes on 2 cores)"
+  echo "setup: installing trunk $TRUNK_VERSION from the Rust package registry (about 10 minutes on 2 cores)"
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo install --locked trunk --version "$TRUNK_VERSION" || fail "trunk $TRUNK_VERSION" "See the cargo output above."
 fi
@@ -36,13 +37,29 @@ fi
 grep -q "wasm_bindgen = \"$BINDGEN_VERSION\"" Trunk.toml ||
   fail "a consistent toolchain" "Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen ($BINDGEN_VERSION)."
 
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+apt_install() { # package...
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"; }
+}
+
+# Every crate of every target in Cargo.lock: the page (leptos), the worker (burn on wasm32) and
+# the native CLI. trunk builds offline, and the native and worker builds before it only download
+# their own crates, so without this a cold machine fails at the page build. A warm cache makes
+# this a no-op of a second or two.
+cargo fetch --locked --quiet || fail "the crates in Cargo.lock" "cargo could not download them from the Rust package registry; see its output above."
+
+# wasm-opt shrinks both bundles (scripts/postbuild.py). Optional: without it the build still
+# works, unoptimised, and says so.
+if ! command -v wasm-opt >/dev/null; then
+  echo "setup: installing Debian's binaryen (wasm-opt)"
+  apt_install binaryen || echo "setup: NOTICE: could not install binaryen; the wasm bundles will be built without wasm-opt (larger downloads)." >&2
+fi
+
 if [ "$what" = test ]; then
   if ! command -v chromium >/dev/null; then
     echo "setup: installing Debian's chromium"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium; } ||
-      fail "chromium (apt)" "The browser tests need Debian's chromium package."
+    apt_install chromium || fail "chromium (apt)" "The browser tests need Debian's chromium package."
   fi
   if [ ! -d node_modules/playwright-core ]; then
     echo "setup: installing the browser-test packages (npm ci)"
