@@ -47,10 +47,82 @@ def strip_custom_sections(data, names=(b"name", b"producers")):
     return bytes(out)
 
 
+def leb_u32(value):
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def sections(data):
+    """(id, body start, body end) of every section of a wasm binary."""
+    pos, found = 8, []
+    while pos < len(data):
+        kind = data[pos]
+        size, body = read_leb(data, pos + 1)
+        found.append((kind, body, body + size))
+        pos = body + size
+    return found
+
+
+def read_leb(data, pos):
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def fix_externref_export(data):
+    """Points wasm-bindgen's `__wbindgen_externrefs` table export back at the externref table.
+
+    Debian's binaryen 108 rewrites every table export to table 0 (the function table), and the
+    page then fails at start-up with "WebAssembly.Table.set(): Argument 1 is invalid for table".
+    Newer binaryen releases fix this; until Debian ships one, the export is repaired here."""
+    all_sections = sections(data)
+    tables = []
+    for kind, start, end in all_sections:
+        if kind == 4:  # table section: count, then (reftype, limits) per table
+            count, pos = read_leb(data, start)
+            for _ in range(count):
+                tables.append(data[pos])
+                flags = data[pos + 1]
+                _, pos = read_leb(data, pos + 2)
+                if flags & 1:
+                    _, pos = read_leb(data, pos)
+    externref = [i for i, t in enumerate(tables) if t != 0x70]
+    out, last = bytearray(), 0
+    for kind, start, end in all_sections:
+        if kind != 7 or len(externref) != 1:
+            continue
+        count, pos = read_leb(data, start)
+        body = bytearray(leb_u32(count))
+        for _ in range(count):
+            name_len, name_at = read_leb(data, pos)
+            name = data[name_at:name_at + name_len]
+            export_kind = data[name_at + name_len]
+            index, pos = read_leb(data, name_at + name_len + 1)
+            if export_kind == 1 and name == b"__wbindgen_externrefs":
+                index = externref[0]
+            body += data[name_at - len(leb_u32(name_len)):name_at + name_len + 1] + leb_u32(index)
+        header_at = start - len(leb_u32(end - start)) - 1
+        out += data[last:header_at] + bytes([7]) + leb_u32(len(body)) + body
+        last = end
+    return bytes(out + data[last:]) if out else data
+
+
 def shrink_wasm(path, level):
     before = os.path.getsize(path)
     if shutil.which("wasm-opt"):
         subprocess.run(["wasm-opt", level, *WASM_FEATURES, path, "-o", path], check=True)
+        data = open(path, "rb").read()
+        open(path, "wb").write(fix_externref_export(data))
         how = f"wasm-opt {level}"
     else:
         data = open(path, "rb").read()
