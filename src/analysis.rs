@@ -6,7 +6,7 @@ pub mod dogs;
 
 use crate::data::synthetic::{Bar, Orientation, SIZE, SynthSet};
 use crate::metrics::mean_std;
-use crate::protocol::{EpochRecord, Kernels, ShiftSweep};
+use crate::run::{EpochRecord, Kernels, ShiftSweep};
 
 /// How strongly one first-layer kernel responds to each orientation: the largest ReLU output
 /// of the kernel (plus its bias) over a noise-free image of a centred bar of that orientation.
@@ -172,7 +172,7 @@ pub fn shift_answer(sweep: &ShiftSweep) -> String {
 }
 
 /// The bounding box ("a-b" rows, "c-d" columns) of the positions classified wrongly, if any.
-fn wrong_region(grid: &crate::protocol::SweepGrid) -> Option<(String, String)> {
+fn wrong_region(grid: &crate::run::SweepGrid) -> Option<(String, String)> {
     let wrong: Vec<(usize, usize)> =
         (0..grid.p_true.len()).filter(|&i| grid.p_true[i] <= 0.5).map(|i| (i / grid.cols, i % grid.cols)).collect();
     let span = |values: Vec<usize>| {
@@ -239,7 +239,7 @@ pub fn training_answer(records: &[EpochRecord]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::SweepGrid;
+    use crate::run::SweepGrid;
 
     /// A 5x5 kernel that sums a horizontal line (its middle row): a horizontal-bar detector.
     fn row_kernel() -> Vec<f32> {

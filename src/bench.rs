@@ -17,43 +17,16 @@ pub struct Workload {
     pub model: NetConfig,
     pub examples: usize,
     pub batch_size: usize,
-    /// Seconds per epoch of the same workload in PyTorch 2.15 with one thread, measured on
-    /// this project's 2-core build machines (figures from the project's issue #2), for the
-    /// side-by-side column. `None` where no reference was measured.
-    pub pytorch_epoch_s: Option<f64>,
 }
 
-/// W1..W4 of the benchmark (issue #2).
+/// W1..W4 of the benchmark (issue #2); `scripts/pytorch-bench.py` defines the same four in
+/// PyTorch, the reference `nnlab bench --reference` prints beside them.
 pub fn workloads() -> Vec<Workload> {
     vec![
-        Workload {
-            id: "W1",
-            model: NetConfig::mnist_mlp(),
-            examples: 2_000,
-            batch_size: 10,
-            pytorch_epoch_s: Some(0.092),
-        },
-        Workload {
-            id: "W2",
-            model: NetConfig::dog_mlp(),
-            examples: 7_665,
-            batch_size: 10,
-            pytorch_epoch_s: Some(2.09),
-        },
-        Workload {
-            id: "W3",
-            model: NetConfig::dog_cnn(5, 1),
-            examples: 7_665,
-            batch_size: 10,
-            pytorch_epoch_s: Some(10.3),
-        },
-        Workload {
-            id: "W4",
-            model: NetConfig::synth_cnn(),
-            examples: 10_000,
-            batch_size: 50,
-            pytorch_epoch_s: Some(0.58),
-        },
+        Workload { id: "W1", model: NetConfig::mnist_mlp(), examples: 2_000, batch_size: 10 },
+        Workload { id: "W2", model: NetConfig::dog_mlp(), examples: 7_665, batch_size: 10 },
+        Workload { id: "W3", model: NetConfig::dog_cnn(5, 1), examples: 7_665, batch_size: 10 },
+        Workload { id: "W4", model: NetConfig::synth_cnn(), examples: 10_000, batch_size: 50 },
     ]
 }
 
@@ -67,7 +40,6 @@ pub struct BenchResult {
     pub epoch_s: f64,
     pub examples_per_s: f64,
     pub epochs_timed: usize,
-    pub pytorch_epoch_s: Option<f64>,
 }
 
 /// Times `repeats` epochs after one warm-up epoch and reports the median.
@@ -87,7 +59,7 @@ pub async fn run_workload(
     };
     let data = DeviceData::upload(&data, device);
     let mut model = w.model.init(Init::PyTorch { seed: 0 }, device).expect("workload models fit their inputs");
-    let mut optim = burn::optim::SgdConfig::new().init();
+    let mut optim = crate::kernels::Sgd;
     let config = TrainConfig { lr: 1e-4, batch_size: w.batch_size, epochs: 1, stop_thr: None, shuffle: true, seed: 0 };
     let order = crate::data::epoch_order(w.examples, true, 0, 0);
     let mut times = vec![];
@@ -112,6 +84,5 @@ pub async fn run_workload(
         epoch_s,
         examples_per_s: w.examples as f64 / epoch_s,
         epochs_timed: times.len(),
-        pytorch_epoch_s: w.pytorch_epoch_s,
     })
 }

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::net::NetConfig;
-use crate::protocol::DogSource;
+use crate::run::DogSource;
 
 /// Hyper-parameters of one training run (the arguments of the homework's `run_model`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

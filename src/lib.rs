@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod net;
 pub mod plot;
 pub mod protocol;
+pub mod run;
 pub mod runs;
 pub mod scaling;
 pub mod session;
@@ -26,6 +27,8 @@ pub mod xor;
 
 #[cfg(feature = "engine")]
 pub mod bench;
+#[cfg(feature = "engine")]
+pub mod kernels;
 #[cfg(feature = "engine")]
 pub mod labs;
 #[cfg(feature = "engine")]

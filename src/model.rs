@@ -10,7 +10,7 @@ use burn::prelude::*;
 use rand::RngExt;
 
 use crate::data::{rng_for, stream};
-use crate::protocol::TensorValues;
+use crate::run::TensorValues;
 use burn::tensor::Transaction;
 
 pub use crate::net::{ConvSpec, LayerRow, NetConfig};
@@ -118,9 +118,9 @@ impl Net {
         } else {
             let mut x = images.permute([0, 3, 1, 2]); // [batch, c, h, w]
             for (i, conv) in self.convs.iter().enumerate() {
-                x = self.relu.forward(conv.forward(x));
+                x = self.relu.forward(crate::kernels::conv2d(conv, x));
                 trace(format!("conv{} + relu", i + 1), x.dims().to_vec());
-                x = self.pool.forward(x);
+                x = crate::kernels::max_pool(&self.pool, x);
                 trace(format!("maxpool{}", i + 1), x.dims().to_vec());
             }
             let [b, c, h, w] = x.dims();

@@ -7,7 +7,7 @@
 
 use std::fmt::Write;
 
-use crate::protocol::{EpochRecord, Kernels, RunSummary, StopReason};
+use crate::run::{EpochRecord, Kernels, RunSummary, StopReason};
 
 /// One line on a chart.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,104 +1,18 @@
-//! Messages between the page and the training worker. They cross the worker boundary as JSON
-//! strings (`to_json` / `from_json`); every variant is round-trip tested below.
+//! Messages between the page and the training worker, and nothing else: the things they talk
+//! about (epochs, runs, checkpoints) are the core's vocabulary in [`crate::run`]. They cross the
+//! worker boundary as JSON strings (`to_json` / `from_json`); every variant is round-trip
+//! tested below.
 
 use crate::config::{DogLab, MnistLab, SynthLab};
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::net::LayerRow;
+use crate::run::{
+    Attack, BackendChoice, BackendInfo, Checkpoint, DataProgress, DogSource, EpochRecord, Kernels, RunEvent, RunId,
+    RunSummary, ShiftSweep,
+};
 use crate::scaling::SizeResult;
 use crate::xor::{XorLab, XorRun};
 use serde::{Deserialize, Serialize};
-
-/// Which compute backend the user asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BackendChoice {
-    /// WebGPU when the browser offers an adapter, the CPU backend otherwise.
-    Auto,
-    WebGpu,
-    Cpu,
-}
-
-/// The backend a run actually uses.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BackendInfo {
-    pub kind: BackendKind,
-    /// "WebGPU (google swiftshader)", "CPU (burn flex, wasm SIMD)".
-    pub name: String,
-    /// Why this backend and not the other, when the choice was not the user's.
-    pub note: Option<String>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BackendKind {
-    WebGpu,
-    Cpu,
-}
-
-/// One adversarial example: the images (28x28, 0..1), the class probabilities before and
-/// after, and how it was found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Attack {
-    pub original: Vec<f32>,
-    pub adversarial: Vec<f32>,
-    /// `adversarial - original`.
-    pub perturbation: Vec<f32>,
-    pub before: Vec<f32>,
-    pub after: Vec<f32>,
-    /// Gradient steps taken (1 for the fast gradient sign attack).
-    pub steps: usize,
-    /// The smallest epsilon of a scan that changes the prediction, if any (untargeted).
-    pub flips_at: Option<f64>,
-}
-
-impl Attack {
-    pub fn new(
-        original: &[f32],
-        adversarial: Vec<f32>,
-        before: Vec<f32>,
-        after: Vec<f32>,
-        steps: usize,
-        flips_at: Option<f64>,
-    ) -> Self {
-        let perturbation = adversarial.iter().zip(original).map(|(a, o)| a - o).collect();
-        Self { original: original.to_vec(), adversarial, perturbation, before, after, steps, flips_at }
-    }
-
-    /// The class with the highest probability (ties to the last, as the training code).
-    pub fn predicted(probs: &[f32]) -> usize {
-        probs.iter().enumerate().fold((0, f32::MIN), |best, (i, &p)| if p >= best.1 { (i, p) } else { best }).0
-    }
-}
-
-/// One parameter tensor's shape and values, row-major.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TensorValues {
-    pub shape: Vec<usize>,
-    pub values: Vec<f32>,
-}
-
-/// A model's parameters after epoch `epoch` (layer by layer, weight then bias): enough, with
-/// the config, to resume the run with the very results it would have had.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Checkpoint {
-    pub epoch: usize,
-    pub tensors: Vec<TensorValues>,
-}
-
-/// Which DogSet a run uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DogSource {
-    /// The user's own, else a hosted one, else the stand-in.
-    #[default]
-    Auto,
-    /// The one the user loaded into this browser.
-    Uploaded,
-    /// One converted by `nnlab data dogs` and hosted in data/.
-    Hosted,
-    /// Fashion-MNIST, DogSet-shaped.
-    StandIn,
-}
-
-/// Identifies one run, so late messages of a stopped run are not taken for the next one's.
-pub type RunId = u32;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
@@ -175,103 +89,6 @@ pub enum ToWorker {
     Crash,
     /// Test hook: destroy the WebGPU device, as a driver reset or a lost GPU would.
     LoseGpu,
-}
-
-/// One epoch of a run: the homework's per-epoch lists, one entry each.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EpochRecord {
-    /// From 1.
-    pub epoch: usize,
-    pub train_loss: f64,
-    /// Percent.
-    pub train_acc: f64,
-    pub valid_loss: Option<f64>,
-    pub valid_acc: Option<f64>,
-    /// Wall time of this epoch's training pass (evaluation excluded).
-    pub seconds: f64,
-    /// Training examples per second in this epoch.
-    pub examples_per_s: f64,
-}
-
-/// Convolution kernels, `[out, in, kh, kw]` row-major, and one bias per output channel.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Kernels {
-    pub shape: [usize; 4],
-    pub weights: Vec<f32>,
-    pub biases: Vec<f32>,
-}
-
-impl Kernels {
-    /// Kernel `o` for input channel `i`, `[kh, kw]` row-major.
-    pub fn kernel(&self, o: usize, i: usize) -> &[f32] {
-        let [_, cin, kh, kw] = self.shape;
-        let k = kh * kw;
-        let start = (o * cin + i) * k;
-        &self.weights[start..start + k]
-    }
-}
-
-/// Why a run ended.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum StopReason {
-    /// Trained all the epochs asked for.
-    Completed,
-    /// The validation loss improved by less than `stop_thr`.
-    EarlyStop { improvement: f64, stop_thr: f64 },
-    /// The user pressed Stop.
-    Cancelled,
-    /// The loss became NaN or infinite.
-    Diverged { epoch: usize, lr: f64 },
-}
-
-impl StopReason {
-    /// A few words for a chart marker.
-    pub fn label(&self) -> &'static str {
-        match self {
-            StopReason::Completed => "all epochs",
-            StopReason::EarlyStop { .. } => "early stop",
-            StopReason::Cancelled => "stopped by you",
-            StopReason::Diverged { .. } => "diverged",
-        }
-    }
-
-    /// A sentence for the page and the CLI.
-    pub fn describe(&self) -> String {
-        match self {
-            StopReason::Completed => "trained all epochs".into(),
-            StopReason::EarlyStop { improvement, stop_thr } => format!(
-                "stopped early: the validation loss improved by {improvement:.2e}, less than the threshold {stop_thr:.0e}"
-            ),
-            StopReason::Cancelled => "stopped by the user".into(),
-            StopReason::Diverged { epoch, lr } => format!(
-                "the loss became NaN or infinite in epoch {epoch}: the learning rate {lr} is most likely too high; lower it (e.g. by 10x) and train again"
-            ),
-        }
-    }
-}
-
-/// The end of a run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunSummary {
-    pub epochs_trained: usize,
-    pub stop: StopReason,
-    pub train_seconds: f64,
-    pub parameters: usize,
-}
-
-/// The trained model's class probabilities with the bar at every position.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ShiftSweep {
-    /// One grid per class (orientation): probability of the true class, `[rows, cols]`.
-    pub grids: Vec<SweepGrid>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SweepGrid {
-    pub class: u8,
-    pub rows: usize,
-    pub cols: usize,
-    pub p_true: Vec<f32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -423,6 +240,21 @@ pub enum FromWorker {
 }
 
 impl FromWorker {
+    /// The message as an event of the run-state machine every lab's runs share
+    /// ([`crate::run::RunState`]), or `None` when it is lab-specific or not a run's.
+    pub fn run_event(&self) -> Option<(RunId, RunEvent)> {
+        Some(match self {
+            FromWorker::Backend { run, info } => (*run, RunEvent::Backend(info.clone())),
+            FromWorker::Status { run, text } => (*run, RunEvent::Status(text.clone())),
+            &FromWorker::DataProgress { run, loaded, total, cached_files, files } => {
+                (run, RunEvent::Data(DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files, files }))
+            }
+            &FromWorker::Paused { run, paused } => (run, RunEvent::Paused(paused)),
+            FromWorker::Error { run: Some(run), message } => (*run, RunEvent::Failed(message.clone())),
+            _ => return None,
+        })
+    }
+
     /// The run a message belongs to, if any.
     pub fn run(&self) -> Option<RunId> {
         match self {
@@ -475,6 +307,7 @@ json_codec!(FromWorker);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::{BackendKind, StopReason, SweepGrid, TensorValues};
 
     fn record() -> EpochRecord {
         EpochRecord {

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plot::{EPOCH_HEADERS, epoch_rows, escape, run_charts};
-use crate::protocol::{BackendInfo, Checkpoint, EpochRecord, RunSummary};
+use crate::run::{BackendInfo, Checkpoint, EpochRecord, RunSummary};
 
 /// Bumped whenever a saved run's meaning changes; older files are refused with a reason.
 pub const RUN_FORMAT: u32 = 1;
@@ -191,7 +191,7 @@ pub fn report_html(runs: &[SavedRun], answers: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{BackendKind, StopReason, TensorValues};
+    use crate::run::{BackendKind, StopReason, TensorValues};
 
     fn saved(status: RunStatus, epochs: usize) -> SavedRun {
         SavedRun {

@@ -61,7 +61,7 @@ pub fn check_text(summary: &ScalingSummary, epochs: usize, measured_epoch_s: f64
 }
 
 /// Every epoch of every model as CSV (header included), for export.
-pub fn epochs_csv(epochs: &[(usize, crate::protocol::EpochRecord)]) -> String {
+pub fn epochs_csv(epochs: &[(usize, crate::run::EpochRecord)]) -> String {
     let mut csv = String::from("size,epoch,train_loss,train_acc_percent,seconds\n");
     for (size, r) in epochs {
         csv.push_str(&format!("{size},{},{},{},{}\n", r.epoch, r.train_loss, r.train_acc, r.seconds));
@@ -145,7 +145,7 @@ mod tests {
 
     #[test]
     fn epochs_export_as_csv_with_a_header_and_one_row_each() {
-        let record = crate::protocol::EpochRecord {
+        let record = crate::run::EpochRecord {
             epoch: 3,
             train_loss: 0.25,
             train_acc: 92.5,

@@ -1,12 +1,18 @@
 //! What the page knows about the worker and its runs, updated by each `FromWorker` message.
 //! Pure state, so the page's logic is tested natively; the page only draws it.
+//!
+//! Every lab's view holds one [`RunState`] (the run-state machine all runs share: queued,
+//! training, paused, finished, failed, interrupted, with backend, data progress and error) and
+//! beside it only what that lab adds (records, kernels, per-size results, attacks).
 
 use crate::config::{DogLab, MnistLab, SynthLab, TrainConfig};
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
-use crate::protocol::{Attack, Checkpoint};
-use crate::protocol::{BackendInfo, EpochRecord, FromWorker, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
+use crate::protocol::FromWorker;
+use crate::run::{Attack, Checkpoint, DataProgress, RunEvent, RunState};
+use crate::run::{EpochRecord, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
+pub use crate::run::{Phase, WORKER_DIED};
 use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
 use crate::scaling::SizeResult;
 use crate::xor::{XorLab, XorRun};
@@ -20,18 +26,34 @@ pub enum Engine {
     Crashed(String),
 }
 
+/// Epoch, batch and batch count of a run's latest progress report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    /// Sent, no answer yet (the engine may still be loading).
-    Queued,
-    Training,
-    Paused,
-    Finished,
-    Failed,
+pub struct BatchProgress {
+    pub epoch: usize,
+    pub batch: usize,
+    pub batches: usize,
 }
 
-/// What a run that lost its worker says (and how a saved run knows it was interrupted).
-pub const WORKER_DIED: &str = "the training worker stopped during this run";
+/// Feeds a message to `state` when it is one every run understands; returns the others.
+fn shared(state: &mut RunState, id: RunId, message: FromWorker) -> Option<FromWorker> {
+    match message.run_event() {
+        Some((run, event)) if run == id => {
+            state.apply(event);
+            None
+        }
+        _ => Some(message),
+    }
+}
+
+/// The saved-run status of a run in `state`.
+fn saved_status(state: &RunState) -> RunStatus {
+    match state.phase {
+        Phase::Queued | Phase::Training | Phase::Paused => RunStatus::Running,
+        Phase::Finished => RunStatus::Finished,
+        Phase::Interrupted => RunStatus::Interrupted,
+        Phase::Failed => RunStatus::Failed,
+    }
+}
 
 /// A lab config with training settings (what a run's progress is counted against).
 pub trait LabConfig {
@@ -55,14 +77,8 @@ impl LabConfig for DogLab {
 pub struct RunView<L = SynthLab> {
     pub id: RunId,
     pub lab: L,
-    pub phase: Phase,
-    pub backend: Option<BackendInfo>,
-    /// A step with no countable progress ("compiling GPU kernels").
-    pub status: Option<String>,
-    /// (bytes ready, bytes needed, files from the cache, files) of a dataset download.
-    pub data: Option<(u64, u64, usize, usize)>,
-    /// (epoch, batch, batches) of the latest progress message.
-    pub progress: Option<(usize, usize, usize)>,
+    pub state: RunState,
+    pub progress: Option<BatchProgress>,
     pub records: Vec<EpochRecord>,
     /// First-layer kernels after the latest epoch.
     pub kernels: Option<Kernels>,
@@ -72,7 +88,6 @@ pub struct RunView<L = SynthLab> {
     /// Test loss and accuracy, evaluated once after training.
     pub test: Option<(f64, f64)>,
     pub sweep: Option<ShiftSweep>,
-    pub error: Option<String>,
     /// The parameters after the latest epoch (small models), for resuming.
     pub checkpoint: Option<Checkpoint>,
 }
@@ -82,10 +97,7 @@ impl<L: LabConfig> RunView<L> {
         Self {
             id,
             lab,
-            phase: Phase::Queued,
-            backend: None,
-            status: None,
-            data: None,
+            state: RunState::default(),
             progress: None,
             records: vec![],
             kernels: None,
@@ -93,27 +105,17 @@ impl<L: LabConfig> RunView<L> {
             summary: None,
             test: None,
             sweep: None,
-            error: None,
             checkpoint: None,
         }
     }
 
     /// Applies a message of this run; returns it back when it is not one a run takes.
     fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        let message = shared(&mut self.state, self.id, message)?;
         match message {
-            FromWorker::Backend { info, .. } => {
-                self.backend = Some(info);
-                if self.phase == Phase::Queued {
-                    self.phase = Phase::Training;
-                }
-            }
-            FromWorker::Status { text, .. } => self.status = Some(text),
-            FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
-                self.data = Some((loaded, total, cached_files, files))
-            }
             FromWorker::Progress { epoch, batch, batches, .. } => {
-                self.progress = Some((epoch, batch, batches));
-                self.status = None;
+                self.progress = Some(BatchProgress { epoch, batch, batches });
+                self.state.progressed();
             }
             FromWorker::Epoch { record, kernels, .. } => {
                 self.records.push(record);
@@ -124,24 +126,14 @@ impl<L: LabConfig> RunView<L> {
             FromWorker::Layers { layers, .. } => self.layers = layers,
             FromWorker::Tested { loss, accuracy, .. } => self.test = Some((loss, accuracy)),
             FromWorker::Done { summary, .. } => {
-                self.phase = Phase::Finished;
+                self.state.apply(RunEvent::Finished);
                 if let StopReason::Diverged { .. } = summary.stop {
-                    self.error = Some(summary.stop.describe());
+                    self.state.error = Some(summary.stop.describe());
                 }
                 self.summary = Some(summary);
-                self.status = None;
             }
             FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
             FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint),
-            FromWorker::Paused { paused, .. } => {
-                if matches!(self.phase, Phase::Training | Phase::Paused) {
-                    self.phase = if paused { Phase::Paused } else { Phase::Training };
-                }
-            }
-            FromWorker::Error { message, .. } if self.is_active() => {
-                self.phase = Phase::Failed;
-                self.error = Some(message);
-            }
             other => return Some(other),
         }
         None
@@ -152,47 +144,34 @@ impl<L: LabConfig> RunView<L> {
     where
         L: serde::Serialize,
     {
-        let status = match self.phase {
-            Phase::Queued | Phase::Training | Phase::Paused => RunStatus::Running,
-            Phase::Finished => RunStatus::Finished,
-            Phase::Failed if self.error.as_deref() == Some(WORKER_DIED) => RunStatus::Interrupted,
-            Phase::Failed => RunStatus::Failed,
-        };
+        let status = saved_status(&self.state);
         SavedRun {
             format: RUN_FORMAT,
             key: key.into(),
             name: name.into(),
             lab: lab.into(),
             config: serde_json::to_value(&self.lab).expect("lab configs serialise"),
-            backend: self.backend.clone(),
+            backend: self.state.backend.clone(),
             created,
             status,
             epochs: self.records.clone(),
             summary: self.summary.clone(),
             test: self.test,
             checkpoint: self.checkpoint.clone(),
-            error: self.error.clone(),
-        }
-    }
-
-    /// Marks an active run failed because its worker died.
-    fn worker_died(&mut self) {
-        if self.is_active() {
-            self.phase = Phase::Failed;
-            self.error = Some(WORKER_DIED.into());
+            error: self.state.error.clone(),
         }
     }
 
     pub fn is_active(&self) -> bool {
-        matches!(self.phase, Phase::Queued | Phase::Training | Phase::Paused)
+        self.state.is_active()
     }
 
     /// Fraction of all batches of all epochs done, 0..1.
     pub fn fraction_done(&self) -> f64 {
         let epochs = self.lab.train().epochs as f64;
-        match (self.phase, self.progress) {
+        match (self.state.phase, self.progress) {
             (Phase::Finished, _) => 1.0,
-            (_, Some((epoch, batch, batches))) => ((epoch - 1) as f64 + batch as f64 / batches.max(1) as f64) / epochs,
+            (_, Some(p)) => ((p.epoch - 1) as f64 + p.batch as f64 / p.batches.max(1) as f64) / epochs,
             _ => 0.0,
         }
     }
@@ -211,27 +190,30 @@ impl<L: LabConfig> RunView<L> {
     /// One line for the progress bar.
     pub fn progress_text(&self) -> String {
         let epochs = self.lab.train().epochs;
-        match (self.phase, self.progress) {
+        match (self.state.phase, self.progress) {
             (Phase::Queued, _) => "waiting for the training engine".into(),
             (Phase::Finished, _) => match &self.summary {
                 Some(s) => format!("{} epochs, {}", s.epochs_trained, s.stop.describe()),
                 None => "finished".into(),
             },
             (Phase::Failed, _) => "failed".into(),
-            (_, None) if self.data.is_some() && self.records.is_empty() && self.status.is_none() => {
-                let (loaded, total, cached, files) = self.data.unwrap_or_default();
+            (Phase::Interrupted, _) => "interrupted".into(),
+            (_, None) if self.state.data.is_some() && self.records.is_empty() && self.state.status.is_none() => {
+                let d = self.state.data.unwrap_or_default();
                 format!(
-                    "loading the dataset: {:.1} of {:.1} MB, {cached} of {files} files from the cache",
-                    loaded as f64 / 1e6,
-                    total as f64 / 1e6
+                    "loading the dataset: {:.1} of {:.1} MB, {} of {} files from the cache",
+                    d.loaded_bytes as f64 / 1e6,
+                    d.total_bytes as f64 / 1e6,
+                    d.cached_files,
+                    d.files
                 )
             }
-            (phase, Some((epoch, batch, batches))) => {
+            (phase, Some(BatchProgress { epoch, batch, batches })) => {
                 let eta = self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
                 let paused = if phase == Phase::Paused { " (paused)" } else { "" };
                 format!("epoch {epoch} of {epochs}, batch {batch} of {batches}{}{paused}", eta.unwrap_or_default())
             }
-            _ => self.status.clone().unwrap_or_else(|| "starting".into()),
+            _ => self.state.status.clone().unwrap_or_else(|| "starting".into()),
         }
     }
 }
@@ -241,17 +223,13 @@ impl<L: LabConfig> RunView<L> {
 pub struct MnistView {
     pub id: RunId,
     pub lab: MnistLab,
-    pub phase: Phase,
-    pub backend: Option<BackendInfo>,
-    /// (bytes ready, bytes needed, files from the cache, files) of the dataset download.
-    pub data: Option<(u64, u64, usize, usize)>,
+    pub state: RunState,
     /// Every epoch so far, with the training-set size of its model.
     pub epochs: Vec<(usize, EpochRecord)>,
     pub results: Vec<SizeResult>,
     pub summary: Option<RunSummary>,
     /// Each tested model's final weights, by training-set size.
     pub weights: Vec<(usize, Checkpoint)>,
-    pub error: Option<String>,
 }
 
 impl MnistView {
@@ -259,12 +237,11 @@ impl MnistView {
     /// kept as its own run, `config` holding the lab with that one size).
     pub fn saved(&self, size: usize, key: &str, created: f64) -> SavedRun {
         let result = self.results.iter().find(|r| r.size == size);
-        let status = match (result, self.phase) {
+        let status = match (result, self.state.phase) {
             (Some(_), _) => RunStatus::Finished,
-            (None, Phase::Failed) if self.error.as_deref() == Some(WORKER_DIED) => RunStatus::Interrupted,
-            (None, Phase::Failed) => RunStatus::Failed,
+            // The run ended (stopped) before it reached this size.
             (None, Phase::Finished) => RunStatus::Interrupted,
-            (None, _) => RunStatus::Running,
+            (None, _) => saved_status(&self.state),
         };
         let lab = MnistLab { sizes: vec![size], ..self.lab.clone() };
         SavedRun {
@@ -273,7 +250,7 @@ impl MnistView {
             name: format!("MNIST MLP, N = {size}, seed {}", self.lab.seed),
             lab: "mnist".into(),
             config: serde_json::to_value(&lab).expect("lab configs serialise"),
-            backend: self.backend.clone(),
+            backend: self.state.backend.clone(),
             created,
             status,
             epochs: self.epochs.iter().filter(|(s, _)| *s == size).map(|(_, r)| r.clone()).collect(),
@@ -285,13 +262,13 @@ impl MnistView {
             }),
             test: result.map(|r| (r.test_loss, r.test_acc)),
             checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
-            error: self.error.clone(),
+            error: self.state.error.clone(),
         }
     }
 
     /// Fraction of all epochs of all sizes done, 0..1.
     pub fn fraction_done(&self) -> f64 {
-        if self.phase == Phase::Finished {
+        if self.state.phase == Phase::Finished {
             return 1.0;
         }
         let total = (self.lab.sizes.len() * self.lab.train.epochs).max(1);
@@ -310,18 +287,19 @@ impl MnistView {
     }
 
     pub fn progress_text(&self) -> String {
-        match self.phase {
+        match self.state.phase {
             Phase::Finished if self.results.len() == 1 => "1 model trained and tested".into(),
             Phase::Finished => format!("{} models trained and tested", self.results.len()),
             Phase::Failed => "failed".into(),
+            Phase::Interrupted => "interrupted".into(),
             _ => match self.epochs.last() {
-                None if self.data.is_some() => "checking the dataset".into(),
+                None if self.state.data.is_some() => "checking the dataset".into(),
                 None => "waiting for the training engine".into(),
                 Some((size, record)) => {
                     let k = self.lab.sizes.iter().position(|s| s == size).map_or(0, |i| i + 1);
                     let eta =
                         self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
-                    let paused = if self.phase == Phase::Paused { " (paused)" } else { "" };
+                    let paused = if self.state.phase == Phase::Paused { " (paused)" } else { "" };
                     format!(
                         "model {k} of {} (N = {size}), epoch {} of {}, {:.0} examples/s{}{paused}",
                         self.lab.sizes.len(),
@@ -341,8 +319,8 @@ impl MnistView {
 pub struct DogsView {
     /// The load request in flight.
     pub loading: Option<RunId>,
-    /// Its download: (bytes ready, bytes needed, files from the cache, files).
-    pub data: Option<(u64, u64, usize, usize)>,
+    /// Its download.
+    pub data: Option<DataProgress>,
     /// Images of the user's own set checked so far (done, total).
     pub checking: Option<(usize, usize)>,
     pub info: Option<DogSetInfo>,
@@ -374,7 +352,7 @@ impl DogsView {
     }
 
     fn worker_died(&mut self) {
-        [&mut self.mlp, &mut self.cnn].into_iter().flatten().for_each(RunView::worker_died);
+        [&mut self.mlp, &mut self.cnn].into_iter().flatten().for_each(|r| r.state.worker_died());
         if self.loading.take().is_some() || self.checking.take().is_some() {
             self.load_error =
                 Some(("the training worker stopped while loading the data; it restarts on its own".into(), None));
@@ -420,7 +398,7 @@ impl DogsView {
         if self.loading == Some(run) {
             match message {
                 FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
-                    self.data = Some((loaded, total, cached_files, files))
+                    self.data = Some(DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files, files })
                 }
                 FromWorker::Error { message, .. } => {
                     self.loading = None;
@@ -442,20 +420,16 @@ impl DogsView {
 pub struct XorView {
     pub id: RunId,
     pub lab: XorLab,
-    pub phase: Phase,
+    pub state: RunState,
     /// The linear and the ReLU network.
     pub result: Option<(XorRun, XorRun)>,
-    pub error: Option<String>,
 }
 
 /// The adversarial lab: the prepared model and the latest attack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttackView {
     pub id: RunId,
-    pub phase: Phase,
-    pub backend: Option<BackendInfo>,
-    /// The MNIST download, as in the MNIST lab.
-    pub data: Option<(u64, u64, usize, usize)>,
+    pub state: RunState,
     /// Accuracy per epsilon of the sweep.
     pub sweep: Vec<(f64, f64)>,
     /// The model attacked, in words.
@@ -466,56 +440,45 @@ pub struct AttackView {
     pub attack: Option<(usize, u8, Option<u8>, f64, Attack)>,
     /// An attack is on its way.
     pub attacking: bool,
-    pub error: Option<String>,
 }
 
 impl XorView {
     fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
-        match message {
-            FromWorker::Backend { .. } => self.phase = Phase::Training,
+        match shared(&mut self.state, self.id, message)? {
             FromWorker::Xor { linear, relu, .. } => {
                 self.result = Some((linear, relu));
-                self.phase = Phase::Finished;
+                self.state.apply(RunEvent::Finished);
+                None
             }
-            FromWorker::Error { message, .. } => {
-                self.phase = Phase::Failed;
-                self.error = Some(message);
-            }
-            other => return Some(other),
+            other => Some(other),
         }
-        None
     }
 }
 
 impl AttackView {
     fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
-        match message {
-            FromWorker::Backend { info, .. } => {
-                self.backend = Some(info);
-                self.phase = Phase::Training;
-            }
-            FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
-                self.data = Some((loaded, total, cached_files, files))
-            }
+        if let FromWorker::Error { message, .. } = &message
+            && self.state.phase == Phase::Finished
+        {
+            // A failed attack on the prepared model: the model stays ready.
+            self.attacking = false;
+            self.state.error = Some(message.clone());
+            return None;
+        }
+        match shared(&mut self.state, self.id, message)? {
             FromWorker::AttacksReady { model, epsilons, accuracies, samples, .. } => {
                 self.model = model;
                 self.sweep = epsilons.into_iter().zip(accuracies).collect();
                 self.samples = samples;
-                self.phase = Phase::Finished;
+                self.state.apply(RunEvent::Finished);
             }
             FromWorker::Attacked { image, label, target, epsilon, attack, .. } => {
                 self.attack = Some((image, label, target, epsilon, attack));
                 self.attacking = false;
             }
-            FromWorker::Error { message, .. } => {
-                if self.phase != Phase::Finished {
-                    self.phase = Phase::Failed;
-                }
-                self.attacking = false;
-                self.error = Some(message);
-            }
             other => return Some(other),
         }
+        self.attacking &= self.state.is_active() || self.state.phase == Phase::Finished;
         None
     }
 }
@@ -577,14 +540,27 @@ impl Session {
 
     /// Whether the worker is busy with a run of any lab.
     pub fn is_training(&self) -> bool {
-        let busy = |p: Phase| matches!(p, Phase::Queued | Phase::Training);
-        self.xor.as_ref().is_some_and(|x| busy(x.phase))
-            || self.attacks.as_ref().is_some_and(|a| busy(a.phase))
-            || self.dogs.is_training()
-            || self.current().is_some_and(RunView::is_active)
-            || [&self.mnist, &self.mnist_check]
-                .iter()
-                .any(|m| m.as_ref().is_some_and(|m| matches!(m.phase, Phase::Queued | Phase::Training | Phase::Paused)))
+        self.states().any(RunState::is_active)
+    }
+
+    /// The state of every run on the page, of every lab.
+    fn states(&self) -> impl Iterator<Item = &RunState> {
+        let synth = self.runs.iter().map(|r| &r.state);
+        let dogs = self.dogs.runs().map(|r| &r.state);
+        let mnist = [&self.mnist, &self.mnist_check].into_iter().flatten().map(|m| &m.state);
+        let xor = self.xor.iter().map(|x| &x.state);
+        let attacks = self.attacks.iter().map(|a| &a.state);
+        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks)
+    }
+
+    /// Every run's state, mutably (the worker died: all of them are interrupted).
+    fn states_mut(&mut self) -> impl Iterator<Item = &mut RunState> {
+        let synth = self.runs.iter_mut().map(|r| &mut r.state);
+        let dogs = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().map(|r| &mut r.state);
+        let mnist = [&mut self.mnist, &mut self.mnist_check].into_iter().flatten().map(|m| &mut m.state);
+        let xor = self.xor.iter_mut().map(|x| &mut x.state);
+        let attacks = self.attacks.iter_mut().map(|a| &mut a.state);
+        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks)
     }
 
     /// Registers an MNIST run the page is about to send; returns its id.
@@ -609,13 +585,10 @@ impl Session {
             MnistView {
                 id,
                 lab,
-                phase: Phase::Queued,
-                backend: None,
-                data: None,
+                state: RunState::default(),
                 epochs: vec![],
                 results: vec![],
                 summary: None,
-                error: None,
                 weights: vec![],
             },
         )
@@ -624,7 +597,7 @@ impl Session {
     /// Registers an XOR-lab run the page is about to send.
     pub fn start_xor(&mut self, lab: XorLab) -> RunId {
         let id = self.take_id();
-        self.xor = Some(XorView { id, lab, phase: Phase::Queued, result: None, error: None });
+        self.xor = Some(XorView { id, lab, state: RunState::default(), result: None });
         id
     }
 
@@ -633,32 +606,18 @@ impl Session {
         let id = self.take_id();
         self.attacks = Some(AttackView {
             id,
-            phase: Phase::Queued,
-            backend: None,
-            data: None,
+            state: RunState::default(),
             sweep: vec![],
             model: String::new(),
             samples: vec![],
             attack: None,
             attacking: false,
-            error: None,
         });
         id
     }
 
     /// Takes the XOR and adversarial labs' messages; returns the others.
     fn apply_concepts(&mut self, message: FromWorker) -> Option<FromWorker> {
-        if let FromWorker::Crashed { .. } = message {
-            for phase in [self.xor.as_mut().map(|x| &mut x.phase), self.attacks.as_mut().map(|a| &mut a.phase)]
-                .into_iter()
-                .flatten()
-            {
-                if matches!(*phase, Phase::Queued | Phase::Training) {
-                    *phase = Phase::Failed;
-                }
-            }
-            return Some(message);
-        }
         let run = message.run();
         if let Some(x) = self.xor.as_mut().filter(|x| Some(x.id) == run) {
             return x.apply(message);
@@ -711,7 +670,7 @@ impl Session {
 
     /// The newest run that finished with a model (what the shift demo probes).
     pub fn trained(&self) -> Option<&RunView> {
-        self.runs.iter().rev().find(|r| r.phase == Phase::Finished && !r.records.is_empty())
+        self.runs.iter().rev().find(|r| r.state.phase == Phase::Finished && !r.records.is_empty())
     }
 
     /// Registers a resumed run: it starts with the saved records and checkpoint.
@@ -759,7 +718,7 @@ impl Session {
             }
             FromWorker::Error { run: None, message } => self.notice = Some(message),
             FromWorker::Crashed { message } => {
-                self.runs.iter_mut().for_each(RunView::worker_died);
+                self.states_mut().for_each(RunState::worker_died);
                 self.dogs.worker_died();
                 self.engine = Engine::Crashed(message);
                 self.probe = None;
@@ -771,37 +730,8 @@ impl Session {
 
     /// Takes the messages of the current MNIST run; returns the others.
     fn apply_mnist(&mut self, message: FromWorker) -> Option<FromWorker> {
-        let run = match &message {
-            FromWorker::Backend { run, .. }
-            | FromWorker::DataProgress { run, .. }
-            | FromWorker::SizeEpoch { run, .. }
-            | FromWorker::SizeDone { run, .. }
-            | FromWorker::Paused { run, .. }
-            | FromWorker::Done { run, .. }
-            | FromWorker::Error { run: Some(run), .. } => *run,
-            FromWorker::Crashed { .. } => {
-                for m in [&mut self.mnist, &mut self.mnist_check].into_iter().flatten() {
-                    if matches!(m.phase, Phase::Queued | Phase::Training) {
-                        m.phase = Phase::Failed;
-                        m.error = Some(WORKER_DIED.into());
-                    }
-                }
-                return Some(message);
-            }
-            _ => return Some(message),
-        };
-        let Some(m) = self.mnist_mut(run) else { return Some(message) };
-        match message {
-            FromWorker::Backend { info, .. } => {
-                m.backend = Some(info);
-                m.phase = Phase::Training;
-            }
-            FromWorker::Paused { paused, .. } if matches!(m.phase, Phase::Training | Phase::Paused) => {
-                m.phase = if paused { Phase::Paused } else { Phase::Training };
-            }
-            FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
-                m.data = Some((loaded, total, cached_files, files))
-            }
+        let Some(m) = message.run().and_then(|run| self.mnist_mut(run)) else { return Some(message) };
+        match shared(&mut m.state, m.id, message)? {
             FromWorker::SizeEpoch { size, record, .. } => m.epochs.push((size, record)),
             FromWorker::SizeDone { result, checkpoint, .. } => {
                 if let Some(c) = checkpoint {
@@ -810,12 +740,8 @@ impl Session {
                 m.results.push(result);
             }
             FromWorker::Done { summary, .. } => {
-                m.phase = Phase::Finished;
+                m.state.apply(RunEvent::Finished);
                 m.summary = Some(summary);
-            }
-            FromWorker::Error { message, .. } => {
-                m.phase = Phase::Failed;
-                m.error = Some(message);
             }
             other => return Some(other),
         }
@@ -824,14 +750,14 @@ impl Session {
 
     /// Final validation accuracy of every finished run, with its kernels, for the repeats view.
     pub fn finished_runs(&self) -> Vec<&RunView> {
-        self.runs.iter().filter(|r| r.phase == Phase::Finished && r.kernels.is_some()).collect()
+        self.runs.iter().filter(|r| r.state.phase == Phase::Finished && r.kernels.is_some()).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{BackendKind, StopReason};
+    use crate::run::{BackendInfo, BackendKind, StopReason};
 
     fn record(epoch: usize) -> EpochRecord {
         EpochRecord {
@@ -859,7 +785,7 @@ mod tests {
         s.apply(FromWorker::Ready);
         let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
         s.apply(FromWorker::Backend { run: id, info });
-        assert_eq!(s.current().unwrap().phase, Phase::Training);
+        assert_eq!(s.current().unwrap().state.phase, Phase::Training);
         s.apply(FromWorker::Progress { run: id, epoch: 1, batch: 100, batches: 200 });
         assert_eq!(s.current().unwrap().fraction_done(), 0.125);
         s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
@@ -893,7 +819,7 @@ mod tests {
         let id = s.start_run(lab(2));
         s.apply(FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
         assert_eq!(s.engine, Engine::Crashed("RuntimeError: unreachable".into()));
-        assert_eq!(s.run_mut(id).unwrap().phase, Phase::Failed);
+        assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Interrupted);
 
         let mut s = Session::default();
         let id = s.start_run(lab(2));
@@ -902,7 +828,7 @@ mod tests {
             run: id,
             summary: RunSummary { epochs_trained: 0, stop, train_seconds: 0.0, parameters: 442 },
         });
-        assert!(s.current().unwrap().error.as_ref().unwrap().contains("learning rate 9"));
+        assert!(s.current().unwrap().state.error.as_ref().unwrap().contains("learning rate 9"));
         assert!(s.trained().is_none(), "a run without a finished epoch has no model to probe");
     }
 
@@ -926,8 +852,8 @@ mod tests {
         assert_eq!(m.progress_text(), "model 1 of 2 (N = 100), epoch 1 of 2, 5000 examples/s, about 14.0 s left");
         assert!(s.current().unwrap().records.is_empty(), "MNIST epochs do not reach the synth run");
         s.apply(FromWorker::Error { run: Some(id), message: "mnist/train-00.safetensors.gz: HTTP 404".into() });
-        assert_eq!(s.mnist.as_ref().unwrap().phase, Phase::Failed);
-        assert_eq!(s.mnist.as_ref().unwrap().error.as_deref(), Some("mnist/train-00.safetensors.gz: HTTP 404"));
+        assert_eq!(s.mnist.as_ref().unwrap().state.phase, Phase::Failed);
+        assert_eq!(s.mnist.as_ref().unwrap().state.error.as_deref(), Some("mnist/train-00.safetensors.gz: HTTP 404"));
     }
 
     #[test]
@@ -948,7 +874,7 @@ mod tests {
         let mut s = Session::default();
         let id = s.start_run(lab(2));
         s.apply(FromWorker::Error { run: Some(id), message: "WebGPU is not available".into() });
-        assert_eq!(s.current().unwrap().phase, Phase::Failed);
+        assert_eq!(s.current().unwrap().state.phase, Phase::Failed);
         s.apply(FromWorker::Error { run: None, message: "bad".into() });
         assert_eq!(s.notice.as_deref(), Some("bad"));
         s.apply(FromWorker::Gpu { adapter: None, reason: Some("null adapter".into()) });
@@ -962,7 +888,7 @@ mod tests {
         let mut s = Session::default();
         let load = s.load_dogs();
         s.apply(FromWorker::DataProgress { run: load, loaded: 5, total: 10, cached_files: 0, files: 3 });
-        assert_eq!(s.dogs.data, Some((5, 10, 0, 3)));
+        assert_eq!(s.dogs.data, Some(DataProgress { loaded_bytes: 5, total_bytes: 10, cached_files: 0, files: 3 }));
         s.apply(FromWorker::DogData { run: load, info: tests_support::info() });
         assert_eq!((s.dogs.loading, s.dogs.info.as_ref().map(|i| i.counts)), (None, Some([3, 1, 1])));
 
@@ -975,13 +901,16 @@ mod tests {
         let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 2.0, parameters: 9 };
         s.apply(FromWorker::Done { run: mlp, summary });
         let m = s.dogs.mlp.as_ref().unwrap();
-        assert_eq!((m.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
+        assert_eq!(
+            (m.state.phase, m.test, m.records.len(), m.layers.len()),
+            (Phase::Finished, Some((1.2, 55.0)), 1, 6)
+        );
 
         let cnn = s.start_dogs(cnn_lab);
         s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
         s.apply(FromWorker::Crashed { message: "gone".into() });
-        assert_eq!(s.dogs.cnn.as_ref().unwrap().phase, Phase::Failed);
-        assert_eq!(s.dogs.mlp.as_ref().unwrap().phase, Phase::Finished, "a finished run survives a crash");
+        assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
+        assert_eq!(s.dogs.mlp.as_ref().unwrap().state.phase, Phase::Finished, "a finished run survives a crash");
 
         s.apply(FromWorker::DogLoadFailed { message: "no dogs.csv".into(), report: LoadReport::default() });
         assert_eq!(s.dogs.load_error.as_ref().map(|e| e.0.as_str()), Some("no dogs.csv"));
@@ -992,7 +921,7 @@ mod tests {
 
     #[test]
     fn a_run_is_saved_with_its_records_checkpoint_and_status() {
-        use crate::protocol::TensorValues;
+        use crate::run::TensorValues;
         let mut s = Session::default();
         let id = s.start_run(lab(3));
         s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
@@ -1040,5 +969,37 @@ mod tests {
         assert_eq!(done.summary.map(|s| s.parameters), Some(109_386), "counted from the MLP's shapes");
         s.apply(FromWorker::Crashed { message: "gone".into() });
         assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
+    }
+
+    #[test]
+    fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_enabled_again() {
+        use crate::config::{DogLab, DogModel};
+        type Start = fn(&mut Session) -> RunId;
+        let labs: [(&str, Start); 6] = [
+            ("synth", |s| s.start_run(lab(3))),
+            ("mnist", |s| s.start_mnist(MnistLab::homework())),
+            ("mnist check", |s| s.start_mnist_check(MnistLab { sizes: vec![60_000], ..MnistLab::homework() })),
+            ("dogs", |s| s.start_dogs(DogLab::homework(DogModel::Mlp))),
+            ("xor", |s| s.start_xor(XorLab::xor())),
+            ("adversarial", |s| s.start_attacks()),
+        ];
+        let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
+        for (name, start) in labs {
+            let mut s = Session::default();
+            s.apply(FromWorker::Ready);
+            let id = start(&mut s);
+            s.apply(FromWorker::Backend { run: id, info: info.clone() });
+            s.apply(FromWorker::Paused { run: id, paused: true });
+            assert!(s.is_training(), "{name}: a paused run keeps Train disabled");
+            assert_eq!(s.states().next().map(|st| st.phase), Some(Phase::Paused), "{name}");
+            s.apply(FromWorker::Crashed { message: "gone".into() });
+            let state = s.states().next().expect("the run is still shown");
+            assert_eq!((state.phase, state.error.as_deref()), (Phase::Interrupted, Some(WORKER_DIED)), "{name}");
+            assert!(!s.is_training(), "{name}: Train is enabled again");
+            // The restarted worker says Ready; a new run of the lab starts from Queued.
+            s.apply(FromWorker::Ready);
+            let again = start(&mut s);
+            assert!(again > id && s.is_training(), "{name}");
+        }
     }
 }

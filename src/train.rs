@@ -7,7 +7,7 @@
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Transaction;
 
@@ -15,9 +15,10 @@ use crate::config::TrainConfig;
 use crate::data::dogs::Standardise;
 use crate::data::shards::Shard;
 use crate::data::{Dataset, batch_count, epoch_order};
+use crate::kernels::Sgd;
 use crate::metrics::accuracy_percent;
 use crate::model::Net;
-use crate::protocol::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
+use crate::run::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
 
 /// A dataset uploaded to the device once, so batches are gathered there.
 #[derive(Clone, Debug)]
@@ -217,7 +218,7 @@ fn read_scalar<E: burn::tensor::Element>(data: &TensorData) -> Result<E, TrainEr
 #[allow(clippy::too_many_arguments)]
 async fn train_pass(
     mut model: Net,
-    optim: &mut ModuleOptimizer,
+    optim: &mut Sgd,
     data: &DeviceData,
     order: &[usize],
     batch_size: usize,
@@ -272,7 +273,7 @@ fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceSta
 /// `None` in place of the statistics when the driver stopped it.
 pub async fn train_one_epoch(
     model: Net,
-    optim: &mut ModuleOptimizer,
+    optim: &mut Sgd,
     data: &DeviceData,
     order: &[usize],
     config: &TrainConfig,
@@ -356,7 +357,7 @@ pub async fn run_model_from(
     on_event: &mut impl FnMut(Event),
 ) -> Result<(Net, RunRecord), TrainError> {
     let parameters = model.num_params();
-    let mut optim = SgdConfig::new().init();
+    let mut optim = Sgd;
     let mut model = model;
     let first = resume.prior.len() + 1;
     let mut train_seconds: f64 = resume.prior.iter().map(|e| e.seconds).sum();

@@ -7,7 +7,7 @@ use nnlab::data::manifest::{Manifest, join};
 use nnlab::data::shards::Shard;
 use nnlab::labs::adversarial::{epsilon_sweep, fgsm, quick_model, targeted};
 use nnlab::model::Net;
-use nnlab::protocol::Attack;
+use nnlab::run::Attack;
 use nnlab::train::native::{NativeDriver, block_on};
 
 fn split(manifest: &Manifest, name: &str) -> Shard {

@@ -82,6 +82,25 @@ fn bench_prints_one_json_object_per_workload() {
 }
 
 #[test]
+fn bench_shows_a_pytorch_reference_only_when_given_one() {
+    let dir = std::env::temp_dir().join(format!("nnlab-bench-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let reference = dir.join("pytorch.jsonl");
+    std::fs::write(&reference, "{\"workload\": \"W1\", \"pytorch_epoch_s\": 0.25, \"threads\": 1}\n").unwrap();
+    let args = ["bench", "--workloads", "W1", "--repeats", "1", "--format", "json"];
+    let (ok, stdout, stderr) = nnlab(&[&args[..], &["--reference", reference.to_str().unwrap()]].concat());
+    assert!(ok, "{stderr}");
+    assert_eq!(json_lines(&stdout)[0]["pytorch_reference_epoch_s"], 0.25);
+    let (ok, stdout, _) = nnlab(&args);
+    assert!(ok && json_lines(&stdout)[0].get("pytorch_reference_epoch_s").is_none());
+
+    std::fs::write(&reference, "W1 0.25\n").unwrap();
+    let (ok, _, stderr) = nnlab(&[&args[..], &["--reference", reference.to_str().unwrap()]].concat());
+    assert!(!ok && stderr.contains("line 1: not a JSON line of scripts/pytorch-bench.py"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn bad_arguments_get_a_clear_error() {
     let (ok, _, stderr) = nnlab(&["run", "synth", "--lr", "0"]);
     assert!(!ok);

@@ -6,7 +6,7 @@ use nnlab::config::{DogLab, DogModel};
 use nnlab::data::dogs::{DogSplits, IMAGE_SHAPE};
 use nnlab::data::shards::Shard;
 use nnlab::labs::dogs::{layer_table, run_dogs};
-use nnlab::protocol::StopReason;
+use nnlab::run::StopReason;
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 use rand::{RngExt, SeedableRng, rngs::StdRng};

@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use nnlab::config::SynthLab;
 use nnlab::labs::synth::{probe, run_synth, shift_sweep};
-use nnlab::protocol::StopReason;
+use nnlab::run::StopReason;
 use nnlab::train::native::{NativeDriver, block_on};
 use nnlab::train::{Event, RunRecord};
 

@@ -9,7 +9,7 @@ use burn::prelude::*;
 use nnlab::config::TrainConfig;
 use nnlab::data::Dataset;
 use nnlab::model::{Init, Net, NetConfig};
-use nnlab::protocol::StopReason;
+use nnlab::run::StopReason;
 use nnlab::train::native::{NativeDriver, block_on};
 use nnlab::train::{DeviceData, Event, evaluate, run_model, train_one_epoch};
 
@@ -70,7 +70,7 @@ fn evaluate_matches_the_course_reference() {
 fn train_one_epoch_matches_the_hand_written_reference() {
     let device = Device::flex().autodiff();
     let data = DeviceData::upload(&points(&TRAIN_X), &device);
-    let mut optim = burn::optim::SgdConfig::new().init();
+    let mut optim = nnlab::kernels::Sgd;
     let order: Vec<usize> = (0..10).collect();
     let (_, stats) = block_on(train_one_epoch(
         tiny(0.001, &device),

@@ -1,6 +1,6 @@
 //! The DogSet questions (HOMEWORK sections 3 and 5), answered from the runs' records.
 
-use crate::protocol::{EpochRecord, RunSummary, StopReason};
+use crate::run::{EpochRecord, RunSummary, StopReason};
 
 /// The epoch (from 1) with the lowest validation loss, and that loss.
 pub fn best_epoch(epochs: &[EpochRecord]) -> Option<(usize, f64)> {

@@ -352,7 +352,7 @@ impl DogSplits {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DogSetInfo {
     /// Which set this is.
-    pub source: crate::protocol::DogSource,
+    pub source: crate::run::DogSource,
     pub title: String,
     /// Whether this is the Fashion-MNIST stand-in rather than dogs.
     pub stand_in: bool,
@@ -369,12 +369,12 @@ pub struct DogSetInfo {
     /// What the checks found, for a set the user loaded.
     pub report: Option<LoadReport>,
     /// The other sources this browser can switch to.
-    pub available: Vec<crate::protocol::DogSource>,
+    pub available: Vec<crate::run::DogSource>,
 }
 
 impl DogSplits {
     /// The explore view's numbers for this set.
-    pub fn info(&self, source: crate::protocol::DogSource, title: &str, stand_in: bool) -> DogSetInfo {
+    pub fn info(&self, source: crate::run::DogSource, title: &str, stand_in: bool) -> DogSetInfo {
         let mut class_counts = vec![[0; 3]; self.class_names.len()];
         for (p, split) in self.splits.iter().enumerate() {
             for &l in &split.labels {
@@ -434,7 +434,7 @@ pub mod tests_support {
             splits: [shard(vec![0, 1, 1]), shard(vec![1]), shard(vec![0])],
             class_names: vec!["beagle".into(), "poodle".into()],
         };
-        splits.info(crate::protocol::DogSource::Uploaded, "DogSet", false)
+        splits.info(crate::run::DogSource::Uploaded, "DogSet", false)
     }
 }
 

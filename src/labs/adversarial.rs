@@ -12,7 +12,7 @@ use crate::data::Dataset;
 use crate::data::sample::balanced;
 use crate::data::shards::Shard;
 use crate::model::{Init, Net, NetConfig};
-use crate::protocol::Attack;
+use crate::run::Attack;
 use crate::train::{DeviceData, Driver, TrainError, predict, run_model};
 
 /// Epsilons of the sweep when none are given: 0 (the clean accuracy) to 0.3 in steps of 0.05.

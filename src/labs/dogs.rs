@@ -7,7 +7,7 @@ use burn::prelude::*;
 use crate::config::{DogLab, DogModel};
 use crate::data::dogs::DogSplits;
 use crate::model::{Init, LayerRow, Net};
-use crate::protocol::{Checkpoint, EpochRecord};
+use crate::run::{Checkpoint, EpochRecord};
 use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, run_model_from};
 
 /// A finished DogSet run.

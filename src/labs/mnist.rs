@@ -56,7 +56,7 @@ pub async fn run_scaling(
             test_loss,
             epochs_trained: record.summary.epochs_trained,
         });
-        if record.summary.stop == crate::protocol::StopReason::Cancelled {
+        if record.summary.stop == crate::run::StopReason::Cancelled {
             break;
         }
     }

@@ -7,7 +7,7 @@ use burn::tensor::{Transaction, activation::softmax};
 use crate::config::SynthLab;
 use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
 use crate::model::{Init, Net, NetConfig};
-use crate::protocol::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
+use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
 use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, run_model_from};
 
 /// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint

@@ -18,7 +18,8 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::bridge::Bridge;
-use crate::protocol::{BackendChoice, BackendKind, FromWorker, RunId, ToWorker};
+use crate::protocol::{FromWorker, ToWorker};
+use crate::run::{BackendChoice, BackendKind, RunId};
 use crate::runs::SavedRun;
 use crate::session::{Engine, Session};
 use crate::share::{self, Shared};
@@ -570,7 +571,7 @@ fn BackendPanel() -> impl IntoView {
     };
     let running = move || {
         ctx.session.with(|s| {
-            s.current().and_then(|r| r.backend.clone()).map(|b| {
+            s.current().and_then(|r| r.state.backend.clone()).map(|b| {
                 let speed = s
                     .current()
                     .and_then(|r| r.examples_per_s())
@@ -617,7 +618,7 @@ fn EngineBanner() -> impl IntoView {
     let engine = move || ctx.session.with(|s| s.engine.clone());
     let was_gpu = move || {
         ctx.session.with(|s| {
-            s.runs.iter().rev().find_map(|r| r.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu)
+            s.runs.iter().rev().find_map(|r| r.state.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu)
         })
     };
     let notice = move || ctx.session.with(|s| s.notice.clone());

@@ -18,10 +18,8 @@ use crate::data::shards::Shard;
 use crate::labs::mnist::run_scaling;
 use crate::labs::synth::{probe, run_synth, shift_sweep};
 use crate::model::Net;
-use crate::protocol::{
-    BackendChoice, BackendInfo, BackendKind, Checkpoint, EpochRecord, FromWorker, RunId, RunSummary, StopReason,
-    ToWorker,
-};
+use crate::protocol::{FromWorker, ToWorker};
+use crate::run::{BackendChoice, BackendInfo, BackendKind, Checkpoint, EpochRecord, RunId, RunSummary, StopReason};
 use crate::train::{Driver, Event, Flow};
 
 mod concepts;

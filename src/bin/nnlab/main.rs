@@ -18,7 +18,7 @@ use nnlab::labs::mnist::{answers, run_scaling, summarise};
 use nnlab::labs::synth::{run_synth, shift_sweep};
 use nnlab::metrics::format_duration;
 use nnlab::model::{Init, NetConfig};
-use nnlab::protocol::Kernels;
+use nnlab::run::Kernels;
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 
@@ -85,6 +85,10 @@ enum Command {
         /// Timed epochs per workload, after one warm-up epoch.
         #[arg(long, default_value_t = 3)]
         repeats: usize,
+        /// PyTorch's figures for the same workloads, as `scripts/pytorch-bench.py` prints them
+        /// (one JSON line per workload), shown beside nnlab's as a labelled reference.
+        #[arg(long)]
+        reference: Option<PathBuf>,
     },
 }
 
@@ -197,7 +201,9 @@ fn main() -> ExitCode {
         Command::Run { lab } => run_lab(lab),
         Command::Models { format } => models(format),
         Command::Adversarial { epsilons, seed, data, format } => adversarial(&epsilons, seed, &data, format),
-        Command::Bench { format, workloads, repeats } => run_bench(format, &workloads, repeats),
+        Command::Bench { format, workloads, repeats, reference } => {
+            run_bench(format, &workloads, repeats, reference.as_deref())
+        }
         Command::Data { action: DataAction::Build { source, out } } => data_build(&source, &out),
         Command::Data { action: DataAction::Verify { dir } } => data_verify(&dir).map(|_| ()),
         Command::Data { action: DataAction::Dogs { path, out } } => dogs_cli::data_dogs(&path, &out),
@@ -379,7 +385,24 @@ fn machine() -> String {
     format!("{cpu}, {cores} cores, {} {}", std::env::consts::OS, std::env::consts::ARCH)
 }
 
-fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), String> {
+/// PyTorch's seconds per epoch by workload id, from `scripts/pytorch-bench.py`'s output.
+fn pytorch_reference(path: &Path) -> Result<std::collections::HashMap<String, f64>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut figures = std::collections::HashMap::new();
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
+            format!("{} line {}: not a JSON line of scripts/pytorch-bench.py ({e})", path.display(), n + 1)
+        })?;
+        match (v["workload"].as_str(), v["pytorch_epoch_s"].as_f64()) {
+            (Some(id), Some(s)) => figures.insert(id.to_string(), s),
+            _ => return Err(format!("{} line {}: needs \"workload\" and \"pytorch_epoch_s\"", path.display(), n + 1)),
+        };
+    }
+    Ok(figures)
+}
+
+fn run_bench(format: Format, ids: &[String], repeats: usize, reference_file: Option<&Path>) -> Result<(), String> {
+    let reference = reference_file.map(pytorch_reference).transpose()?.unwrap_or_default();
     let device = device();
     let machine = machine();
     let backend = "burn flex (CPU, native, single-threaded)";
@@ -399,7 +422,7 @@ fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), Strin
             "epoch s",
             "examples/s",
             "PyTorch s*",
-            "ratio"
+            "nnlab/PT"
         );
     }
     for w in chosen {
@@ -410,10 +433,13 @@ fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), Strin
                 let mut v = serde_json::to_value(&r).expect("bench results serialise");
                 v["backend"] = json!(backend);
                 v["machine"] = json!(machine);
+                if let Some(t) = reference.get(&r.workload) {
+                    v["pytorch_reference_epoch_s"] = json!(t);
+                }
                 outln!("{v}");
             }
             Format::Table => {
-                let (torch, ratio) = match r.pytorch_epoch_s {
+                let (torch, ratio) = match reference.get(&r.workload).copied() {
                     Some(t) => (format!("{t:.3}"), format!("{:.2}x", r.epoch_s / t)),
                     None => ("-".into(), "-".into()),
                 };
@@ -432,9 +458,13 @@ fn run_bench(format: Format, ids: &[String], repeats: usize) -> Result<(), Strin
         }
     }
     if format == Format::Table {
-        outln!(
-            "* PyTorch 2.15, 1 thread, same workload on this project's build machines (reference, not measured by this run); ratio = nnlab / PyTorch, lower is faster."
-        );
+        match reference_file {
+            None => outln!("* no PyTorch reference given (--reference FILE, from scripts/pytorch-bench.py)"),
+            Some(file) => outln!(
+                "* reference, not nnlab: PyTorch with one thread on the same workloads, read from {} (scripts/pytorch-bench.py); nnlab/PT = nnlab's epoch / PyTorch's, lower is faster",
+                file.display()
+            ),
+        }
     }
     Ok(())
 }

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use super::Ctx;
 use super::widgets::{DataTable, LabArticle, PixelCanvas, Svg};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, diverging, grey_rgba};
-use crate::protocol::{Attack, ToWorker};
+use crate::protocol::ToWorker;
+use crate::run::{Attack, DataProgress};
 use crate::session::Phase;
 
 /// The sweep the page asks for: 0 to 0.3 in steps of 0.025.
@@ -51,7 +52,7 @@ pub fn AdversarialPanel() -> impl IntoView {
     let image = RwSignal::new(None::<usize>);
     let epsilon = RwSignal::new(0.1f64);
     let target = RwSignal::new(None::<u8>);
-    let ready = move || state.with(|s| s.as_ref().is_some_and(|s| s.phase == Phase::Finished));
+    let ready = move || state.with(|s| s.as_ref().is_some_and(|s| s.state.phase == Phase::Finished));
     let prepare = move |lab_model: bool| {
         let mut run = 0;
         ctx.session.update(|s| run = s.start_attacks());
@@ -67,7 +68,7 @@ pub fn AdversarialPanel() -> impl IntoView {
     let lab_model =
         move || ctx.session.with(|s| [&s.mnist, &s.mnist_check].into_iter().flatten().any(|m| !m.results.is_empty()));
     let attack = move || {
-        let Some(run) = state.with_untracked(|s| s.as_ref().filter(|s| s.phase == Phase::Finished).map(|s| s.id))
+        let Some(run) = state.with_untracked(|s| s.as_ref().filter(|s| s.state.phase == Phase::Finished).map(|s| s.id))
         else {
             return;
         };
@@ -75,7 +76,7 @@ pub fn AdversarialPanel() -> impl IntoView {
         ctx.session.update(|s| {
             if let Some(a) = s.attacks.as_mut() {
                 a.attacking = true;
-                a.error = None;
+                a.state.error = None;
             }
         });
         ctx.send(&ToWorker::Attack { run, image: i, epsilon: epsilon.get_untracked(), target: target.get_untracked() });
@@ -134,17 +135,17 @@ pub fn AdversarialPanel() -> impl IntoView {
                     </button>
                 </div>
                 {move || state.get().map(|s| {
-                    let (loaded, total, _, _) = s.data.unwrap_or_default();
+                    let DataProgress { loaded_bytes: loaded, total_bytes: total, .. } = s.state.data.unwrap_or_default();
                     view! {
-                        <div class="progress" data-testid="adv-progress" data-phase=format!("{:?}", s.phase).to_lowercase()>
+                        <div class="progress" data-testid="adv-progress" data-phase=s.state.phase.name()>
                             <progress max=total.max(1) value=loaded aria-label="MNIST download"></progress>
-                            <span>{match s.phase {
+                            <span>{match s.state.phase {
                                 Phase::Finished => format!("Ready: {}, {:.1}% clean test accuracy.", s.model, s.sweep.first().map_or(0.0, |x| x.1)),
-                                Phase::Failed => "failed".to_string(),
+                                Phase::Failed | Phase::Interrupted => s.state.phase.name().to_string(),
                                 _ if loaded < total || total == 0 => format!("Loading MNIST: {:.1} of {:.1} MB", loaded as f64 / 1e6, total as f64 / 1e6),
                                 _ => "Training the model and sweeping epsilon…".to_string(),
                             }}</span>
-                            {s.error.map(|e| view! { <p class="error" role="alert" data-testid="adv-error">{e}</p> })}
+                            {s.state.error.map(|e| view! { <p class="error" role="alert" data-testid="adv-error">{e}</p> })}
                         </div>
                     }
                 })}

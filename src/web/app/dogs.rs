@@ -13,7 +13,8 @@ use crate::config::{DogForm, DogLab};
 use crate::data::dogs::{DogSetInfo, PARTITIONS};
 use crate::net::LayerRow;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, kernel_rgba, rgb_to_rgba, run_charts};
-use crate::protocol::{DogSource, ToWorker};
+use crate::protocol::ToWorker;
+use crate::run::{DataProgress, DogSource};
 use crate::session::{Engine, Phase, RunView};
 use crate::web::js::{call, get};
 
@@ -210,7 +211,7 @@ fn DataSection() -> impl IntoView {
                     {format!("{done} of {total} images")}
                 </label>
             })}
-            {move || dogs.with(|d| d.loading.and(d.data)).map(|(loaded, total, cached, files)| view! {
+            {move || dogs.with(|d| d.loading.and(d.data)).map(|DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files: cached, files }| view! {
                 <label class="progress" data-testid="dog-download">
                     "Downloading the set: "
                     <progress max=total.max(1) value=loaded aria-label="Dataset download"></progress>
@@ -502,7 +503,7 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
         }
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));
-    let paused = move || run.with(|r| r.as_ref().is_some_and(|r| r.phase == Phase::Paused));
+    let paused = move || run.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
     let charts = Memo::new(move |_| {
         run.with(|r| {
             r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), name))

@@ -9,6 +9,7 @@ use crate::config::TrainConfig;
 use crate::config::{MnistForm, MnistLab};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
+use crate::run::DataProgress;
 use crate::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
 use crate::session::{MnistView, Phase};
 
@@ -117,7 +118,9 @@ pub fn MnistLabPanel() -> impl IntoView {
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
     let can_train =
         move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
-    let failed = move || view_state.with(|v| v.as_ref().is_some_and(|v| v.phase == Phase::Failed));
+    let failed = move || {
+        view_state.with(|v| v.as_ref().is_some_and(|v| matches!(v.state.phase, Phase::Failed | Phase::Interrupted)))
+    };
     let train = move || {
         let form =
             MnistForm { sizes: sizes.get_untracked(), epochs: epochs.get_untracked(), seed: seed.get_untracked() };
@@ -169,8 +172,9 @@ pub fn MnistLabPanel() -> impl IntoView {
     });
     let can_check = move || {
         !training.get()
-            && view_state
-                .with(|v| v.as_ref().is_some_and(|v| v.phase == Phase::Finished && summarise(&v.results).is_some()))
+            && view_state.with(|v| {
+                v.as_ref().is_some_and(|v| v.state.phase == Phase::Finished && summarise(&v.results).is_some())
+            })
     };
     let answer = Memo::new(move |_| {
         view_state.with(|v| v.as_ref().map(|v| answers(&v.results, summarise(&v.results).as_ref())))
@@ -217,9 +221,9 @@ pub fn MnistLabPanel() -> impl IntoView {
                 </form>
                 <ShareLink lab="mnist" fields=share_fields/>
                 {move || view_state.get().map(|v| {
-                    let (loaded, total, cached, files) = v.data.unwrap_or((0, 0, 0, 0));
+                    let DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files: cached, files } = v.state.data.unwrap_or_default();
                     view! {
-                        <div class="progress" data-testid="mnist-progress" data-phase=format!("{:?}", v.phase).to_lowercase()>
+                        <div class="progress" data-testid="mnist-progress" data-phase=v.state.phase.name()>
                             <label>
                                 "MNIST data: "
                                 <progress max=total.max(1) value=loaded aria-label="Dataset download" data-testid="data-bar"></progress>
@@ -232,7 +236,7 @@ pub fn MnistLabPanel() -> impl IntoView {
                                 <progress max="1" value=v.fraction_done() aria-label="Training progress"></progress>
                                 <span data-testid="mnist-progress-text">{v.progress_text()}</span>
                             </label>
-                            {v.error.clone().map(|e| view! { <p class="error" role="alert" data-testid="mnist-error">{e}</p> })}
+                            {v.state.error.clone().map(|e| view! { <p class="error" role="alert" data-testid="mnist-error">{e}</p> })}
                         </div>
                     }
                 })}
@@ -279,8 +283,8 @@ pub fn MnistLabPanel() -> impl IntoView {
                     "Train one epoch on all 60,000 examples"
                 </button>
                 {move || check.get().map(|c| view! {
-                    <p data-testid="mnist-check-progress" data-phase=format!("{:?}", c.phase).to_lowercase()>{c.progress_text()}</p>
-                    {c.error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <p data-testid="mnist-check-progress" data-phase=c.state.phase.name()>{c.progress_text()}</p>
+                    {c.state.error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 })}
                 {move || check_result.get().map(|t| view! { <p class="answer" data-testid="mnist-check-result">{t}</p> })}
             </section>

@@ -9,7 +9,8 @@ use crate::analysis;
 use crate::config::{SynthForm, SynthLab};
 use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
-use crate::protocol::{Kernels, ToWorker};
+use crate::protocol::ToWorker;
+use crate::run::Kernels;
 use crate::session::{Phase, RunView};
 
 /// Images shown per class in the gallery.
@@ -122,7 +123,7 @@ pub fn SynthLabPanel() -> impl IntoView {
         form.seed.set(next.to_string());
         train();
     };
-    let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.phase == Phase::Paused));
+    let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
     let toggle_pause = move |_| {
         let pause = !paused();
         // The page shows "paused" when the worker confirms it (FromWorker::Paused).

@@ -197,7 +197,7 @@ where
                 .then(|| {
                     view! {
                         <div class="progress" data-testid=format!("{prefix}{}", "progress")
-                            data-phase=move || current.with(|r| r.as_ref().map(|r| format!("{:?}", r.phase).to_lowercase()))>
+                            data-phase=move || current.with(|r| r.as_ref().map(|r| r.state.phase.name()))>
                             <progress
                                 max="1"
                                 value=move || current.with(|r| r.as_ref().map_or(0.0, |r| r.fraction_done()))
@@ -208,11 +208,11 @@ where
                             <span class="speed" data-testid=format!("{prefix}{}", "speed")>
                                 {move || current.with(|r| {
                                     r.as_ref()
-                                        .and_then(|r| r.examples_per_s().map(|v| format!("{v:.0} examples/s on {}", r.backend.as_ref().map_or("?", |b| b.name.as_str()))))
+                                        .and_then(|r| r.examples_per_s().map(|v| format!("{v:.0} examples/s on {}", r.state.backend.as_ref().map_or("?", |b| b.name.as_str()))))
                                 })}
                             </span>
-                            {move || current.with(|r| r.as_ref().and_then(|r| r.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
-                            {move || current.with(|r| r.as_ref().and_then(|r| r.error.clone())).map(|e| view! { <p class="error" role="alert" data-testid=format!("{prefix}{}", "run-error")>{e}</p> })}
+                            {move || current.with(|r| r.as_ref().and_then(|r| r.state.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
+                            {move || current.with(|r| r.as_ref().and_then(|r| r.state.error.clone())).map(|e| view! { <p class="error" role="alert" data-testid=format!("{prefix}{}", "run-error")>{e}</p> })}
                         </div>
                     }
                 })

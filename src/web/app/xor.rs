@@ -193,10 +193,10 @@ pub fn XorPanel() -> impl IntoView {
                     <button type="button" data-testid="xor-train" data-shortcut="space" disabled=move || !can_train() on:click=train>"Train both networks"</button>
                 </div>
                 {move || view_state.get().map(|v| view! {
-                    <p role="status" data-testid="xor-status" data-phase=format!("{:?}", v.phase).to_lowercase()>
-                        {match v.phase {
+                    <p role="status" data-testid="xor-status" data-phase=v.state.phase.name()>
+                        {match v.state.phase {
                             Phase::Finished => "Both networks trained.".to_string(),
-                            Phase::Failed => v.error.unwrap_or_default(),
+                            Phase::Failed | Phase::Interrupted => v.state.error.unwrap_or_default(),
                             _ => "Training…".to_string(),
                         }}
                     </p>

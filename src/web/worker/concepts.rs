@@ -8,7 +8,8 @@ use crate::data::sample::balanced;
 use crate::labs::adversarial::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
 use crate::labs::xor::train_xor;
 use crate::model::{Init, NetConfig};
-use crate::protocol::{BackendChoice, FromWorker, RunId};
+use crate::protocol::FromWorker;
+use crate::run::{BackendChoice, RunId};
 use crate::xor::{Activation, XorLab};
 
 use super::{STATE, WorkerDriver, load_mnist, open_device, post};

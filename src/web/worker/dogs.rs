@@ -13,7 +13,8 @@ use crate::config::DogLab;
 use crate::data::dogs::{self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, LoadReport};
 use crate::data::shards;
 use crate::labs::dogs::run_dogs;
-use crate::protocol::{BackendChoice, Checkpoint, DogSource, EpochRecord, FromWorker, RunId};
+use crate::protocol::FromWorker;
+use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId};
 use crate::web::fetch::{cache_delete, cache_get, cache_put, call_async};
 use crate::web::js::{call, describe, get};
 

@@ -1,0 +1,308 @@
+//! Training kernels burn's CPU backend (flex) lacks, added through burn's backend-extension API:
+//! our own trait [`CpuKernels`], implemented for `Flex` and for its autodiff wrapper (whose
+//! custom backward pass runs the convolution's gradients as matrix products, [`conv`]).
+//!
+//! The model and the training loop call [`conv2d`] and [`sgd_step`]; both use the extension for
+//! tensors on the CPU backend and burn's own kernels everywhere else (WebGPU), so the rest of
+//! the code never asks which backend it runs on.
+
+pub mod conv;
+pub mod pool;
+
+use burn::backend::autodiff::NodeId;
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::ops::{ConvOptions, FloatTensorOps, ModuleOps};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, DType, Dispatch, DispatchDevice, Flex, TensorMetadata, backend_extension};
+use burn::module::{ModuleMapper, Param};
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::nn::pool::MaxPool2d;
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+
+use conv::ConvShape;
+use std::sync::Arc;
+
+#[backend_extension(Flex, Autodiff)]
+pub trait CpuKernels: Backend {
+    /// `conv2d(x, weight) + bias`; on the autodiff backend its backward pass runs as matrix
+    /// products ([`conv::weight_and_bias_grad`], [`conv::input_grad`]).
+    fn conv2d_gemm(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self>;
+
+    /// `weight - lr * grad` (burn's SGD step, same rounding), written over `weight`'s buffer
+    /// when nothing else holds it: the DogSet MLP's 6.3 MB first layer is then read and written
+    /// once per step instead of being copied into fresh buffers twice.
+    fn sgd_step(weight: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self>;
+
+    /// 2x2 max pooling with stride 2, `[batch, c, h, w]` -> `[batch, c, h / 2, w / 2]`
+    /// ([`pool::max_pool_2x2`]); the autodiff backend keeps one byte per output for the
+    /// backward pass.
+    fn max_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+impl CpuKernels for Flex {
+    fn conv2d_gemm(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
+        Flex::conv2d(x, weight, Some(bias), options)
+    }
+
+    fn sgd_step(weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
+        sgd_in_place(weight, grad, lr)
+    }
+
+    fn max_pool_2x2(x: FlexTensor) -> FlexTensor {
+        pool_forward(x).0
+    }
+}
+
+impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
+    fn conv2d_gemm(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        match ConvGemmBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let state = (prep.checkpoint(&x), prep.checkpoint(&weight), options.clone());
+                prep.finish(
+                    state,
+                    Flex::conv2d(x.into_primitive(), weight.into_primitive(), Some(bias.into_primitive()), options),
+                )
+            }
+            OpsKind::UnTracked(prep) => prep.finish(Flex::conv2d(
+                x.into_primitive(),
+                weight.into_primitive(),
+                Some(bias.into_primitive()),
+                options,
+            )),
+        }
+    }
+
+    fn sgd_step(weight: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self> {
+        // Parameters are updated on the inner backend (see [`sgd_step`]); this arm exists because
+        // the extension is routed for autodiff tensors too, and computes the same thing.
+        Self::float_sub(weight, Self::float_mul_scalar(grad, lr.into()))
+    }
+
+    fn max_pool_2x2(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        match MaxPoolBackward.prepare::<C>([x.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let dims = x.primitive().shape().dims::<4>();
+                let (y, winners) = pool_forward(x.into_primitive());
+                prep.finish(PoolState { dims, winners: Arc::new(winners) }, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(pool_forward(x.into_primitive()).0),
+        }
+    }
+}
+
+/// What the pooling's backward pass needs: the input's shape and each output's winner.
+#[derive(Clone, Debug)]
+struct PoolState {
+    dims: [usize; 4],
+    winners: Arc<pool::Winners>,
+}
+
+#[derive(Debug)]
+struct MaxPoolBackward;
+
+impl Backward<Flex, 1> for MaxPoolBackward {
+    type State = PoolState;
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let [Some(node)] = ops.parents else { return };
+        let dy = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let [b, c, h, w] = ops.state.dims;
+        let dx = pool::max_pool_2x2_backward(values(&dy), &ops.state.winners, b * c, h, w);
+        grads.register::<Flex>(node.id, tensor(dx, [b, c, h, w]));
+    }
+}
+
+/// Pools a `[batch, c, h, w]` tensor: the output and each output's winner.
+fn pool_forward(x: FlexTensor) -> (FlexTensor, pool::Winners) {
+    let [b, c, h, w] = x.shape().dims::<4>();
+    let x = x.to_contiguous();
+    let (y, winners) = pool::max_pool_2x2(values(&x), b * c, h, w);
+    (tensor(y, [b, c, h / 2, w / 2]), winners)
+}
+
+/// The backward pass of [`CpuKernels::conv2d_gemm`]: the saved input and weight, and the options.
+#[derive(Debug)]
+struct ConvGemmBackward;
+
+impl Backward<Flex, 3> for ConvGemmBackward {
+    type State = (NodeId, NodeId, ConvOptions<2>);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let [node_x, node_weight, node_bias] = ops.parents;
+        let dy: FlexTensor = grads.consume::<Flex>(&ops.node);
+        let (x_state, weight_state, options) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x_state);
+        let weight: FlexTensor = checkpointer.retrieve_node_output(weight_state);
+        let shape = ConvShape::new(
+            x.shape().dims(),
+            weight.shape().dims(),
+            options.stride,
+            options.padding,
+            options.dilation,
+            options.groups,
+        )
+        .filter(|_| [x.dtype(), weight.dtype(), dy.dtype()] == [DType::F32; 3]);
+        let Some(s) = shape else {
+            // Outside the kernels' shapes (dilation, groups, other dtypes): burn's own.
+            let bias_shape = [weight.shape()[0]];
+            if let Some(node) = node_x {
+                grads.register::<Flex>(
+                    node.id,
+                    Flex::conv2d_x_backward(x.clone(), weight.clone(), dy.clone(), options.clone()),
+                );
+            }
+            if let Some(node) = node_weight {
+                grads.register::<Flex>(node.id, Flex::conv2d_weight_backward(x.clone(), weight, dy.clone(), options));
+            }
+            if let Some(node) = node_bias {
+                let bias = FlexTensor::zeros(bias_shape.into(), DType::F32);
+                grads.register::<Flex>(node.id, Flex::conv2d_bias_backward(x, bias, dy));
+            }
+            return;
+        };
+        let dy = dy.to_contiguous();
+        let dy_values = values(&dy);
+        if let Some(node) = node_x {
+            let weight = weight.to_contiguous();
+            let dx = conv::input_grad(&s, values(&weight), dy_values);
+            grads.register::<Flex>(node.id, tensor(dx, [s.batch, s.in_channels, s.input[0], s.input[1]]));
+        }
+        if node_weight.is_some() || node_bias.is_some() {
+            let x = x.to_contiguous();
+            let (dw, db) = conv::weight_and_bias_grad(&s, values(&x), dy_values);
+            if let Some(node) = node_weight {
+                grads.register::<Flex>(node.id, tensor(dw, weight.shape().dims::<4>()));
+            }
+            if let Some(node) = node_bias {
+                grads.register::<Flex>(node.id, tensor(db, [s.out_channels]));
+            }
+        }
+    }
+}
+
+/// A contiguous f32 tensor's values.
+fn values(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>().expect("a contiguous f32 tensor")
+}
+
+fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// `weight - lr * grad` over `weight`'s own buffer where it is the only holder of a contiguous
+/// f32 buffer; burn's two element-wise operations otherwise.
+fn sgd_in_place(mut weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
+    let grad = grad.to_contiguous();
+    let fits = weight.dtype() == DType::F32
+        && grad.dtype() == DType::F32
+        && weight.is_contiguous()
+        && weight.shape() == grad.shape()
+        && weight.as_slice::<f32>().is_some_and(|w| w.len() == weight.shape().num_elements());
+    if fits && let Some(w) = weight.try_storage_mut::<f32>() {
+        // burn's SGD computes `w - (g * lr)` with lr as an f32 scalar: the same two roundings.
+        let lr = lr as f32;
+        for (w, g) in w.iter_mut().zip(values(&grad)) {
+            *w -= *g * lr;
+        }
+        return weight;
+    }
+    Flex::float_sub(weight, Flex::float_mul_scalar(grad, lr.into()))
+}
+
+/// Whether `device` is burn's CPU backend, with or without autodiff.
+fn on_cpu(device: &Device) -> bool {
+    matches!(device.clone().inner().as_dispatch(), DispatchDevice::Flex(_))
+}
+
+/// `pool.forward(x)` for a 2x2 pool of stride 2 without padding, through
+/// [`CpuKernels::max_pool_2x2`] on the CPU backend (f32 only).
+pub fn max_pool(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    let plain = pool.kernel_size == [2, 2]
+        && pool.stride == [2, 2]
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid);
+    if !plain || x.dtype() != burn::tensor::DType::F32 || !on_cpu(&x.device()) {
+        return pool.forward(x);
+    }
+    Tensor::from_dispatch(<Dispatch as CpuKernels>::max_pool_2x2(x.into_dispatch()))
+}
+
+/// `conv.forward(x)`: `[batch, in_c, h, w]` -> `[batch, out_c, out_h, out_w]`, through
+/// [`CpuKernels::conv2d_gemm`] on the CPU backend.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let padding = match conv.padding {
+        PaddingConfig2d::Valid => Some([(0, 0); 2]),
+        PaddingConfig2d::Explicit(top, left, bottom, right) => Some([(top, bottom), (left, right)]),
+        PaddingConfig2d::Same => None, // depends on the input size; the labs never ask for it
+    };
+    let (Some(bias), Some(padding)) = (conv.bias.as_ref().filter(|_| on_cpu(&x.device())), padding) else {
+        return conv.forward(x);
+    };
+    let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
+    let y = <Dispatch as CpuKernels>::conv2d_gemm(
+        x.into_dispatch(),
+        conv.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
+        options,
+    );
+    Tensor::from_dispatch(y)
+}
+
+/// One SGD step of a parameter (no momentum, no weight decay: the homework's optimiser), on
+/// the inner backend: `weight - lr * grad`.
+pub fn sgd_step<const D: usize>(weight: Tensor<D>, grad: Tensor<D>, lr: f64) -> Tensor<D> {
+    if !on_cpu(&weight.device()) {
+        return weight - grad.mul_scalar(lr);
+    }
+    Tensor::from_dispatch(<Dispatch as CpuKernels>::sgd_step(weight.into_dispatch(), grad.into_dispatch(), lr))
+}
+
+/// The homework's optimiser: plain SGD (no momentum, no weight decay), the same update as
+/// burn's `SgdConfig::new().init()`, through [`sgd_step`] so the CPU backend updates each
+/// parameter in place.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sgd;
+
+impl Sgd {
+    /// `module` after one step of size `lr` along `grads` (parameters without a gradient stay).
+    pub fn step<M: Module>(&mut self, lr: f64, module: M, mut grads: GradientsParams) -> M {
+        module.map(&mut SgdMapper { grads: &mut grads, lr })
+    }
+}
+
+struct SgdMapper<'a> {
+    grads: &'a mut GradientsParams,
+    lr: f64,
+}
+
+impl ModuleMapper for SgdMapper<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let (id, tensor, mapper) = param.consume();
+        let tensor = match self.grads.remove::<D>(id) {
+            Some(grad) => {
+                let require_grad = tensor.is_require_grad();
+                let updated = Tensor::from_inner(sgd_step(tensor.inner(), grad, self.lr));
+                if require_grad { updated.require_grad() } else { updated }
+            }
+            None => tensor,
+        };
+        Param::from_mapped_value(id, tensor, mapper)
+    }
+}

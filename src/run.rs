@@ -1,0 +1,320 @@
+//! The run vocabulary: what a training run is made of and reports (epochs, the stop reason,
+//! the summary, checkpoints, kernels, the backend it ran on), shared by the engine, the
+//! charts, the saved runs and the page. The page/worker messages (`protocol`) carry these
+//! types; nothing here knows about the wire.
+
+use serde::{Deserialize, Serialize};
+
+/// Which compute backend the user asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// WebGPU when the browser offers an adapter, the CPU backend otherwise.
+    Auto,
+    WebGpu,
+    Cpu,
+}
+
+/// The backend a run actually uses.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    pub kind: BackendKind,
+    /// "WebGPU (google swiftshader)", "CPU (burn flex, wasm SIMD)".
+    pub name: String,
+    /// Why this backend and not the other, when the choice was not the user's.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackendKind {
+    WebGpu,
+    Cpu,
+}
+
+/// One adversarial example: the images (28x28, 0..1), the class probabilities before and
+/// after, and how it was found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attack {
+    pub original: Vec<f32>,
+    pub adversarial: Vec<f32>,
+    /// `adversarial - original`.
+    pub perturbation: Vec<f32>,
+    pub before: Vec<f32>,
+    pub after: Vec<f32>,
+    /// Gradient steps taken (1 for the fast gradient sign attack).
+    pub steps: usize,
+    /// The smallest epsilon of a scan that changes the prediction, if any (untargeted).
+    pub flips_at: Option<f64>,
+}
+
+impl Attack {
+    pub fn new(
+        original: &[f32],
+        adversarial: Vec<f32>,
+        before: Vec<f32>,
+        after: Vec<f32>,
+        steps: usize,
+        flips_at: Option<f64>,
+    ) -> Self {
+        let perturbation = adversarial.iter().zip(original).map(|(a, o)| a - o).collect();
+        Self { original: original.to_vec(), adversarial, perturbation, before, after, steps, flips_at }
+    }
+
+    /// The class with the highest probability (ties to the last, as the training code).
+    pub fn predicted(probs: &[f32]) -> usize {
+        probs.iter().enumerate().fold((0, f32::MIN), |best, (i, &p)| if p >= best.1 { (i, p) } else { best }).0
+    }
+}
+
+/// One parameter tensor's shape and values, row-major.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TensorValues {
+    pub shape: Vec<usize>,
+    pub values: Vec<f32>,
+}
+
+/// A model's parameters after epoch `epoch` (layer by layer, weight then bias): enough, with
+/// the config, to resume the run with the very results it would have had.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub epoch: usize,
+    pub tensors: Vec<TensorValues>,
+}
+
+/// Which DogSet a run uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DogSource {
+    /// The user's own, else a hosted one, else the stand-in.
+    #[default]
+    Auto,
+    /// The one the user loaded into this browser.
+    Uploaded,
+    /// One converted by `nnlab data dogs` and hosted in data/.
+    Hosted,
+    /// Fashion-MNIST, DogSet-shaped.
+    StandIn,
+}
+
+/// Identifies one run, so late messages of a stopped run are not taken for the next one's.
+pub type RunId = u32;
+
+/// One epoch of a run: the homework's per-epoch lists, one entry each.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    /// From 1.
+    pub epoch: usize,
+    pub train_loss: f64,
+    /// Percent.
+    pub train_acc: f64,
+    pub valid_loss: Option<f64>,
+    pub valid_acc: Option<f64>,
+    /// Wall time of this epoch's training pass (evaluation excluded).
+    pub seconds: f64,
+    /// Training examples per second in this epoch.
+    pub examples_per_s: f64,
+}
+
+/// Convolution kernels, `[out, in, kh, kw]` row-major, and one bias per output channel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Kernels {
+    pub shape: [usize; 4],
+    pub weights: Vec<f32>,
+    pub biases: Vec<f32>,
+}
+
+impl Kernels {
+    /// Kernel `o` for input channel `i`, `[kh, kw]` row-major.
+    pub fn kernel(&self, o: usize, i: usize) -> &[f32] {
+        let [_, cin, kh, kw] = self.shape;
+        let k = kh * kw;
+        let start = (o * cin + i) * k;
+        &self.weights[start..start + k]
+    }
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// Trained all the epochs asked for.
+    Completed,
+    /// The validation loss improved by less than `stop_thr`.
+    EarlyStop { improvement: f64, stop_thr: f64 },
+    /// The user pressed Stop.
+    Cancelled,
+    /// The loss became NaN or infinite.
+    Diverged { epoch: usize, lr: f64 },
+}
+
+impl StopReason {
+    /// A few words for a chart marker.
+    pub fn label(&self) -> &'static str {
+        match self {
+            StopReason::Completed => "all epochs",
+            StopReason::EarlyStop { .. } => "early stop",
+            StopReason::Cancelled => "stopped by you",
+            StopReason::Diverged { .. } => "diverged",
+        }
+    }
+
+    /// A sentence for the page and the CLI.
+    pub fn describe(&self) -> String {
+        match self {
+            StopReason::Completed => "trained all epochs".into(),
+            StopReason::EarlyStop { improvement, stop_thr } => format!(
+                "stopped early: the validation loss improved by {improvement:.2e}, less than the threshold {stop_thr:.0e}"
+            ),
+            StopReason::Cancelled => "stopped by the user".into(),
+            StopReason::Diverged { epoch, lr } => format!(
+                "the loss became NaN or infinite in epoch {epoch}: the learning rate {lr} is most likely too high; lower it (e.g. by 10x) and train again"
+            ),
+        }
+    }
+}
+
+/// The end of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    pub epochs_trained: usize,
+    pub stop: StopReason,
+    pub train_seconds: f64,
+    pub parameters: usize,
+}
+
+/// The trained model's class probabilities with the bar at every position.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShiftSweep {
+    /// One grid per class (orientation): probability of the true class, `[rows, cols]`.
+    pub grids: Vec<SweepGrid>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepGrid {
+    pub class: u8,
+    pub rows: usize,
+    pub cols: usize,
+    pub p_true: Vec<f32>,
+}
+
+/// Where a run is in its life: every lab's runs go through these same states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Sent, no answer yet (the engine may still be loading).
+    Queued,
+    Training,
+    Paused,
+    Finished,
+    Failed,
+    /// Its worker stopped (crashed, lost its GPU, or the page was closed) during the run.
+    Interrupted,
+}
+
+impl Phase {
+    /// Queued, training or paused: the run holds its worker.
+    pub fn is_active(self) -> bool {
+        matches!(self, Phase::Queued | Phase::Training | Phase::Paused)
+    }
+
+    /// The name the page shows and its tests read (`data-phase`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Queued => "queued",
+            Phase::Training => "training",
+            Phase::Paused => "paused",
+            Phase::Finished => "finished",
+            Phase::Failed => "failed",
+            Phase::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// What a run that lost its worker says.
+pub const WORKER_DIED: &str = "the training worker stopped during this run";
+
+/// A dataset download's progress.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DataProgress {
+    pub loaded_bytes: u64,
+    pub total_bytes: u64,
+    pub cached_files: usize,
+    pub files: usize,
+}
+
+/// What the worker can say about any run, whatever its lab.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunEvent {
+    /// The backend it trains on: the run has started.
+    Backend(BackendInfo),
+    /// A step with no countable progress ("compiling GPU kernels").
+    Status(String),
+    Data(DataProgress),
+    Paused(bool),
+    /// It ended with this error.
+    Failed(String),
+    /// It ended normally.
+    Finished,
+}
+
+/// The one run-state machine: the lifecycle and the reports every lab's runs share. Each lab's
+/// view holds one beside its own results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunState {
+    pub phase: Phase,
+    pub backend: Option<BackendInfo>,
+    /// A step with no countable progress, cleared when counted progress arrives.
+    pub status: Option<String>,
+    pub data: Option<DataProgress>,
+    pub error: Option<String>,
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        Self { phase: Phase::Queued, backend: None, status: None, data: None, error: None }
+    }
+}
+
+impl RunState {
+    pub fn apply(&mut self, event: RunEvent) {
+        match event {
+            RunEvent::Backend(info) => {
+                self.backend = Some(info);
+                if self.phase == Phase::Queued {
+                    self.phase = Phase::Training;
+                }
+            }
+            RunEvent::Status(text) => self.status = Some(text),
+            RunEvent::Data(progress) => self.data = Some(progress),
+            RunEvent::Paused(paused) => {
+                if matches!(self.phase, Phase::Training | Phase::Paused) {
+                    self.phase = if paused { Phase::Paused } else { Phase::Training };
+                }
+            }
+            // An error after the end (a late message of a stopped run) changes nothing.
+            RunEvent::Failed(message) if self.phase.is_active() => {
+                self.phase = Phase::Failed;
+                self.error = Some(message);
+            }
+            RunEvent::Failed(_) => {}
+            RunEvent::Finished => {
+                self.phase = Phase::Finished;
+                self.status = None;
+            }
+        }
+    }
+
+    /// Counted progress arrived: the uncounted status line is over.
+    pub fn progressed(&mut self) {
+        self.status = None;
+    }
+
+    /// The worker died: an active run is interrupted (and can be resumed where its lab keeps
+    /// checkpoints); a finished or failed one stays as it was.
+    pub fn worker_died(&mut self) {
+        if self.phase.is_active() {
+            self.phase = Phase::Interrupted;
+            self.error = Some(WORKER_DIED.into());
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.phase.is_active()
+    }
+}

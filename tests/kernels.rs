@@ -1,0 +1,177 @@
+//! nnlab's CPU training kernels (`nnlab::kernels`) against burn's own: the convolution's
+//! gradients over a grid of shapes, a whole DogSet CNN step, and the in-place SGD update.
+#![cfg(feature = "engine")]
+
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::optim::{GradientsParams, SgdConfig};
+use burn::prelude::*;
+use burn::tensor::Distribution;
+use nnlab::kernels::{self, Sgd};
+use nnlab::model::{Init, Net, NetConfig};
+
+/// max |a - b| / max |b|: the error relative to the gradient's scale.
+fn relative_error(a: Tensor<1>, b: Tensor<1>) -> f32 {
+    let scale = b.clone().abs().max().into_scalar::<f32>();
+    let diff = (a - b).abs().max().into_scalar::<f32>();
+    if scale == 0.0 { diff } else { diff / scale }
+}
+
+fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
+    let n = t.shape().num_elements();
+    t.reshape([n])
+}
+
+/// The gradients of x, weight and bias of `sum(conv(x) * probe)`, through nnlab's kernels or
+/// burn's own.
+fn grads(conv: &Conv2d, x: &Tensor<4>, probe: &Tensor<4>, ours: bool) -> [Tensor<1>; 3] {
+    let x = x.clone().require_grad();
+    let y = if ours { kernels::conv2d(conv, x.clone()) } else { conv.forward(x.clone()) };
+    let g = (y * probe.clone()).sum().backward();
+    let bias = conv.bias.as_ref().unwrap();
+    [flat(x.grad(&g).unwrap()), flat(conv.weight.val().grad(&g).unwrap()), flat(bias.val().grad(&g).unwrap())]
+}
+
+#[test]
+fn convolution_gradients_equal_burns_over_a_grid_of_shapes() {
+    let device = Device::flex().autodiff();
+    let mut checked = 0;
+    for batch in [1, 10] {
+        for channels in [1, 3, 16] {
+            for kernel in 1..=7 {
+                for stride in 1..=3 {
+                    // Non-square inputs; some convolutions padded.
+                    let (h, w) = (9 + kernel, 12 + 2 * stride);
+                    let padding = if (kernel + stride) % 3 == 0 { 1 } else { 0 };
+                    let out_channels = if channels == 16 { 4 } else { 5 };
+                    let conv = Conv2dConfig::new([channels, out_channels], [kernel, kernel])
+                        .with_stride([stride, stride])
+                        .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+                        .init(&device);
+                    let x = Tensor::<4>::random([batch, channels, h, w], Distribution::Normal(0.0, 1.0), &device);
+                    let out_shape = conv.forward(x.clone()).dims();
+                    let probe = Tensor::<4>::random(out_shape, Distribution::Normal(0.0, 1.0), &device);
+                    let ours = grads(&conv, &x, &probe, true);
+                    let burns = grads(&conv, &x, &probe, false);
+                    for (name, (a, b)) in ["input", "weight", "bias"].iter().zip(ours.into_iter().zip(burns)) {
+                        let err = relative_error(a, b);
+                        assert!(
+                            err < 1e-5,
+                            "{name} gradient, batch {batch}, channels {channels}, kernel {kernel}, stride {stride}, padding {padding}: relative error {err}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 3 * 7 * 3);
+}
+
+#[test]
+fn max_pooling_and_its_gradient_equal_burns() {
+    let device = Device::flex().autodiff();
+    let pool = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init();
+    for (h, w) in [(60, 60), (26, 26), (7, 5), (2, 3)] {
+        let x = Tensor::<4>::random([3, 4, h, w], Distribution::Normal(0.0, 1.0), &device).require_grad();
+        let ours = kernels::max_pool(&pool, x.clone());
+        let burns = pool.forward(x.clone());
+        assert_eq!(ours.clone().inner().into_data(), burns.clone().inner().into_data(), "{h}x{w}");
+        let probe = Tensor::<4>::random(ours.dims(), Distribution::Normal(0.0, 1.0), &device);
+        let g_ours = (ours * probe.clone()).sum().backward();
+        let g_burns = (burns * probe).sum().backward();
+        assert_eq!(x.grad(&g_ours).unwrap().into_data(), x.grad(&g_burns).unwrap().into_data(), "{h}x{w}");
+    }
+}
+
+#[test]
+fn the_forward_pass_is_burns() {
+    let device = Device::flex();
+    let conv = Conv2dConfig::new([3, 16], [5, 5]).init(&device);
+    let x = Tensor::<4>::random([2, 3, 64, 64], Distribution::Normal(0.0, 1.0), &device);
+    let a = kernels::conv2d(&conv, x.clone());
+    let b = conv.forward(x);
+    assert_eq!(a.into_data(), b.into_data());
+}
+
+/// The DogSet CNN's forward pass written with burn's own convolution.
+fn burn_forward(net: &Net, images: Tensor<4>) -> Tensor<2> {
+    let mut x = images.permute([0, 3, 1, 2]);
+    for conv in &net.convs {
+        x = burn::tensor::activation::relu(conv.forward(x));
+        x = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init().forward(x);
+    }
+    let [b, c, h, w] = x.dims();
+    let mut x = x.reshape([b, c * h * w]);
+    let last = net.linears.len() - 1;
+    for (i, linear) in net.linears.iter().enumerate() {
+        x = linear.forward(x);
+        if i < last {
+            x = burn::tensor::activation::relu(x);
+        }
+    }
+    x
+}
+
+fn parameters(net: &Net) -> Vec<Tensor<1>> {
+    let mut out = vec![];
+    for conv in &net.convs {
+        out.push(flat(conv.weight.val()));
+        out.push(flat(conv.bias.as_ref().unwrap().val()));
+    }
+    for linear in &net.linears {
+        out.push(flat(linear.weight.val()));
+        out.push(flat(linear.bias.as_ref().unwrap().val()));
+    }
+    out
+}
+
+fn loss(logits: Tensor<2>, labels: &Tensor<1, Int>) -> Tensor<1> {
+    burn::nn::loss::CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, labels.clone())
+}
+
+#[test]
+fn a_dogset_cnn_step_gives_burns_parameters() {
+    let device = Device::flex().autodiff();
+    let net = NetConfig::dog_cnn(5, 1).init(Init::PyTorch { seed: 7 }, &device).unwrap();
+    let images = Tensor::<4>::random([10, 64, 64, 3], Distribution::Normal(0.0, 1.0), &device);
+    let labels = Tensor::<1, Int>::from_data(TensorData::from([0i64, 1, 2, 3, 4, 5, 6, 7, 8, 9]), &device);
+    let lr = 0.01; // large enough that the update shows in every parameter
+
+    let theirs = {
+        let net = net.clone();
+        let g = GradientsParams::from_grads(loss(burn_forward(&net, images.clone()), &labels).backward(), &net);
+        SgdConfig::new().init().step(lr, net, g)
+    };
+    let ours = {
+        let g = GradientsParams::from_grads(loss(net.forward(images), &labels).backward(), &net);
+        Sgd.step(lr, net.clone(), g)
+    };
+    for (i, (a, b)) in parameters(&ours).into_iter().zip(parameters(&theirs)).enumerate() {
+        let err = relative_error(a, b);
+        assert!(err < 1e-5, "parameter tensor {i}: relative error {err}");
+    }
+    // The step moved the first convolution's weights.
+    assert!(relative_error(parameters(&ours)[0].clone(), parameters(&net)[0].clone()) > 1e-4);
+}
+
+#[test]
+fn the_in_place_sgd_step_equals_burns_sgd() {
+    let device = Device::flex().autodiff();
+    let net = NetConfig::mlp("m", [8, 8, 3], vec![32, 16], 10).init(Init::PyTorch { seed: 3 }, &device).unwrap();
+    let images = Tensor::<4>::random([10, 8, 8, 3], Distribution::Normal(0.0, 1.0), &device);
+    let labels = Tensor::<1, Int>::from_data(TensorData::from([1i64, 2, 3, 4, 5, 6, 7, 8, 9, 0]), &device);
+    let (mut ours, mut theirs) = (net.clone(), net);
+    let mut burn_sgd = SgdConfig::new().init();
+    for _ in 0..3 {
+        let g = GradientsParams::from_grads(loss(ours.forward(images.clone()), &labels).backward(), &ours);
+        ours = Sgd.step(0.05, ours, g);
+        let g = GradientsParams::from_grads(loss(theirs.forward(images.clone()), &labels).backward(), &theirs);
+        theirs = burn_sgd.step(0.05, theirs, g);
+    }
+    for (a, b) in parameters(&ours).into_iter().zip(parameters(&theirs)) {
+        assert!(relative_error(a, b) < 1e-6);
+    }
+    // Still trainable: the updated parameters require gradients.
+    assert!(ours.linears[0].weight.val().is_require_grad());
+}
