@@ -30,8 +30,8 @@ use std::sync::Arc;
 
 #[backend_extension(Flex, Autodiff)]
 pub trait CpuKernels: Backend {
-    /// `conv2d(x, weight) + bias`; on the autodiff backend its backward pass runs as matrix
-    /// products ([`conv::weight_and_bias_grad`], [`conv::input_grad`]).
+    /// `conv2d(x, weight) + bias` as matrix products ([`conv::forward`]); on the autodiff
+    /// backend its backward pass too ([`conv::weight_and_bias_grad`], [`conv::input_grad`]).
     fn conv2d_gemm(
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
@@ -52,7 +52,7 @@ pub trait CpuKernels: Backend {
 
 impl CpuKernels for Flex {
     fn conv2d_gemm(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
-        Flex::conv2d(x, weight, Some(bias), options)
+        conv_forward(x, weight, bias, options)
     }
 
     fn sgd_step(weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
@@ -76,15 +76,12 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
                 let state = (prep.checkpoint(&x), prep.checkpoint(&weight), options.clone());
                 prep.finish(
                     state,
-                    Flex::conv2d(x.into_primitive(), weight.into_primitive(), Some(bias.into_primitive()), options),
+                    conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), options),
                 )
             }
-            OpsKind::UnTracked(prep) => prep.finish(Flex::conv2d(
-                x.into_primitive(),
-                weight.into_primitive(),
-                Some(bias.into_primitive()),
-                options,
-            )),
+            OpsKind::UnTracked(prep) => {
+                prep.finish(conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), options))
+            }
         }
     }
 
@@ -149,15 +146,7 @@ impl Backward<Flex, 3> for ConvGemmBackward {
         let (x_state, weight_state, options) = ops.state;
         let x: FlexTensor = checkpointer.retrieve_node_output(x_state);
         let weight: FlexTensor = checkpointer.retrieve_node_output(weight_state);
-        let shape = ConvShape::new(
-            x.shape().dims(),
-            weight.shape().dims(),
-            options.stride,
-            options.padding,
-            options.dilation,
-            options.groups,
-        )
-        .filter(|_| [x.dtype(), weight.dtype(), dy.dtype()] == [DType::F32; 3]);
+        let shape = covered(&x, &weight, &options).filter(|_| dy.dtype() == DType::F32);
         let Some(s) = shape else {
             // Outside the kernels' shapes (dilation, groups, other dtypes): burn's own.
             let bias_shape = [weight.shape()[0]];
@@ -194,6 +183,30 @@ impl Backward<Flex, 3> for ConvGemmBackward {
             }
         }
     }
+}
+
+/// The convolution's shape when our kernels cover it: f32, groups 1, dilation 1.
+fn covered(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Option<ConvShape> {
+    ConvShape::new(
+        x.shape().dims(),
+        weight.shape().dims(),
+        options.stride,
+        options.padding,
+        options.dilation,
+        options.groups,
+    )
+    .filter(|_| [x.dtype(), weight.dtype()] == [DType::F32; 2])
+}
+
+/// `conv2d(x, weight) + bias` as matrix products ([`conv::forward`]); burn's own kernel for
+/// shapes ours do not cover.
+fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
+    let Some(s) = covered(&x, &weight, &options).filter(|_| bias.dtype() == DType::F32) else {
+        return Flex::conv2d(x, weight, Some(bias), options);
+    };
+    let (x, weight, bias) = (x.to_contiguous(), weight.to_contiguous(), bias.to_contiguous());
+    let y = conv::forward(&s, values(&x), values(&weight), values(&bias));
+    tensor(y, [s.batch, s.out_channels, s.output[0], s.output[1]])
 }
 
 /// A contiguous f32 tensor's values.
