@@ -1,4 +1,5 @@
-// Times DogSet epochs in headless chromium on the stand-in. Run after `make build`:
+// Times DogSet epochs in headless chromium on the stand-in. Run after `make build` (DIST=folder
+// serves another build, e.g. an older one, for a before/after comparison):
 //   node scripts/browser-bench-dogs.mjs [mlp|cnn] [cpu|webgpu] [epochs]
 // Prints the per-epoch records the page shows (training pass only, evaluation excluded).
 import { serve, open, byTestId, engineReady } from '../e2e/lib.mjs';
@@ -6,7 +7,7 @@ import { serve, open, byTestId, engineReady } from '../e2e/lib.mjs';
 const net = process.argv[2] ?? 'mlp';
 const backend = process.argv[3] ?? 'cpu';
 const epochs = Number(process.argv[4] ?? 2);
-const server = await serve();
+const server = await serve(undefined, process.env.DIST ?? 'dist');
 const { page, close } = await open(`${server.url}?backend=${backend}#dogs`, { webgpu: backend === 'webgpu' });
 try {
   await engineReady(page);

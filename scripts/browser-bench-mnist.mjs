@@ -6,7 +6,7 @@ import { serve, open, byTestId, engineReady } from '../e2e/lib.mjs';
 const epochs = Number(process.argv[2] ?? 100);
 const backend = process.argv[3] ?? 'cpu';
 const sizes = process.argv[4] ?? '500, 1000, 1500, 2000';
-const server = await serve();
+const server = await serve(undefined, process.env.DIST ?? 'dist');
 const { page, close } = await open(`${server.url}?backend=${backend}#mnist`, { webgpu: backend === 'webgpu' });
 try {
   await engineReady(page);

@@ -7,7 +7,7 @@ import { serve, open, byTestId, engineReady, setForm, waitPhase } from '../e2e/l
 const [cpuImages = 10000, gpuImages = 500] = process.argv.slice(2).map(Number);
 
 async function measure(backend, images, epochs) {
-  const server = await serve();
+  const server = await serve(undefined, process.env.DIST ?? 'dist');
   const { page, close } = await open(`${server.url}?backend=${backend}`, { webgpu: backend === 'webgpu' });
   try {
     await engineReady(page);

@@ -5,7 +5,7 @@
 import { serve, open } from '../e2e/lib.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
-const server = await serve();
+const server = await serve(undefined, process.env.DIST ?? 'dist');
 try {
   for (let i = 0; i < runs; i++) {
     const { page, close } = await open('about:blank');

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Which crates take the bytes of a wasm bundle: code size per crate (and the largest
+functions), read from the function bodies and the `name` section of an unstripped build.
+
+  scripts/wasm-size.py $CARGO_TARGET_DIR/wasm32-unknown-unknown/app/app.wasm [--functions 15]
+
+Use the cargo output (before wasm-bindgen and wasm-opt strip the names); the sizes are of the
+unoptimised code, so read them as shares, not as the final download."""
+import argparse
+import collections
+import re
+
+
+def read_leb(data, pos):
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def sections(data):
+    pos = 8
+    while pos < len(data):
+        kind = data[pos]
+        size, body = read_leb(data, pos + 1)
+        yield kind, body, body + size
+        pos = body + size
+
+
+def function_sizes(data):
+    """{function index: body bytes} and {function index: name}."""
+    imported, sizes, names = 0, {}, {}
+    for kind, start, end in sections(data):
+        if kind == 2:  # imports: count the imported functions, which come first in the index space
+            count, pos = read_leb(data, start)
+            for _ in range(count):
+                for _ in range(2):
+                    n, pos = read_leb(data, pos)
+                    pos += n
+                desc = data[pos]
+                pos += 1
+                if desc == 0:
+                    imported += 1
+                    _, pos = read_leb(data, pos)
+                elif desc == 1:
+                    pos += 1
+                    flags = data[pos]
+                    _, pos = read_leb(data, pos + 1)
+                    if flags & 1:
+                        _, pos = read_leb(data, pos)
+                elif desc == 2:
+                    flags = data[pos]
+                    _, pos = read_leb(data, pos + 1)
+                    if flags & 1:
+                        _, pos = read_leb(data, pos)
+                else:
+                    pos += 2
+        elif kind == 10:
+            count, pos = read_leb(data, start)
+            for i in range(count):
+                size, body = read_leb(data, pos)
+                sizes[imported + i] = size
+                pos = body + size
+        elif kind == 0:
+            name_len, name_at = read_leb(data, start)
+            if data[name_at:name_at + name_len] != b"name":
+                continue
+            pos = name_at + name_len
+            while pos < end:
+                sub = data[pos]
+                size, body = read_leb(data, pos + 1)
+                if sub == 1:
+                    count, p = read_leb(data, body)
+                    for _ in range(count):
+                        idx, p = read_leb(data, p)
+                        n, p = read_leb(data, p)
+                        names[idx] = data[p:p + n].decode("utf-8", "replace")
+                        p += n
+                pos = body + size
+    return sizes, names
+
+
+def crate_of(name):
+    """The crate a legacy-mangled Rust symbol belongs to: the first path segment, or for
+    `<Type as Trait>::f` the type's crate (the trait's when the type is generic)."""
+    m = re.match(r"_ZN(\d+)", name)
+    if not m:
+        return "(unnamed or runtime)"
+    segment = name[m.end():m.end() + int(m.group(1))]
+    if not segment.startswith("_$LT$"):
+        return segment
+    inner = segment[len("_$LT$"):].removeprefix("$RF$").removeprefix("mut$u20$")
+    typ, _, trait = inner.partition("$u20$as$u20$")
+    if "..." in typ or ".." not in typ:
+        typ = trait or typ
+    return re.split(r"\.\.|\$", typ, maxsplit=1)[0] or "(generic)"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("wasm")
+    parser.add_argument("--functions", type=int, default=15)
+    args = parser.parse_args()
+    data = open(args.wasm, "rb").read()
+    sizes, names = function_sizes(data)
+    total = sum(sizes.values())
+    by_crate = collections.Counter()
+    for idx, size in sizes.items():
+        by_crate[crate_of(names.get(idx, ""))] += size
+    print(f"{args.wasm}: {len(data):,} bytes, code {total:,} bytes in {len(sizes):,} functions")
+    print("\ncode by crate:")
+    for crate, size in by_crate.most_common(20):
+        print(f"  {size:>10,}  {100 * size / total:5.1f}%  {crate}")
+    print(f"\nlargest {args.functions} functions:")
+    for idx, size in sorted(sizes.items(), key=lambda kv: -kv[1])[: args.functions]:
+        print(f"  {size:>10,}  {names.get(idx, f'func {idx}')[:110]}")
+
+
+if __name__ == "__main__":
+    main()
