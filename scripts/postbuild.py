@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wasmfile import leb_u32, read_leb, sections  # noqa: E402
+
 dist = sys.argv[1] if len(sys.argv) > 1 else "dist"
 
 # Features rustc's wasm32 target emits by default, plus SIMD for the worker (+simd128): wasm-opt
@@ -22,61 +25,15 @@ WASM_FEATURES = ["--enable-" + f for f in (
 
 def strip_custom_sections(data, names=(b"name", b"producers")):
     """The wasm binary without the given custom sections (debug names: 7 MB of the worker)."""
-    def leb(pos):
-        value = shift = 0
-        while True:
-            byte = data[pos]
-            pos += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value, pos
-    out, pos = bytearray(data[:8]), 8
-    while pos < len(data):
-        start = pos
-        kind = data[pos]
-        size, body = leb(pos + 1)
-        end = body + size
-        if kind == 0:
-            name_len, name_at = leb(body)
-            if data[name_at:name_at + name_len] in names:
-                pos = end
-                continue
-        out += data[start:end]
-        pos = end
+    out, last = bytearray(data[:8]), 8
+    for kind, start, end in sections(data):
+        name_len, name_at = read_leb(data, start)
+        if kind == 0 and data[name_at:name_at + name_len] in names:
+            last = end
+            continue
+        out += data[last:end]
+        last = end
     return bytes(out)
-
-
-def leb_u32(value):
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def sections(data):
-    """(id, body start, body end) of every section of a wasm binary."""
-    pos, found = 8, []
-    while pos < len(data):
-        kind = data[pos]
-        size, body = read_leb(data, pos + 1)
-        found.append((kind, body, body + size))
-        pos = body + size
-    return found
-
-
-def read_leb(data, pos):
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
 
 
 def fix_externref_export(data):

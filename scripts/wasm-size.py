@@ -8,27 +8,12 @@ Use the cargo output (before wasm-bindgen and wasm-opt strip the names); the siz
 unoptimised code, so read them as shares, not as the final download."""
 import argparse
 import collections
+import os
 import re
+import sys
 
-
-def read_leb(data, pos):
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
-def sections(data):
-    pos = 8
-    while pos < len(data):
-        kind = data[pos]
-        size, body = read_leb(data, pos + 1)
-        yield kind, body, body + size
-        pos = body + size
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wasmfile import read_leb, sections  # noqa: E402
 
 
 def function_sizes(data):
