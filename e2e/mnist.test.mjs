@@ -65,6 +65,21 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     await byTestId(page, 'mnist-check-result').waitFor({ timeout: 120_000 });
     assert.match(await byTestId(page, 'mnist-check-result').textContent(), /One epoch on all 60000 examples took [\d.]+ s; the fit predicts/);
 
+    // Each finished model is written to IndexedDB after its result shows; a reload before the
+    // last write lands would find that run still "running" (interrupted), so wait for the writes.
+    await page.waitForFunction(() => new Promise((resolve) => {
+      const open = indexedDB.open('nnlab');
+      open.onerror = () => resolve(false);
+      open.onsuccess = () => {
+        const all = open.result.transaction('runs').objectStore('runs').getAll();
+        all.onerror = () => resolve(false);
+        all.onsuccess = () => {
+          const runs = all.result.flatMap((r) => JSON.parse(r.json));
+          open.result.close();
+          resolve(runs.filter((r) => r.lab === 'mnist' && r.status === 'Finished').length === 3);
+        };
+      };
+    }), null, { timeout: 30_000 });
     await page.reload();
     await engineReady(page);
     shardRequests.length = 0;
