@@ -36,6 +36,46 @@ pub enum DogsError {
     EmptyPartition { partition: &'static str },
 }
 
+/// Why a row's image is left out; its wording is the problem list's (after `line N, file: `).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ImageError {
+    #[error("the image is missing: no {root}images/{file} in the DogSet")]
+    Missing { root: String, file: String },
+    /// The host could not read the file (the browser's File API said why).
+    #[error("the image cannot be read ({0})")]
+    Unreadable(String),
+    /// The host's decoder refused the bytes, in its own words.
+    #[error("the image does not decode ({0})")]
+    Undecodable(String),
+    /// The host's decoding machinery failed before the image was looked at (a browser without
+    /// OffscreenCanvas, say), in the host's words.
+    #[error("{0}")]
+    Host(String),
+    #[error("decodes to a {width}x{height} image with no usable pixels")]
+    Empty { width: usize, height: usize },
+}
+
+/// Why a .zip archive could not be unpacked.
+#[cfg(feature = "engine")]
+#[derive(Debug, thiserror::Error)]
+pub enum UnzipError {
+    #[error("the file is not a readable .zip ({0})")]
+    Archive(#[source] zip::result::ZipError),
+    #[error("entry {index} of the .zip cannot be read ({source})")]
+    Entry { index: usize, source: zip::result::ZipError },
+    #[error("{name}: cannot be unpacked ({source})")]
+    Unpack { name: String, source: std::io::Error },
+}
+
+/// A DogSet that could not be loaded: why, and what the checks found up to then (the page and
+/// the CLI show both).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct LoadFailure {
+    pub error: DogsError,
+    pub report: LoadReport,
+}
+
 /// One row of `dogs.csv` that passed the row checks.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
@@ -188,46 +228,47 @@ pub fn image_paths(file: &str) -> [String; 2] {
 
 /// The path of row `file`'s image among the files a host has (`has` says whether a path
 /// exists), or a problem naming where it was looked for.
-pub fn resolve(root: &str, file: &str, has: impl Fn(&str) -> bool) -> Result<String, String> {
+pub fn resolve(root: &str, file: &str, has: impl Fn(&str) -> bool) -> Result<String, ImageError> {
     image_paths(file)
         .into_iter()
         .map(|p| format!("{root}{p}"))
         .find(|p| has(p))
-        .ok_or_else(|| format!("the image is missing: no {root}images/{file} in the DogSet"))
+        .ok_or_else(|| ImageError::Missing { root: root.to_string(), file: file.to_string() })
 }
 
 /// The files of a .zip archive by path (folders left out).
 #[cfg(feature = "engine")]
-pub fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, String> {
+pub fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, UnzipError> {
     use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| format!("the file is not a readable .zip ({e})"))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(UnzipError::Archive)?;
     let mut files = BTreeMap::new();
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).map_err(|e| format!("entry {i} of the .zip cannot be read ({e})"))?;
+    for index in 0..archive.len() {
+        let mut entry = archive.by_index(index).map_err(|source| UnzipError::Entry { index, source })?;
         if entry.is_dir() {
             continue;
         }
         let mut data = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut data).map_err(|e| format!("{}: cannot be unpacked ({e})", entry.name()))?;
+        entry.read_to_end(&mut data).map_err(|source| UnzipError::Unpack { name: entry.name().to_string(), source })?;
         files.insert(entry.name().to_string(), data);
     }
     Ok(files)
 }
 
 /// Loads a DogSet from its files by path (a folder read into memory, or an unpacked .zip),
-/// decoding images with the host's `decode`.
-pub fn load(
+/// decoding images with the host's `decode` (whose error is shown as the decoder's words).
+pub fn load<E: std::fmt::Display>(
     files: &BTreeMap<String, Vec<u8>>,
-    mut decode: impl FnMut(&[u8]) -> Result<Decoded, String>,
-) -> Result<(DogSplits, LoadReport), Box<(DogsError, LoadReport)>> {
-    let fail = |e| Box::new((e, LoadReport::default()));
+    mut decode: impl FnMut(&[u8]) -> Result<Decoded, E>,
+) -> Result<(DogSplits, LoadReport), Box<LoadFailure>> {
+    let fail = |error| Box::new(LoadFailure { error, report: LoadReport::default() });
     let root = find_root(files.keys().map(String::as_str)).map_err(fail)?;
     let csv = String::from_utf8_lossy(&files[&format!("{root}dogs.csv")]).into_owned();
     let mut builder = DogSetBuilder::new(check_csv(&csv).map_err(fail)?);
     for i in 0..builder.rows().len() {
-        let image = resolve(&root, &builder.rows()[i].file, |p| files.contains_key(p))
-            .and_then(|path| decode(&files[&path]).map_err(|e| format!("the image does not decode ({e})")));
+        let image = resolve(&root, &builder.rows()[i].file, |p| files.contains_key(p)).and_then(|path| {
+            // The decoder's own error types differ by host; the student reads its message.
+            decode(&files[&path]).map_err(|e| ImageError::Undecodable(e.to_string()))
+        });
         builder.add_image(i, image);
     }
     builder.finish()
@@ -500,12 +541,12 @@ impl DogSetBuilder {
     }
 
     /// Row `i`'s image, or why there is none (missing file, does not decode).
-    pub fn add_image(&mut self, i: usize, image: Result<Decoded, String>) {
+    pub fn add_image(&mut self, i: usize, image: Result<Decoded, ImageError>) {
         match image {
             Ok(image)
                 if image.width == 0 || image.height == 0 || image.rgba.len() != image.width * image.height * 4 =>
             {
-                self.refuse(i, format!("decodes to a {}x{} image with no usable pixels", image.width, image.height))
+                self.refuse(i, ImageError::Empty { width: image.width, height: image.height })
             }
             Ok(image) => {
                 let (pixels, c) = to_dog_pixels(&image);
@@ -514,17 +555,17 @@ impl DogSetBuilder {
                 self.report.alpha_dropped += c.alpha_dropped as usize;
                 self.images[i] = Some(pixels);
             }
-            Err(message) => self.refuse(i, message),
+            Err(error) => self.refuse(i, error),
         }
     }
 
-    fn refuse(&mut self, i: usize, message: String) {
+    fn refuse(&mut self, i: usize, error: ImageError) {
         let row = &self.csv.rows[i];
-        self.csv.problems.push(Problem { line: row.line, file: row.file.clone(), message });
+        self.csv.problems.push(Problem { line: row.line, file: row.file.clone(), message: error.to_string() });
     }
 
     /// The partitions and the report; an error when a partition ends up empty.
-    pub fn finish(mut self) -> Result<(DogSplits, LoadReport), Box<(DogsError, LoadReport)>> {
+    pub fn finish(mut self) -> Result<(DogSplits, LoadReport), Box<LoadFailure>> {
         let mut splits: [Shard; 3] =
             std::array::from_fn(|_| Shard { images: vec![], labels: vec![], image_shape: IMAGE_SHAPE });
         for (row, image) in self.csv.rows.iter().zip(self.images) {
@@ -538,7 +579,8 @@ impl DogSetBuilder {
         self.report.problems =
             self.csv.problems.iter().map(|p| format!("line {}, {}: {}", p.line, p.file, p.message)).collect();
         if let Some(p) = splits.iter().position(Shard::is_empty) {
-            return Err(Box::new((DogsError::EmptyPartition { partition: PARTITIONS[p] }, self.report)));
+            let error = DogsError::EmptyPartition { partition: PARTITIONS[p] };
+            return Err(Box::new(LoadFailure { error, report: self.report }));
         }
         Ok((DogSplits { splits, class_names: self.csv.class_names }, self.report))
     }
@@ -678,14 +720,14 @@ mod tests {
         let mut b = DogSetBuilder::new(csv);
         b.add_image(0, Ok(image(64, 64, [10, 20, 30, 255])));
         b.add_image(1, Ok(image(32, 48, [50, 50, 50, 128])));
-        b.add_image(2, Err("missing: no images/c.jpg in the folder".into()));
+        b.add_image(2, Err(ImageError::Missing { root: String::new(), file: "c.jpg".into() }));
         b.add_image(3, Ok(Decoded { width: 64, height: 64, rgba: vec![0; 10] }));
-        let (err, report) = *b.finish().unwrap_err();
-        assert_eq!(err, DogsError::EmptyPartition { partition: "test" });
+        let LoadFailure { error, report } = *b.finish().unwrap_err();
+        assert_eq!(error, DogsError::EmptyPartition { partition: "test" });
         assert_eq!(report.kept, [1, 1, 0]);
         assert_eq!((report.resized, report.greyscale, report.alpha_dropped), (1, 1, 1));
         assert_eq!(report.problems.len(), 2);
-        assert!(report.problems[0].starts_with("line 4, c.jpg: missing"), "{:?}", report.problems);
+        assert_eq!(report.problems[0], "line 4, c.jpg: the image is missing: no images/c.jpg in the DogSet");
         assert!(report.problems[1].contains("no usable pixels"));
     }
 
@@ -745,13 +787,13 @@ mod tests {
         assert_eq!(files.len(), 5, "folders are left out");
         let (sets, report) = load(&files, |b| {
             let grey = b[0];
-            Ok(image(64, 64, [grey, grey, grey, 255]))
+            Ok::<_, String>(image(64, 64, [grey, grey, grey, 255]))
         })
         .unwrap();
         assert_eq!(report.kept, [2, 1, 1]);
         assert_eq!(report.greyscale, 4);
         assert_eq!(sets.train().images[0], b'a');
-        assert!(unzip(&bytes[..bytes.len() / 2]).unwrap_err().contains("not a readable .zip"));
+        assert!(unzip(&bytes[..bytes.len() / 2]).unwrap_err().to_string().contains("not a readable .zip"));
     }
 
     #[test]

@@ -11,16 +11,21 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 
+use super::fetch::FetchError;
 use super::js::{call, describe, get, sleep_ms, yield_now};
-use crate::config::{MnistLab, SynthLab};
+use crate::config::ConfigError;
+use crate::data::manifest::ManifestError;
 use crate::data::manifest::{self, Manifest};
+use crate::data::sample::SampleError;
 use crate::data::shards::Shard;
-use crate::labs::mnist::run_scaling;
-use crate::labs::synth::{probe, run_synth, shift_sweep};
+use crate::data::shards::ShardError;
+use crate::labs::mnist::engine::{MnistError, run_scaling};
+use crate::labs::synth::engine::{probe, run_synth, shift_sweep};
+use crate::labs::{mnist::MnistLab, synth::SynthLab};
 use crate::model::Net;
 use crate::protocol::{FromWorker, ToWorker};
 use crate::run::{BackendChoice, BackendInfo, BackendKind, Checkpoint, EpochRecord, RunId, RunSummary, StopReason};
-use crate::train::{Driver, Event, Flow};
+use crate::train::{Driver, Event, Flow, TrainError};
 
 mod concepts;
 mod dogs;
@@ -30,6 +35,91 @@ mod dogs;
 const YIELD_EVERY_S: f64 = 0.02;
 /// Post batch progress at most this often.
 const PROGRESS_EVERY_S: f64 = 0.1;
+
+/// Why a worker job failed. Its `Display` is the sentence the page shows: errors become text
+/// only where the worker posts `FromWorker::Error` (see [`fail`]).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("unreadable message from the page: {0}")]
+    Message(#[source] serde_json::Error),
+    #[error("a run is already training; stop it first")]
+    Busy,
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Train(#[from] TrainError),
+    #[error(transparent)]
+    Sample(#[from] SampleError),
+    #[error(transparent)]
+    Mnist(#[from] MnistError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// A model that does not fit its settings or its checkpoint (`model.rs`'s words).
+    #[error("{0}")]
+    Model(String),
+    #[error("WebGPU is not available: {0}. Choose the CPU backend and train again.")]
+    NoWebGpu(#[source] GpuError),
+    #[error("no WebGPU device to lose")]
+    NoGpuToLose,
+    #[error("{url}: {source}")]
+    Manifest { url: &'static str, source: ManifestError },
+    #[error("data/manifest.json lists no `{dataset}` dataset")]
+    NoDataset { dataset: String },
+    #[error("data/manifest.json: {dataset} has no `{split}` split")]
+    NoSplit { dataset: String, split: String },
+    #[error("data/{0}. Retry; if it fails again the hosted copy is damaged")]
+    Shard(#[source] ManifestError),
+    #[error("no trained model yet: train one first")]
+    NotTrained,
+    #[error("epsilons must be numbers from 0 to 1")]
+    Epsilons,
+    #[error("the MNIST lab has not trained a model in this worker yet: train it first, or attack a quick model")]
+    NoLabModel,
+    #[error("no model to attack yet: prepare one first")]
+    NoAdversary,
+    #[error("that image, epsilon or target is out of range")]
+    AttackRange,
+    #[error("data/manifest.json lists no DogSet or stand-in")]
+    NoDogSet,
+    #[error("no DogSet is loaded yet")]
+    NoDogsLoaded,
+    #[error("no DogSet of yours is kept in this browser: load it again")]
+    NoKeptDogSet,
+    #[error("the kept DogSet's notes: {0}")]
+    KeptNotes(#[source] serde_json::Error),
+    #[error("the kept DogSet is incomplete: load it again")]
+    KeptIncomplete,
+    #[error("the kept DogSet's {partition} images: {source}")]
+    KeptImages { partition: &'static str, source: ShardError },
+    #[error(
+        "could not keep your DogSet in this browser ({0}); it is loaded until you reload the page. Free some site storage (or leave private browsing) to keep it"
+    )]
+    KeepDogSet(#[source] FetchError),
+}
+
+/// Why there is no WebGPU device: what the page shows beside the backend choice.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GpuError {
+    #[error("this browser has no WebGPU (navigator.gpu is missing)")]
+    NoApi,
+    /// `requestAdapter` threw: its message.
+    #[error("{0}")]
+    Js(String),
+    #[error("requestAdapter did not return a promise")]
+    NotPromise,
+    #[error("requestAdapter failed: {0}")]
+    Request(String),
+    #[error("the browser offers no WebGPU adapter (requestAdapter returned null)")]
+    NoAdapter,
+    /// burn could not open the device: its error as burn prints it.
+    #[error("could not open the WebGPU device: {0}")]
+    Open(String),
+}
+
+/// Tells the page that `run` (or the worker, for `None`) failed: where errors become text.
+fn fail(run: Option<RunId>, error: WorkerError) {
+    post(&FromWorker::Error { run, message: error.to_string() });
+}
 
 #[derive(Default)]
 struct Flags {
@@ -41,7 +131,7 @@ struct Flags {
 struct State {
     flags: Rc<Flags>,
     /// Whether the browser offers a WebGPU adapter, probed once at start.
-    adapter: Option<Result<String, String>>,
+    adapter: Option<Result<String, GpuError>>,
     /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
     /// the wgpu device under it (to hear when it is lost).
     webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
@@ -74,7 +164,7 @@ pub fn start() {
         let data = data.as_string().unwrap_or_default();
         match ToWorker::from_json(&data) {
             Ok(message) => handle(message),
-            Err(e) => post(&FromWorker::Error { run: None, message: format!("unreadable message from the page: {e}") }),
+            Err(e) => fail(None, WorkerError::Message(e)),
         }
     });
     let _ = js_sys::Reflect::set(&js_sys::global(), &"onmessage".into(), on_message.as_ref());
@@ -84,7 +174,7 @@ pub fn start() {
         let adapter = probe_adapter().await;
         let (name, reason) = match &adapter {
             Ok(name) => (Some(name.clone()), None),
-            Err(reason) => (None, Some(reason.clone())),
+            Err(reason) => (None, Some(reason.to_string())),
         };
         STATE.with_borrow_mut(|s| s.adapter = Some(adapter));
         post(&FromWorker::Gpu { adapter: name, reason });
@@ -97,10 +187,9 @@ fn post(message: &FromWorker) {
 
 /// Starts a run unless one is training: clears Stop and Pause, keeps the worker busy until the
 /// run ends, and posts its error, if any.
-fn start_run(run: RunId, job: impl Future<Output = Result<(), String>> + 'static) {
+fn start_run(run: RunId, job: impl Future<Output = Result<(), WorkerError>> + 'static) {
     if STATE.with_borrow(|s| s.busy) {
-        post(&FromWorker::Error { run: Some(run), message: "a run is already training; stop it first".into() });
-        return;
+        return fail(Some(run), WorkerError::Busy);
     }
     STATE.with_borrow_mut(|s| {
         s.busy = true;
@@ -110,8 +199,8 @@ fn start_run(run: RunId, job: impl Future<Output = Result<(), String>> + 'static
     spawn_local(async move {
         let result = job.await;
         STATE.with_borrow_mut(|s| s.busy = false);
-        if let Err(message) = result {
-            post(&FromWorker::Error { run: Some(run), message });
+        if let Err(error) = result {
+            fail(Some(run), error);
         }
     });
 }
@@ -122,8 +211,8 @@ fn handle(message: ToWorker) {
         ToWorker::Train { run, lab, backend, resume } => start_run(run, train_inner(run, lab, backend, resume)),
         ToWorker::TrainMnist { run, lab, backend } => start_run(run, train_mnist_inner(run, lab, backend)),
         ToWorker::LoadDogs { run, source } => spawn_local(async move {
-            if let Err(message) = dogs::load(run, source).await {
-                post(&FromWorker::Error { run: Some(run), message });
+            if let Err(error) = dogs::load(run, source).await {
+                fail(Some(run), error);
             }
         }),
         ToWorker::TrainDogs { run, lab, backend, resume } => start_run(run, dogs::train(run, lab, backend, resume)),
@@ -141,24 +230,24 @@ fn handle(message: ToWorker) {
         ToWorker::Crash => panic!("test hook: the page asked this worker to crash"),
         ToWorker::LoseGpu => match STATE.with_borrow(|s| s.webgpu.clone()) {
             Some((_, gpu)) => gpu.destroy(),
-            None => post(&FromWorker::Error { run: None, message: "no WebGPU device to lose".into() }),
+            None => fail(None, WorkerError::NoGpuToLose),
         },
     }
 }
 
 /// `navigator.gpu.requestAdapter()`: the adapter's name, or why there is none.
-async fn probe_adapter() -> Result<String, String> {
+async fn probe_adapter() -> Result<String, GpuError> {
     let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
+        return Err(GpuError::NoApi);
     }
     let promise: js_sys::Promise = call(&gpu, "requestAdapter", &[])
-        .map_err(|e| describe(&e))?
+        .map_err(|e| GpuError::Js(describe(&e)))?
         .dyn_into()
-        .map_err(|_| "requestAdapter did not return a promise")?;
-    let adapter = JsFuture::from(promise).await.map_err(|e| format!("requestAdapter failed: {}", describe(&e)))?;
+        .map_err(|_| GpuError::NotPromise)?;
+    let adapter = JsFuture::from(promise).await.map_err(|e| GpuError::Request(describe(&e)))?;
     if adapter.is_null() || adapter.is_undefined() {
-        return Err("the browser offers no WebGPU adapter (requestAdapter returned null)".into());
+        return Err(GpuError::NoAdapter);
     }
     let info = get(&adapter, "info");
     let field = |name| get(&info, name).as_string().filter(|s| !s.is_empty());
@@ -174,7 +263,7 @@ async fn probe_adapter() -> Result<String, String> {
 }
 
 /// The device for a run, and what to tell the user about it.
-async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), String> {
+async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), WorkerError> {
     let cpu = |note: Option<String>| {
         (
             Device::flex().autodiff(),
@@ -198,19 +287,19 @@ async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), Str
             Ok((device, BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU on {name}"), note: None }))
         }
         (Err(reason), BackendChoice::Auto) => Ok(cpu(Some(format!("WebGPU unavailable: {reason}")))),
-        (Err(reason), _) => Err(format!("WebGPU is not available: {reason}. Choose the CPU backend and train again.")),
+        (Err(reason), _) => Err(WorkerError::NoWebGpu(reason)),
     }
 }
 
 /// The device for run `run`, announced to the page; whether it is WebGPU.
-async fn open_device(run: RunId, choice: BackendChoice) -> Result<(Device, bool), String> {
+async fn open_device(run: RunId, choice: BackendChoice) -> Result<(Device, bool), WorkerError> {
     let (device, info) = pick_device(choice).await?;
     let gpu = info.kind == BackendKind::WebGpu;
     post(&FromWorker::Backend { run, info });
     Ok((device, gpu))
 }
 
-async fn init_webgpu() -> Result<Device, String> {
+async fn init_webgpu() -> Result<Device, GpuError> {
     if let Some((device, _)) = STATE.with_borrow(|s| s.webgpu.clone()) {
         return Ok(device);
     }
@@ -218,7 +307,8 @@ async fn init_webgpu() -> Result<Device, String> {
         .graphics_api(WgpuBackend::WebGpu)
         .init_with_setup_async()
         .await
-        .map_err(|e| format!("could not open the WebGPU device: {e:?}"))?;
+        // burn's error has no Display; its Debug form is what the page has always shown.
+        .map_err(|e| GpuError::Open(format!("{e:?}")))?;
     // A lost device (driver reset, GPU removed, tab in the background too long) cannot be
     // reopened in this worker: stop the run and tell the page, which offers a restart.
     setup.device.set_device_lost_callback(|reason, message| {
@@ -306,8 +396,8 @@ async fn train_inner(
     lab: SynthLab,
     choice: BackendChoice,
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
-) -> Result<(), String> {
-    lab.validate().map_err(|e| e.to_string())?;
+) -> Result<(), WorkerError> {
+    lab.validate()?;
     let (device, gpu) = open_device(run, choice).await?;
     post(&FromWorker::Status {
         run,
@@ -318,16 +408,14 @@ async fn train_inner(
         },
     });
     let mut poster = Poster::new(run);
-    let (net, record) = run_synth(&lab, resume, &device, &mut WorkerDriver::new(run), &mut |e| poster.event(e))
-        .await
-        .map_err(|e| e.to_string())?;
+    let (net, record) = run_synth(&lab, resume, &device, &mut WorkerDriver::new(run), &mut |e| poster.event(e)).await?;
     let trained = !record.epochs.is_empty();
     if trained {
         STATE.with_borrow_mut(|s| s.trained = Some((run, net.clone(), device.clone())));
     }
     post(&FromWorker::Done { run, summary: record.summary });
     if trained {
-        let sweep = shift_sweep(&net, &device).await.map_err(|e| e.to_string())?;
+        let sweep = shift_sweep(&net, &device).await?;
         post(&FromWorker::Sweep { run, sweep });
     }
     Ok(())
@@ -335,29 +423,29 @@ async fn train_inner(
 
 async fn probe_image(run: RunId, image: Vec<f32>) {
     let Some((trained_run, net, device)) = STATE.with_borrow(|s| s.trained.clone()) else {
-        post(&FromWorker::Error { run: Some(run), message: "no trained model yet: train one first".into() });
-        return;
+        return fail(Some(run), WorkerError::NotTrained);
     };
     match probe(&net, image, &device).await {
         Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run: trained_run, maps, map_shape, probs }),
-        Err(e) => post(&FromWorker::Error { run: Some(run), message: e.to_string() }),
+        Err(e) => fail(Some(run), e.into()),
     }
 }
 
 /// The manifest from the network, or from the cache when the network fails (offline reload).
-async fn load_manifest() -> Result<Manifest, String> {
+async fn load_manifest() -> Result<Manifest, WorkerError> {
     const URL: &str = "data/manifest.json";
     let text = match super::fetch::fetch_text(URL).await {
         Ok(text) => {
             let _ = super::fetch::cache_put(URL, text.as_bytes()).await;
             text
         }
-        Err(e) => match super::fetch::cache_get(URL).await {
-            Some(bytes) => String::from_utf8(bytes).map_err(|_| e.clone())?,
-            None => return Err(e),
+        // Offline: the cached copy, or the download's error when there is none to read.
+        Err(e) => match super::fetch::cache_get(URL).await.map(String::from_utf8) {
+            Some(Ok(text)) => text,
+            _ => return Err(e.into()),
         },
     };
-    Manifest::parse(&text).map_err(|e| format!("{URL}: {e}"))
+    Manifest::parse(&text).map_err(|source| WorkerError::Manifest { url: URL, source })
 }
 
 /// Fetches (or takes from the cache) and checks every shard of `split`; nothing unverified
@@ -368,11 +456,13 @@ async fn load_split(
     dataset: &str,
     split: &str,
     progress: &mut (u64, u64, usize, usize),
-) -> Result<(Shard, Vec<String>), String> {
+) -> Result<(Shard, Vec<String>), WorkerError> {
     let entry =
-        manifest.datasets.get(dataset).ok_or_else(|| format!("data/manifest.json lists no `{dataset}` dataset"))?;
-    let split_entry =
-        entry.splits.get(split).ok_or_else(|| format!("data/manifest.json: {dataset} has no `{split}` split"))?;
+        manifest.datasets.get(dataset).ok_or_else(|| WorkerError::NoDataset { dataset: dataset.to_string() })?;
+    let split_entry = entry
+        .splits
+        .get(split)
+        .ok_or_else(|| WorkerError::NoSplit { dataset: dataset.to_string(), split: split.to_string() })?;
     let mut shards = vec![];
     for shard in &split_entry.shards {
         let url = format!("data/{}", shard.file);
@@ -397,9 +487,7 @@ async fn load_split(
                     }
                 })
                 .await?;
-                let s = shard
-                    .check(&bytes, entry.image_shape)
-                    .map_err(|e| format!("data/{e}. Retry; if it fails again the hosted copy is damaged"))?;
+                let s = shard.check(&bytes, entry.image_shape).map_err(WorkerError::Shard)?;
                 let _ = super::fetch::cache_put(&key, &bytes).await;
                 s
             }
@@ -425,7 +513,7 @@ fn start_progress(run: RunId, manifest: &Manifest, dataset: &str) -> (u64, u64, 
 }
 
 /// MNIST's train split, class names and test split, fetched or cached, checked.
-async fn load_mnist(run: RunId) -> Result<(Shard, Vec<String>, Shard), String> {
+async fn load_mnist(run: RunId) -> Result<(Shard, Vec<String>, Shard), WorkerError> {
     let manifest = load_manifest().await?;
     let mut progress = start_progress(run, &manifest, "mnist");
     let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
@@ -433,8 +521,8 @@ async fn load_mnist(run: RunId) -> Result<(Shard, Vec<String>, Shard), String> {
     Ok((train, names, test))
 }
 
-async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), String> {
-    lab.validate().map_err(|e| e.to_string())?;
+async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), WorkerError> {
+    lab.validate()?;
     let (device, _) = open_device(run, choice).await?;
     let (train, names, test) = load_mnist(run).await?;
     let mut driver = WorkerDriver::new(run);
@@ -448,8 +536,7 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
             weights.insert(size, checkpoint);
         }
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if let Some(largest) = results.iter().map(|r| r.size).max()
         && let Some(c) = weights.get(&largest)
     {

@@ -7,57 +7,56 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
-use nnlab::analysis::dogs::curve_answer;
-use nnlab::config::{DogLab, DogModel};
 use nnlab::data::dogs::{self, Decoded, DogSplits};
 use nnlab::data::manifest;
-use nnlab::labs::dogs::run_dogs;
+use nnlab::labs::dogs::answers::curve_answer;
+use nnlab::labs::dogs::engine::run_dogs;
+use nnlab::labs::dogs::{DogLab, DogModel};
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 
-use super::{Format, dataset_files, device, load_split, read_manifest, write_datasets};
+use super::{CliError, Format, dataset_files, device, load_split, read_manifest, write_datasets};
 
 /// Every file under `dir`, by path relative to it with `/` separators.
-fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, String> {
+fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
     let mut files = BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
-        for entry in std::fs::read_dir(&folder).map_err(|e| format!("{}: {e}", folder.display()))? {
-            let path = entry.map_err(|e| e.to_string())?.path();
+        for entry in std::fs::read_dir(&folder).map_err(CliError::io(&folder))? {
+            let path = entry?.path();
             if path.is_dir() {
                 pending.push(path);
             } else {
                 let relative = path.strip_prefix(dir).expect("walked from dir");
                 let key = relative.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-                files.insert(key, std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?);
+                files.insert(key, std::fs::read(&path).map_err(CliError::io(&path))?);
             }
         }
     }
     Ok(files)
 }
 
-fn decode(bytes: &[u8]) -> Result<Decoded, String> {
-    let image = image::load_from_memory(bytes).map_err(|e| e.to_string())?.to_rgba8();
+fn decode(bytes: &[u8]) -> Result<Decoded, image::ImageError> {
+    let image = image::load_from_memory(bytes)?.to_rgba8();
     Ok(Decoded { width: image.width() as usize, height: image.height() as usize, rgba: image.into_raw() })
 }
 
 /// Converts a DogSet folder or .zip into shards under `out` (dataset `dogs`), reporting every
 /// refused row by line and file name.
-pub fn data_dogs(path: &Path, out: &Path) -> Result<(), String> {
+pub fn data_dogs(path: &Path, out: &Path) -> Result<(), CliError> {
     let files = if path.is_dir() {
         read_folder(path)?
     } else {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        dogs::unzip(&bytes).map_err(|e| format!("{}: {e}", path.display()))?
+        let bytes = std::fs::read(path).map_err(CliError::io(path))?;
+        dogs::unzip(&bytes).map_err(|source| CliError::Unzip { path: path.into(), source })?
     };
     let (splits, report) = match dogs::load(&files, decode) {
         Ok(loaded) => loaded,
         Err(failure) => {
-            let (error, report) = *failure;
-            for line in report.lines() {
+            for line in failure.report.lines() {
                 outln!("{line}");
             }
-            return Err(format!("{}: {error}", path.display()));
+            return Err(CliError::DogSet { path: path.into(), source: failure.error });
         }
     };
     for line in report.lines() {
@@ -77,7 +76,7 @@ pub fn data_dogs(path: &Path, out: &Path) -> Result<(), String> {
 }
 
 /// The DogSet when `data` has one (from `nnlab data dogs`), else the stand-in.
-fn load_dogs(data: &Path, stand_in: bool) -> Result<(DogSplits, String), String> {
+fn load_dogs(data: &Path, stand_in: bool) -> Result<(DogSplits, String), CliError> {
     let manifest = read_manifest(data)?;
     let name = if !stand_in && manifest.datasets.contains_key(dogs::DOGSET_NAME) {
         dogs::DOGSET_NAME
@@ -107,7 +106,7 @@ pub struct DogArgs {
     pub stand_in: bool,
 }
 
-pub fn run(args: DogArgs, data: &Path, format: Format) -> Result<(), String> {
+pub fn run(args: DogArgs, data: &Path, format: Format) -> Result<(), CliError> {
     let model = if args.cnn {
         DogModel::Cnn { convs: [(args.kernels[0], args.strides[0]), (args.kernels[1], args.strides[1])] }
     } else {
@@ -118,7 +117,7 @@ pub fn run(args: DogArgs, data: &Path, format: Format) -> Result<(), String> {
     lab.train.lr = args.lr.unwrap_or(lab.train.lr);
     lab.train.stop_thr = args.stop_thr.or(lab.train.stop_thr).filter(|t| *t > 0.0);
     lab.train.seed = args.seed.unwrap_or(lab.train.seed);
-    lab.validate().map_err(|e| e.to_string())?;
+    lab.validate()?;
     let (splits, title) = load_dogs(data, args.stand_in)?;
     let bar = ProgressBar::new(lab.train.epochs as u64);
     bar.set_style(
@@ -162,8 +161,7 @@ pub fn run(args: DogArgs, data: &Path, format: Format) -> Result<(), String> {
                 }),
             }
         }
-    }))
-    .map_err(|e| e.to_string())?;
+    }))?;
     bar.finish_and_clear();
     let summary = &run.record.summary;
     let answer = curve_answer(&run.record.epochs, summary, run.test.map(|t| t.1));

@@ -8,14 +8,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use nnlab::analysis;
 use nnlab::bench;
-use nnlab::config::{MnistLab, SynthLab};
 use nnlab::data::dogs;
 use nnlab::data::manifest::{self, Manifest};
 use nnlab::data::shards::Shard;
-use nnlab::labs::mnist::{answers, run_scaling, summarise};
-use nnlab::labs::synth::{run_synth, shift_sweep};
+use nnlab::labs::mnist::engine::run_scaling;
+use nnlab::labs::mnist::scaling::{answers, summarise};
+use nnlab::labs::synth::answers as synth_answers;
+use nnlab::labs::synth::engine::{run_synth, shift_sweep};
+use nnlab::labs::{mnist::MnistLab, synth::SynthLab};
 use nnlab::metrics::format_duration;
 use nnlab::model::{Init, NetConfig};
 use nnlab::run::Kernels;
@@ -36,6 +37,9 @@ macro_rules! outln {
 }
 
 mod dogs_cli;
+mod error;
+
+use error::CliError;
 
 #[derive(Parser)]
 #[command(name = "nnlab", version, about = "Learn how neural networks train: the course's labs, headless")]
@@ -210,8 +214,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("nnlab: {message}");
+        Err(error) => {
+            eprintln!("nnlab: {error}");
             ExitCode::FAILURE
         }
     }
@@ -221,13 +225,11 @@ fn device() -> Device {
     Device::flex().autodiff()
 }
 
-fn run_lab(lab: Lab) -> Result<(), String> {
+fn run_lab(lab: Lab) -> Result<(), CliError> {
     match lab {
         Lab::MnistScaling { sizes, epochs, seed, data, format } => run_mnist(sizes, epochs, seed, &data, format),
         Lab::Dogs { cnn, kernels, strides, epochs, lr, stop_thr, seed, stand_in, data, format } => {
-            let pair = |v: Vec<usize>, what: &str| -> Result<[usize; 2], String> {
-                <[usize; 2]>::try_from(v).map_err(|_| format!("--{what} takes two values, one per conv, e.g. 5,5"))
-            };
+            let pair = |v: Vec<usize>, flag: &'static str| <[usize; 2]>::try_from(v).map_err(|_| CliError::Pair(flag));
             let args = dogs_cli::DogArgs {
                 cnn,
                 kernels: pair(kernels, "kernels")?,
@@ -244,7 +246,7 @@ fn run_lab(lab: Lab) -> Result<(), String> {
     }
 }
 
-fn run_synth_lab(lab: Lab) -> Result<(), String> {
+fn run_synth_lab(lab: Lab) -> Result<(), CliError> {
     let Lab::Synth { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr, format } = lab else {
         unreachable!("run_lab sends only the synth lab here")
     };
@@ -258,7 +260,7 @@ fn run_synth_lab(lab: Lab) -> Result<(), String> {
     config.train_size = train_size.unwrap_or(config.train_size);
     config.valid_size = valid_size.unwrap_or(config.valid_size);
     config.data_seed = data_seed.unwrap_or(config.data_seed);
-    config.validate().map_err(|e| e.to_string())?;
+    config.validate()?;
 
     let bar = ProgressBar::new(config.train.epochs as u64);
     bar.set_style(
@@ -307,12 +309,11 @@ fn run_synth_lab(lab: Lab) -> Result<(), String> {
                 }
             }
             Event::Checkpoint(_) => {}
-        }))
-        .map_err(|e| e.to_string())?;
+        }))?;
     bar.finish_and_clear();
-    let sweep = block_on(shift_sweep(&net, &device)).map_err(|e| e.to_string())?;
-    let kernels_answer = last_kernels.as_ref().map(analysis::kernels_answer).unwrap_or_default();
-    let shift_answer = analysis::shift_answer(&sweep);
+    let sweep = block_on(shift_sweep(&net, &device))?;
+    let kernels_answer = last_kernels.as_ref().map(synth_answers::kernels_answer).unwrap_or_default();
+    let shift_answer = synth_answers::shift_answer(&sweep);
     let s = &record.summary;
     let last = record.epochs.last();
     match format {
@@ -331,7 +332,7 @@ fn run_synth_lab(lab: Lab) -> Result<(), String> {
                 s.stop.describe(),
                 s.parameters
             );
-            outln!("Training: {}", analysis::training_answer(&record.epochs));
+            outln!("Training: {}", synth_answers::training_answer(&record.epochs));
             outln!("Kernels: {kernels_answer}");
             outln!("Shift invariance: {shift_answer}");
         }
@@ -339,10 +340,10 @@ fn run_synth_lab(lab: Lab) -> Result<(), String> {
     Ok(())
 }
 
-fn models(format: Format) -> Result<(), String> {
+fn models(format: Format) -> Result<(), CliError> {
     let device = Device::flex();
     for config in [NetConfig::mnist_mlp(), NetConfig::dog_mlp(), NetConfig::dog_cnn(5, 1), NetConfig::synth_cnn()] {
-        let net = config.init(Init::PyTorch { seed: 0 }, &device)?;
+        let net = config.init(Init::PyTorch { seed: 0 }, &device).map_err(CliError::Model)?;
         let table = net.layer_table(config.input, &device);
         let weights: usize = table.iter().map(|r| r.weights).sum();
         let biases: usize = table.iter().map(|r| r.biases).sum();
@@ -386,22 +387,24 @@ fn machine() -> String {
 }
 
 /// PyTorch's seconds per epoch by workload id, from `scripts/pytorch-bench.py`'s output.
-fn pytorch_reference(path: &Path) -> Result<std::collections::HashMap<String, f64>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+fn pytorch_reference(path: &Path) -> Result<std::collections::HashMap<String, f64>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(CliError::io(path))?;
     let mut figures = std::collections::HashMap::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| {
-            format!("{} line {}: not a JSON line of scripts/pytorch-bench.py ({e})", path.display(), n + 1)
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|source| CliError::ReferenceLine {
+            path: path.into(),
+            line: n + 1,
+            source,
         })?;
         match (v["workload"].as_str(), v["pytorch_epoch_s"].as_f64()) {
             (Some(id), Some(s)) => figures.insert(id.to_string(), s),
-            _ => return Err(format!("{} line {}: needs \"workload\" and \"pytorch_epoch_s\"", path.display(), n + 1)),
+            _ => return Err(CliError::ReferenceFields { path: path.into(), line: n + 1 }),
         };
     }
     Ok(figures)
 }
 
-fn run_bench(format: Format, ids: &[String], repeats: usize, reference_file: Option<&Path>) -> Result<(), String> {
+fn run_bench(format: Format, ids: &[String], repeats: usize, reference_file: Option<&Path>) -> Result<(), CliError> {
     let reference = reference_file.map(pytorch_reference).transpose()?.unwrap_or_default();
     let device = device();
     let machine = machine();
@@ -409,7 +412,7 @@ fn run_bench(format: Format, ids: &[String], repeats: usize, reference_file: Opt
     let all = bench::workloads();
     let chosen: Vec<_> = all.iter().filter(|w| ids.iter().any(|id| id.eq_ignore_ascii_case(w.id))).collect();
     if chosen.is_empty() {
-        return Err(format!("no workload matches {ids:?}; choose from W1, W2, W3, W4"));
+        return Err(CliError::NoWorkload(ids.to_vec()));
     }
     if format == Format::Table {
         outln!("{backend} on {machine}; median of {repeats} epochs after one warm-up");
@@ -426,8 +429,7 @@ fn run_bench(format: Format, ids: &[String], repeats: usize, reference_file: Opt
         );
     }
     for w in chosen {
-        let r = block_on(bench::run_workload(w, repeats.max(1), &device, &mut NativeDriver::default()))
-            .map_err(|e| e.to_string())?;
+        let r = block_on(bench::run_workload(w, repeats.max(1), &device, &mut NativeDriver::default()))?;
         match format {
             Format::Json => {
                 let mut v = serde_json::to_value(&r).expect("bench results serialise");
@@ -470,29 +472,37 @@ fn run_bench(format: Format, ids: &[String], repeats: usize, reference_file: Opt
 }
 
 /// Reads and checks one split of one dataset from a data folder.
-fn load_split(dir: &Path, manifest: &Manifest, dataset: &str, split: &str) -> Result<(Shard, Vec<String>), String> {
-    let entry = manifest.datasets.get(dataset).ok_or_else(|| format!("{}: no dataset `{dataset}`", dir.display()))?;
-    let split_entry = entry.splits.get(split).ok_or_else(|| format!("{dataset}: no split `{split}`"))?;
+fn load_split(dir: &Path, manifest: &Manifest, dataset: &str, split: &str) -> Result<(Shard, Vec<String>), CliError> {
+    let entry = manifest
+        .datasets
+        .get(dataset)
+        .ok_or_else(|| CliError::NoDataset { dir: dir.into(), dataset: dataset.to_string() })?;
+    let split_entry = entry
+        .splits
+        .get(split)
+        .ok_or_else(|| CliError::NoSplit { dataset: dataset.to_string(), split: split.to_string() })?;
     let shards = split_entry
         .shards
         .iter()
         .map(|s| {
             let path = dir.join(&s.file);
-            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            s.check(&bytes, entry.image_shape).map_err(|e| e.to_string())
+            let bytes = std::fs::read(&path).map_err(CliError::io(path))?;
+            Ok(s.check(&bytes, entry.image_shape)?)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, CliError>>()?;
     Ok((manifest::join(shards), entry.class_names.clone()))
 }
 
-fn read_manifest(dir: &Path) -> Result<Manifest, String> {
+fn read_manifest(dir: &Path) -> Result<Manifest, CliError> {
     let path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("{}: {e} (build it with `nnlab data build`)", path.display()))?;
-    Manifest::parse(&text).map_err(|e| e.to_string())
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(source) => return Err(CliError::NoManifest { path, source }),
+    };
+    Ok(Manifest::parse(&text)?)
 }
 
-fn data_verify(dir: &Path) -> Result<Manifest, String> {
+fn data_verify(dir: &Path) -> Result<Manifest, CliError> {
     let manifest = read_manifest(dir)?;
     for (name, entry) in &manifest.datasets {
         for split in entry.splits.keys() {
@@ -508,17 +518,17 @@ fn data_verify(dir: &Path) -> Result<Manifest, String> {
 }
 
 /// Source files of one IDX dataset, checked against its SHA256SUMS when present.
-fn read_idx_pair(folder: &Path, prefix: &str) -> Result<(nnlab::data::idx::Idx, nnlab::data::idx::Idx), String> {
+fn read_idx_pair(folder: &Path, prefix: &str) -> Result<(nnlab::data::idx::Idx, nnlab::data::idx::Idx), CliError> {
     let sums = std::fs::read_to_string(folder.join("SHA256SUMS")).unwrap_or_default();
-    let read = |name: String| -> Result<nnlab::data::idx::Idx, String> {
+    let read = |name: String| -> Result<nnlab::data::idx::Idx, CliError> {
         let path = folder.join(&name);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = std::fs::read(&path).map_err(CliError::io(&path))?;
         if let Some(expected) = sums.lines().find(|l| l.ends_with(&name)).and_then(|l| l.split_whitespace().next())
             && manifest::sha256_hex(&bytes) != expected
         {
-            return Err(format!("{}: sha256 does not match SHA256SUMS", path.display()));
+            return Err(CliError::Checksum { path });
         }
-        nnlab::data::idx::parse_gz(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+        nnlab::data::idx::parse_gz(&bytes).map_err(|source| CliError::Idx { path, source })
     };
     Ok((read(format!("{prefix}-images-idx3-ubyte.gz"))?, read(format!("{prefix}-labels-idx1-ubyte.gz"))?))
 }
@@ -527,16 +537,16 @@ fn read_idx_pair(folder: &Path, prefix: &str) -> Result<(nnlab::data::idx::Idx, 
 type ShardFiles = Vec<(String, Vec<u8>)>;
 
 /// One IDX dataset's train and test files as shards.
-fn read_idx_shards(folder: &Path) -> Result<[Shard; 2], String> {
-    let read = |prefix: &str| -> Result<Shard, String> {
+fn read_idx_shards(folder: &Path) -> Result<[Shard; 2], CliError> {
+    let read = |prefix: &str| -> Result<Shard, CliError> {
         let (images, labels) = read_idx_pair(folder, prefix)?;
         if images.dims.len() != 3 || labels.dims.first() != images.dims.first() {
-            return Err(format!(
-                "{}: {prefix} images {:?} and labels {:?} disagree",
-                folder.display(),
-                images.dims,
-                labels.dims
-            ));
+            return Err(CliError::IdxShapes {
+                folder: folder.into(),
+                prefix: prefix.to_string(),
+                images: images.dims,
+                labels: labels.dims,
+            });
         }
         Ok(Shard { images: images.data, labels: labels.data, image_shape: [images.dims[1], images.dims[2], 1] })
     };
@@ -561,29 +571,29 @@ fn dataset_files(
 
 /// Writes shard files and merges their datasets into `out/manifest.json`, keeping the other
 /// datasets it lists (a course's DogSet next to the built ones).
-fn write_datasets(out: &Path, datasets: Vec<(String, manifest::DatasetEntry, ShardFiles)>) -> Result<(), String> {
+fn write_datasets(out: &Path, datasets: Vec<(String, manifest::DatasetEntry, ShardFiles)>) -> Result<(), CliError> {
     let mut manifest =
         read_manifest(out).unwrap_or(Manifest { format_version: manifest::FORMAT_VERSION, datasets: BTreeMap::new() });
     let mut total = (0, 0);
     for (name, entry, files) in datasets {
         let folder = out.join(&name);
         if folder.exists() {
-            std::fs::remove_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+            std::fs::remove_dir_all(&folder).map_err(CliError::io(&folder))?;
         }
         for (file, bytes) in &files {
             let path = out.join(file);
-            std::fs::create_dir_all(path.parent().expect("shard paths have a folder")).map_err(|e| e.to_string())?;
-            std::fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+            std::fs::create_dir_all(path.parent().expect("shard paths have a folder"))?;
+            std::fs::write(&path, bytes).map_err(CliError::io(&path))?;
             total = (total.0 + 1, total.1 + bytes.len());
         }
         manifest.datasets.insert(name, entry);
     }
-    std::fs::write(out.join("manifest.json"), manifest.to_json()).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("manifest.json"), manifest.to_json())?;
     outln!("wrote {} shards ({:.1} MB) and manifest.json to {}", total.0, total.1 as f64 / 1e6, out.display());
     Ok(())
 }
 
-fn data_build(source: &Path, out: &Path) -> Result<(), String> {
+fn data_build(source: &Path, out: &Path) -> Result<(), CliError> {
     let [train, test] = read_idx_shards(&source.join("mnist"))?;
     let (mnist, mnist_files) = dataset_files("mnist", &[("train", &train), ("test", &test)], |splits| {
         manifest::DatasetEntry {
@@ -614,25 +624,23 @@ fn data_build(source: &Path, out: &Path) -> Result<(), String> {
     )
 }
 
-fn adversarial(epsilons: &[f64], seed: u64, dir: &Path, format: Format) -> Result<(), String> {
-    use nnlab::labs::adversarial::{epsilon_sweep, quick_lab, quick_model};
+fn adversarial(epsilons: &[f64], seed: u64, dir: &Path, format: Format) -> Result<(), CliError> {
+    use nnlab::labs::adversarial::engine::{epsilon_sweep, quick_lab, quick_model};
     if let Some(bad) = epsilons.iter().find(|e| !(e.is_finite() && (0.0..=1.0).contains(*e))) {
-        return Err(format!("epsilon {bad} is outside 0..1 (pixels are scaled to 0..1)"));
+        return Err(CliError::Epsilon(*bad));
     }
     let manifest = read_manifest(dir)?;
     let (train, names) = load_split(dir, &manifest, "mnist", "train")?;
     let (test, _) = load_split(dir, &manifest, "mnist", "test")?;
     let lab = quick_lab(seed).0;
-    let test_idx =
-        nnlab::data::sample::balanced(&test.labels, names.len(), lab.test_size, seed).map_err(|e| e.to_string())?;
+    let test_idx = nnlab::data::sample::balanced(&test.labels, names.len(), lab.test_size, seed)?;
     let test = nnlab::data::Dataset::from_shard(&test, &names, Some(&test_idx));
     let device = device();
     if format == Format::Table {
         outln!("training a quick MNIST model (784-128-64-10, 2000 balanced images, {} epochs)...", lab.train.epochs);
     }
-    let net = block_on(quick_model(&train, &names, seed, &device, &mut NativeDriver::default()))
-        .map_err(|e| e.to_string())?;
-    let accuracies = block_on(epsilon_sweep(&net, &test, epsilons, &device)).map_err(|e| e.to_string())?;
+    let net = block_on(quick_model(&train, &names, seed, &device, &mut NativeDriver::default()))?;
+    let accuracies = block_on(epsilon_sweep(&net, &test, epsilons, &device))?;
     if format == Format::Table {
         outln!("{:>8} {:>10}", "epsilon", "accuracy");
     }
@@ -651,12 +659,12 @@ fn run_mnist(
     seed: Option<u64>,
     dir: &Path,
     format: Format,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut lab = MnistLab::homework();
     lab.sizes = sizes.unwrap_or(lab.sizes);
     lab.train.epochs = epochs.unwrap_or(lab.train.epochs);
     lab.seed = seed.unwrap_or(lab.seed);
-    lab.validate().map_err(|e| e.to_string())?;
+    lab.validate()?;
     let manifest = read_manifest(dir)?;
     let (train, names) = load_split(dir, &manifest, "mnist", "train")?;
     let (test, _) = load_split(dir, &manifest, "mnist", "test")?;
@@ -673,16 +681,26 @@ fn run_mnist(
         ));
     }
     let device = device();
-    let results = block_on(run_scaling(&lab, &train, &test, &names, &device, &mut NativeDriver::default(), &mut |size, event| {
-        if let Event::Epoch { record: r, .. } = event {
-            bar.inc(1);
-            bar.set_message(format!("N = {size}"));
-            if format == Format::Json {
-                outln!("{}", json!({"size": size, "epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc, "seconds": r.seconds}));
+    let results = block_on(run_scaling(
+        &lab,
+        &train,
+        &test,
+        &names,
+        &device,
+        &mut NativeDriver::default(),
+        &mut |size, event| {
+            if let Event::Epoch { record: r, .. } = event {
+                bar.inc(1);
+                bar.set_message(format!("N = {size}"));
+                if format == Format::Json {
+                    outln!(
+                        "{}",
+                        json!({"size": size, "epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc, "seconds": r.seconds})
+                    );
+                }
             }
-        }
-    }))
-    .map_err(|e| e.to_string())?;
+        },
+    ))?;
     bar.finish_and_clear();
     let summary = summarise(&results);
     let (time_answer, acc_answer) = answers(&results, summary.as_ref());

@@ -5,53 +5,56 @@ use std::rc::Rc;
 
 use crate::data::Dataset;
 use crate::data::sample::balanced;
-use crate::labs::adversarial::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
-use crate::labs::xor::train_xor;
+use crate::labs::adversarial::engine::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
+use crate::labs::xor::engine::train_xor;
+use crate::labs::xor::{Activation, XorLab};
 use crate::model::{Init, NetConfig};
 use crate::protocol::FromWorker;
 use crate::run::{BackendChoice, RunId};
-use crate::xor::{Activation, XorLab};
 
-use super::{STATE, WorkerDriver, load_mnist, open_device, post};
+use super::{STATE, WorkerDriver, WorkerError, fail, load_mnist, open_device, post};
 
 /// The targeted attack's step size and step limit.
 const TARGET_STEP: f64 = 0.01;
 const TARGET_MAX_STEPS: usize = 300;
 
-pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), String> {
-    lab.validate().map_err(|e| e.to_string())?;
+pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), WorkerError> {
+    lab.validate()?;
     let (device, _) = open_device(run, choice).await?;
-    let linear = train_xor(&lab, Activation::Linear, &device).await.map_err(|e| e.to_string())?;
-    let relu = train_xor(&lab, Activation::Relu, &device).await.map_err(|e| e.to_string())?;
+    let linear = train_xor(&lab, Activation::Linear, &device).await?;
+    let relu = train_xor(&lab, Activation::Relu, &device).await?;
     post(&FromWorker::Xor { run, linear, relu });
     Ok(())
 }
 
 /// Loads MNIST, takes the MNIST lab's largest model (`lab_model`) or trains the quick one,
 /// sweeps epsilon over 1,000 balanced test images and keeps the model for single attacks.
-pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice, lab_model: bool) -> Result<(), String> {
+pub async fn prepare(
+    run: RunId,
+    epsilons: Vec<f64>,
+    choice: BackendChoice,
+    lab_model: bool,
+) -> Result<(), WorkerError> {
     if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && (0.0..=1.0).contains(e))) {
-        return Err("epsilons must be numbers from 0 to 1".into());
+        return Err(WorkerError::Epsilons);
     }
     let (device, _) = open_device(run, choice).await?;
     let (train, names, test) = load_mnist(run).await?;
     let (lab, _) = quick_lab(1);
-    let idx = balanced(&test.labels, names.len(), lab.test_size, lab.seed).map_err(|e| e.to_string())?;
+    let idx = balanced(&test.labels, names.len(), lab.test_size, lab.seed)?;
     let test = Dataset::from_shard(&test, &names, Some(&idx));
     let (net, model) = if lab_model {
-        let (size, weights) = STATE.with_borrow(|s| s.mnist_model.clone()).ok_or(
-            "the MNIST lab has not trained a model in this worker yet: train it first, or attack a quick model",
-        )?;
-        let net =
-            NetConfig::mnist_mlp().init(Init::Constant(0.0), &device)?.with_parameters(&weights.tensors, &device)?;
+        let (size, weights) = STATE.with_borrow(|s| s.mnist_model.clone()).ok_or(WorkerError::NoLabModel)?;
+        let net = NetConfig::mnist_mlp()
+            .init(Init::Constant(0.0), &device)
+            .and_then(|net| net.with_parameters(&weights.tensors, &device))
+            .map_err(WorkerError::Model)?;
         (net, format!("the MNIST lab's model (N = {size}, {} epochs)", weights.epoch))
     } else {
-        let net = quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run))
-            .await
-            .map_err(|e| e.to_string())?;
+        let net = quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run)).await?;
         (net, format!("a quick model (2,000 images, {} epochs)", lab.train.epochs))
     };
-    let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await.map_err(|e| e.to_string())?;
+    let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await?;
     let samples = (0..10u8)
         .filter_map(|d| test.labels.iter().position(|&l| l == d).map(|i| (i, d, test.image(i).to_vec())))
         .collect();
@@ -62,12 +65,10 @@ pub async fn prepare(run: RunId, epsilons: Vec<f64>, choice: BackendChoice, lab_
 
 pub async fn attack(run: RunId, image: usize, epsilon: f64, target: Option<u8>) {
     let Some((net, test, device)) = STATE.with_borrow(|s| s.adversary.clone()) else {
-        post(&FromWorker::Error { run: Some(run), message: "no model to attack yet: prepare one first".into() });
-        return;
+        return fail(Some(run), WorkerError::NoAdversary);
     };
     if image >= test.len() || !(0.0..=1.0).contains(&epsilon) || target.is_some_and(|t| t > 9) {
-        post(&FromWorker::Error { run: Some(run), message: "that image, epsilon or target is out of range".into() });
-        return;
+        return fail(Some(run), WorkerError::AttackRange);
     }
     let (pixels, label) = (test.image(image), test.labels[image]);
     let result = match target {
@@ -76,6 +77,6 @@ pub async fn attack(run: RunId, image: usize, epsilon: f64, target: Option<u8>) 
     };
     match result {
         Ok(attack) => post(&FromWorker::Attacked { run, image, label, target, epsilon, attack }),
-        Err(e) => post(&FromWorker::Error { run: Some(run), message: e.to_string() }),
+        Err(e) => fail(Some(run), e.into()),
     }
 }

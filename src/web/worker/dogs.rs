@@ -8,19 +8,48 @@ use std::rc::Rc;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::{Poster, STATE, WorkerDriver, load_manifest, load_split, open_device, post, start_progress};
-use crate::config::DogLab;
-use crate::data::dogs::{self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, LoadReport};
+use super::{
+    Poster, STATE, WorkerDriver, WorkerError, fail, load_manifest, load_split, open_device, post, start_progress,
+};
+use crate::data::dogs::{
+    self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, DogsError, ImageError, LoadFailure, LoadReport, UnzipError,
+};
 use crate::data::shards;
-use crate::labs::dogs::run_dogs;
+use crate::labs::dogs::DogLab;
+use crate::labs::dogs::engine::run_dogs;
 use crate::protocol::FromWorker;
 use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId};
-use crate::web::fetch::{cache_delete, cache_get, cache_put, call_async};
+use crate::web::fetch::{FetchError, cache_delete, cache_get, cache_put, call_async};
 use crate::web::js::{call, describe, get};
 
 /// Cache keys of the user's own DogSet (one shard per partition, and what the checks found).
 const UPLOAD_PREFIX: &str = "nnlab-dogset/";
 const UPLOAD_META: &str = "nnlab-dogset/meta.json";
+
+/// Why the user's DogSet was not loaded; `Display` is the sentence the page shows above the
+/// report (posted as `FromWorker::DogLoadFailed`).
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("{path} cannot be read ({source})")]
+    Read { path: String, source: FetchError },
+    #[error("{path}: {source}")]
+    Unzip { path: String, source: UnzipError },
+    #[error(transparent)]
+    Dogs(#[from] DogsError),
+    /// The checks left a partition empty: the report says which rows were refused.
+    #[error(transparent)]
+    Refused(Box<LoadFailure>),
+}
+
+impl UploadError {
+    /// What the checks found before the load failed.
+    fn report(&self) -> LoadReport {
+        match self {
+            UploadError::Refused(failure) => failure.report.clone(),
+            _ => LoadReport::default(),
+        }
+    }
+}
 
 /// A set in memory, with what the page was told about it.
 #[derive(Clone)]
@@ -54,7 +83,7 @@ async fn available(manifest: Option<&crate::data::manifest::Manifest>) -> Vec<Do
 }
 
 /// Loads `source` (or takes it from memory) and posts its description.
-pub async fn load(run: RunId, source: DogSource) -> Result<Loaded, String> {
+pub async fn load(run: RunId, source: DogSource) -> Result<Loaded, WorkerError> {
     if let Some(loaded) = STATE.with_borrow(|s| s.dogs.clone())
         && (source == DogSource::Auto || source == loaded.info.source)
     {
@@ -63,22 +92,20 @@ pub async fn load(run: RunId, source: DogSource) -> Result<Loaded, String> {
     }
     let manifest = load_manifest().await;
     let sources = available(manifest.as_ref().ok()).await;
-    let source = match source {
-        DogSource::Auto => *sources.first().ok_or_else(|| {
-            manifest.as_ref().err().cloned().unwrap_or_else(|| "data/manifest.json lists no DogSet or stand-in".into())
-        })?,
-        s => s,
+    let source = match (source, sources.first()) {
+        (DogSource::Auto, Some(first)) => *first,
+        // Nothing to load: say why the manifest failed, if it did.
+        (DogSource::Auto, None) => return Err(manifest.err().unwrap_or(WorkerError::NoDogSet)),
+        (s, _) => s,
     };
     let (splits, mut info) = match source {
         DogSource::Uploaded => {
-            let meta =
-                cache_get(UPLOAD_META).await.ok_or("no DogSet of yours is kept in this browser: load it again")?;
-            let meta: UploadMeta =
-                serde_json::from_slice(&meta).map_err(|e| format!("the kept DogSet's notes: {e}"))?;
+            let meta = cache_get(UPLOAD_META).await.ok_or(WorkerError::NoKeptDogSet)?;
+            let meta: UploadMeta = serde_json::from_slice(&meta).map_err(WorkerError::KeptNotes)?;
             let mut parts = vec![];
-            for p in dogs::PARTITIONS {
-                let bytes = cache_get(&upload_key(p)).await.ok_or("the kept DogSet is incomplete: load it again")?;
-                parts.push(shards::decode(&bytes).map_err(|e| format!("the kept DogSet's {p} images: {e}"))?);
+            for partition in dogs::PARTITIONS {
+                let bytes = cache_get(&upload_key(partition)).await.ok_or(WorkerError::KeptIncomplete)?;
+                parts.push(shards::decode(&bytes).map_err(|source| WorkerError::KeptImages { partition, source })?);
             }
             let splits = DogSplits::from_shards(parts.try_into().expect("three partitions"), meta.class_names);
             let mut info = splits.info(source, "your DogSet", false);
@@ -115,8 +142,8 @@ pub async fn train(
     lab: DogLab,
     choice: BackendChoice,
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
-) -> Result<(), String> {
-    lab.validate().map_err(|e| e.to_string())?;
+) -> Result<(), WorkerError> {
+    lab.validate()?;
     let (device, gpu) = open_device(run, choice).await?;
     let loaded = load(run, lab.source).await?;
     if gpu {
@@ -132,8 +159,7 @@ pub async fn train(
         |layers| post(&FromWorker::Layers { run, layers }),
         &mut |e| poster.event(e),
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if let Some((loss, accuracy)) = result.test {
         post(&FromWorker::Tested { run, loss, accuracy });
     }
@@ -144,8 +170,7 @@ pub async fn train(
 /// Posts one page of the loaded set's training images of `class`.
 pub fn gallery(class: u8, page: usize) {
     let Some(loaded) = STATE.with_borrow(|s| s.dogs.clone()) else {
-        post(&FromWorker::Error { run: None, message: "no DogSet is loaded yet".into() });
-        return;
+        return fail(None, WorkerError::NoDogsLoaded);
     };
     let (indices, images, pages) = loaded.splits.gallery(class, page, dogs::GALLERY_PAGE);
     post(&FromWorker::Gallery { class, page, pages, indices, images });
@@ -158,8 +183,8 @@ pub async fn forget() {
     }
     cache_delete(UPLOAD_META).await;
     STATE.with_borrow_mut(|s| s.dogs = None);
-    if let Err(message) = load(0, DogSource::Auto).await {
-        post(&FromWorker::Error { run: None, message });
+    if let Err(error) = load(0, DogSource::Auto).await {
+        fail(None, error);
     }
 }
 
@@ -184,7 +209,7 @@ impl Files {
         }
     }
 
-    async fn read(&self, path: &str) -> Result<Vec<u8>, String> {
+    async fn read(&self, path: &str) -> Result<Vec<u8>, FetchError> {
         match self {
             Files::Blobs(m) => read_blob(&m[path]).await,
             Files::Unzipped(m) => Ok(m[path].clone()),
@@ -192,18 +217,20 @@ impl Files {
     }
 }
 
-async fn read_blob(blob: &JsValue) -> Result<Vec<u8>, String> {
-    let buffer = call_async(blob, "arrayBuffer", &[]).await.map_err(|e| format!("cannot be read ({e})"))?;
+async fn read_blob(blob: &JsValue) -> Result<Vec<u8>, FetchError> {
+    let buffer = call_async(blob, "arrayBuffer", &[]).await?;
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
 /// Decodes image bytes with the browser's own decoder, as RGBA without colour management.
-async fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+async fn decode(bytes: &[u8]) -> Result<Decoded, ImageError> {
     let global = js_sys::global();
-    let construct = |name: &str, args: &Array| -> Result<JsValue, String> {
-        let ctor =
-            get(&global, name).dyn_into::<js_sys::Function>().map_err(|_| format!("this browser has no {name}"))?;
-        js_sys::Reflect::construct(&ctor, args).map_err(|e| describe(&e))
+    let host = |e: JsValue| ImageError::Host(describe(&e));
+    let construct = |name: &str, args: &Array| -> Result<JsValue, ImageError> {
+        let ctor = get(&global, name)
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| ImageError::Host(format!("this browser has no {name}")))?;
+        js_sys::Reflect::construct(&ctor, args).map_err(host)
     };
     let blob = construct("Blob", &Array::of1(&Array::of1(&Uint8Array::from(bytes))))?;
     let options = js_sys::Object::new();
@@ -212,21 +239,20 @@ async fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     }
     let bitmap = call_async(&global, "createImageBitmap", &[blob, options.into()])
         .await
-        .map_err(|e| format!("the image does not decode ({e})"))?;
+        .map_err(|e| ImageError::Undecodable(e.to_string()))?;
     let (width, height) =
         (get(&bitmap, "width").as_f64().unwrap_or(0.0), get(&bitmap, "height").as_f64().unwrap_or(0.0));
     let canvas = construct("OffscreenCanvas", &Array::of2(&width.into(), &height.into()))?;
-    let context = call(&canvas, "getContext", &["2d".into()]).map_err(|e| describe(&e))?;
-    call(&context, "drawImage", &[bitmap.clone(), 0.into(), 0.into()]).map_err(|e| describe(&e))?;
-    let data =
-        call(&context, "getImageData", &[0.into(), 0.into(), width.into(), height.into()]).map_err(|e| describe(&e))?;
+    let context = call(&canvas, "getContext", &["2d".into()]).map_err(host)?;
+    call(&context, "drawImage", &[bitmap.clone(), 0.into(), 0.into()]).map_err(host)?;
+    let data = call(&context, "getImageData", &[0.into(), 0.into(), width.into(), height.into()]).map_err(host)?;
     let _ = call(&bitmap, "close", &[]);
     let rgba = get(&data, "data").unchecked_into::<js_sys::Uint8ClampedArray>().to_vec();
     Ok(Decoded { width: width as usize, height: height as usize, rgba })
 }
 
 /// `entries`: `[[path, File], ...]` from the page (a folder's files, or one .zip).
-async fn read_upload(entries: &JsValue) -> Result<Files, String> {
+async fn read_upload(entries: &JsValue) -> Result<Files, UploadError> {
     let mut blobs = BTreeMap::new();
     for entry in Array::from(entries).iter() {
         let entry = Array::from(&entry);
@@ -235,39 +261,30 @@ async fn read_upload(entries: &JsValue) -> Result<Files, String> {
     if let [(path, blob)] = blobs.iter().collect::<Vec<_>>()[..]
         && path.to_ascii_lowercase().ends_with(".zip")
     {
-        let bytes = read_blob(blob).await.map_err(|e| format!("{path} {e}"))?;
-        return dogs::unzip(&bytes).map(Files::Unzipped).map_err(|e| format!("{path}: {e}"));
+        let bytes = read_blob(blob).await.map_err(|source| UploadError::Read { path: path.clone(), source })?;
+        return dogs::unzip(&bytes)
+            .map(Files::Unzipped)
+            .map_err(|source| UploadError::Unzip { path: path.clone(), source });
     }
     Ok(Files::Blobs(blobs))
 }
 
-/// Checks the user's DogSet, keeps it in Cache Storage, and makes it the loaded set.
-pub async fn upload(entries: JsValue) {
-    let failed = |message: String, report: LoadReport| post(&FromWorker::DogLoadFailed { message, report });
-    let files = match read_upload(&entries).await {
-        Ok(f) => f,
-        Err(e) => return failed(e, LoadReport::default()),
-    };
-    let root = match dogs::find_root(files.paths()) {
-        Ok(r) => r,
-        Err(e) => return failed(e.to_string(), LoadReport::default()),
-    };
-    let csv = match files.read(&format!("{root}dogs.csv")).await {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => return failed(format!("dogs.csv {e}"), LoadReport::default()),
-    };
-    let mut builder = match dogs::check_csv(&csv) {
-        Ok(csv) => DogSetBuilder::new(csv),
-        Err(e) => return failed(e.to_string(), LoadReport::default()),
-    };
+/// Reads and checks the user's DogSet: its partitions and what the checks found.
+async fn check_upload(entries: &JsValue) -> Result<(DogSplits, LoadReport), UploadError> {
+    let files = read_upload(entries).await?;
+    let root = dogs::find_root(files.paths())?;
+    let bytes = files
+        .read(&format!("{root}dogs.csv"))
+        .await
+        .map_err(|source| UploadError::Read { path: "dogs.csv".into(), source })?;
+    let mut builder = DogSetBuilder::new(dogs::check_csv(&String::from_utf8_lossy(&bytes))?);
     let total = builder.rows().len();
     let mut last = 0.0;
     for i in 0..total {
-        let path = dogs::resolve(&root, &builder.rows()[i].file, |p| files.has(p));
-        let image = match path {
+        let image = match dogs::resolve(&root, &builder.rows()[i].file, |p| files.has(p)) {
             Ok(path) => match files.read(&path).await {
                 Ok(bytes) => decode(&bytes).await,
-                Err(e) => Err(format!("the image {e}")),
+                Err(e) => Err(ImageError::Unreadable(e.to_string())),
             },
             Err(e) => Err(e),
         };
@@ -278,9 +295,14 @@ pub async fn upload(entries: JsValue) {
             post(&FromWorker::DogsProgress { done: i + 1, total });
         }
     }
-    let (splits, report) = match builder.finish() {
-        Ok(done) => done,
-        Err(failure) => return failed(failure.0.to_string(), failure.1),
+    builder.finish().map_err(UploadError::Refused)
+}
+
+/// Checks the user's DogSet, keeps it in Cache Storage, and makes it the loaded set.
+pub async fn upload(entries: JsValue) {
+    let (splits, report) = match check_upload(&entries).await {
+        Ok(checked) => checked,
+        Err(e) => return post(&FromWorker::DogLoadFailed { message: e.to_string(), report: e.report() }),
     };
     // Kept before it is used, so a reload finds exactly what the page shows.
     let meta = UploadMeta { class_names: splits.class_names.clone(), report: report.clone() };
@@ -296,10 +318,7 @@ pub async fn upload(entries: JsValue) {
             cache_delete(&upload_key(p)).await;
         }
         cache_delete(UPLOAD_META).await;
-        let notice = format!(
-            "could not keep your DogSet in this browser ({e}); it is loaded until you reload the page. Free some site storage (or leave private browsing) to keep it"
-        );
-        post(&FromWorker::Error { run: None, message: notice });
+        fail(None, WorkerError::KeepDogSet(e));
     }
     let manifest = load_manifest().await.ok();
     info.available = available(manifest.as_ref()).await;
