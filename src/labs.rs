@@ -1,7 +1,131 @@
-//! Each homework lab as one function over the core, shared by the worker and the CLI.
+//! The homework's labs, one home each, and the one table of them that feeds the page's lab
+//! list, the shared link's fragment and the CLI.
+//!
+//! A lab's home is `labs/<lab>.rs`: its settings (config, form fields, defaults), its view
+//! state and its answers, all without burn. Beside it, in `labs/<lab>/`: `engine.rs` (its burn
+//! part, behind the `engine` feature, shared by the worker and the CLI) and `page.rs` (its
+//! leptos component, built into the page only). The worker's message handling for a lab lives
+//! with the rest of the worker (`web/worker*`).
+
+use crate::form::Field;
 
 pub mod adversarial;
+pub mod conv_size;
 pub mod dogs;
 pub mod mnist;
+pub mod perceptrons;
 pub mod synth;
 pub mod xor;
+
+/// Every panel of the page; the URL fragment names the one shown (`#mnist`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LabId {
+    Synth,
+    Mnist,
+    Dogs,
+    ConvSize,
+    Perceptrons,
+    Xor,
+    Adversarial,
+    /// Not a lab but listed with them: the runs saved in this browser.
+    Runs,
+}
+
+/// What the page, the links and the CLI know of a lab.
+#[derive(Clone, Copy, Debug)]
+pub struct LabInfo {
+    pub id: LabId,
+    /// Its name in the URL fragment and in saved runs.
+    pub slug: &'static str,
+    pub title: &'static str,
+    /// Where the homework asks for it.
+    pub section: &'static str,
+    /// The settings a shared link may carry.
+    pub fields: &'static [Field],
+}
+
+/// The labs in the page's order; the first is shown when a link names none.
+pub const LABS: [LabInfo; 8] = [
+    LabInfo {
+        id: LabId::Synth,
+        slug: "synth",
+        title: "Shift invariance: a CNN on synthetic edges",
+        section: "section 6",
+        fields: synth::FIELDS,
+    },
+    LabInfo {
+        id: LabId::Mnist,
+        slug: "mnist",
+        title: "MNIST: time and accuracy vs training-set size",
+        section: "section 1",
+        fields: mnist::FIELDS,
+    },
+    LabInfo {
+        id: LabId::Dogs,
+        slug: "dogs",
+        title: "DogSet: explore, fully connected net and CNN with early stopping",
+        section: "sections 2, 3, 5",
+        fields: dogs::FIELDS,
+    },
+    LabInfo {
+        id: LabId::ConvSize,
+        slug: "conv-size",
+        title: "Convolution output size",
+        section: "section 4",
+        fields: &[],
+    },
+    LabInfo {
+        id: LabId::Perceptrons,
+        slug: "perceptrons",
+        title: "Perceptrons compute any boolean function",
+        section: "section 7",
+        fields: &[],
+    },
+    LabInfo {
+        id: LabId::Xor,
+        slug: "linear-xor",
+        title: "Linear layers cannot learn XOR",
+        section: "section 7",
+        fields: xor::FIELDS,
+    },
+    LabInfo {
+        id: LabId::Adversarial,
+        slug: "adversarial",
+        title: "Adversarial examples",
+        section: "section 7",
+        fields: &[],
+    },
+    LabInfo { id: LabId::Runs, slug: "runs", title: "Saved runs and reports", section: "every lab", fields: &[] },
+];
+
+impl LabId {
+    pub fn info(self) -> &'static LabInfo {
+        LABS.iter().find(|l| l.id == self).expect("every lab is in LABS")
+    }
+
+    pub fn slug(self) -> &'static str {
+        self.info().slug
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        LABS.iter().find(|l| l.slug == slug).map(|l| l.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_names_each_lab_once_with_unique_field_keys_ids_and_flags() {
+        for (i, lab) in LABS.iter().enumerate() {
+            assert_eq!(LabId::from_slug(lab.slug), Some(lab.id));
+            assert!(LABS[..i].iter().all(|other| other.id != lab.id && other.slug != lab.slug));
+            for (j, f) in lab.fields.iter().enumerate() {
+                let earlier = &lab.fields[..j];
+                assert!(earlier.iter().all(|g| g.key != f.key && g.id != f.id && g.flag != f.flag), "{f:?}");
+            }
+        }
+        assert_eq!(LabId::from_slug("nope"), None);
+    }
+}

@@ -9,28 +9,23 @@
 //! Modules in reading order. Everything outside `web` builds and is tested natively; the
 //! modules that need burn sit behind the `engine` feature so the page's bundle stays small.
 
-pub mod analysis;
 pub mod config;
-pub mod conv_size;
 pub mod data;
-pub mod logic;
+pub mod form;
+pub mod labs;
 pub mod metrics;
 pub mod net;
 pub mod plot;
 pub mod protocol;
 pub mod run;
 pub mod runs;
-pub mod scaling;
 pub mod session;
 pub mod share;
-pub mod xor;
 
 #[cfg(feature = "engine")]
 pub mod bench;
 #[cfg(feature = "engine")]
 pub mod kernels;
-#[cfg(feature = "engine")]
-pub mod labs;
 #[cfg(feature = "engine")]
 pub mod model;
 #[cfg(feature = "engine")]

@@ -298,7 +298,7 @@ mod tests {
     /// The calculator (crate::conv_size) against the shape burn's own convolution produces.
     #[test]
     fn the_output_size_calculator_agrees_with_burn() {
-        use crate::conv_size::{ConvQuery, conv_output};
+        use crate::labs::conv_size::{ConvQuery, conv_output};
         use burn::nn::PaddingConfig2d;
         let device = Device::flex();
         let mut checked = 0;

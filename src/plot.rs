@@ -264,7 +264,7 @@ pub fn heatmap_svg(values: &[f32], rows: usize, cols: usize, centre: f32, max_ab
 /// Decision regions of a 2-input network: the probability of `true` over the input square
 /// (blue 0, white 0.5, red 1), with the truth table's four points on top (filled = true).
 pub fn decision_svg(grid: &[f32], truth: [bool; 4], label: &str) -> String {
-    use crate::xor::{GRID, GRID_RANGE, POINTS};
+    use crate::labs::xor::{GRID, GRID_RANGE, POINTS};
     let cell = 24.0;
     let mut s = heatmap_svg(grid, GRID, GRID, 0.5, 0.5, label);
     s.truncate(s.len() - "</svg>".len());
@@ -287,7 +287,10 @@ pub fn decision_svg(grid: &[f32], truth: [bool; 4], label: &str) -> String {
 
 /// A perceptron network as an SVG diagram: inputs, one hidden unit per true row, the output
 /// unit; edges red for weight +1, blue for -1, each with its weight as a tooltip.
-pub fn perceptron_svg(net: &crate::logic::PerceptronNet, table: &crate::logic::TruthTable) -> String {
+pub fn perceptron_svg(
+    net: &crate::labs::perceptrons::PerceptronNet,
+    table: &crate::labs::perceptrons::TruthTable,
+) -> String {
     let n = table.inputs;
     let h = net.hidden.len();
     let rows = n.max(h).max(1) as f64;
@@ -536,8 +539,8 @@ mod tests {
 
     #[test]
     fn the_network_diagram_has_every_unit_and_edge() {
-        let table = crate::logic::TruthTable::preset("xor", 2, 0).unwrap();
-        let net = crate::logic::PerceptronNet::construct(&table);
+        let table = crate::labs::perceptrons::TruthTable::preset("xor", 2, 0).unwrap();
+        let net = crate::labs::perceptrons::PerceptronNet::construct(&table);
         let svg = perceptron_svg(&net, &table);
         assert_eq!(svg.matches("<circle").count(), 2 + 2 + 1);
         assert_eq!(svg.matches("<line").count(), 2 * 2 + 2);

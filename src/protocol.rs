@@ -3,15 +3,15 @@
 //! worker boundary as JSON strings (`to_json` / `from_json`); every variant is round-trip
 //! tested below.
 
-use crate::config::{DogLab, MnistLab, SynthLab};
 use crate::data::dogs::{DogSetInfo, LoadReport};
+use crate::labs::mnist::scaling::SizeResult;
+use crate::labs::xor::{XorLab, XorRun};
+use crate::labs::{dogs::DogLab, mnist::MnistLab, synth::SynthLab};
 use crate::net::LayerRow;
 use crate::run::{
     Attack, BackendChoice, BackendInfo, Checkpoint, DataProgress, DogSource, EpochRecord, Kernels, RunEvent, RunId,
     RunSummary, ShiftSweep,
 };
-use crate::scaling::SizeResult;
-use crate::xor::{XorLab, XorRun};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -334,11 +334,14 @@ mod tests {
                     vec![record()],
                 )),
             },
-            ToWorker::TrainMnist { run: 4, lab: crate::config::MnistLab::homework(), backend: BackendChoice::Cpu },
+            ToWorker::TrainMnist { run: 4, lab: crate::labs::mnist::MnistLab::homework(), backend: BackendChoice::Cpu },
             ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
             ToWorker::TrainDogs {
                 run: 6,
-                lab: crate::config::DogLab { source: DogSource::StandIn, ..crate::config::DogLab::homework_cnn() },
+                lab: crate::labs::dogs::DogLab {
+                    source: DogSource::StandIn,
+                    ..crate::labs::dogs::DogLab::homework_cnn()
+                },
                 backend: BackendChoice::Auto,
                 resume: None,
             },
@@ -408,15 +411,20 @@ mod tests {
             FromWorker::Xor {
                 run: 7,
                 linear: XorRun {
-                    activation: crate::xor::Activation::Linear,
+                    activation: crate::labs::xor::Activation::Linear,
                     losses: vec![0.7, 0.69],
                     outputs: vec![0.5; 4],
                     accuracy: 50.0,
                     grid: vec![0.5; 4],
-                    collapsed: Some(crate::xor::Affine { inputs: 2, outputs: 2, w: vec![1.0; 4], b: vec![0.0; 2] }),
+                    collapsed: Some(crate::labs::xor::Affine {
+                        inputs: 2,
+                        outputs: 2,
+                        w: vec![1.0; 4],
+                        b: vec![0.0; 2],
+                    }),
                 },
                 relu: XorRun {
-                    activation: crate::xor::Activation::Relu,
+                    activation: crate::labs::xor::Activation::Relu,
                     losses: vec![0.7, 0.1],
                     outputs: vec![0.1, 0.9, 0.9, 0.1],
                     accuracy: 100.0,

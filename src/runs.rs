@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::plot::{EPOCH_HEADERS, epoch_rows, escape, run_charts};
-use crate::run::{BackendInfo, Checkpoint, EpochRecord, RunSummary};
+use crate::run::{BackendInfo, Checkpoint, EpochRecord, Phase, RunState, RunSummary};
 
 /// Bumped whenever a saved run's meaning changes; older files are refused with a reason.
 pub const RUN_FORMAT: u32 = 1;
@@ -21,6 +21,16 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    /// The saved-run status of a run in `state`.
+    pub fn of(state: &RunState) -> Self {
+        match state.phase {
+            Phase::Queued | Phase::Training | Phase::Paused => RunStatus::Running,
+            Phase::Finished => RunStatus::Finished,
+            Phase::Interrupted => RunStatus::Interrupted,
+            Phase::Failed => RunStatus::Failed,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             RunStatus::Running => "running",
@@ -199,7 +209,7 @@ mod tests {
             key: "1700000000000-3".into(),
             name: "first <try>".into(),
             lab: "synth".into(),
-            config: serde_json::to_value(crate::config::SynthLab::homework()).unwrap(),
+            config: serde_json::to_value(crate::labs::synth::SynthLab::homework()).unwrap(),
             backend: Some(BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None }),
             created: 1.7e12,
             status,

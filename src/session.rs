@@ -5,17 +5,19 @@
 //! training, paused, finished, failed, interrupted, with backend, data progress and error) and
 //! beside it only what that lab adds (records, kernels, per-size results, attacks).
 
-use crate::config::{DogLab, MnistLab, SynthLab, TrainConfig};
-use crate::data::dogs::{DogSetInfo, LoadReport};
-use crate::metrics::eta_seconds;
-use crate::net::LayerRow;
+mod run_view;
+mod wire;
+
+pub use run_view::{BatchProgress, LabConfig, RunView};
+
+use crate::labs::adversarial::AttackView;
+use crate::labs::dogs::{DogLab, DogModel, DogsView};
+use crate::labs::mnist::{MnistLab, MnistView};
+use crate::labs::synth::SynthLab;
+use crate::labs::xor::{XorLab, XorView};
 use crate::protocol::FromWorker;
-use crate::run::{Attack, Checkpoint, DataProgress, RunEvent, RunState};
-use crate::run::{EpochRecord, Kernels, RunId, RunSummary, ShiftSweep, StopReason};
+use crate::run::{Checkpoint, EpochRecord, RunId, RunState};
 pub use crate::run::{Phase, WORKER_DIED};
-use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
-use crate::scaling::SizeResult;
-use crate::xor::{XorLab, XorRun};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Engine {
@@ -24,463 +26,6 @@ pub enum Engine {
     Ready,
     /// The worker died; a new one must be started.
     Crashed(String),
-}
-
-/// Epoch, batch and batch count of a run's latest progress report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BatchProgress {
-    pub epoch: usize,
-    pub batch: usize,
-    pub batches: usize,
-}
-
-/// Feeds a message to `state` when it is one every run understands; returns the others.
-fn shared(state: &mut RunState, id: RunId, message: FromWorker) -> Option<FromWorker> {
-    match message.run_event() {
-        Some((run, event)) if run == id => {
-            state.apply(event);
-            None
-        }
-        _ => Some(message),
-    }
-}
-
-/// The saved-run status of a run in `state`.
-fn saved_status(state: &RunState) -> RunStatus {
-    match state.phase {
-        Phase::Queued | Phase::Training | Phase::Paused => RunStatus::Running,
-        Phase::Finished => RunStatus::Finished,
-        Phase::Interrupted => RunStatus::Interrupted,
-        Phase::Failed => RunStatus::Failed,
-    }
-}
-
-/// A lab config with training settings (what a run's progress is counted against).
-pub trait LabConfig {
-    fn train(&self) -> &TrainConfig;
-}
-
-impl LabConfig for SynthLab {
-    fn train(&self) -> &TrainConfig {
-        &self.train
-    }
-}
-
-impl LabConfig for DogLab {
-    fn train(&self) -> &TrainConfig {
-        &self.train
-    }
-}
-
-/// One training run as the page sees it (a Synth CNN by default, or a DogSet network).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunView<L = SynthLab> {
-    pub id: RunId,
-    pub lab: L,
-    pub state: RunState,
-    pub progress: Option<BatchProgress>,
-    pub records: Vec<EpochRecord>,
-    /// First-layer kernels after the latest epoch.
-    pub kernels: Option<Kernels>,
-    /// The built model's layer table.
-    pub layers: Vec<LayerRow>,
-    pub summary: Option<RunSummary>,
-    /// Test loss and accuracy, evaluated once after training.
-    pub test: Option<(f64, f64)>,
-    pub sweep: Option<ShiftSweep>,
-    /// The parameters after the latest epoch (small models), for resuming.
-    pub checkpoint: Option<Checkpoint>,
-}
-
-impl<L: LabConfig> RunView<L> {
-    pub fn new(id: RunId, lab: L) -> Self {
-        Self {
-            id,
-            lab,
-            state: RunState::default(),
-            progress: None,
-            records: vec![],
-            kernels: None,
-            layers: vec![],
-            summary: None,
-            test: None,
-            sweep: None,
-            checkpoint: None,
-        }
-    }
-
-    /// Applies a message of this run; returns it back when it is not one a run takes.
-    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
-        let message = shared(&mut self.state, self.id, message)?;
-        match message {
-            FromWorker::Progress { epoch, batch, batches, .. } => {
-                self.progress = Some(BatchProgress { epoch, batch, batches });
-                self.state.progressed();
-            }
-            FromWorker::Epoch { record, kernels, .. } => {
-                self.records.push(record);
-                if !kernels.weights.is_empty() {
-                    self.kernels = Some(kernels);
-                }
-            }
-            FromWorker::Layers { layers, .. } => self.layers = layers,
-            FromWorker::Tested { loss, accuracy, .. } => self.test = Some((loss, accuracy)),
-            FromWorker::Done { summary, .. } => {
-                self.state.apply(RunEvent::Finished);
-                if let StopReason::Diverged { .. } = summary.stop {
-                    self.state.error = Some(summary.stop.describe());
-                }
-                self.summary = Some(summary);
-            }
-            FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
-            FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint),
-            other => return Some(other),
-        }
-        None
-    }
-
-    /// The run as the browser keeps it, under `key` (see [`crate::runs`]).
-    pub fn saved(&self, key: &str, name: &str, lab: &str, created: f64) -> SavedRun
-    where
-        L: serde::Serialize,
-    {
-        let status = saved_status(&self.state);
-        SavedRun {
-            format: RUN_FORMAT,
-            key: key.into(),
-            name: name.into(),
-            lab: lab.into(),
-            config: serde_json::to_value(&self.lab).expect("lab configs serialise"),
-            backend: self.state.backend.clone(),
-            created,
-            status,
-            epochs: self.records.clone(),
-            summary: self.summary.clone(),
-            test: self.test,
-            checkpoint: self.checkpoint.clone(),
-            error: self.state.error.clone(),
-        }
-    }
-
-    pub fn is_active(&self) -> bool {
-        self.state.is_active()
-    }
-
-    /// Fraction of all batches of all epochs done, 0..1.
-    pub fn fraction_done(&self) -> f64 {
-        let epochs = self.lab.train().epochs as f64;
-        match (self.state.phase, self.progress) {
-            (Phase::Finished, _) => 1.0,
-            (_, Some(p)) => ((p.epoch - 1) as f64 + p.batch as f64 / p.batches.max(1) as f64) / epochs,
-            _ => 0.0,
-        }
-    }
-
-    /// Seconds left, from the epochs done so far.
-    pub fn eta_seconds(&self) -> Option<f64> {
-        let seconds: Vec<f64> = self.records.iter().map(|r| r.seconds).collect();
-        eta_seconds(&seconds, self.lab.train().epochs)
-    }
-
-    /// Training examples per second in the latest epoch.
-    pub fn examples_per_s(&self) -> Option<f64> {
-        self.records.last().map(|r| r.examples_per_s)
-    }
-
-    /// One line for the progress bar.
-    pub fn progress_text(&self) -> String {
-        let epochs = self.lab.train().epochs;
-        match (self.state.phase, self.progress) {
-            (Phase::Queued, _) => "waiting for the training engine".into(),
-            (Phase::Finished, _) => match &self.summary {
-                Some(s) => format!("{} epochs, {}", s.epochs_trained, s.stop.describe()),
-                None => "finished".into(),
-            },
-            (Phase::Failed, _) => "failed".into(),
-            (Phase::Interrupted, _) => "interrupted".into(),
-            (_, None) if self.state.data.is_some() && self.records.is_empty() && self.state.status.is_none() => {
-                let d = self.state.data.unwrap_or_default();
-                format!(
-                    "loading the dataset: {:.1} of {:.1} MB, {} of {} files from the cache",
-                    d.loaded_bytes as f64 / 1e6,
-                    d.total_bytes as f64 / 1e6,
-                    d.cached_files,
-                    d.files
-                )
-            }
-            (phase, Some(BatchProgress { epoch, batch, batches })) => {
-                let eta = self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
-                let paused = if phase == Phase::Paused { " (paused)" } else { "" };
-                format!("epoch {epoch} of {epochs}, batch {batch} of {batches}{}{paused}", eta.unwrap_or_default())
-            }
-            _ => self.state.status.clone().unwrap_or_else(|| "starting".into()),
-        }
-    }
-}
-
-/// An MNIST scaling run as the page sees it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MnistView {
-    pub id: RunId,
-    pub lab: MnistLab,
-    pub state: RunState,
-    /// Every epoch so far, with the training-set size of its model.
-    pub epochs: Vec<(usize, EpochRecord)>,
-    pub results: Vec<SizeResult>,
-    pub summary: Option<RunSummary>,
-    /// Each tested model's final weights, by training-set size.
-    pub weights: Vec<(usize, Checkpoint)>,
-}
-
-impl MnistView {
-    /// The model of training-set size `size` as a saved run (each model of the scaling run is
-    /// kept as its own run, `config` holding the lab with that one size).
-    pub fn saved(&self, size: usize, key: &str, created: f64) -> SavedRun {
-        let result = self.results.iter().find(|r| r.size == size);
-        let status = match (result, self.state.phase) {
-            (Some(_), _) => RunStatus::Finished,
-            // The run ended (stopped) before it reached this size.
-            (None, Phase::Finished) => RunStatus::Interrupted,
-            (None, _) => saved_status(&self.state),
-        };
-        let lab = MnistLab { sizes: vec![size], ..self.lab.clone() };
-        SavedRun {
-            format: RUN_FORMAT,
-            key: key.into(),
-            name: format!("MNIST MLP, N = {size}, seed {}", self.lab.seed),
-            lab: "mnist".into(),
-            config: serde_json::to_value(&lab).expect("lab configs serialise"),
-            backend: self.state.backend.clone(),
-            created,
-            status,
-            epochs: self.epochs.iter().filter(|(s, _)| *s == size).map(|(_, r)| r.clone()).collect(),
-            summary: result.map(|r| RunSummary {
-                epochs_trained: r.epochs_trained,
-                stop: StopReason::Completed,
-                train_seconds: r.train_seconds,
-                parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
-            }),
-            test: result.map(|r| (r.test_loss, r.test_acc)),
-            checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
-            error: self.state.error.clone(),
-        }
-    }
-
-    /// Fraction of all epochs of all sizes done, 0..1.
-    pub fn fraction_done(&self) -> f64 {
-        if self.state.phase == Phase::Finished {
-            return 1.0;
-        }
-        let total = (self.lab.sizes.len() * self.lab.train.epochs).max(1);
-        self.epochs.len() as f64 / total as f64
-    }
-
-    /// Seconds left, from the time per example so far (later sizes take longer per epoch).
-    pub fn eta_seconds(&self) -> Option<f64> {
-        let done_examples: f64 = self.epochs.iter().map(|(size, _)| *size as f64).sum();
-        let seconds: f64 = self.epochs.iter().map(|(_, r)| r.seconds).sum();
-        if done_examples == 0.0 {
-            return None;
-        }
-        let all: f64 = self.lab.sizes.iter().map(|&s| (s * self.lab.train.epochs) as f64).sum();
-        Some(seconds / done_examples * (all - done_examples).max(0.0))
-    }
-
-    pub fn progress_text(&self) -> String {
-        match self.state.phase {
-            Phase::Finished if self.results.len() == 1 => "1 model trained and tested".into(),
-            Phase::Finished => format!("{} models trained and tested", self.results.len()),
-            Phase::Failed => "failed".into(),
-            Phase::Interrupted => "interrupted".into(),
-            _ => match self.epochs.last() {
-                None if self.state.data.is_some() => "checking the dataset".into(),
-                None => "waiting for the training engine".into(),
-                Some((size, record)) => {
-                    let k = self.lab.sizes.iter().position(|s| s == size).map_or(0, |i| i + 1);
-                    let eta =
-                        self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
-                    let paused = if self.state.phase == Phase::Paused { " (paused)" } else { "" };
-                    format!(
-                        "model {k} of {} (N = {size}), epoch {} of {}, {:.0} examples/s{}{paused}",
-                        self.lab.sizes.len(),
-                        record.epoch,
-                        self.lab.train.epochs,
-                        record.examples_per_s,
-                        eta.unwrap_or_default()
-                    )
-                }
-            },
-        }
-    }
-}
-
-/// The DogSet lab as the page sees it.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DogsView {
-    /// The load request in flight.
-    pub loading: Option<RunId>,
-    /// Its download.
-    pub data: Option<DataProgress>,
-    /// Images of the user's own set checked so far (done, total).
-    pub checking: Option<(usize, usize)>,
-    pub info: Option<DogSetInfo>,
-    /// Why the last load failed, with the checks' findings for a user's set.
-    pub load_error: Option<(String, Option<LoadReport>)>,
-    pub gallery: Option<GalleryPage>,
-    pub mlp: Option<RunView<DogLab>>,
-    pub cnn: Option<RunView<DogLab>>,
-}
-
-/// One page of one class's training images.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GalleryPage {
-    pub class: u8,
-    pub page: usize,
-    pub pages: usize,
-    pub indices: Vec<usize>,
-    /// `[n, 64, 64, 3]` bytes.
-    pub images: Vec<u8>,
-}
-
-impl DogsView {
-    pub fn runs(&self) -> impl Iterator<Item = &RunView<DogLab>> {
-        [&self.mlp, &self.cnn].into_iter().flatten()
-    }
-
-    pub fn is_training(&self) -> bool {
-        self.runs().any(RunView::is_active)
-    }
-
-    fn worker_died(&mut self) {
-        [&mut self.mlp, &mut self.cnn].into_iter().flatten().for_each(|r| r.state.worker_died());
-        if self.loading.take().is_some() || self.checking.take().is_some() {
-            self.load_error =
-                Some(("the training worker stopped while loading the data; it restarts on its own".into(), None));
-        }
-    }
-
-    /// Takes the DogSet lab's messages; returns the others.
-    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
-        match message {
-            FromWorker::DogData { run, info } => {
-                if self.loading == Some(run) || self.runs().any(|r| r.id == run) || self.checking.is_some() || run == 0
-                {
-                    if self.loading == Some(run) {
-                        self.loading = None;
-                    }
-                    self.checking = None;
-                    self.data = None;
-                    self.load_error = None;
-                    // A run re-announces the set it trains on: keep the gallery for the same set.
-                    if self.info.as_ref() != Some(&info) {
-                        self.gallery = None;
-                    }
-                    self.info = Some(info);
-                }
-                return None;
-            }
-            FromWorker::DogsProgress { done, total } => {
-                self.checking = Some((done, total));
-                return None;
-            }
-            FromWorker::DogLoadFailed { message, report } => {
-                self.checking = None;
-                self.load_error = Some((message, Some(report)));
-                return None;
-            }
-            FromWorker::Gallery { class, page, pages, indices, images } => {
-                self.gallery = Some(GalleryPage { class, page, pages, indices, images });
-                return None;
-            }
-            _ => {}
-        }
-        let Some(run) = message.run() else { return Some(message) };
-        if self.loading == Some(run) {
-            match message {
-                FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
-                    self.data = Some(DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files, files })
-                }
-                FromWorker::Error { message, .. } => {
-                    self.loading = None;
-                    self.load_error = Some((message, None));
-                }
-                other => return Some(other),
-            }
-            return None;
-        }
-        match [&mut self.mlp, &mut self.cnn].into_iter().flatten().find(|r| r.id == run) {
-            Some(r) => r.apply(message),
-            None => Some(message),
-        }
-    }
-}
-
-/// The XOR lab's latest run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct XorView {
-    pub id: RunId,
-    pub lab: XorLab,
-    pub state: RunState,
-    /// The linear and the ReLU network.
-    pub result: Option<(XorRun, XorRun)>,
-}
-
-/// The adversarial lab: the prepared model and the latest attack.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttackView {
-    pub id: RunId,
-    pub state: RunState,
-    /// Accuracy per epsilon of the sweep.
-    pub sweep: Vec<(f64, f64)>,
-    /// The model attacked, in words.
-    pub model: String,
-    /// One test image per digit: (index, label, pixels).
-    pub samples: Vec<(usize, u8, Vec<f32>)>,
-    /// The latest attack: (image, label, target, epsilon, result).
-    pub attack: Option<(usize, u8, Option<u8>, f64, Attack)>,
-    /// An attack is on its way.
-    pub attacking: bool,
-}
-
-impl XorView {
-    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
-        match shared(&mut self.state, self.id, message)? {
-            FromWorker::Xor { linear, relu, .. } => {
-                self.result = Some((linear, relu));
-                self.state.apply(RunEvent::Finished);
-                None
-            }
-            other => Some(other),
-        }
-    }
-}
-
-impl AttackView {
-    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
-        if let FromWorker::Error { message, .. } = &message
-            && self.state.phase == Phase::Finished
-        {
-            // A failed attack on the prepared model: the model stays ready.
-            self.attacking = false;
-            self.state.error = Some(message.clone());
-            return None;
-        }
-        match shared(&mut self.state, self.id, message)? {
-            FromWorker::AttacksReady { model, epsilons, accuracies, samples, .. } => {
-                self.model = model;
-                self.sweep = epsilons.into_iter().zip(accuracies).collect();
-                self.samples = samples;
-                self.state.apply(RunEvent::Finished);
-            }
-            FromWorker::Attacked { image, label, target, epsilon, attack, .. } => {
-                self.attack = Some((image, label, target, epsilon, attack));
-                self.attacking = false;
-            }
-            other => return Some(other),
-        }
-        self.attacking &= self.state.is_active() || self.state.phase == Phase::Finished;
-        None
-    }
 }
 
 /// The page's whole model of the training side.
@@ -580,39 +125,20 @@ impl Session {
 
     fn new_mnist(&mut self, lab: MnistLab) -> (RunId, MnistView) {
         let id = self.take_id();
-        (
-            id,
-            MnistView {
-                id,
-                lab,
-                state: RunState::default(),
-                epochs: vec![],
-                results: vec![],
-                summary: None,
-                weights: vec![],
-            },
-        )
+        (id, MnistView::new(id, lab))
     }
 
     /// Registers an XOR-lab run the page is about to send.
     pub fn start_xor(&mut self, lab: XorLab) -> RunId {
         let id = self.take_id();
-        self.xor = Some(XorView { id, lab, state: RunState::default(), result: None });
+        self.xor = Some(XorView::new(id, lab));
         id
     }
 
     /// Registers the preparation of the adversarial lab's model.
     pub fn start_attacks(&mut self) -> RunId {
         let id = self.take_id();
-        self.attacks = Some(AttackView {
-            id,
-            state: RunState::default(),
-            sweep: vec![],
-            model: String::new(),
-            samples: vec![],
-            attack: None,
-            attacking: false,
-        });
+        self.attacks = Some(AttackView::new(id));
         id
     }
 
@@ -632,7 +158,7 @@ impl Session {
     pub fn start_dogs(&mut self, lab: DogLab) -> RunId {
         let id = self.take_id();
         let run = Some(RunView::new(id, lab));
-        if matches!(run.as_ref().map(|r| &r.lab.model), Some(crate::config::DogModel::Mlp)) {
+        if matches!(run.as_ref().map(|r| &r.lab.model), Some(DogModel::Mlp)) {
             self.dogs.mlp = run;
         } else {
             self.dogs.cnn = run;
@@ -695,7 +221,13 @@ impl Session {
 
     /// Applies one message from the worker.
     pub fn apply(&mut self, message: FromWorker) {
-        let Some(message) = self.apply_mnist(message) else { return };
+        let message = match message.run().and_then(|run| self.mnist_mut(run)) {
+            Some(m) => match m.apply(message) {
+                Some(rest) => rest,
+                None => return,
+            },
+            None => message,
+        };
         let Some(message) = self.dogs.apply(message) else { return };
         let Some(message) = self.apply_concepts(message) else { return };
         let message = match message.run().and_then(|id| self.run_mut(id)) {
@@ -728,26 +260,6 @@ impl Session {
         }
     }
 
-    /// Takes the messages of the current MNIST run; returns the others.
-    fn apply_mnist(&mut self, message: FromWorker) -> Option<FromWorker> {
-        let Some(m) = message.run().and_then(|run| self.mnist_mut(run)) else { return Some(message) };
-        match shared(&mut m.state, m.id, message)? {
-            FromWorker::SizeEpoch { size, record, .. } => m.epochs.push((size, record)),
-            FromWorker::SizeDone { result, checkpoint, .. } => {
-                if let Some(c) = checkpoint {
-                    m.weights.push((result.size, c));
-                }
-                m.results.push(result);
-            }
-            FromWorker::Done { summary, .. } => {
-                m.state.apply(RunEvent::Finished);
-                m.summary = Some(summary);
-            }
-            other => return Some(other),
-        }
-        None
-    }
-
     /// Final validation accuracy of every finished run, with its kernels, for the repeats view.
     pub fn finished_runs(&self) -> Vec<&RunView> {
         self.runs.iter().filter(|r| r.state.phase == Phase::Finished && r.kernels.is_some()).collect()
@@ -757,7 +269,10 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::{BackendInfo, BackendKind, StopReason};
+    use crate::data::dogs::LoadReport;
+    use crate::labs::mnist::scaling::SizeResult;
+    use crate::run::{BackendInfo, BackendKind, DataProgress, Kernels, RunSummary, StopReason};
+    use crate::runs::RunStatus;
 
     fn record(epoch: usize) -> EpochRecord {
         EpochRecord {
@@ -883,8 +398,8 @@ mod tests {
 
     #[test]
     fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
-        use crate::config::{DogLab, DogModel};
         use crate::data::dogs::tests_support;
+        use crate::labs::dogs::{DogLab, DogModel};
         let mut s = Session::default();
         let load = s.load_dogs();
         s.apply(FromWorker::DataProgress { run: load, loaded: 5, total: 10, cached_files: 0, files: 3 });
@@ -973,7 +488,7 @@ mod tests {
 
     #[test]
     fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_enabled_again() {
-        use crate::config::{DogLab, DogModel};
+        use crate::labs::dogs::{DogLab, DogModel};
         type Start = fn(&mut Session) -> RunId;
         let labs: [(&str, Start); 6] = [
             ("synth", |s| s.start_run(lab(3))),

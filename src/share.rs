@@ -4,19 +4,10 @@
 //! A fragment is untrusted input. Only known labs and, per lab, known keys are taken; a value
 //! must be short and made of the characters numbers and lists need. Everything else is
 //! dropped and named in a notice. Values only ever fill form fields, which validate them
-//! like typed text: nothing runs until the visitor presses Train.
+//! like typed text: nothing runs until the visitor presses Train. The labs and their keys
+//! are those of `labs::LABS`.
 
-/// The labs a fragment may name, and the form keys each one takes.
-pub const LABS: [(&str, &[&str]); 8] = [
-    ("synth", &["lr", "batch", "epochs", "seed", "train", "valid", "data-seed", "stop"]),
-    ("mnist", &["sizes", "epochs", "seed"]),
-    ("dogs", &["lr", "epochs", "stop", "seed", "k1", "s1", "k2", "s2"]),
-    ("conv-size", &[]),
-    ("perceptrons", &[]),
-    ("linear-xor", &["truth", "hidden", "steps", "lr", "seed"]),
-    ("adversarial", &[]),
-    ("runs", &[]),
-];
+use crate::labs::LABS;
 
 /// Longest accepted value and fragment.
 const MAX_VALUE: usize = 40;
@@ -25,7 +16,7 @@ const MAX_FRAGMENT: usize = 1_000;
 /// What a fragment asks for.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Shared {
-    /// A lab of [`LABS`], or `None` for the default one.
+    /// The slug of a lab of [`LABS`], or `None` for the default one.
     pub lab: Option<&'static str>,
     /// Accepted settings, in fragment order.
     pub fields: Vec<(&'static str, String)>,
@@ -85,14 +76,14 @@ pub fn decode(fragment: &str) -> Shared {
         return shared;
     }
     let (lab, query) = fragment.split_once('?').unwrap_or((fragment, ""));
-    let Some((name, keys)) = LABS.iter().find(|(name, _)| *name == lab) else {
+    let Some(info) = LABS.iter().find(|info| info.slug == lab) else {
         shared.dropped.push(format!("unknown lab {}", quoted(lab)));
         return shared;
     };
-    shared.lab = Some(name);
+    shared.lab = Some(info.slug);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
-        let Some(key) = keys.iter().find(|k| **k == key) else {
+        let Some(key) = info.fields.iter().map(|f| f.key).find(|k| *k == key) else {
             shared.dropped.push(format!("unknown setting {}", quoted(key)));
             continue;
         };

@@ -5,7 +5,7 @@ use burn::prelude::*;
 use nnlab::data::Dataset;
 use nnlab::data::manifest::{Manifest, join};
 use nnlab::data::shards::Shard;
-use nnlab::labs::adversarial::{epsilon_sweep, fgsm, quick_model, targeted};
+use nnlab::labs::adversarial::engine::{epsilon_sweep, fgsm, quick_model, targeted};
 use nnlab::model::Net;
 use nnlab::run::Attack;
 use nnlab::train::native::{NativeDriver, block_on};

@@ -3,10 +3,10 @@
 #![cfg(feature = "engine")]
 
 use burn::prelude::*;
-use nnlab::config::MnistLab;
 use nnlab::data::manifest::{self, Manifest};
 use nnlab::data::shards::Shard;
-use nnlab::labs::mnist::run_scaling;
+use nnlab::labs::mnist::MnistLab;
+use nnlab::labs::mnist::engine::run_scaling;
 use nnlab::train::native::{NativeDriver, block_on};
 
 fn data_dir() -> std::path::PathBuf {

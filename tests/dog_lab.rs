@@ -2,10 +2,10 @@
 //! configured and are tested once.
 
 use burn::prelude::*;
-use nnlab::config::{DogLab, DogModel};
 use nnlab::data::dogs::{DogSplits, IMAGE_SHAPE};
 use nnlab::data::shards::Shard;
-use nnlab::labs::dogs::{layer_table, run_dogs};
+use nnlab::labs::dogs::engine::{layer_table, run_dogs};
+use nnlab::labs::dogs::{DogLab, DogModel};
 use nnlab::run::StopReason;
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};

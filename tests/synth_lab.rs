@@ -3,8 +3,8 @@
 #![cfg(feature = "engine")]
 
 use burn::prelude::*;
-use nnlab::config::SynthLab;
-use nnlab::labs::synth::{probe, run_synth, shift_sweep};
+use nnlab::labs::synth::SynthLab;
+use nnlab::labs::synth::engine::{probe, run_synth, shift_sweep};
 use nnlab::run::StopReason;
 use nnlab::train::native::{NativeDriver, block_on};
 use nnlab::train::{Event, RunRecord};

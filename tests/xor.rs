@@ -3,9 +3,9 @@
 //! single map it really is.
 
 use burn::prelude::*;
-use nnlab::labs::xor::train_xor;
+use nnlab::labs::xor::engine::train_xor;
+use nnlab::labs::xor::{Activation, POINTS, XorLab};
 use nnlab::train::native::block_on;
-use nnlab::xor::{Activation, POINTS, XorLab};
 
 #[test]
 fn linear_networks_stay_at_most_75_percent_on_xor_while_relu_networks_reach_100() {
@@ -37,6 +37,6 @@ fn a_linearly_separable_function_is_learnt_by_both() {
     for activation in [Activation::Linear, Activation::Relu] {
         let run = block_on(train_xor(&and, activation, &device)).unwrap();
         assert_eq!(run.accuracy, 100.0, "{activation:?} on AND");
-        assert_eq!(run.grid.len(), nnlab::xor::GRID * nnlab::xor::GRID);
+        assert_eq!(run.grid.len(), nnlab::labs::xor::GRID * nnlab::labs::xor::GRID);
     }
 }

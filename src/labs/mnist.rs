@@ -1,64 +1,209 @@
-//! HOMEWORK section 1: training time and test accuracy against training-set size, one fresh
-//! MNIST MLP per size, and the extrapolation of the time to the full 60,000 examples.
+//! The MNIST lab (HOMEWORK section 1): training time and test accuracy against training-set
+//! size, one fresh MLP per size, and the time extrapolated to all of MNIST.
+//!
+//! Here: its settings, form and view state. Beside it: `mnist/scaling.rs` (the fit and the
+//! answers), `mnist/engine.rs` (the runs, burn), `mnist/page.rs` (the panel).
 
-use burn::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use crate::config::{MnistLab, TrainConfig};
-use crate::data::Dataset;
-use crate::data::sample::{SampleError, balanced};
-use crate::data::shards::Shard;
-use crate::model::{Init, NetConfig};
-pub use crate::scaling::{FULL_TRAIN_SIZE, ScalingSummary, SizeResult, answers, summarise};
-use crate::train::{DeviceData, Driver, Event, TrainError, evaluate, read_checkpoint, run_model};
+use crate::config::{ConfigError, TrainConfig, check_count};
+use crate::form::{Field, FormText, list_text};
+use crate::run::{Checkpoint, EpochRecord, Phase, RunId, RunState, RunSummary, StopReason};
+use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
+use scaling::SizeResult;
 
-#[derive(Debug, thiserror::Error)]
-pub enum MnistError {
-    #[error("{0}")]
-    Sample(#[from] SampleError),
-    #[error("{0}")]
-    Train(#[from] TrainError),
+#[cfg(feature = "engine")]
+pub mod engine;
+#[cfg(all(target_arch = "wasm32", feature = "csr"))]
+pub mod page;
+pub mod scaling;
+
+/// The MNIST lab (HOMEWORK section 1): one fresh MLP per training-set size.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MnistLab {
+    /// Training-set sizes, each balanced over the 10 digits.
+    pub sizes: Vec<usize>,
+    /// Balanced test examples from the MNIST test split (the homework: 1000, 100 per digit).
+    pub test_size: usize,
+    /// Seeds the samples, the initial weights and the shuffles.
+    pub seed: u64,
+    pub train: TrainConfig,
 }
 
-/// Trains one MLP per size of `lab.sizes` on balanced samples of `train` and tests each on a
-/// balanced sample of `test`. `on_event` receives each size's events.
-pub async fn run_scaling(
-    lab: &MnistLab,
-    train: &Shard,
-    test: &Shard,
-    class_names: &[String],
-    device: &Device,
-    driver: &mut impl Driver,
-    on_event: &mut impl FnMut(usize, Event),
-) -> Result<Vec<SizeResult>, MnistError> {
-    let test_idx = balanced(&test.labels, class_names.len(), lab.test_size, lab.seed)?;
-    let test = DeviceData::upload(&Dataset::from_shard(test, class_names, Some(&test_idx)), device);
-    let mut results = vec![];
-    for &size in &lab.sizes {
-        // The whole split as it is (MNIST's digits are not quite balanced: 5421 fives), else a
-        // balanced sample.
-        let idx =
-            if size >= train.len() { None } else { Some(balanced(&train.labels, class_names.len(), size, lab.seed)?) };
-        let data = DeviceData::upload(&Dataset::from_shard(train, class_names, idx.as_deref()), device);
-        let net = NetConfig::mnist_mlp().init(Init::PyTorch { seed: lab.seed }, device).expect("the MLP fits MNIST");
-        let config = TrainConfig { seed: lab.seed, ..lab.train.clone() };
-        let (net, record) = run_model(net, &data, None, &config, driver, &mut |e| on_event(size, e)).await?;
-        if record.epochs.is_empty() {
-            break; // stopped before one epoch finished
-        }
-        let (test_loss, test_acc) = evaluate(&net, &test, 1000).await?;
-        // The final weights, kept with the saved run (109,386 numbers, read back once).
-        on_event(size, Event::Checkpoint(read_checkpoint(&net, record.epochs.len()).await?));
-        results.push(SizeResult {
-            size,
-            losses: record.train_loss(),
-            train_seconds: record.summary.train_seconds,
-            test_acc,
-            test_loss,
-            epochs_trained: record.summary.epochs_trained,
-        });
-        if record.summary.stop == crate::run::StopReason::Cancelled {
-            break;
+impl MnistLab {
+    /// The homework's settings: sizes 500-2000, 784-128-64-10, SGD lr 0.01, batch 10, 100
+    /// epochs, shuffled every epoch, tested on 1000 test images.
+    pub fn homework() -> Self {
+        Self {
+            sizes: vec![500, 1000, 1500, 2000],
+            test_size: 1000,
+            seed: 1,
+            train: TrainConfig { lr: 0.01, batch_size: 10, epochs: 100, stop_thr: None, shuffle: true, seed: 1 },
         }
     }
-    Ok(results)
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.sizes.is_empty() {
+            return Err(ConfigError::Invalid { field: "sizes", reason: "need at least one training-set size".into() });
+        }
+        for &size in &self.sizes {
+            check_count("training-set size", size, 10, 60_000)?;
+            if !size.is_multiple_of(10) {
+                return Err(ConfigError::Invalid {
+                    field: "training-set size",
+                    reason: format!("{size} must be a multiple of 10 (the same number of each digit)"),
+                });
+            }
+        }
+        check_count("test size", self.test_size, 10, 10_000)?;
+        if !self.test_size.is_multiple_of(10) {
+            return Err(ConfigError::Invalid { field: "test size", reason: "must be a multiple of 10".into() });
+        }
+        self.train.validate()
+    }
+}
+
+/// The lab's form, in the page's order.
+pub const FIELDS: &[Field] = &[
+    Field::new("sizes", "training-set sizes", "Training-set sizes", "mnist-sizes")
+        .hint("multiples of 10, comma-separated"),
+    Field::new("epochs", "epochs", "Epochs per model", "mnist-epochs"),
+    Field::new("seed", "seed", "Seed (samples, weights, shuffles)", "mnist-seed"),
+];
+
+impl MnistLab {
+    /// The form showing this config.
+    pub fn form(&self) -> FormText {
+        FormText::new(FIELDS, vec![list_text(&self.sizes), self.train.epochs.to_string(), self.seed.to_string()])
+    }
+
+    /// The form as a checked config (the homework's for what the form does not set).
+    pub fn parse(form: &FormText) -> Result<Self, ConfigError> {
+        let mut lab = MnistLab::homework();
+        lab.sizes = form.parse_list("sizes")?;
+        lab.train.epochs = form.parse("epochs")?;
+        lab.seed = form.parse("seed")?;
+        lab.validate()?;
+        Ok(lab)
+    }
+}
+
+/// An MNIST scaling run as the page sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MnistView {
+    pub id: RunId,
+    pub lab: MnistLab,
+    pub state: RunState,
+    /// Every epoch so far, with the training-set size of its model.
+    pub epochs: Vec<(usize, EpochRecord)>,
+    pub results: Vec<SizeResult>,
+    pub summary: Option<RunSummary>,
+    /// Each tested model's final weights, by training-set size.
+    pub weights: Vec<(usize, Checkpoint)>,
+}
+
+impl MnistView {
+    pub fn new(id: RunId, lab: MnistLab) -> Self {
+        Self { id, lab, state: RunState::default(), epochs: vec![], results: vec![], summary: None, weights: vec![] }
+    }
+
+    /// The model of training-set size `size` as a saved run (each model of the scaling run is
+    /// kept as its own run, `config` holding the lab with that one size).
+    pub fn saved(&self, size: usize, key: &str, created: f64) -> SavedRun {
+        let result = self.results.iter().find(|r| r.size == size);
+        let status = match (result, self.state.phase) {
+            (Some(_), _) => RunStatus::Finished,
+            // The run ended (stopped) before it reached this size.
+            (None, Phase::Finished) => RunStatus::Interrupted,
+            (None, _) => RunStatus::of(&self.state),
+        };
+        let lab = MnistLab { sizes: vec![size], ..self.lab.clone() };
+        SavedRun {
+            format: RUN_FORMAT,
+            key: key.into(),
+            name: format!("MNIST MLP, N = {size}, seed {}", self.lab.seed),
+            lab: "mnist".into(),
+            config: serde_json::to_value(&lab).expect("lab configs serialise"),
+            backend: self.state.backend.clone(),
+            created,
+            status,
+            epochs: self.epochs.iter().filter(|(s, _)| *s == size).map(|(_, r)| r.clone()).collect(),
+            summary: result.map(|r| RunSummary {
+                epochs_trained: r.epochs_trained,
+                stop: StopReason::Completed,
+                train_seconds: r.train_seconds,
+                parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
+            }),
+            test: result.map(|r| (r.test_loss, r.test_acc)),
+            checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
+            error: self.state.error.clone(),
+        }
+    }
+
+    /// Fraction of all epochs of all sizes done, 0..1.
+    pub fn fraction_done(&self) -> f64 {
+        if self.state.phase == Phase::Finished {
+            return 1.0;
+        }
+        let total = (self.lab.sizes.len() * self.lab.train.epochs).max(1);
+        self.epochs.len() as f64 / total as f64
+    }
+
+    /// Seconds left, from the time per example so far (later sizes take longer per epoch).
+    pub fn eta_seconds(&self) -> Option<f64> {
+        let done_examples: f64 = self.epochs.iter().map(|(size, _)| *size as f64).sum();
+        let seconds: f64 = self.epochs.iter().map(|(_, r)| r.seconds).sum();
+        if done_examples == 0.0 {
+            return None;
+        }
+        let all: f64 = self.lab.sizes.iter().map(|&s| (s * self.lab.train.epochs) as f64).sum();
+        Some(seconds / done_examples * (all - done_examples).max(0.0))
+    }
+
+    pub fn progress_text(&self) -> String {
+        match self.state.phase {
+            Phase::Finished if self.results.len() == 1 => "1 model trained and tested".into(),
+            Phase::Finished => format!("{} models trained and tested", self.results.len()),
+            Phase::Failed => "failed".into(),
+            Phase::Interrupted => "interrupted".into(),
+            _ => match self.epochs.last() {
+                None if self.state.data.is_some() => "checking the dataset".into(),
+                None => "waiting for the training engine".into(),
+                Some((size, record)) => {
+                    let k = self.lab.sizes.iter().position(|s| s == size).map_or(0, |i| i + 1);
+                    let eta =
+                        self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
+                    let paused = if self.state.phase == Phase::Paused { " (paused)" } else { "" };
+                    format!(
+                        "model {k} of {} (N = {size}), epoch {} of {}, {:.0} examples/s{}{paused}",
+                        self.lab.sizes.len(),
+                        record.epoch,
+                        self.lab.train.epochs,
+                        record.examples_per_s,
+                        eta.unwrap_or_default()
+                    )
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_parses_sizes_and_refuses_uneven_ones() {
+        let form = MnistLab::homework().form();
+        assert_eq!(form.get("sizes"), "500, 1000, 1500, 2000");
+        assert_eq!(MnistLab::parse(&form), Ok(MnistLab::homework()));
+        let with = |value: &str| {
+            let mut f = form.clone();
+            f.set("sizes", value);
+            MnistLab::parse(&f).unwrap_err().to_string()
+        };
+        assert!(with("500, 1005").contains("multiple of 10"));
+        assert!(with("five hundred").contains("is not a number"));
+        assert!(with(" ").contains("at least one"));
+    }
 }

@@ -1,99 +1,157 @@
-//! HOMEWORK section 6: train the Synth CNN on the synthetic edges, then probe its shift
-//! invariance.
+//! The synthetic-edges lab (HOMEWORK section 6): a 442-parameter CNN learns the orientation of
+//! a bar wherever it is, then the shift demo probes that invariance.
+//!
+//! Here: its settings and form. Beside it: `synth/answers.rs` (the questions answered from a
+//! run), `synth/engine.rs` (training and the shift sweep, burn), `synth/page.rs` (the panel).
+//! Its runs use the generic `session::RunView`.
 
-use burn::prelude::*;
-use burn::tensor::{Transaction, activation::softmax};
+use serde::{Deserialize, Serialize};
 
-use crate::config::SynthLab;
-use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
-use crate::model::{Init, Net, NetConfig};
-use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
-use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, run_model_from};
+use crate::config::{ConfigError, TrainConfig, check_count};
+use crate::form::{Field, FormText, optional_text};
 
-/// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
-/// and the records up to it) and returns it with its records. Emits a checkpoint every epoch:
-/// the model is small enough to save whole.
-pub async fn run_synth(
-    lab: &SynthLab,
-    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
-    device: &Device,
-    driver: &mut impl Driver,
-    on_event: &mut impl FnMut(Event),
-) -> Result<(Net, RunRecord), TrainError> {
-    let train = synthetic::generate(lab.train_size, lab.data_seed, Which::Train);
-    let valid = synthetic::generate(lab.valid_size, lab.data_seed, Which::Valid);
-    let train = DeviceData::upload(&train.data, device);
-    let valid = DeviceData::upload(&valid.data, device);
-    let net = NetConfig::synth_cnn()
-        .init(Init::PyTorch { seed: lab.train.seed }, device)
-        .expect("the Synth CNN fits its 28x28 input");
-    let (net, prior) = match resume {
-        Some((checkpoint, prior)) => {
-            if checkpoint.epoch != prior.len() {
-                return Err(TrainError::Config(format!(
-                    "the checkpoint is of epoch {} but {} epochs are recorded",
-                    checkpoint.epoch,
-                    prior.len()
-                )));
-            }
-            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
+pub mod answers;
+#[cfg(feature = "engine")]
+pub mod engine;
+#[cfg(all(target_arch = "wasm32", feature = "csr"))]
+pub mod page;
+
+/// The synthetic-edges lab (HOMEWORK section 6): data and training together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynthLab {
+    /// Training images (the homework uses 10,000).
+    pub train_size: usize,
+    /// Held-out validation images, generated apart from the training set.
+    pub valid_size: usize,
+    /// Seeds the image generator; the same seed gives the same images.
+    pub data_seed: u64,
+    pub train: TrainConfig,
+}
+
+impl SynthLab {
+    /// The homework's settings: 10,000 images, SGD lr 1e-4, batch 50, 50 epochs
+    /// (HOMEWORK section 6). The validation set is nnlab's addition, so it does not stop early.
+    pub fn homework() -> Self {
+        Self {
+            train_size: 10_000,
+            valid_size: 2_000,
+            data_seed: 1,
+            train: TrainConfig { lr: 1e-4, batch_size: 50, epochs: 50, stop_thr: None, shuffle: true, seed: 1 },
         }
-        None => (net, vec![]),
-    };
-    let resume = Resume { prior, checkpoints: true };
-    run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await
-}
+    }
 
-/// `[n, 28, 28, 1]` images on the device.
-fn images_tensor(images: Vec<f32>, device: &Device) -> Tensor<4> {
-    let n = images.len() / (SIZE * SIZE);
-    Tensor::from_data(TensorData::new(images, [n, SIZE, SIZE, 1]), device)
-}
-
-/// The probability of the true class with the bar at every position it fits, per orientation.
-/// One forward pass per orientation and a single readback.
-pub async fn shift_sweep(net: &Net, device: &Device) -> Result<ShiftSweep, TrainError> {
-    let net = net.valid();
-    let mut tx = Transaction::default();
-    let mut grids = vec![];
-    for orientation in [Orientation::Horizontal, Orientation::Vertical] {
-        let (max_r, max_c) = Bar::max_position(orientation);
-        let mut images = Vec::with_capacity((max_r + 1) * (max_c + 1) * SIZE * SIZE);
-        for row in 0..=max_r {
-            for col in 0..=max_c {
-                images.extend(synthetic::render(Bar { orientation, row, col }, PROBE_NOISE_SEED));
-            }
+    /// Checks every field; the page refuses to send a config that fails this.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_count("training images", self.train_size, 2, 100_000)?;
+        check_count("validation images", self.valid_size, 2, 100_000)?;
+        self.train.validate()?;
+        if self.train.batch_size > self.train_size {
+            return Err(ConfigError::Invalid {
+                field: "batch size",
+                reason: format!("must not exceed the number of training images ({})", self.train_size),
+            });
         }
-        let probs = softmax(net.forward(images_tensor(images, device)), 1); // [positions, 2]
-        let class = orientation.label();
-        tx = tx.register(probs.narrow(1, class as usize, 1)); // [positions, 1]
-        grids.push(SweepGrid { class, rows: max_r + 1, cols: max_c + 1, p_true: vec![] });
+        Ok(())
     }
-    let read = tx.execute_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-    for (grid, data) in grids.iter_mut().zip(read) {
-        grid.p_true = data.try_to_vec().map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-    }
-    Ok(ShiftSweep { grids })
 }
 
-/// What the trained model sees in one image: the first layer's feature maps after ReLU
-/// (`[channels, h, w]` and that shape) and the class probabilities.
-pub async fn probe(
-    net: &Net,
-    image: Vec<f32>,
-    device: &Device,
-) -> Result<(Vec<f32>, [usize; 3], Vec<f32>), TrainError> {
-    let net = net.valid();
-    let x = images_tensor(image, device); // [1, 28, 28, 1]
-    let maps = net.first_layer_maps(x.clone()); // [1, c, h, w]
-    let [_, c, h, w] = maps.dims();
-    let probs = softmax(net.forward(x), 1); // [1, 2]
-    let read = Transaction::default()
-        .register(maps)
-        .register(probs)
-        .execute_async()
-        .await
-        .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-    let vec = |d: &TensorData| d.try_to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")));
-    Ok((vec(&read[0])?, [c, h, w], vec(&read[1])?))
+/// The lab's form, in the page's order.
+pub const FIELDS: &[Field] = &[
+    Field::new("lr", "learning rate", "Learning rate (SGD)", "lr"),
+    Field::new("batch", "batch size", "Batch size", "batch-size").flag("batch-size"),
+    Field::new("epochs", "epochs", "Epochs", "epochs"),
+    Field::new("seed", "seed", "Seed (weights, shuffles)", "seed"),
+    Field::new("train", "training images", "Training images", "train-size").flag("train-size"),
+    Field::new("valid", "validation images", "Validation images", "valid-size")
+        .flag("valid-size")
+        .hint("generated apart from the training set"),
+    Field::new("data-seed", "data seed", "Data seed", "data-seed"),
+    Field::new("stop", "early-stop threshold", "Early stop below", "stop-thr")
+        .flag("stop-thr")
+        .hint("validation-loss improvement; empty = never"),
+];
+
+impl SynthLab {
+    /// The form showing this config.
+    pub fn form(&self) -> FormText {
+        let t = &self.train;
+        let values = [
+            t.lr.to_string(),
+            t.batch_size.to_string(),
+            t.epochs.to_string(),
+            t.seed.to_string(),
+            self.train_size.to_string(),
+            self.valid_size.to_string(),
+            self.data_seed.to_string(),
+            optional_text(t.stop_thr),
+        ];
+        FormText::new(FIELDS, values.into())
+    }
+
+    /// The form as a checked config, or the first field that does not parse or validate.
+    pub fn parse(form: &FormText) -> Result<Self, ConfigError> {
+        let lab = SynthLab {
+            train_size: form.parse("train")?,
+            valid_size: form.parse("valid")?,
+            data_seed: form.parse("data-seed")?,
+            train: TrainConfig {
+                lr: form.parse("lr")?,
+                batch_size: form.parse("batch")?,
+                epochs: form.parse("epochs")?,
+                stop_thr: form.parse_optional("stop")?,
+                shuffle: true,
+                seed: form.parse("seed")?,
+            },
+        };
+        lab.validate()?;
+        Ok(lab)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn homework_preset_is_valid_and_matches_section_6() {
+        let lab = SynthLab::homework();
+        lab.validate().unwrap();
+        assert_eq!((lab.train.lr, lab.train.batch_size, lab.train.epochs), (1e-4, 50, 50));
+        assert_eq!(lab.train_size, 10_000);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_field_named() {
+        type Break = fn(&mut SynthLab);
+        let cases: Vec<(Break, &str)> = vec![
+            (|l| l.train.lr = 0.0, "learning rate"),
+            (|l| l.train.batch_size = 0, "batch size"),
+            (|l| l.train_size = 0, "training images"),
+            (|l| l.valid_size = 1, "validation images"),
+            (|l| l.train.batch_size = 20_000, "batch size"),
+        ];
+        for (break_it, field) in cases {
+            let mut lab = SynthLab::homework();
+            break_it(&mut lab);
+            let err = lab.validate().unwrap_err().to_string();
+            assert!(err.starts_with(field), "{err:?} should name {field}");
+        }
+    }
+
+    #[test]
+    fn the_form_round_trips_the_preset_and_refuses_bad_text() {
+        let lab = SynthLab::homework();
+        let form = lab.form();
+        assert_eq!(form.get("lr"), "0.0001");
+        assert_eq!(SynthLab::parse(&form), Ok(lab));
+        let with = |key: &str, value: &str| {
+            let mut f = form.clone();
+            f.set(key, value);
+            SynthLab::parse(&f).unwrap_err().to_string()
+        };
+        assert_eq!(with("epochs", "fifty"), "epochs: \"fifty\" is not a number");
+        assert!(with("lr", "0").starts_with("learning rate must be a positive number"));
+        assert!(with("batch", "-5").contains("batch size"));
+        assert_eq!(with("stop", "-1"), "early-stop threshold must be zero or a positive number, or left empty");
+    }
 }

@@ -1,91 +1,257 @@
-//! HOMEWORK section 7: the same small network trained on a 2-input function twice, with
-//! linear activations and with ReLU, full batch, on the four points of the truth table.
+//! "Can a network with only linear activations learn XOR?" (HOMEWORK section 7): the lab's
+//! settings, form, results, view state and the maths that shows the answer, without burn.
+//! Beside it: `xor/engine.rs` (the two networks, burn) and `xor/page.rs` (the panel).
 
-use burn::module::Module;
-use burn::nn::Linear;
-use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamConfig, GradientsParams};
-use burn::prelude::*;
-use burn::tensor::Transaction;
-use burn::tensor::activation::{relu, softmax};
+use serde::{Deserialize, Serialize};
 
-use crate::model::{Init, ParamInit};
-use crate::train::TrainError;
-use crate::xor::{Activation, Affine, GRID, POINTS, XorLab, XorRun, collapse};
+use crate::config::ConfigError;
+use crate::form::{Field, FormText, list_text};
+use crate::run::{RunId, RunState};
 
-/// 2 -> hidden... -> 2 logits, with the chosen activation between layers.
-#[derive(Module, Debug)]
-pub struct XorNet {
-    linears: Vec<Linear>,
+#[cfg(feature = "engine")]
+pub mod engine;
+#[cfg(all(target_arch = "wasm32", feature = "csr"))]
+pub mod page;
+
+/// The four inputs of a 2-input boolean function, in truth-table order.
+pub const POINTS: [[f32; 2]; 4] = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]];
+/// Decision regions are sampled on a `GRID` x `GRID` lattice over [`GRID_RANGE`]².
+pub const GRID: usize = 41;
+pub const GRID_RANGE: (f32, f32) = (-0.25, 1.25);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Activation {
+    /// The identity: every layer is linear.
+    Linear,
+    Relu,
 }
 
-impl XorNet {
-    fn new(lab: &XorLab, device: &Device) -> Self {
-        let mut init = ParamInit::new(Init::PyTorch { seed: lab.seed });
-        let widths: Vec<usize> = std::iter::once(2).chain(lab.hidden.iter().copied()).chain([2]).collect();
-        Self { linears: widths.windows(2).map(|w| init.linear(w[0], w[1], device)).collect() }
-    }
-
-    /// `[n, 2]` inputs -> `[n, 2]` logits.
-    fn forward(&self, x: Tensor<2>, activation: Activation) -> Tensor<2> {
-        let last = self.linears.len() - 1;
-        self.linears.iter().enumerate().fold(x, |x, (i, l)| {
-            let y = l.forward(x);
-            if i < last && activation == Activation::Relu { relu(y) } else { y }
-        })
+impl Activation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Linear => "linear",
+            Activation::Relu => "ReLU",
+        }
     }
 }
 
-fn points(inputs: &[[f32; 2]], device: &Device) -> Tensor<2> {
-    let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
-    Tensor::from_data(TensorData::new(flat, [inputs.len(), 2]), device)
+/// Two networks of the same shape, one per activation, trained on one 2-input function.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct XorLab {
+    /// Output for each row of [`POINTS`] (XOR: false, true, true, false).
+    pub truth: [bool; 4],
+    /// Widths of the hidden layers (the depth is their number).
+    pub hidden: Vec<usize>,
+    /// Full-batch Adam steps.
+    pub epochs: usize,
+    pub lr: f64,
+    pub seed: u64,
 }
 
-/// Trains one network with `activation` and reads everything back in one transaction:
-/// the losses, the outputs at the four points and over the grid, and the weights.
-pub async fn train_xor(lab: &XorLab, activation: Activation, device: &Device) -> Result<XorRun, TrainError> {
-    let mut net = XorNet::new(lab, device);
-    let mut optim = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLossConfig::new().init(device);
-    let x = points(&POINTS, device); // [4, 2]
-    let labels: Vec<i64> = lab.truth.iter().map(|&t| t as i64).collect();
-    let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [4]), device); // [4]
-    let mut losses = Vec::with_capacity(lab.epochs);
-    for _ in 0..lab.epochs {
-        let loss = loss_fn.forward(net.forward(x.clone(), activation), y.clone()); // [1]
-        losses.push(loss.clone().detach());
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optim.step(lab.lr, net, grads);
+impl XorLab {
+    pub fn xor() -> Self {
+        Self { truth: [false, true, true, false], hidden: vec![8, 8], epochs: 400, lr: 0.05, seed: 1 }
     }
-    let grid: Vec<[f32; 2]> = (0..GRID * GRID).map(|i| XorLab::grid_point(i / GRID, i % GRID)).collect();
-    // Everything read back leaves the autodiff graph first (a transaction takes one kind).
-    let net = net.valid();
-    let p_true = |inputs: Tensor<2>| softmax(net.forward(inputs.inner(), activation), 1).narrow(1, 1, 1); // [n, 1]
-    let mut tx = Transaction::default()
-        .register(Tensor::cat(losses, 0).inner())
-        .register(p_true(points(&POINTS, device)))
-        .register(p_true(points(&grid, device)));
-    for l in &net.linears {
-        tx = tx.register(l.weight.val()).register(l.bias.as_ref().expect("every layer has a bias").val());
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |field, reason: &str| Err(ConfigError::Invalid { field, reason: reason.into() });
+        if self.hidden.is_empty() || self.hidden.len() > 6 {
+            return invalid("hidden layers", "must be 1 to 6 layers");
+        }
+        if self.hidden.iter().any(|&w| w == 0 || w > 64) {
+            return invalid("hidden width", "must be 1 to 64 units per layer");
+        }
+        if self.epochs == 0 || self.epochs > 5_000 {
+            return invalid("steps", "must be 1 to 5000");
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= 1.0) {
+            return invalid("learning rate", "must be a positive number up to 1");
+        }
+        Ok(())
     }
-    let read = tx.execute_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
-    let floats = |i: usize| -> Result<Vec<f32>, TrainError> {
-        read[i].clone().convert::<f32>().try_to_vec().map_err(|e| TrainError::Readback(format!("{e:?}")))
-    };
-    let outputs = floats(1)?;
-    let right = outputs.iter().zip(lab.truth).filter(|(p, t)| (**p > 0.5) == *t).count();
-    let layers = (0..net.linears.len())
-        .map(|k| {
-            let [inputs, outputs] = net.linears[k].weight.val().dims();
-            Ok(Affine { inputs, outputs, w: floats(3 + 2 * k)?, b: floats(4 + 2 * k)? })
-        })
-        .collect::<Result<Vec<_>, TrainError>>()?;
-    Ok(XorRun {
-        activation,
-        losses: floats(0)?.into_iter().map(f64::from).collect(),
-        outputs,
-        accuracy: crate::metrics::accuracy_percent(right, 4),
-        grid: floats(2)?,
-        collapsed: if activation == Activation::Linear { collapse(&layers) } else { None },
-    })
+
+    /// Grid point `(row, col)` as network input: row is x2 (top = high), col is x1.
+    pub fn grid_point(row: usize, col: usize) -> [f32; 2] {
+        let (lo, hi) = GRID_RANGE;
+        let at = |i: usize| lo + (hi - lo) * i as f32 / (GRID - 1) as f32;
+        [at(col), at(GRID - 1 - row)]
+    }
+}
+
+/// The lab's form. The truth table is set with toggles on the page, as `0,1,1,0` in links.
+pub const FIELDS: &[Field] = &[
+    Field::new("truth", "truth table", "Truth table", "xor-truth"),
+    Field::new("hidden", "hidden widths", "Hidden widths", "xor-hidden").hint("one number per hidden layer"),
+    Field::new("steps", "steps", "Steps", "xor-steps"),
+    Field::new("lr", "learning rate", "Learning rate", "xor-lr"),
+    Field::new("seed", "seed", "Seed", "xor-seed"),
+];
+
+impl XorLab {
+    /// The form showing this config.
+    pub fn form(&self) -> FormText {
+        let values = [truth_text(self.truth), list_text(&self.hidden), self.epochs.to_string(), self.lr.to_string()];
+        FormText::new(FIELDS, values.into_iter().chain([self.seed.to_string()]).collect())
+    }
+
+    /// The form as a checked config.
+    pub fn parse(form: &FormText) -> Result<Self, ConfigError> {
+        let lab = XorLab {
+            truth: parse_truth(form)?,
+            hidden: form.parse_list("hidden")?,
+            epochs: form.parse("steps")?,
+            lr: form.parse("lr")?,
+            seed: form.parse("seed")?,
+        };
+        lab.validate()?;
+        Ok(lab)
+    }
+}
+
+/// The XOR lab's latest run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct XorView {
+    pub id: RunId,
+    pub lab: XorLab,
+    pub state: RunState,
+    /// The linear and the ReLU network.
+    pub result: Option<(XorRun, XorRun)>,
+}
+
+impl XorView {
+    pub fn new(id: RunId, lab: XorLab) -> Self {
+        Self { id, lab, state: RunState::default(), result: None }
+    }
+}
+
+/// A truth table as the form holds it: `0,1,1,0`.
+pub fn truth_text(truth: [bool; 4]) -> String {
+    truth.map(|b| if b { "1" } else { "0" }).join(",")
+}
+
+/// The form's truth table.
+pub fn parse_truth(form: &FormText) -> Result<[bool; 4], ConfigError> {
+    let bits: Vec<u8> = form.parse_list("truth")?;
+    let bits = <[u8; 4]>::try_from(bits).ok().filter(|b| b.iter().all(|&v| v <= 1));
+    let bits =
+        bits.ok_or_else(|| ConfigError::Invalid { field: "truth table", reason: "must be four 0s and 1s".into() })?;
+    Ok(bits.map(|v| v == 1))
+}
+
+/// One trained network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct XorRun {
+    pub activation: Activation,
+    /// Loss after each step.
+    pub losses: Vec<f64>,
+    /// Probability of `true` at each of [`POINTS`].
+    pub outputs: Vec<f32>,
+    /// Percent of the four points right.
+    pub accuracy: f64,
+    /// Probability of `true` over the grid, row-major, top row first.
+    pub grid: Vec<f32>,
+    /// For the linear network: its layers multiplied out into one affine map.
+    pub collapsed: Option<Affine>,
+}
+
+/// `y = x W + b` with `W` `[inputs, outputs]` row-major.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Affine {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub w: Vec<f32>,
+    pub b: Vec<f32>,
+}
+
+impl Affine {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        (0..self.outputs)
+            .map(|o| self.b[o] + (0..self.inputs).map(|i| x[i] * self.w[i * self.outputs + o]).sum::<f32>())
+            .collect()
+    }
+
+    /// `self` then `next`: `(x W1 + b1) W2 + b2 = x (W1 W2) + (b1 W2 + b2)`.
+    pub fn then(&self, next: &Affine) -> Affine {
+        let (n, k, m) = (self.inputs, self.outputs, next.outputs);
+        let w = (0..n)
+            .flat_map(|i| (0..m).map(move |o| (i, o)))
+            .map(|(i, o)| (0..k).map(|j| self.w[i * k + j] * next.w[j * m + o]).sum())
+            .collect();
+        Affine { inputs: n, outputs: m, w, b: next.apply(&self.b) }
+    }
+}
+
+/// Layers multiplied out: one affine map equal to the whole linear network.
+pub fn collapse(layers: &[Affine]) -> Option<Affine> {
+    let (first, rest) = layers.split_first()?;
+    Some(rest.iter().fold(first.clone(), |acc, l| acc.then(l)))
+}
+
+/// The answer, from the two runs.
+pub fn answer(lab: &XorLab, linear: &XorRun, relu: &XorRun) -> String {
+    let depth = lab.hidden.len();
+    let mut text = format!(
+        "With {depth} hidden layer{} of widths {:?}, the linear network reached {:.0}% on the four points and the ReLU \
+         network {:.0}%.",
+        if depth == 1 { "" } else { "s" },
+        lab.hidden,
+        linear.accuracy,
+        relu.accuracy
+    );
+    if let Some(a) = &linear.collapsed {
+        text += &format!(
+            " Multiplied out, the linear network's {} layers are one map: logit difference = {:.3}·x1 + {:.3}·x2 + {:.3}, \
+             a single straight boundary in the input square.",
+            depth + 1,
+            a.w[1] - a.w[0],
+            a.w[3] - a.w[2],
+            a.b[1] - a.b[0]
+        );
+    }
+    if lab.truth == XorLab::xor().truth {
+        text += " No straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other, so however many \
+                 linear layers it has, it gets at most 3 of the 4 points right; the ReLU network bends its boundary and \
+                 can get all four.";
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_round_trips_and_refuses_a_bad_truth_table() {
+        let form = XorLab::xor().form();
+        assert_eq!(form.get("truth"), "0,1,1,0");
+        assert_eq!(XorLab::parse(&form), Ok(XorLab::xor()));
+        for bad in ["0,1,1", "0,1,2,0", "x"] {
+            let mut f = form.clone();
+            f.set("truth", bad);
+            assert!(XorLab::parse(&f).unwrap_err().to_string().starts_with("truth table"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stacked_affine_maps_collapse_to_one_that_agrees_everywhere() {
+        let a = Affine { inputs: 2, outputs: 3, w: vec![1.0, -2.0, 0.5, 3.0, 0.0, -1.0], b: vec![0.1, 0.2, 0.3] };
+        let b = Affine { inputs: 3, outputs: 2, w: vec![1.0, 2.0, -1.0, 0.5, 2.0, 1.0], b: vec![-0.5, 0.25] };
+        let one = collapse(&[a.clone(), b.clone()]).unwrap();
+        assert_eq!((one.inputs, one.outputs), (2, 2));
+        for x in POINTS.iter().chain(&[[0.3, -2.0]]) {
+            let stacked = b.apply(&a.apply(x));
+            let direct = one.apply(x);
+            assert!(stacked.iter().zip(&direct).all(|(s, d)| (s - d).abs() < 1e-5), "{stacked:?} {direct:?}");
+        }
+        assert_eq!(collapse(&[]), None);
+    }
+
+    #[test]
+    fn the_grid_spans_the_square_with_the_top_row_high() {
+        assert_eq!(XorLab::grid_point(0, 0), [-0.25, 1.25]);
+        assert_eq!(XorLab::grid_point(GRID - 1, GRID - 1), [1.25, -0.25]);
+        XorLab::xor().validate().unwrap();
+        let deep = XorLab { hidden: vec![4; 7], ..XorLab::xor() };
+        assert!(deep.validate().unwrap_err().to_string().starts_with("hidden layers"));
+    }
 }

@@ -1,15 +1,8 @@
 //! The page: header, backend choice, the lab list and the live lab. Components hold signals;
 //! the state machine (`session`) and every number shown come from the core.
 
-mod adversarial;
-mod conv;
-mod dogs;
-mod logic;
-mod mnist;
 mod runs;
-mod synth;
-mod widgets;
-mod xor;
+pub mod widgets;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,6 +11,8 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use super::bridge::Bridge;
+use crate::form::FormText;
+use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, synth, xor};
 use crate::protocol::{FromWorker, ToWorker};
 use crate::run::{BackendChoice, BackendKind, RunId};
 use crate::runs::SavedRun;
@@ -54,48 +49,20 @@ pub struct Ctx {
     tracked: StoredValue<HashMap<RunId, Tracked>, LocalStorage>,
 }
 
-/// Where one of this page's runs is saved: key, name, lab, start time.
-type Tracked = (String, String, &'static str, f64);
-
-/// The labs that have a panel; the URL fragment names the one shown (`#mnist`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LabId {
-    Synth,
-    Mnist,
-    Dogs,
-    ConvSize,
-    Perceptrons,
-    Xor,
-    Adversarial,
-    Runs,
+/// Where one of this page's runs is saved.
+#[derive(Clone)]
+struct Tracked {
+    key: String,
+    name: String,
+    /// The saved run's lab name: `synth`, `mnist`, `dogs-mlp`, `dogs-cnn`.
+    lab: &'static str,
+    /// When the run started (ms since the epoch), kept across resumes.
+    created: f64,
 }
 
-impl LabId {
-    fn fragment(self) -> &'static str {
-        match self {
-            LabId::Synth => "synth",
-            LabId::Mnist => "mnist",
-            LabId::Dogs => "dogs",
-            LabId::ConvSize => "conv-size",
-            LabId::Perceptrons => "perceptrons",
-            LabId::Xor => "linear-xor",
-            LabId::Adversarial => "adversarial",
-            LabId::Runs => "runs",
-        }
-    }
-
-    fn from_fragment(fragment: &str) -> Self {
-        match share::decode(fragment).lab.unwrap_or("synth") {
-            "mnist" => LabId::Mnist,
-            "dogs" => LabId::Dogs,
-            "conv-size" => LabId::ConvSize,
-            "perceptrons" => LabId::Perceptrons,
-            "linear-xor" => LabId::Xor,
-            "adversarial" => LabId::Adversarial,
-            "runs" => LabId::Runs,
-            _ => LabId::Synth,
-        }
-    }
+/// The lab a URL fragment names (the first lab when it names none or an unknown one).
+fn lab_of_fragment(fragment: &str) -> LabId {
+    share::decode(fragment).lab.and_then(LabId::from_slug).unwrap_or(LABS[0].id)
 }
 
 /// At most one probe in flight; while one is, only the newest request waits.
@@ -115,20 +82,19 @@ impl Ctx {
         let now = js_sys::Date::now();
         let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}"), now));
         self.tracked.update_value(|t| {
-            t.insert(id, (key, name, lab, created));
+            t.insert(id, Tracked { key, name, lab, created });
         });
     }
 
     /// Epochs of run `id` safely written to this browser so far.
     pub fn written_epochs(&self, id: RunId) -> Option<usize> {
-        let key = self.tracked.with_value(|t| t.get(&id).map(|t| t.0.clone()))?;
+        let key = self.tracked.with_value(|t| t.get(&id).map(|t| t.key.clone()))?;
         self.written.with(|w| w.get(&key).copied())
     }
 
     /// Saves the model of size `size` of the tracked MNIST run `id` (each model is a run).
     fn persist_mnist(&self, id: RunId, size: usize) {
-        let Some((key, ..)) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
-        let created = self.tracked.with_value(|t| t.get(&id).map_or(0.0, |t| t.3));
+        let Some(Tracked { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
         let key = format!("{key}-{size}");
         let run = self.session.with_untracked(|s| {
             [&s.mnist, &s.mnist_check].into_iter().flatten().find(|m| m.id == id).map(|m| m.saved(size, &key, created))
@@ -141,7 +107,9 @@ impl Ctx {
 
     /// Saves the tracked run `id` as it stands now.
     fn persist(&self, id: RunId) {
-        let Some((key, name, lab, created)) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
+        let Some(Tracked { key, name, lab, created }) = self.tracked.with_value(|t| t.get(&id).cloned()) else {
+            return;
+        };
         let run = self.session.with_untracked(|s| {
             s.runs
                 .iter()
@@ -213,16 +181,19 @@ impl Ctx {
         });
     }
 
-    /// The settings a shared link gave `lab`, once (later visits to the lab keep what the
-    /// user typed).
-    pub fn take_shared(&self, lab: &str) -> Option<Shared> {
-        let mut out = None;
+    /// The form of `lab`, starting from `defaults` with what a shared link set, once (later
+    /// visits to the lab keep what the user typed).
+    pub fn lab_form(&self, lab: LabId, mut defaults: FormText) -> RwSignal<FormText> {
         self.shared.update_value(|s| {
-            if s.as_ref().is_some_and(|s| s.lab == Some(lab) && !s.fields.is_empty()) {
-                out = s.take();
+            if s.as_ref().is_some_and(|s| s.lab == Some(lab.slug()) && !s.fields.is_empty())
+                && let Some(shared) = s.take()
+            {
+                for (key, value) in shared.fields {
+                    defaults.set(key, value);
+                }
             }
         });
-        out
+        RwSignal::new(defaults)
     }
 
     /// Hands the user's DogSet files (`[[path, File], ...]`) to the worker; false when it is
@@ -323,7 +294,7 @@ fn App() -> impl IntoView {
         bridge: StoredValue::new_local(Bridge::default()),
         probes: StoredValue::new_local(Rc::default()),
         test_hooks: query_has("test-hooks").is_some(),
-        lab: RwSignal::new(LabId::from_fragment(&hash)),
+        lab: RwSignal::new(lab_of_fragment(&hash)),
         shared: StoredValue::new_local(Some(shared.clone())),
         presenting: RwSignal::new(share::presenter_requested(&window().location().search().unwrap_or_default())),
         offline: RwSignal::new(Offline::Pending),
@@ -362,13 +333,13 @@ fn App() -> impl IntoView {
             <LabList/>
             <main id="lab">
                 {move || match ctx.lab.get() {
-                    LabId::Synth => view! { <synth::SynthLabPanel/> }.into_any(),
-                    LabId::Mnist => view! { <mnist::MnistLabPanel/> }.into_any(),
-                    LabId::Dogs => view! { <dogs::DogsLabPanel/> }.into_any(),
-                    LabId::ConvSize => view! { <conv::ConvSizePanel/> }.into_any(),
-                    LabId::Perceptrons => view! { <logic::PerceptronPanel/> }.into_any(),
-                    LabId::Xor => view! { <xor::XorPanel/> }.into_any(),
-                    LabId::Adversarial => view! { <adversarial::AdversarialPanel/> }.into_any(),
+                    LabId::Synth => view! { <synth::page::SynthLabPanel/> }.into_any(),
+                    LabId::Mnist => view! { <mnist::page::MnistLabPanel/> }.into_any(),
+                    LabId::Dogs => view! { <dogs::page::DogsLabPanel/> }.into_any(),
+                    LabId::ConvSize => view! { <conv_size::page::ConvSizePanel/> }.into_any(),
+                    LabId::Perceptrons => view! { <perceptrons::page::PerceptronPanel/> }.into_any(),
+                    LabId::Xor => view! { <xor::page::XorPanel/> }.into_any(),
+                    LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
                     LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
                 }}
             </main>
@@ -514,40 +485,30 @@ fn presenter_mode(ctx: Ctx) {
 #[component]
 fn LabList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let live = [
-        (LabId::Synth, "Shift invariance: a CNN on synthetic edges", "section 6"),
-        (LabId::Mnist, "MNIST: time and accuracy vs training-set size", "section 1"),
-        (LabId::Dogs, "DogSet: explore, fully connected net and CNN with early stopping", "sections 2, 3, 5"),
-        (LabId::ConvSize, "Convolution output size", "section 4"),
-        (LabId::Perceptrons, "Perceptrons compute any boolean function", "section 7"),
-        (LabId::Xor, "Linear layers cannot learn XOR", "section 7"),
-        (LabId::Adversarial, "Adversarial examples", "section 7"),
-        (LabId::Runs, "Saved runs and reports", "every lab"),
-    ];
     view! {
         <nav class="labs" aria-label="Labs">
             <h2>"Labs"</h2>
             <ol>
-                {live
-                    .into_iter()
-                    .map(|(id, name, section)| {
+                {LABS
+                    .iter()
+                    .map(|&crate::labs::LabInfo { id, title, section, .. }| {
                         let current = move || ctx.lab.get() == id;
                         view! {
                             <li class:current=current>
                                 <a
-                                    href=format!("#{}", id.fragment())
+                                    href=format!("#{}", id.slug())
                                     aria-current=move || current().then_some("page")
-                                    data-testid=format!("lab-{}", id.fragment())
+                                    data-testid=format!("lab-{}", id.slug())
                                     on:click=move |ev| {
                                         // With <base href="./">, "#mnist" would resolve against the
                                         // base and reload the page without its query: set the
                                         // fragment of the current URL instead.
                                         ev.prevent_default();
-                                        let _ = window().location().set_hash(id.fragment());
+                                        let _ = window().location().set_hash(id.slug());
                                         ctx.lab.set(id);
                                     }
                                 >
-                                    {name}
+                                    {title}
                                 </a>
                                 <span class="section">{section}</span>
                             </li>

@@ -3,10 +3,12 @@
 
 use leptos::prelude::*;
 
+use super::Ctx;
 use super::widgets::{LabArticle, Svg, download_text};
-use super::{Ctx, LabId};
-use crate::analysis::{self, dogs::curve_answer};
-use crate::config::{DogLab, SynthLab};
+use crate::labs::LabId;
+use crate::labs::dogs::DogLab;
+use crate::labs::dogs::answers::curve_answer;
+use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::ToWorker;
 use crate::runs::{SavedRun, report_html, runs_csv};
@@ -18,7 +20,7 @@ fn answers(run: &SavedRun) -> Vec<String> {
         return vec![];
     }
     match (run.lab.as_str(), &run.summary) {
-        ("synth", _) => vec![analysis::training_answer(&run.epochs)],
+        ("synth", _) => vec![answers::training_answer(&run.epochs)],
         (_, Some(summary)) => vec![curve_answer(&run.epochs, summary, run.test.map(|t| t.1))],
         _ => vec![],
     }
@@ -100,7 +102,7 @@ pub fn RunsPanel() -> impl IntoView {
         };
         ctx.track(id, lab_name, run.name.clone(), Some((run.key.clone(), run.created)));
         ctx.send(&message);
-        let _ = window().location().set_hash(if lab_id == LabId::Synth { "synth" } else { "dogs" });
+        let _ = window().location().set_hash(lab_id.slug());
         ctx.lab.set(lab_id);
     };
     let import = move |ev: leptos::ev::Event| {

@@ -3,6 +3,8 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use crate::form::FormText;
+use crate::labs::LabId;
 use crate::session::{LabConfig, RunView};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
@@ -103,6 +105,35 @@ pub fn Field(
     #[prop(optional)] hint: &'static str,
     #[prop(optional)] disabled: Option<Signal<bool>>,
 ) -> impl IntoView {
+    text_input(id, label, hint, move || value.get(), move |text| value.set(text), disabled)
+}
+
+/// The input of field `key` of a lab's form (label, id and hint from the lab's `FIELDS`).
+#[component]
+pub fn FormField(
+    form: RwSignal<FormText>,
+    key: &'static str,
+    #[prop(optional)] disabled: Option<Signal<bool>>,
+) -> impl IntoView {
+    let field = form.with_untracked(|f| f.fields().iter().find(|f| f.key == key).copied());
+    let field = field.unwrap_or_else(|| panic!("the form has no field {key}"));
+    let read = move || form.with(|f| f.get(key).to_string());
+    let write = move |text: String| {
+        form.update(|f| {
+            f.set(key, text);
+        })
+    };
+    text_input(field.id, field.label, field.hint, read, write, disabled)
+}
+
+fn text_input(
+    id: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    read: impl Fn() -> String + Send + Sync + 'static,
+    write: impl Fn(String) + 'static,
+    disabled: Option<Signal<bool>>,
+) -> impl IntoView {
     let disabled = move || disabled.is_some_and(|d| d.get());
     view! {
         <div class="field">
@@ -113,7 +144,8 @@ pub fn Field(
                 inputmode="decimal"
                 autocomplete="off"
                 data-testid=id
-                bind:value=value
+                prop:value=read
+                on:input=move |ev| write(event_target_value(&ev))
                 disabled=disabled
                 aria-describedby=(!hint.is_empty()).then(|| format!("{id}-hint"))
             />
@@ -223,10 +255,11 @@ where
 /// "Copy a link to these settings": puts the lab and its form in the URL fragment, copies the
 /// address (where the browser allows) and shows it for copying by hand.
 #[component]
-pub fn ShareLink(lab: &'static str, #[prop(into)] fields: Signal<Vec<(&'static str, String)>>) -> impl IntoView {
+pub fn ShareLink(lab: LabId, form: RwSignal<FormText>) -> impl IntoView {
+    let lab = lab.slug();
     let url = RwSignal::new(None::<String>);
     let copy = move |_| {
-        let fragment = crate::share::encode(lab, &fields.get_untracked());
+        let fragment = crate::share::encode(lab, &form.with_untracked(FormText::pairs));
         let location = window().location();
         // Setting the fragment of this URL (not navigating to "#..." against <base>).
         let _ = location.set_hash(&fragment);

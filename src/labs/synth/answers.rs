@@ -2,8 +2,6 @@
 //! Nothing here is written in advance: every sentence is built from kernels, records and
 //! sweeps that the run produced.
 
-pub mod dogs;
-
 use crate::data::synthetic::{Bar, Orientation, SIZE, SynthSet};
 use crate::metrics::mean_std;
 use crate::run::{EpochRecord, Kernels, ShiftSweep};

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
-use super::widgets::{LabArticle, Svg};
-use crate::logic::{PerceptronNet, TruthTable};
+use crate::labs::perceptrons::{PerceptronNet, TruthTable};
 use crate::plot::perceptron_svg;
+use crate::web::app::widgets::{LabArticle, Svg};
 
 #[component]
 pub fn PerceptronPanel() -> impl IntoView {

@@ -3,13 +3,13 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
-use super::widgets::{DataTable, Field, LabArticle, ShareLink, Svg};
-use crate::config::parse_field;
+use crate::labs::LabId;
+use crate::labs::xor::{Affine, POINTS, XorLab, XorRun, answer, parse_truth, truth_text};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, decision_svg, format_value};
 use crate::protocol::ToWorker;
 use crate::session::Phase;
-use crate::xor::{Affine, POINTS, XorLab, XorRun, answer};
+use crate::web::app::Ctx;
+use crate::web::app::widgets::{DataTable, FormField, LabArticle, ShareLink, Svg};
 
 const PRESETS: [(&str, [bool; 4]); 5] = [
     ("XOR", [false, true, true, false]),
@@ -18,24 +18,6 @@ const PRESETS: [(&str, [bool; 4]); 5] = [
     ("OR", [false, true, true, true]),
     ("NAND", [true, true, true, false]),
 ];
-
-fn parse(truth: [bool; 4], hidden: &str, steps: &str, lr: &str, seed: &str) -> Result<XorLab, String> {
-    let hidden = hidden
-        .split(',')
-        .filter(|w| !w.trim().is_empty())
-        .map(|w| parse_field("hidden widths", w))
-        .collect::<Result<Vec<usize>, _>>()
-        .map_err(|e| e.to_string())?;
-    let lab = XorLab {
-        truth,
-        hidden,
-        epochs: parse_field("steps", steps).map_err(|e| e.to_string())?,
-        lr: parse_field("learning rate", lr).map_err(|e| e.to_string())?,
-        seed: parse_field("seed", seed).map_err(|e| e.to_string())?,
-    };
-    lab.validate().map_err(|e| e.to_string())?;
-    Ok(lab)
-}
 
 fn matrix_rows(a: &Affine) -> Vec<Vec<String>> {
     (0..a.inputs)
@@ -86,33 +68,15 @@ fn NetResult(run: XorRun, truth: [bool; 4]) -> impl IntoView {
 #[component]
 pub fn XorPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let defaults = XorLab::xor();
-    let truth = RwSignal::new(defaults.truth);
-    let hidden = RwSignal::new("8, 8".to_string());
-    let steps = RwSignal::new(defaults.epochs.to_string());
-    let lr = RwSignal::new(defaults.lr.to_string());
-    let seed = RwSignal::new(defaults.seed.to_string());
-    if let Some(shared) = ctx.take_shared("linear-xor") {
-        for (key, value) in shared.fields {
-            match key {
-                "truth" => {
-                    let bits: Vec<bool> = value.split(',').map(|b| b.trim() == "1").collect();
-                    if let Ok(t) = <[bool; 4]>::try_from(bits) {
-                        truth.set(t);
-                    }
-                }
-                "hidden" => hidden.set(value),
-                "steps" => steps.set(value),
-                "lr" => lr.set(value),
-                _ => seed.set(value),
-            }
-        }
-    }
-    let share_fields = Signal::derive(move || {
-        let t = truth.get().map(|b| if b { "1" } else { "0" }).join(",");
-        vec![("truth", t), ("hidden", hidden.get()), ("steps", steps.get()), ("lr", lr.get()), ("seed", seed.get())]
-    });
-    let parsed = Memo::new(move |_| parse(truth.get(), &hidden.get(), &steps.get(), &lr.get(), &seed.get()));
+    let form = ctx.lab_form(LabId::Xor, XorLab::xor().form());
+    // The toggles show the table as typed so far (all false until it parses).
+    let truth = Signal::derive(move || form.with(|f| parse_truth(f).unwrap_or_default()));
+    let set_truth = move |t: [bool; 4]| {
+        form.update(|f| {
+            f.set("truth", truth_text(t));
+        })
+    };
+    let parsed = Memo::new(move |_| form.with(|f| XorLab::parse(f).map_err(|e| e.to_string())));
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.xor.clone()));
     let can_train = move || parsed.with(|p| p.is_ok()) && !ctx.session.with(|s| s.is_training());
     let train = move |_| {
@@ -164,7 +128,7 @@ pub fn XorPanel() -> impl IntoView {
                 <h3 id="xor-setup-title">"1. The function and the network"</h3>
                 <div class="buttons" role="group" aria-label="Presets">
                     {PRESETS.map(|(name, t)| view! {
-                        <button type="button" data-testid=format!("xor-preset-{}", name.to_lowercase()) aria-pressed=move || (truth.get() == t).to_string() on:click=move |_| truth.set(t)>{name}</button>
+                        <button type="button" data-testid=format!("xor-preset-{}", name.to_lowercase()) aria-pressed=move || (truth.get() == t).to_string() on:click=move |_| set_truth(t)>{name}</button>
                     }).collect_view()}
                 </div>
                 <table class="compare" data-testid="xor-truth">
@@ -175,20 +139,20 @@ pub fn XorPanel() -> impl IntoView {
                                 <td>{POINTS[i][0]}</td><td>{POINTS[i][1]}</td>
                                 <td><input type="checkbox" aria-label=format!("output for ({}, {})", POINTS[i][0], POINTS[i][1])
                                     prop:checked=move || truth.get()[i]
-                                    on:change=move |ev| { let on = event_target_checked(&ev); truth.update(|t| t[i] = on); }/></td>
+                                    on:change=move |ev| { let mut t = truth.get_untracked(); t[i] = event_target_checked(&ev); set_truth(t); }/></td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
                 <fieldset class="train-form">
                     <legend>"Network and training (Adam, full batch)"</legend>
-                    <Field label="Hidden widths" id="xor-hidden" value=hidden hint="one number per hidden layer"/>
-                    <Field label="Steps" id="xor-steps" value=steps/>
-                    <Field label="Learning rate" id="xor-lr" value=lr/>
-                    <Field label="Seed" id="xor-seed" value=seed/>
+                    <FormField form=form key="hidden"/>
+                    <FormField form=form key="steps"/>
+                    <FormField form=form key="lr"/>
+                    <FormField form=form key="seed"/>
                 </fieldset>
                 {move || parsed.get().err().map(|e| view! { <p class="error" role="alert">{format!("Cannot train: {e}.")}</p> })}
-                <ShareLink lab="linear-xor" fields=share_fields/>
+                <ShareLink lab=LabId::Xor form=form/>
                 <div class="buttons">
                     <button type="button" data-testid="xor-train" data-shortcut="space" disabled=move || !can_train() on:click=train>"Train both networks"</button>
                 </div>

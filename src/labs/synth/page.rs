@@ -3,111 +3,33 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
-use super::widgets::{DataTable, Field, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
-use crate::analysis;
-use crate::config::{SynthForm, SynthLab};
 use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
+use crate::labs::LabId;
+use crate::labs::synth::SynthLab;
+use crate::labs::synth::answers;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::ToWorker;
 use crate::run::Kernels;
 use crate::session::{Phase, RunView};
+use crate::web::app::Ctx;
+use crate::web::app::widgets::{DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
 
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;
 /// Images measured for the "what varies" answer: enough to cover every position.
 const DESCRIBED_IMAGES: usize = 1_000;
 
-#[derive(Clone, Copy)]
-struct FormSignals {
-    lr: RwSignal<String>,
-    batch_size: RwSignal<String>,
-    epochs: RwSignal<String>,
-    seed: RwSignal<String>,
-    train_size: RwSignal<String>,
-    valid_size: RwSignal<String>,
-    data_seed: RwSignal<String>,
-    stop_thr: RwSignal<String>,
-}
-
-impl FormSignals {
-    fn new(lab: &SynthLab) -> Self {
-        let f = SynthForm::from_lab(lab);
-        Self {
-            lr: RwSignal::new(f.lr),
-            batch_size: RwSignal::new(f.batch_size),
-            epochs: RwSignal::new(f.epochs),
-            seed: RwSignal::new(f.seed),
-            train_size: RwSignal::new(f.train_size),
-            valid_size: RwSignal::new(f.valid_size),
-            data_seed: RwSignal::new(f.data_seed),
-            stop_thr: RwSignal::new(f.stop_thr),
-        }
-    }
-
-    fn set(&self, lab: &SynthLab) {
-        let f = SynthForm::from_lab(lab);
-        self.lr.set(f.lr);
-        self.batch_size.set(f.batch_size);
-        self.epochs.set(f.epochs);
-        self.seed.set(f.seed);
-        self.train_size.set(f.train_size);
-        self.valid_size.set(f.valid_size);
-        self.data_seed.set(f.data_seed);
-        self.stop_thr.set(f.stop_thr);
-    }
-
-    fn read(&self) -> SynthForm {
-        SynthForm {
-            lr: self.lr.get(),
-            batch_size: self.batch_size.get(),
-            epochs: self.epochs.get(),
-            seed: self.seed.get(),
-            train_size: self.train_size.get(),
-            valid_size: self.valid_size.get(),
-            data_seed: self.data_seed.get(),
-            stop_thr: self.stop_thr.get(),
-        }
-    }
-}
-
 #[component]
 pub fn SynthLabPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let form = FormSignals::new(&SynthLab::homework());
-    if let Some(shared) = ctx.take_shared("synth") {
-        for (key, value) in shared.fields {
-            let field = match key {
-                "lr" => form.lr,
-                "batch" => form.batch_size,
-                "epochs" => form.epochs,
-                "seed" => form.seed,
-                "train" => form.train_size,
-                "valid" => form.valid_size,
-                "data-seed" => form.data_seed,
-                _ => form.stop_thr,
-            };
-            field.set(value);
-        }
-    }
-    let share_fields = Signal::derive(move || {
-        let f = form.read();
-        vec![
-            ("lr", f.lr),
-            ("batch", f.batch_size),
-            ("epochs", f.epochs),
-            ("seed", f.seed),
-            ("train", f.train_size),
-            ("valid", f.valid_size),
-            ("data-seed", f.data_seed),
-            ("stop", f.stop_thr),
-        ]
-    });
+    let form = ctx.lab_form(LabId::Synth, SynthLab::homework().form());
+    // The images shown follow the data seed as it is typed.
+    let data_seed = Signal::derive(move || form.with(|f| f.get("data-seed").to_string()));
     let form_error = RwSignal::new(None::<String>);
     let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
 
-    let train = move || match form.read().parse() {
+    let train = move || match form.with_untracked(SynthLab::parse) {
         Ok(lab) => {
             form_error.set(None);
             let mut run = 0;
@@ -119,8 +41,10 @@ pub fn SynthLabPanel() -> impl IntoView {
         Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };
     let again = move |_| {
-        let next = form.seed.get_untracked().trim().parse::<u64>().map_or(1, |s| s.wrapping_add(1));
-        form.seed.set(next.to_string());
+        let next = form.with_untracked(|f| f.parse::<u64>("seed")).map_or(1, |s| s.wrapping_add(1));
+        form.update(|f| {
+            f.set("seed", next.to_string());
+        });
         train();
     };
     let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
@@ -134,7 +58,7 @@ pub fn SynthLabPanel() -> impl IntoView {
 
     view! {
         <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
-            <DataSection data_seed=form.data_seed/>
+            <DataSection data_seed=data_seed/>
             <section aria-labelledby="train-title">
                 <h3 id="train-title">"2. Train"</h3>
                 <form
@@ -148,14 +72,14 @@ pub fn SynthLabPanel() -> impl IntoView {
                 >
                     <fieldset>
                         <legend>"Hyper-parameters (defaults: the homework's)"</legend>
-                        <Field label="Learning rate (SGD)" id="lr" value=form.lr/>
-                        <Field label="Batch size" id="batch-size" value=form.batch_size/>
-                        <Field label="Epochs" id="epochs" value=form.epochs/>
-                        <Field label="Seed (weights, shuffles)" id="seed" value=form.seed/>
-                        <Field label="Training images" id="train-size" value=form.train_size/>
-                        <Field label="Validation images" id="valid-size" value=form.valid_size hint="generated apart from the training set"/>
-                        <Field label="Data seed" id="data-seed" value=form.data_seed/>
-                        <Field label="Early stop below" id="stop-thr" value=form.stop_thr hint="validation-loss improvement; empty = never"/>
+                        <FormField form=form key="lr"/>
+                        <FormField form=form key="batch"/>
+                        <FormField form=form key="epochs"/>
+                        <FormField form=form key="seed"/>
+                        <FormField form=form key="train"/>
+                        <FormField form=form key="valid"/>
+                        <FormField form=form key="data-seed"/>
+                        <FormField form=form key="stop"/>
                     </fieldset>
                     <div class="buttons">
                         <button type="submit" data-testid="train" data-shortcut="space" disabled=move || !can_train()>"Train"</button>
@@ -168,7 +92,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                         <button type="button" data-testid="again" disabled=move || !can_train() on:click=again>
                             "Run again with a new seed"
                         </button>
-                        <button type="button" data-testid="defaults" on:click=move |_| { form.set(&SynthLab::homework()); form_error.set(None); }>
+                        <button type="button" data-testid="defaults" on:click=move |_| { form.set(SynthLab::homework().form()); form_error.set(None); }>
                             "Homework defaults"
                         </button>
                         {ctx.test_hooks.then(|| view! {
@@ -187,19 +111,19 @@ pub fn SynthLabPanel() -> impl IntoView {
                         {format!("Kept in this browser after epoch {n}: a reload loses nothing (see Saved runs).")}
                     </p>
                 })}
-                <ShareLink lab="synth" fields=share_fields/>
+                <ShareLink lab=LabId::Synth form=form/>
                 <RunProgress current=current prefix=""/>
             </section>
             <CurvesSection current=current/>
             <KernelsSection current=current/>
             <ShiftDemo/>
-            <AnswersSection data_seed=form.data_seed/>
+            <AnswersSection data_seed=data_seed/>
         </LabArticle>
     }
 }
 
 #[component]
-fn DataSection(data_seed: RwSignal<String>) -> impl IntoView {
+fn DataSection(data_seed: Signal<String>) -> impl IntoView {
     let seed = Memo::new(move |_| data_seed.get().trim().parse::<u64>().ok());
     // The first images of the training set itself (generation is a prefix: image i does not
     // depend on how many follow).
@@ -317,7 +241,7 @@ fn KernelsSection(current: Memo<Option<RunView>>) -> impl IntoView {
             {move || match kernels.get() {
                 None => view! { <p class="empty">"Kernels appear here after the first epoch."</p> }.into_any(),
                 Some(k) => {
-                    let tunings = analysis::tunings(&k);
+                    let tunings = answers::tunings(&k);
                     view! {
                         <div class="kernels" data-testid="kernels">
                             {kernel_svgs(&k).into_iter().zip(tunings).enumerate().map(|(i, (svg, t))| view! {
@@ -478,7 +402,7 @@ fn ShiftDemo() -> impl IntoView {
 }
 
 #[component]
-fn AnswersSection(data_seed: RwSignal<String>) -> impl IntoView {
+fn AnswersSection(data_seed: Signal<String>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let data = Memo::new(move |_| {
         data_seed
@@ -486,17 +410,17 @@ fn AnswersSection(data_seed: RwSignal<String>) -> impl IntoView {
             .trim()
             .parse::<u64>()
             .ok()
-            .map(|s| analysis::data_answer(&synthetic::generate(DESCRIBED_IMAGES, s, Which::Train)))
+            .map(|s| answers::data_answer(&synthetic::generate(DESCRIBED_IMAGES, s, Which::Train)))
     });
     let answers = Memo::new(move |_| {
         ctx.session.with(|s| {
             let run = s.trained();
             let all: Vec<Kernels> = s.finished_runs().iter().filter_map(|r| r.kernels.clone()).collect();
             (
-                run.map(|r| analysis::training_answer(&r.records)),
-                run.and_then(|r| r.kernels.as_ref()).map(analysis::kernels_answer),
-                (!all.is_empty()).then(|| analysis::repeats_answer(&all)),
-                run.and_then(|r| r.sweep.as_ref()).map(analysis::shift_answer),
+                run.map(|r| answers::training_answer(&r.records)),
+                run.and_then(|r| r.kernels.as_ref()).map(answers::kernels_answer),
+                (!all.is_empty()).then(|| answers::repeats_answer(&all)),
+                run.and_then(|r| r.sweep.as_ref()).map(answers::shift_answer),
             )
         })
     });

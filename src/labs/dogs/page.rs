@@ -4,18 +4,20 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
-use super::widgets::{
-    ChartExport, DataTable, Field, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg, download_text,
-};
-use crate::analysis::dogs::{Trained, best_epoch, comparison_answer, curve_answer};
-use crate::config::{DogForm, DogLab};
 use crate::data::dogs::{DogSetInfo, PARTITIONS};
+use crate::form::FormText;
+use crate::labs::LabId;
+use crate::labs::dogs::DogLab;
+use crate::labs::dogs::answers::{Trained, best_epoch, comparison_answer, curve_answer};
 use crate::net::LayerRow;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, kernel_rgba, rgb_to_rgba, run_charts};
 use crate::protocol::ToWorker;
 use crate::run::{DataProgress, DogSource};
 use crate::session::{Engine, Phase, RunView};
+use crate::web::app::Ctx;
+use crate::web::app::widgets::{
+    ChartExport, DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg, download_text,
+};
 use crate::web::js::{call, get};
 
 /// Hard images a student marks (HOMEWORK section 2).
@@ -46,30 +48,7 @@ pub fn DogsLabPanel() -> impl IntoView {
             ctx.send(&ToWorker::LoadDogs { run, source: DogSource::Auto });
         }
     });
-    let form = DogForm::from_lab(&DogLab::homework_cnn());
-    let form = FormSignals {
-        kernels: form.kernels.map(RwSignal::new),
-        strides: form.strides.map(RwSignal::new),
-        lr: RwSignal::new(form.lr),
-        epochs: RwSignal::new(form.epochs),
-        stop_thr: RwSignal::new(form.stop_thr),
-        seed: RwSignal::new(form.seed),
-    };
-    if let Some(shared) = ctx.take_shared("dogs") {
-        for (key, value) in shared.fields {
-            let field = match key {
-                "lr" => form.lr,
-                "epochs" => form.epochs,
-                "stop" => form.stop_thr,
-                "seed" => form.seed,
-                "k1" => form.kernels[0],
-                "s1" => form.strides[0],
-                "k2" => form.kernels[1],
-                _ => form.strides[1],
-            };
-            field.set(value);
-        }
-    }
+    let form = ctx.lab_form(LabId::Dogs, DogLab::homework_cnn().form());
     view! {
         <LabArticle id="dogs" title="DogSet: explore, then a fully connected and a convolutional network" lead=concat!("Ten dog breeds in 64x64 colour pictures. Look at the data first, then train a fully connected net and ", "a convolutional one with the homework's settings, both stopped early when the validation loss stops ", "improving, and compare what each learned.")>
             <DataSection/>
@@ -79,29 +58,6 @@ pub fn DogsLabPanel() -> impl IntoView {
             <NetSection cnn=true form=form/>
             <CompareSection/>
         </LabArticle>
-    }
-}
-
-#[derive(Clone, Copy)]
-struct FormSignals {
-    kernels: [RwSignal<String>; 2],
-    strides: [RwSignal<String>; 2],
-    lr: RwSignal<String>,
-    epochs: RwSignal<String>,
-    stop_thr: RwSignal<String>,
-    seed: RwSignal<String>,
-}
-
-impl FormSignals {
-    fn read(&self) -> DogForm {
-        DogForm {
-            kernels: self.kernels.map(|s| s.get()),
-            strides: self.strides.map(|s| s.get()),
-            lr: self.lr.get(),
-            epochs: self.epochs.get(),
-            stop_thr: self.stop_thr.get(),
-            seed: self.seed.get(),
-        }
     }
 }
 
@@ -434,24 +390,18 @@ fn ExploreSection() -> impl IntoView {
 }
 
 #[component]
-fn SettingsSection(form: FormSignals) -> impl IntoView {
+fn SettingsSection(form: RwSignal<FormText>) -> impl IntoView {
     view! {
         <section aria-labelledby="dogs-settings-title">
             <h3 id="dogs-settings-title">"3. Training settings (both networks; defaults: the homework's)"</h3>
             <fieldset class="train-form">
                 <legend>"SGD, batch 10, cross-entropy"</legend>
-                <Field label="Learning rate" id="dog-lr" value=form.lr/>
-                <Field label="Epochs at most" id="dog-epochs" value=form.epochs/>
-                <Field label="Early stop below" id="dog-stop-thr" value=form.stop_thr hint="validation-loss improvement per epoch; empty = never"/>
-                <Field label="Seed (weights, shuffles)" id="dog-seed" value=form.seed/>
+                <FormField form=form key="lr"/>
+                <FormField form=form key="epochs"/>
+                <FormField form=form key="stop"/>
+                <FormField form=form key="seed"/>
             </fieldset>
-            <ShareLink lab="dogs" fields=Signal::derive(move || {
-                let f = form.read();
-                vec![
-                    ("lr", f.lr), ("epochs", f.epochs), ("stop", f.stop_thr), ("seed", f.seed),
-                    ("k1", f.kernels[0].clone()), ("s1", f.strides[0].clone()), ("k2", f.kernels[1].clone()), ("s2", f.strides[1].clone()),
-                ]
-            })/>
+            <ShareLink lab=LabId::Dogs form=form/>
         </section>
     }
 }
@@ -470,7 +420,7 @@ fn layer_rows(layers: &[LayerRow]) -> Vec<Vec<String>> {
 }
 
 #[component]
-fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
+fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let (id, title, name) = if cnn {
         ("cnn", "5. The convolutional network", "CNN")
@@ -478,7 +428,7 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
         ("mlp", "4. The fully connected network", "MLP")
     };
     let run = Memo::new(move |_| ctx.session.with(|s| if cnn { s.dogs.cnn.clone() } else { s.dogs.mlp.clone() }));
-    let parsed = Memo::new(move |_| form.read().parse(cnn));
+    let parsed = Memo::new(move |_| form.with(|f| DogLab::parse(f, cnn)));
     // While editing: the table worked out from the shapes; after a run: the built model's own.
     let table = Memo::new(move |_| match parsed.get() {
         Ok(lab) => lab.net().shape_table(),
@@ -522,10 +472,10 @@ fn NetSection(cnn: bool, form: FormSignals) -> impl IntoView {
                     <p>"Conv(3→16) → ReLU → MaxPool 2 → Conv(16→32) → ReLU → MaxPool 2 → flatten → Linear(→10), no padding. Choose each conv's kernel size and stride; the table follows."</p>
                     <fieldset class="train-form">
                         <legend>"Convolutions"</legend>
-                        <Field label="Conv 1 kernel size" id="cnn-k1" value=form.kernels[0]/>
-                        <Field label="Conv 1 stride" id="cnn-s1" value=form.strides[0]/>
-                        <Field label="Conv 2 kernel size" id="cnn-k2" value=form.kernels[1]/>
-                        <Field label="Conv 2 stride" id="cnn-s2" value=form.strides[1]/>
+                        <FormField form=form key="k1"/>
+                        <FormField form=form key="s1"/>
+                        <FormField form=form key="k2"/>
+                        <FormField form=form key="s2"/>
                     </fieldset>
                 }.into_any()
             } else {

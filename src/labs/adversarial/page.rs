@@ -3,12 +3,12 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
-use super::widgets::{DataTable, LabArticle, PixelCanvas, Svg};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, diverging, grey_rgba};
 use crate::protocol::ToWorker;
 use crate::run::{Attack, DataProgress};
 use crate::session::Phase;
+use crate::web::app::Ctx;
+use crate::web::app::widgets::{DataTable, LabArticle, PixelCanvas, Svg};
 
 /// The sweep the page asks for: 0 to 0.3 in steps of 0.025.
 fn sweep_epsilons() -> Vec<f64> {

@@ -1,5 +1,9 @@
 //! HOMEWORK section 4: the output shape of a 2-d convolution, with the formula worked out per
 //! axis (PyTorch's and burn's rule): out = floor((in + 2p - d(k - 1) - 1) / s) + 1.
+//! Beside it: `conv_size/page.rs` (the panel).
+
+#[cfg(all(target_arch = "wasm32", feature = "csr"))]
+pub mod page;
 
 use serde::{Deserialize, Serialize};
 

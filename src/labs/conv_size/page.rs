@@ -2,9 +2,9 @@
 
 use leptos::prelude::*;
 
-use super::widgets::{Field, LabArticle};
-use crate::config::parse_field;
-use crate::conv_size::{ConvQuery, conv_output};
+use crate::form::parse_field;
+use crate::labs::conv_size::{ConvQuery, conv_output};
+use crate::web::app::widgets::{Field, LabArticle};
 
 #[component]
 pub fn ConvSizePanel() -> impl IntoView {

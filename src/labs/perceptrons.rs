@@ -1,6 +1,10 @@
 //! HOMEWORK section 7: any boolean function of binary inputs is computed exactly by a network
 //! of perceptrons (step activations): one hidden unit per true row of the truth table (an AND
 //! of literals), then an OR of the hidden units.
+//! Beside it: `perceptrons/page.rs` (the panel).
+
+#[cfg(all(target_arch = "wasm32", feature = "csr"))]
+pub mod page;
 
 use rand::RngExt;
 use serde::{Deserialize, Serialize};

@@ -3,15 +3,17 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
-use super::widgets::{ChartExport, DataTable, Field, LabArticle, ShareLink, Svg, download_text};
 use crate::config::TrainConfig;
-use crate::config::{MnistForm, MnistLab};
+use crate::labs::LabId;
+use crate::labs::mnist::MnistLab;
+use crate::labs::mnist::MnistView;
+use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
 use crate::run::DataProgress;
-use crate::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
-use crate::session::{MnistView, Phase};
+use crate::session::Phase;
+use crate::web::app::Ctx;
+use crate::web::app::widgets::{ChartExport, DataTable, FormField, LabArticle, ShareLink, Svg, download_text};
 
 /// One colour per model, distinct and readable on white.
 const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];
@@ -98,21 +100,7 @@ fn result_charts(results: &[SizeResult]) -> (String, String) {
 #[component]
 pub fn MnistLabPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let initial = MnistForm::from_lab(&MnistLab::homework());
-    let sizes = RwSignal::new(initial.sizes);
-    let epochs = RwSignal::new(initial.epochs);
-    let seed = RwSignal::new(initial.seed);
-    if let Some(shared) = ctx.take_shared("mnist") {
-        for (key, value) in shared.fields {
-            match key {
-                "sizes" => sizes.set(value),
-                "epochs" => epochs.set(value),
-                _ => seed.set(value),
-            }
-        }
-    }
-    let share_fields =
-        Signal::derive(move || vec![("sizes", sizes.get()), ("epochs", epochs.get()), ("seed", seed.get())]);
+    let form = ctx.lab_form(LabId::Mnist, MnistLab::homework().form());
     let form_error = RwSignal::new(None::<String>);
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.mnist.clone()));
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
@@ -121,19 +109,15 @@ pub fn MnistLabPanel() -> impl IntoView {
     let failed = move || {
         view_state.with(|v| v.as_ref().is_some_and(|v| matches!(v.state.phase, Phase::Failed | Phase::Interrupted)))
     };
-    let train = move || {
-        let form =
-            MnistForm { sizes: sizes.get_untracked(), epochs: epochs.get_untracked(), seed: seed.get_untracked() };
-        match form.parse() {
-            Ok(lab) => {
-                form_error.set(None);
-                let mut run = 0;
-                ctx.session.update(|s| run = s.start_mnist(lab.clone()));
-                ctx.track(run, "mnist", String::new(), None);
-                ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
-            }
-            Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
+    let train = move || match form.with_untracked(MnistLab::parse) {
+        Ok(lab) => {
+            form_error.set(None);
+            let mut run = 0;
+            ctx.session.update(|s| run = s.start_mnist(lab.clone()));
+            ctx.track(run, "mnist", String::new(), None);
+            ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
         }
+        Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };
     let cache_note = RwSignal::new(None::<String>);
     let clear_cache = move |_| {
@@ -205,9 +189,9 @@ pub fn MnistLabPanel() -> impl IntoView {
                 <form class="train-form" on:submit=move |ev| { ev.prevent_default(); if can_train() { train(); } }>
                     <fieldset>
                         <legend>"Settings (defaults: the homework's)"</legend>
-                        <Field label="Training-set sizes" id="mnist-sizes" value=sizes hint="multiples of 10, comma-separated"/>
-                        <Field label="Epochs per model" id="mnist-epochs" value=epochs/>
-                        <Field label="Seed (samples, weights, shuffles)" id="mnist-seed" value=seed/>
+                        <FormField form=form key="sizes"/>
+                        <FormField form=form key="epochs"/>
+                        <FormField form=form key="seed"/>
                     </fieldset>
                     <div class="buttons">
                         <button type="submit" data-testid="mnist-train" data-shortcut="space" disabled=move || !can_train()>
@@ -219,7 +203,7 @@ pub fn MnistLabPanel() -> impl IntoView {
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="mnist-form-error">{e}</p> })}
                     {move || cache_note.get().map(|n| view! { <p role="status" data-testid="cache-note">{n}</p> })}
                 </form>
-                <ShareLink lab="mnist" fields=share_fields/>
+                <ShareLink lab=LabId::Mnist form=form/>
                 {move || view_state.get().map(|v| {
                     let DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files: cached, files } = v.state.data.unwrap_or_default();
                     view! {

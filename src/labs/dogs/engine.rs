@@ -1,0 +1,65 @@
+//! HOMEWORK sections 3 and 5: the fully connected and the convolutional network on the
+//! DogSet (or its stand-in), with early stopping on the validation loss and one test
+//! evaluation after training.
+
+use burn::prelude::*;
+
+use crate::data::dogs::DogSplits;
+use crate::labs::dogs::{DogLab, DogModel};
+use crate::model::{Init, LayerRow, Net};
+use crate::run::{Checkpoint, EpochRecord};
+use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, run_model_from};
+
+/// A finished DogSet run.
+#[derive(Clone, Debug)]
+pub struct DogRun {
+    pub net: Net,
+    pub record: RunRecord,
+    /// Test loss and accuracy (percent), evaluated once after training; `None` when the run
+    /// was stopped before its first epoch ended.
+    pub test: Option<(f64, f64)>,
+}
+
+/// The layer table of the network `lab` builds, from a forward pass of the built model.
+pub fn layer_table(lab: &DogLab, device: &Device) -> Result<Vec<LayerRow>, String> {
+    let config = lab.net();
+    Ok(config.init(Init::Constant(0.0), device)?.layer_table(config.input, device))
+}
+
+/// Uploads the partitions as bytes (standardised per batch with the train partition's
+/// statistics), trains a fresh network with early stopping, then tests it once.
+/// `on_layers` gets the built model's layer table before the first batch.
+pub async fn run_dogs(
+    lab: &DogLab,
+    data: &DogSplits,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    device: &Device,
+    driver: &mut impl Driver,
+    on_layers: impl FnOnce(Vec<LayerRow>),
+    on_event: &mut impl FnMut(Event),
+) -> Result<DogRun, TrainError> {
+    let config = lab.net();
+    let net = config.init(Init::PyTorch { seed: lab.train.seed }, device).map_err(TrainError::Config)?;
+    on_layers(net.layer_table(config.input, device));
+    let (net, prior) = match resume {
+        Some((checkpoint, prior)) if checkpoint.epoch == prior.len() => {
+            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
+        }
+        Some((checkpoint, prior)) => {
+            return Err(TrainError::Config(format!(
+                "the checkpoint is of epoch {} but {} epochs are recorded",
+                checkpoint.epoch,
+                prior.len()
+            )));
+        }
+        None => (net, vec![]),
+    };
+    // The CNN's 68,138 parameters are saved every epoch so a run can resume; the fully
+    // connected net's 1.6 million would cost 6 MB a save.
+    let resume = Resume { prior, checkpoints: matches!(lab.model, DogModel::Cnn { .. }) };
+    let standardise = data.standardise();
+    let [train, valid, test] = data.splits.each_ref().map(|s| DeviceData::upload_bytes(s, &standardise, device));
+    let (net, record) = run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await?;
+    let test = if record.epochs.is_empty() { None } else { Some(evaluate(&net, &test, EVAL_BATCH).await?) };
+    Ok(DogRun { net, record, test })
+}

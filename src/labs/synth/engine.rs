@@ -1,0 +1,99 @@
+//! HOMEWORK section 6: train the Synth CNN on the synthetic edges, then probe its shift
+//! invariance.
+
+use burn::prelude::*;
+use burn::tensor::{Transaction, activation::softmax};
+
+use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
+use crate::labs::synth::SynthLab;
+use crate::model::{Init, Net, NetConfig};
+use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
+use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, run_model_from};
+
+/// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
+/// and the records up to it) and returns it with its records. Emits a checkpoint every epoch:
+/// the model is small enough to save whole.
+pub async fn run_synth(
+    lab: &SynthLab,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    device: &Device,
+    driver: &mut impl Driver,
+    on_event: &mut impl FnMut(Event),
+) -> Result<(Net, RunRecord), TrainError> {
+    let train = synthetic::generate(lab.train_size, lab.data_seed, Which::Train);
+    let valid = synthetic::generate(lab.valid_size, lab.data_seed, Which::Valid);
+    let train = DeviceData::upload(&train.data, device);
+    let valid = DeviceData::upload(&valid.data, device);
+    let net = NetConfig::synth_cnn()
+        .init(Init::PyTorch { seed: lab.train.seed }, device)
+        .expect("the Synth CNN fits its 28x28 input");
+    let (net, prior) = match resume {
+        Some((checkpoint, prior)) => {
+            if checkpoint.epoch != prior.len() {
+                return Err(TrainError::Config(format!(
+                    "the checkpoint is of epoch {} but {} epochs are recorded",
+                    checkpoint.epoch,
+                    prior.len()
+                )));
+            }
+            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
+        }
+        None => (net, vec![]),
+    };
+    let resume = Resume { prior, checkpoints: true };
+    run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await
+}
+
+/// `[n, 28, 28, 1]` images on the device.
+fn images_tensor(images: Vec<f32>, device: &Device) -> Tensor<4> {
+    let n = images.len() / (SIZE * SIZE);
+    Tensor::from_data(TensorData::new(images, [n, SIZE, SIZE, 1]), device)
+}
+
+/// The probability of the true class with the bar at every position it fits, per orientation.
+/// One forward pass per orientation and a single readback.
+pub async fn shift_sweep(net: &Net, device: &Device) -> Result<ShiftSweep, TrainError> {
+    let net = net.valid();
+    let mut tx = Transaction::default();
+    let mut grids = vec![];
+    for orientation in [Orientation::Horizontal, Orientation::Vertical] {
+        let (max_r, max_c) = Bar::max_position(orientation);
+        let mut images = Vec::with_capacity((max_r + 1) * (max_c + 1) * SIZE * SIZE);
+        for row in 0..=max_r {
+            for col in 0..=max_c {
+                images.extend(synthetic::render(Bar { orientation, row, col }, PROBE_NOISE_SEED));
+            }
+        }
+        let probs = softmax(net.forward(images_tensor(images, device)), 1); // [positions, 2]
+        let class = orientation.label();
+        tx = tx.register(probs.narrow(1, class as usize, 1)); // [positions, 1]
+        grids.push(SweepGrid { class, rows: max_r + 1, cols: max_c + 1, p_true: vec![] });
+    }
+    let read = tx.execute_async().await.map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+    for (grid, data) in grids.iter_mut().zip(read) {
+        grid.p_true = data.try_to_vec().map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+    }
+    Ok(ShiftSweep { grids })
+}
+
+/// What the trained model sees in one image: the first layer's feature maps after ReLU
+/// (`[channels, h, w]` and that shape) and the class probabilities.
+pub async fn probe(
+    net: &Net,
+    image: Vec<f32>,
+    device: &Device,
+) -> Result<(Vec<f32>, [usize; 3], Vec<f32>), TrainError> {
+    let net = net.valid();
+    let x = images_tensor(image, device); // [1, 28, 28, 1]
+    let maps = net.first_layer_maps(x.clone()); // [1, c, h, w]
+    let [_, c, h, w] = maps.dims();
+    let probs = softmax(net.forward(x), 1); // [1, 2]
+    let read = Transaction::default()
+        .register(maps)
+        .register(probs)
+        .execute_async()
+        .await
+        .map_err(|e| TrainError::Readback(format!("{e:?}")))?;
+    let vec = |d: &TensorData| d.try_to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")));
+    Ok((vec(&read[0])?, [c, h, w], vec(&read[1])?))
+}

@@ -1,0 +1,149 @@
+//! One training run as the page sees it (a Synth CNN or a DogSet network): its [`RunState`]
+//! and what the run reported, with the progress line and the saved-run form derived from it.
+
+use crate::config::TrainConfig;
+use crate::labs::dogs::DogLab;
+use crate::labs::synth::SynthLab;
+use crate::metrics::eta_seconds;
+use crate::net::LayerRow;
+use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, RunId, RunState, RunSummary, ShiftSweep};
+use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
+
+/// Epoch, batch and batch count of a run's latest progress report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchProgress {
+    pub epoch: usize,
+    pub batch: usize,
+    pub batches: usize,
+}
+/// A lab config with training settings (what a run's progress is counted against).
+pub trait LabConfig {
+    fn train(&self) -> &TrainConfig;
+}
+
+impl LabConfig for SynthLab {
+    fn train(&self) -> &TrainConfig {
+        &self.train
+    }
+}
+
+impl LabConfig for DogLab {
+    fn train(&self) -> &TrainConfig {
+        &self.train
+    }
+}
+/// One training run as the page sees it (a Synth CNN by default, or a DogSet network).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView<L = SynthLab> {
+    pub id: RunId,
+    pub lab: L,
+    pub state: RunState,
+    pub progress: Option<BatchProgress>,
+    pub records: Vec<EpochRecord>,
+    /// First-layer kernels after the latest epoch.
+    pub kernels: Option<Kernels>,
+    /// The built model's layer table.
+    pub layers: Vec<LayerRow>,
+    pub summary: Option<RunSummary>,
+    /// Test loss and accuracy, evaluated once after training.
+    pub test: Option<(f64, f64)>,
+    pub sweep: Option<ShiftSweep>,
+    /// The parameters after the latest epoch (small models), for resuming.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl<L: LabConfig> RunView<L> {
+    pub fn new(id: RunId, lab: L) -> Self {
+        Self {
+            id,
+            lab,
+            state: RunState::default(),
+            progress: None,
+            records: vec![],
+            kernels: None,
+            layers: vec![],
+            summary: None,
+            test: None,
+            sweep: None,
+            checkpoint: None,
+        }
+    }
+
+    /// The run as the browser keeps it, under `key` (see [`crate::runs`]).
+    pub fn saved(&self, key: &str, name: &str, lab: &str, created: f64) -> SavedRun
+    where
+        L: serde::Serialize,
+    {
+        let status = RunStatus::of(&self.state);
+        SavedRun {
+            format: RUN_FORMAT,
+            key: key.into(),
+            name: name.into(),
+            lab: lab.into(),
+            config: serde_json::to_value(&self.lab).expect("lab configs serialise"),
+            backend: self.state.backend.clone(),
+            created,
+            status,
+            epochs: self.records.clone(),
+            summary: self.summary.clone(),
+            test: self.test,
+            checkpoint: self.checkpoint.clone(),
+            error: self.state.error.clone(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state.is_active()
+    }
+
+    /// Fraction of all batches of all epochs done, 0..1.
+    pub fn fraction_done(&self) -> f64 {
+        let epochs = self.lab.train().epochs as f64;
+        match (self.state.phase, self.progress) {
+            (Phase::Finished, _) => 1.0,
+            (_, Some(p)) => ((p.epoch - 1) as f64 + p.batch as f64 / p.batches.max(1) as f64) / epochs,
+            _ => 0.0,
+        }
+    }
+
+    /// Seconds left, from the epochs done so far.
+    pub fn eta_seconds(&self) -> Option<f64> {
+        let seconds: Vec<f64> = self.records.iter().map(|r| r.seconds).collect();
+        eta_seconds(&seconds, self.lab.train().epochs)
+    }
+
+    /// Training examples per second in the latest epoch.
+    pub fn examples_per_s(&self) -> Option<f64> {
+        self.records.last().map(|r| r.examples_per_s)
+    }
+
+    /// One line for the progress bar.
+    pub fn progress_text(&self) -> String {
+        let epochs = self.lab.train().epochs;
+        match (self.state.phase, self.progress) {
+            (Phase::Queued, _) => "waiting for the training engine".into(),
+            (Phase::Finished, _) => match &self.summary {
+                Some(s) => format!("{} epochs, {}", s.epochs_trained, s.stop.describe()),
+                None => "finished".into(),
+            },
+            (Phase::Failed, _) => "failed".into(),
+            (Phase::Interrupted, _) => "interrupted".into(),
+            (_, None) if self.state.data.is_some() && self.records.is_empty() && self.state.status.is_none() => {
+                let d = self.state.data.unwrap_or_default();
+                format!(
+                    "loading the dataset: {:.1} of {:.1} MB, {} of {} files from the cache",
+                    d.loaded_bytes as f64 / 1e6,
+                    d.total_bytes as f64 / 1e6,
+                    d.cached_files,
+                    d.files
+                )
+            }
+            (phase, Some(BatchProgress { epoch, batch, batches })) => {
+                let eta = self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
+                let paused = if phase == Phase::Paused { " (paused)" } else { "" };
+                format!("epoch {epoch} of {epochs}, batch {batch} of {batches}{}{paused}", eta.unwrap_or_default())
+            }
+            _ => self.state.status.clone().unwrap_or_else(|| "starting".into()),
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! How each message from the worker changes a view: the one place the page's state meets
+//! the wire format. Every view first hands a message to its [`RunState`] (the events all runs
+//! share) and takes only what its lab adds.
+
+use super::run_view::{BatchProgress, LabConfig, RunView};
+use crate::labs::adversarial::AttackView;
+use crate::labs::dogs::{DogsView, GalleryPage};
+use crate::labs::mnist::MnistView;
+use crate::labs::xor::XorView;
+use crate::protocol::FromWorker;
+use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, StopReason};
+
+/// Feeds a message to `state` when it is one every run understands; returns the others.
+pub(super) fn shared(state: &mut RunState, id: RunId, message: FromWorker) -> Option<FromWorker> {
+    match message.run_event() {
+        Some((run, event)) if run == id => {
+            state.apply(event);
+            None
+        }
+        _ => Some(message),
+    }
+}
+impl<L: LabConfig> RunView<L> {
+    /// Applies a message of this run; returns it back when it is not one a run takes.
+    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        let message = shared(&mut self.state, self.id, message)?;
+        match message {
+            FromWorker::Progress { epoch, batch, batches, .. } => {
+                self.progress = Some(BatchProgress { epoch, batch, batches });
+                self.state.progressed();
+            }
+            FromWorker::Epoch { record, kernels, .. } => {
+                self.records.push(record);
+                if !kernels.weights.is_empty() {
+                    self.kernels = Some(kernels);
+                }
+            }
+            FromWorker::Layers { layers, .. } => self.layers = layers,
+            FromWorker::Tested { loss, accuracy, .. } => self.test = Some((loss, accuracy)),
+            FromWorker::Done { summary, .. } => {
+                self.state.apply(RunEvent::Finished);
+                if let StopReason::Diverged { .. } = summary.stop {
+                    self.state.error = Some(summary.stop.describe());
+                }
+                self.summary = Some(summary);
+            }
+            FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
+            FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint),
+            other => return Some(other),
+        }
+        None
+    }
+}
+
+impl DogsView {
+    /// Takes the DogSet lab's messages; returns the others.
+    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match message {
+            FromWorker::DogData { run, info } => {
+                if self.loading == Some(run) || self.runs().any(|r| r.id == run) || self.checking.is_some() || run == 0
+                {
+                    if self.loading == Some(run) {
+                        self.loading = None;
+                    }
+                    self.checking = None;
+                    self.data = None;
+                    self.load_error = None;
+                    // A run re-announces the set it trains on: keep the gallery for the same set.
+                    if self.info.as_ref() != Some(&info) {
+                        self.gallery = None;
+                    }
+                    self.info = Some(info);
+                }
+                return None;
+            }
+            FromWorker::DogsProgress { done, total } => {
+                self.checking = Some((done, total));
+                return None;
+            }
+            FromWorker::DogLoadFailed { message, report } => {
+                self.checking = None;
+                self.load_error = Some((message, Some(report)));
+                return None;
+            }
+            FromWorker::Gallery { class, page, pages, indices, images } => {
+                self.gallery = Some(GalleryPage { class, page, pages, indices, images });
+                return None;
+            }
+            _ => {}
+        }
+        let Some(run) = message.run() else { return Some(message) };
+        if self.loading == Some(run) {
+            match message {
+                FromWorker::DataProgress { loaded, total, cached_files, files, .. } => {
+                    self.data = Some(DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files, files })
+                }
+                FromWorker::Error { message, .. } => {
+                    self.loading = None;
+                    self.load_error = Some((message, None));
+                }
+                other => return Some(other),
+            }
+            return None;
+        }
+        match [&mut self.mlp, &mut self.cnn].into_iter().flatten().find(|r| r.id == run) {
+            Some(r) => r.apply(message),
+            None => Some(message),
+        }
+    }
+}
+
+impl XorView {
+    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match shared(&mut self.state, self.id, message)? {
+            FromWorker::Xor { linear, relu, .. } => {
+                self.result = Some((linear, relu));
+                self.state.apply(RunEvent::Finished);
+                None
+            }
+            other => Some(other),
+        }
+    }
+}
+impl AttackView {
+    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        if let FromWorker::Error { message, .. } = &message
+            && self.state.phase == Phase::Finished
+        {
+            // A failed attack on the prepared model: the model stays ready.
+            self.attacking = false;
+            self.state.error = Some(message.clone());
+            return None;
+        }
+        match shared(&mut self.state, self.id, message)? {
+            FromWorker::AttacksReady { model, epsilons, accuracies, samples, .. } => {
+                self.model = model;
+                self.sweep = epsilons.into_iter().zip(accuracies).collect();
+                self.samples = samples;
+                self.state.apply(RunEvent::Finished);
+            }
+            FromWorker::Attacked { image, label, target, epsilon, attack, .. } => {
+                self.attack = Some((image, label, target, epsilon, attack));
+                self.attacking = false;
+            }
+            other => return Some(other),
+        }
+        self.attacking &= self.state.is_active() || self.state.phase == Phase::Finished;
+        None
+    }
+}
+
+impl MnistView {
+    /// Takes this MNIST run's messages; returns the others.
+    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match shared(&mut self.state, self.id, message)? {
+            FromWorker::SizeEpoch { size, record, .. } => self.epochs.push((size, record)),
+            FromWorker::SizeDone { result, checkpoint, .. } => {
+                if let Some(c) = checkpoint {
+                    self.weights.push((result.size, c));
+                }
+                self.results.push(result);
+            }
+            FromWorker::Done { summary, .. } => {
+                self.state.apply(RunEvent::Finished);
+                self.summary = Some(summary);
+            }
+            other => return Some(other),
+        }
+        None
+    }
+}
