@@ -3,6 +3,7 @@
 //! Images are stored NHWC (`[n, height, width, channels]`, row-major f32), as the course's
 //! tests feed them; the models permute to NCHW themselves.
 
+pub mod build;
 pub mod dogs;
 pub mod idx;
 pub mod manifest;

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use nnlab::config::ConfigError;
+use nnlab::data::build::IdxShapeError;
 use nnlab::data::dogs::{DogsError, UnzipError};
 use nnlab::data::idx::IdxError;
 use nnlab::data::manifest::ManifestError;
@@ -32,8 +33,8 @@ pub enum CliError {
     Checksum { path: PathBuf },
     #[error("{}: {source}", path.display())]
     Idx { path: PathBuf, source: IdxError },
-    #[error("{}: {prefix} images {images:?} and labels {labels:?} disagree", folder.display())]
-    IdxShapes { folder: PathBuf, prefix: String, images: Vec<usize>, labels: Vec<usize> },
+    #[error("{}: {prefix} {source}", folder.display())]
+    IdxShapes { folder: PathBuf, prefix: String, source: IdxShapeError },
     #[error("{} line {line}: not a JSON line of scripts/pytorch-bench.py ({source})", path.display())]
     ReferenceLine { path: PathBuf, line: usize, source: serde_json::Error },
     #[error("{} line {line}: needs \"workload\" and \"pytorch_epoch_s\"", path.display())]

@@ -1,0 +1,126 @@
+//! `nnlab run dogs` (HOMEWORK sections 3 and 5): the DogSet's fully connected or convolutional
+//! network with early stopping, on the stand-in unless data/ has a DogSet.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use nnlab::data::dogs::{self, DogSplits};
+use nnlab::labs::dogs::answers::curve_answer;
+use nnlab::labs::dogs::engine::run_dogs;
+use nnlab::labs::dogs::{DogLab, DogModel};
+use nnlab::train::Event;
+use nnlab::train::native::{NativeDriver, block_on};
+
+use crate::data_dir::{load_split, read_manifest};
+use crate::{CliError, Format, device};
+
+/// The flags of `nnlab run dogs`; each unset one keeps the homework's value.
+pub struct Args {
+    pub cnn: bool,
+    pub kernels: [usize; 2],
+    pub strides: [usize; 2],
+    pub epochs: Option<usize>,
+    pub lr: Option<f64>,
+    pub stop_thr: Option<f64>,
+    pub seed: Option<u64>,
+    pub stand_in: bool,
+}
+
+/// Trains the chosen network with early stopping, printing each epoch, then the test and
+/// the answer.
+pub fn run(args: Args, data: &Path, format: Format) -> Result<(), CliError> {
+    let model = if args.cnn {
+        DogModel::Cnn { convs: [(args.kernels[0], args.strides[0]), (args.kernels[1], args.strides[1])] }
+    } else {
+        DogModel::Mlp
+    };
+    let mut lab = DogLab::homework(model);
+    lab.train.epochs = args.epochs.unwrap_or(lab.train.epochs);
+    lab.train.lr = args.lr.unwrap_or(lab.train.lr);
+    lab.train.stop_thr = args.stop_thr.or(lab.train.stop_thr).filter(|t| *t > 0.0);
+    lab.train.seed = args.seed.unwrap_or(lab.train.seed);
+    lab.validate()?;
+    let (splits, title) = load_dogs(data, args.stand_in)?;
+    let bar = ProgressBar::new(lab.train.epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] epoch {pos}/{len}, {msg}")
+            .expect("the progress template is valid")
+            .progress_chars("=> "),
+    );
+    let net = lab.net();
+    if format == Format::Table {
+        let [train, valid, test] = splits.splits.each_ref().map(|s| s.len());
+        bar.suspend(|| outln!(
+            "{}: {title}, {train}/{valid}/{test} images; SGD lr {}, batch {}, up to {} epochs, stop threshold {:?}, seed {}",
+            net.name, lab.train.lr, lab.train.batch_size, lab.train.epochs, lab.train.stop_thr, lab.train.seed
+        ));
+        bar.println(format!(
+            "{:>5} {:>10} {:>10} {:>9} {:>9} {:>8}",
+            "epoch", "train loss", "valid loss", "train acc", "valid acc", "seconds"
+        ));
+    }
+    let device = device();
+    let run = block_on(run_dogs(&lab, &splits, None, &device, &mut NativeDriver::default(), |_| {}, &mut |event| {
+        if let Event::Epoch { record: r, .. } = event {
+            bar.inc(1);
+            bar.set_message(format!("{:.1} s/epoch", r.seconds));
+            let (vl, va) = (r.valid_loss.unwrap_or(f64::NAN), r.valid_acc.unwrap_or(f64::NAN));
+            match format {
+                Format::Json => outln!(
+                    "{}",
+                    json!({"epoch": r.epoch, "train_loss": r.train_loss, "valid_loss": vl, "train_acc": r.train_acc, "valid_acc": va, "seconds": r.seconds})
+                ),
+                Format::Table => bar.suspend(|| {
+                    outln!(
+                        "{:>5} {:>10.4} {:>10.4} {:>8.1}% {:>8.1}% {:>8.2}",
+                        r.epoch,
+                        r.train_loss,
+                        vl,
+                        r.train_acc,
+                        va,
+                        r.seconds
+                    )
+                }),
+            }
+        }
+    }))?;
+    bar.finish_and_clear();
+    let summary = &run.record.summary;
+    let answer = curve_answer(&run.record.epochs, summary, run.test.map(|t| t.1));
+    match format {
+        Format::Json => outln!(
+            "{}",
+            json!({"done": true, "model": net.name, "epochs_trained": summary.epochs_trained, "stop": summary.stop.describe(), "train_seconds": summary.train_seconds, "parameters": summary.parameters, "test_loss": run.test.map(|t| t.0), "test_acc": run.test.map(|t| t.1), "answer": answer})
+        ),
+        Format::Table => {
+            outln!("{} epochs in {:.1} s: {}", summary.epochs_trained, summary.train_seconds, summary.stop.describe());
+            if let Some((loss, acc)) = run.test {
+                outln!("test: loss {loss:.4}, accuracy {acc:.1}% ({} parameters)", summary.parameters);
+            }
+            outln!("\n{answer}");
+        }
+    }
+    Ok(())
+}
+
+/// The DogSet when `data` has one (from `nnlab data dogs`), else the stand-in.
+fn load_dogs(data: &Path, stand_in: bool) -> Result<(DogSplits, String), CliError> {
+    let manifest = read_manifest(data)?;
+    let name = if !stand_in && manifest.datasets.contains_key(dogs::DOGSET_NAME) {
+        dogs::DOGSET_NAME
+    } else {
+        dogs::STAND_IN_NAME
+    };
+    let title = manifest.datasets.get(name).map(|d| d.title.clone()).unwrap_or_default();
+    let mut names = vec![];
+    let mut parts = vec![];
+    for split in dogs::PARTITIONS {
+        let (shard, class_names) = load_split(data, &manifest, name, split)?;
+        names = class_names;
+        parts.push(shard);
+    }
+    let parts: [_; 3] = parts.try_into().expect("three partitions");
+    Ok((DogSplits::from_shards(parts, names), title))
+}

@@ -1,0 +1,100 @@
+//! `nnlab run mnist-scaling` (HOMEWORK section 1): MNIST training time and accuracy against
+//! training-set size, with the least-squares extrapolation.
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use nnlab::labs::mnist::MnistLab;
+use nnlab::labs::mnist::engine::run_scaling;
+use nnlab::labs::mnist::scaling::{answers, summarise};
+use nnlab::train::Event;
+use nnlab::train::native::{NativeDriver, block_on};
+
+use crate::data_dir::{load_split, read_manifest};
+use crate::{CliError, Format, device};
+
+/// The flags of `nnlab run mnist-scaling`; each unset one keeps the homework's value.
+pub struct Args {
+    pub sizes: Option<Vec<usize>>,
+    pub epochs: Option<usize>,
+    pub seed: Option<u64>,
+}
+
+/// Trains one MLP per size on `dir`'s MNIST, printing each epoch, then the results and answers.
+pub fn run(args: Args, dir: &Path, format: Format) -> Result<(), CliError> {
+    let Args { sizes, epochs, seed } = args;
+    let mut lab = MnistLab::homework();
+    lab.sizes = sizes.unwrap_or(lab.sizes);
+    lab.train.epochs = epochs.unwrap_or(lab.train.epochs);
+    lab.seed = seed.unwrap_or(lab.seed);
+    lab.validate()?;
+    let manifest = read_manifest(dir)?;
+    let (train, names) = load_split(dir, &manifest, "mnist", "train")?;
+    let (test, _) = load_split(dir, &manifest, "mnist", "test")?;
+    let bar = ProgressBar::new((lab.sizes.len() * lab.train.epochs) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} epochs, {eta} left")
+            .expect("the progress template is valid")
+            .progress_chars("=> "),
+    );
+    if format == Format::Table {
+        bar.println(format!(
+            "MNIST MLP 784-128-64-10, SGD lr {}, batch {}, {} epochs per size, seed {}; test: {} balanced test images",
+            lab.train.lr, lab.train.batch_size, lab.train.epochs, lab.seed, lab.test_size
+        ));
+    }
+    let device = device();
+    let results = block_on(run_scaling(
+        &lab,
+        &train,
+        &test,
+        &names,
+        &device,
+        &mut NativeDriver::default(),
+        &mut |size, event| {
+            if let Event::Epoch { record: r, .. } = event {
+                bar.inc(1);
+                bar.set_message(format!("N = {size}"));
+                if format == Format::Json {
+                    outln!(
+                        "{}",
+                        json!({"size": size, "epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc, "seconds": r.seconds})
+                    );
+                }
+            }
+        },
+    ))?;
+    bar.finish_and_clear();
+    let summary = summarise(&results);
+    let (time_answer, acc_answer) = answers(&results, summary.as_ref());
+    match format {
+        Format::Json => {
+            for r in &results {
+                outln!(
+                    "{}",
+                    json!({"size": r.size, "test_acc": r.test_acc, "train_seconds": r.train_seconds, "epochs_trained": r.epochs_trained})
+                );
+            }
+            outln!(
+                "{}",
+                json!({"done": true, "fit": summary, "time_answer": time_answer, "accuracy_answer": acc_answer})
+            );
+        }
+        Format::Table => {
+            outln!("{:>6} {:>12} {:>10} {:>10}", "size", "train time s", "last loss", "test acc");
+            for r in &results {
+                outln!(
+                    "{:>6} {:>12.2} {:>10.4} {:>9.1}%",
+                    r.size,
+                    r.train_seconds,
+                    r.losses.last().unwrap_or(&f64::NAN),
+                    r.test_acc
+                );
+            }
+            outln!("\nTime: {time_answer}\nAccuracy: {acc_answer}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! `nnlab run synth` (HOMEWORK section 6): the Synth CNN on synthetic edges, with the answers
+//! about its training, kernels and shift invariance.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use nnlab::labs::synth::SynthLab;
+use nnlab::labs::synth::answers as synth_answers;
+use nnlab::labs::synth::engine::{run_synth, shift_sweep};
+use nnlab::metrics::format_duration;
+use nnlab::run::Kernels;
+use nnlab::train::Event;
+use nnlab::train::native::{NativeDriver, block_on};
+
+use crate::{CliError, Format, device};
+
+/// The flags of `nnlab run synth`; each unset one keeps the homework's value.
+pub struct Args {
+    pub epochs: Option<usize>,
+    pub seed: Option<u64>,
+    pub lr: Option<f64>,
+    pub batch_size: Option<usize>,
+    pub train_size: Option<usize>,
+    pub valid_size: Option<usize>,
+    pub data_seed: Option<u64>,
+    pub stop_thr: Option<f64>,
+}
+
+/// Trains the Synth CNN, printing each epoch, then the answers.
+pub fn run(args: Args, format: Format) -> Result<(), CliError> {
+    let Args { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr } = args;
+    let mut config = SynthLab::homework();
+    let t = &mut config.train;
+    t.epochs = epochs.unwrap_or(t.epochs);
+    t.seed = seed.unwrap_or(t.seed);
+    t.lr = lr.unwrap_or(t.lr);
+    t.batch_size = batch_size.unwrap_or(t.batch_size);
+    t.stop_thr = stop_thr.or(t.stop_thr);
+    config.train_size = train_size.unwrap_or(config.train_size);
+    config.valid_size = valid_size.unwrap_or(config.valid_size);
+    config.data_seed = data_seed.unwrap_or(config.data_seed);
+    config.validate()?;
+
+    let bar = ProgressBar::new(config.train.epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>12} [{bar:30}] epoch {pos}/{len}, {eta} left")
+            .expect("the progress template is valid")
+            .progress_chars("=> "),
+    );
+    if format == Format::Table {
+        bar.println(format!(
+            "Synth CNN, {} training / {} validation images, SGD lr {}, batch {}, up to {} epochs, seed {}",
+            config.train_size,
+            config.valid_size,
+            config.train.lr,
+            config.train.batch_size,
+            config.train.epochs,
+            config.train.seed
+        ));
+        bar.println(format!(
+            "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8}",
+            "epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds"
+        ));
+    }
+    let device = device();
+    let mut last_kernels: Option<Kernels> = None;
+    let (net, record) =
+        block_on(run_synth(&config, None, &device, &mut NativeDriver::default(), &mut |event| match event {
+            Event::Progress { batch, batches, .. } => bar.set_message(format!("{batch}/{batches}")),
+            Event::Epoch { record: r, kernels } => {
+                bar.inc(1);
+                last_kernels = kernels;
+                match format {
+                    Format::Json => outln!(
+                        "{}",
+                        json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc,
+                           "valid_loss": r.valid_loss, "valid_acc": r.valid_acc, "seconds": r.seconds})
+                    ),
+                    Format::Table => bar.println(format!(
+                        "{:>5} {:>10.4} {:>8.1}% {:>10.4} {:>8.1}% {:>8.2}",
+                        r.epoch,
+                        r.train_loss,
+                        r.train_acc,
+                        r.valid_loss.unwrap_or(f64::NAN),
+                        r.valid_acc.unwrap_or(f64::NAN),
+                        r.seconds
+                    )),
+                }
+            }
+            Event::Checkpoint(_) => {}
+        }))?;
+    bar.finish_and_clear();
+    let sweep = block_on(shift_sweep(&net, &device))?;
+    let kernels_answer = last_kernels.as_ref().map(synth_answers::kernels_answer).unwrap_or_default();
+    let shift_answer = synth_answers::shift_answer(&sweep);
+    let s = &record.summary;
+    let last = record.epochs.last();
+    match format {
+        Format::Json => outln!(
+            "{}",
+            json!({"done": true, "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
+                   "train_seconds": s.train_seconds, "parameters": s.parameters,
+                   "final_train_acc": last.map(|r| r.train_acc), "final_valid_acc": last.and_then(|r| r.valid_acc),
+                   "kernels": last_kernels, "kernels_answer": kernels_answer, "shift_answer": shift_answer})
+        ),
+        Format::Table => {
+            outln!(
+                "\n{} epochs in {} ({}); {} parameters.",
+                s.epochs_trained,
+                format_duration(s.train_seconds),
+                s.stop.describe(),
+                s.parameters
+            );
+            outln!("Training: {}", synth_answers::training_answer(&record.epochs));
+            outln!("Kernels: {kernels_answer}");
+            outln!("Shift invariance: {shift_answer}");
+        }
+    }
+    Ok(())
+}
