@@ -370,43 +370,36 @@ pub enum Offline {
 
 /// Registers the service worker (public/sw.js) and follows its state.
 fn keep_offline(ctx: Ctx) {
-    use crate::web::js::{call, get};
     use wasm_bindgen::JsCast;
-    let container = get(&get(&js_sys::global(), "navigator"), "serviceWorker");
-    if container.is_undefined() {
+    use wasm_bindgen_futures::JsFuture;
+    let navigator = window().navigator();
+    // Feature detection: `navigator.serviceWorker` is missing outside secure contexts, and
+    // web-sys's getter assumes it is there.
+    if !js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false) {
         ctx.offline
             .set(Offline::Unavailable("this browser or address offers no service workers (they need https)".into()));
         return;
     }
-    let controlled_at_start = !get(&container, "controller").is_null();
+    let container = navigator.service_worker();
+    let controlled_at_start = container.controller().is_some();
     let on_change = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
         // A first visit's worker taking control is not an update; a later one is.
         if controlled_at_start {
             ctx.offline.set(Offline::UpdateReady);
         }
     });
-    let _ = call(&container, "addEventListener", &["controllerchange".into(), on_change.as_ref().clone()]);
+    let _ = container.add_event_listener_with_callback("controllerchange", on_change.as_ref().unchecked_ref());
     on_change.forget();
-    let registered = call(&container, "register", &["./sw.js".into()]);
-    let ready = get(&container, "ready").dyn_into::<js_sys::Promise>();
+    let registered = JsFuture::from(container.register("./sw.js"));
+    let ready = container.ready().map(JsFuture::from);
     leptos::task::spawn_local(async move {
-        let failed = |e: &wasm_bindgen::JsValue| {
-            Offline::Unavailable(format!("the offline copy could not be set up ({})", crate::web::js::describe(e)))
-        };
-        match registered.map(|p| p.dyn_into::<js_sys::Promise>()) {
-            Ok(Ok(promise)) => {
-                if let Err(e) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                    ctx.offline.set(failed(&e));
-                    return;
-                }
-            }
-            Ok(Err(e)) | Err(e) => {
-                ctx.offline.set(failed(&e));
-                return;
-            }
+        if let Err(e) = registered.await {
+            let why = crate::web::js::describe(&e);
+            ctx.offline.set(Offline::Unavailable(format!("the offline copy could not be set up ({why})")));
+            return;
         }
         if let Ok(ready) = ready
-            && wasm_bindgen_futures::JsFuture::from(ready).await.is_ok()
+            && ready.await.is_ok()
         {
             ctx.offline.update(|o| {
                 if *o == Offline::Pending {
@@ -439,47 +432,47 @@ fn OfflineStatus() -> impl IntoView {
 /// space for the lab's Train/Pause and the arrow keys for the shift demo, unless a form field
 /// has the focus.
 fn presenter_mode(ctx: Ctx) {
-    use crate::web::js::{call, get};
+    use wasm_bindgen::JsCast;
+    use web_sys::{HtmlElement, KeyboardEvent, KeyboardEventInit};
     Effect::new(move |_| {
         let on = ctx.presenting.get();
         if let Some(body) = document().body() {
-            let _ = call(&get(&body, "classList"), "toggle", &["present".into(), on.into()]);
+            let _ = body.class_list().toggle_with_force("present", on);
         }
     });
-    let on_key =
-        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::KeyboardEvent)>::new(move |ev: web_sys::KeyboardEvent| {
-            if !ctx.presenting.get_untracked() || ev.default_prevented() {
-                return;
-            }
-            let tag = ev.target().map(|t| get(&t, "tagName").as_string().unwrap_or_default()).unwrap_or_default();
-            if matches!(tag.as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON") {
-                return;
-            }
-            let document = document();
-            let key = ev.key();
-            if key == " " {
-                if let Ok(Some(button)) = document.query_selector("[data-shortcut=\"space\"]:not([disabled])") {
-                    ev.prevent_default();
-                    let _ = call(&button, "click", &[]);
-                }
-            } else if key.starts_with("Arrow")
-                && let Ok(Some(view)) = document.query_selector("[data-shortcut=\"arrows\"]")
-            {
+    let element = |selector: &str| {
+        document().query_selector(selector).ok().flatten().and_then(|e| e.dyn_into::<HtmlElement>().ok())
+    };
+    let handle = window_event_listener(leptos::ev::keydown, move |ev: KeyboardEvent| {
+        if !ctx.presenting.get_untracked() || ev.default_prevented() {
+            return;
+        }
+        let tag = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).map(|e| e.tag_name());
+        if matches!(tag.as_deref(), Some("INPUT" | "TEXTAREA" | "SELECT" | "BUTTON")) {
+            return;
+        }
+        let key = ev.key();
+        if key == " " {
+            if let Some(button) = element("[data-shortcut=\"space\"]:not([disabled])") {
                 ev.prevent_default();
-                let _ = call(&view, "focus", &[]);
-                let init = js_sys::Object::new();
-                let _ = js_sys::Reflect::set(&init, &"key".into(), &key.into());
-                let _ = js_sys::Reflect::set(&init, &"bubbles".into(), &true.into());
-                let ctor = get(&js_sys::global(), "KeyboardEvent");
-                if let Ok(ctor) = wasm_bindgen::JsCast::dyn_into::<js_sys::Function>(ctor)
-                    && let Ok(event) = js_sys::Reflect::construct(&ctor, &js_sys::Array::of2(&"keydown".into(), &init))
-                {
-                    let _ = call(&view, "dispatchEvent", &[event]);
-                }
+                button.click();
             }
-        });
-    let _ = window().add_event_listener_with_callback("keydown", wasm_bindgen::JsCast::unchecked_ref(on_key.as_ref()));
-    on_key.forget();
+        } else if key.starts_with("Arrow")
+            && let Some(view) = element("[data-shortcut=\"arrows\"]")
+        {
+            // Hand the key to the shift demo, as if it had been pressed there.
+            ev.prevent_default();
+            let _ = view.focus();
+            let init = KeyboardEventInit::new();
+            init.set_key(&key);
+            init.set_bubbles(true);
+            if let Ok(event) = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init) {
+                let _ = view.dispatch_event(&event);
+            }
+        }
+    });
+    // The page lives as long as the tab: keep the listener.
+    std::mem::forget(handle);
 }
 
 #[component]

@@ -89,6 +89,8 @@ impl Bridge {
     pub fn send_upload(&self, entries: &JsValue) -> bool {
         let inner = self.inner.borrow();
         let (Some(worker), true) = (&inner.worker, inner.ready) else { return false };
+        // A plain `{upload}` object (js-sys has no typed object literal): the worker tells it
+        // from the JSON text of every other message by its type.
         let message = js_sys::Object::new();
         let _ = js_sys::Reflect::set(&message, &"upload".into(), entries);
         worker.post_message(&message).is_ok()

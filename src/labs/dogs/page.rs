@@ -18,7 +18,6 @@ use crate::web::app::Ctx;
 use crate::web::app::widgets::{
     ChartExport, DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg, download_text,
 };
-use crate::web::js::{call, get};
 
 /// Hard images a student marks (HOMEWORK section 2).
 const PICKS: usize = 3;
@@ -61,14 +60,22 @@ pub fn DogsLabPanel() -> impl IntoView {
     }
 }
 
+// web-sys has no binding for `File.webkitRelativePath` (the path inside a chosen folder).
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(extends = web_sys::File)]
+    type FolderFile;
+    #[wasm_bindgen(method, getter, js_name = webkitRelativePath)]
+    fn webkit_relative_path(this: &FolderFile) -> String;
+}
+
 /// `[[path, File], ...]` of an `<input type=file>`'s or a drop's files.
-fn file_entries(files: &wasm_bindgen::JsValue) -> js_sys::Array {
+fn file_entries(files: &web_sys::FileList) -> js_sys::Array {
     let entries = js_sys::Array::new();
-    let n = get(files, "length").as_f64().unwrap_or(0.0) as u32;
-    for i in 0..n {
-        let Ok(file) = call(files, "item", &[i.into()]) else { continue };
-        let relative = get(&file, "webkitRelativePath").as_string().filter(|p| !p.is_empty());
-        let path = relative.or_else(|| get(&file, "name").as_string()).unwrap_or_default();
+    for file in (0..files.length()).filter_map(|i| files.get(i)) {
+        let relative = Some(wasm_bindgen::JsCast::unchecked_ref::<FolderFile>(&file).webkit_relative_path());
+        let relative = relative.filter(|p| !p.is_empty());
+        let path = relative.unwrap_or_else(|| file.name());
         entries.push(&js_sys::Array::of2(&path.into(), &file));
     }
     entries
@@ -87,8 +94,8 @@ fn DataSection() -> impl IntoView {
         }
     });
     let ready = move || ctx.session.with(|s| s.engine == Engine::Ready) && !ctx.session.with(|s| s.is_training());
-    let send_files = move |files: wasm_bindgen::JsValue| {
-        let entries = file_entries(&files);
+    let send_files = move |files: Option<web_sys::FileList>| {
+        let Some(entries) = files.map(|f| file_entries(&f)) else { return };
         if entries.length() == 0 {
             return;
         }
@@ -104,23 +111,20 @@ fn DataSection() -> impl IntoView {
     };
     let on_input = move |ev: leptos::ev::Event| {
         let input = event_target::<web_sys::HtmlInputElement>(&ev);
-        send_files(get(&input, "files"));
+        send_files(input.files());
         input.set_value("");
     };
     let on_drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
-        let transfer = get(&ev, "dataTransfer");
-        let items = get(&transfer, "items");
-        let n = get(&items, "length").as_f64().unwrap_or(0.0) as u32;
-        let folder = (0..n).any(|i| {
-            call(&items, "item", &[i.into()])
-                .and_then(|item| call(&item, "webkitGetAsEntry", &[]))
-                .is_ok_and(|entry| get(&entry, "isDirectory").as_bool() == Some(true))
-        });
+        let Some(transfer) = ev.data_transfer() else { return };
+        let items = transfer.items();
+        let folder = (0..items.length())
+            .filter_map(|i| items.get(i))
+            .any(|item| item.webkit_get_as_entry().ok().flatten().is_some_and(|entry| entry.is_directory()));
         if folder {
             drop_note.set(Some("A dropped folder cannot be read here: choose it with \"Choose a DogSet folder\", or drop a .zip of it.".into()));
         } else {
-            send_files(get(&transfer, "files"));
+            send_files(transfer.files());
         }
     };
     let switch = move |ev: leptos::ev::Event| {
@@ -233,15 +237,14 @@ struct Picks {
     note: String,
 }
 
-fn local_storage() -> Option<wasm_bindgen::JsValue> {
-    let storage = get(&js_sys::global(), "localStorage");
-    (!storage.is_undefined() && !storage.is_null()).then_some(storage)
+/// This site's localStorage; `None` where the browser refuses it (some private modes).
+fn local_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
 }
 
 fn load_picks(set: &str) -> Picks {
     local_storage()
-        .and_then(|s| call(&s, "getItem", &[PICKS_KEY.into()]).ok())
-        .and_then(|v| v.as_string())
+        .and_then(|s| s.get_item(PICKS_KEY).ok().flatten())
         .and_then(|text| serde_json::from_str::<Picks>(&text).ok())
         .filter(|p| p.set == set)
         .unwrap_or_else(|| Picks { set: set.into(), ..Picks::default() })
@@ -250,7 +253,7 @@ fn load_picks(set: &str) -> Picks {
 fn save_picks(picks: &Picks) {
     if let Some(storage) = local_storage() {
         let text = serde_json::to_string(picks).expect("picks serialise");
-        let _ = call(&storage, "setItem", &[PICKS_KEY.into(), text.into()]);
+        let _ = storage.set_item(PICKS_KEY, &text);
     }
 }
 

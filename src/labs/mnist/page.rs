@@ -121,12 +121,14 @@ pub fn MnistLabPanel() -> impl IntoView {
     };
     let cache_note = RwSignal::new(None::<String>);
     let clear_cache = move |_| {
-        let caches = crate::web::js::get(&js_sys::global(), "caches");
-        let done = if caches.is_undefined() {
-            "This browser keeps no dataset cache here.".to_string()
-        } else {
-            let _ = crate::web::js::call(&caches, "delete", &[crate::web::js::DATA_CACHE.into()]);
-            "Cached datasets deleted: the next run downloads them again.".to_string()
+        // `caches` exists only in secure contexts (elsewhere the getter gives undefined).
+        let caches = window().caches().ok().filter(|c| !c.is_undefined());
+        let done = match caches {
+            None => "This browser keeps no dataset cache here.".to_string(),
+            Some(caches) => {
+                let _ = caches.delete(crate::web::js::DATA_CACHE);
+                "Cached datasets deleted: the next run downloads them again.".to_string()
+            }
         };
         cache_note.set(Some(done));
     };

@@ -12,7 +12,6 @@ use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::ToWorker;
 use crate::runs::{SavedRun, report_html, runs_csv};
-use crate::web::js::get;
 
 /// The answers a run's lab computes from its records, for the report.
 fn answers(run: &SavedRun) -> Vec<String> {
@@ -107,19 +106,11 @@ pub fn RunsPanel() -> impl IntoView {
     };
     let import = move |ev: leptos::ev::Event| {
         let input = event_target::<web_sys::HtmlInputElement>(&ev);
-        let files = get(&input, "files");
-        let Ok(file) = crate::web::js::call(&files, "item", &[0.into()]) else { return };
+        let file = input.files().and_then(|files| files.get(0));
         input.set_value("");
-        if file.is_null() {
-            return;
-        }
+        let Some(file) = file else { return };
         leptos::task::spawn_local(async move {
-            let text = match crate::web::js::call(&file, "text", &[])
-                .map(wasm_bindgen::JsCast::unchecked_into::<js_sys::Promise>)
-            {
-                Ok(p) => wasm_bindgen_futures::JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
-                Err(_) => None,
-            };
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
             match text.map(|t| SavedRun::parse_file(&t)) {
                 Some(Ok(runs)) => {
                     let n = runs.len();

@@ -264,9 +264,11 @@ pub fn ShareLink(lab: LabId, form: RwSignal<FormText>) -> impl IntoView {
         // Setting the fragment of this URL (not navigating to "#..." against <base>).
         let _ = location.set_hash(&fragment);
         let href = location.href().unwrap_or_default();
-        let clipboard = crate::web::js::get(&crate::web::js::get(&js_sys::global(), "navigator"), "clipboard");
-        if !clipboard.is_undefined() {
-            let _ = crate::web::js::call(&clipboard, "writeText", &[href.clone().into()]);
+        let navigator = window().navigator();
+        // Feature detection: `navigator.clipboard` is missing outside secure contexts, and
+        // web-sys's getter assumes it is there.
+        if js_sys::Reflect::has(&navigator, &"clipboard".into()).unwrap_or(false) {
+            let _ = navigator.clipboard().write_text(&href);
         }
         url.set(Some(href));
     };
