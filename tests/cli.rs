@@ -105,6 +105,11 @@ fn bad_arguments_get_a_clear_error() {
     let (ok, _, stderr) = nnlab(&["run", "synth", "--lr", "0"]);
     assert!(!ok);
     assert!(stderr.contains("learning rate must be a positive number"), "{stderr}");
+    // The flags are the page's form fields: the same parser, the same message.
+    let (ok, _, stderr) = nnlab(&["run", "dogs", "--cnn", "--conv1-kernel", "five"]);
+    assert!(!ok && stderr.contains("kernel size: \"five\" is not a number"), "{stderr}");
+    let (ok, _, stderr) = nnlab(&["run", "mnist-scaling", "--sizes", "500,1005"]);
+    assert!(!ok && stderr.contains("multiple of 10"), "{stderr}");
     let (ok, _, stderr) = nnlab(&["bench", "--workloads", "W9"]);
     assert!(!ok && stderr.contains("choose from W1, W2, W3, W4"), "{stderr}");
 }
@@ -195,10 +200,10 @@ fn run_dogs_trains_the_cnn_on_the_stand_in_with_json_records() {
         "run",
         "dogs",
         "--cnn",
-        "--kernels",
-        "9,5",
-        "--strides",
-        "3,1",
+        "--conv1-kernel",
+        "9",
+        "--conv1-stride",
+        "3",
         "--epochs",
         "1",
         "--stand-in",

@@ -43,8 +43,6 @@ pub enum CliError {
     NoWorkload(Vec<String>),
     #[error("epsilon {0} is outside 0..1 (pixels are scaled to 0..1)")]
     Epsilon(f64),
-    #[error("--{0} takes two values, one per conv, e.g. 5,5")]
-    Pair(&'static str),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]

@@ -26,8 +26,10 @@ mod data_dir;
 mod error;
 mod models;
 mod run;
+mod settings;
 
 use error::CliError;
+use settings::Settings;
 
 #[derive(Parser)]
 #[command(name = "nnlab", version, about = "Learn how neural networks train: the course's labs, headless")]
@@ -113,13 +115,8 @@ enum DataAction {
 enum Lab {
     /// HOMEWORK section 1: MNIST training time and accuracy against training-set size.
     MnistScaling {
-        /// Training-set sizes, each a multiple of 10.
-        #[arg(long, value_delimiter = ',')]
-        sizes: Option<Vec<usize>>,
-        #[arg(long)]
-        epochs: Option<usize>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        settings: Settings<settings::Mnist>,
         /// Folder with manifest.json and the shards.
         #[arg(long, default_value = "data")]
         data: PathBuf,
@@ -127,26 +124,15 @@ enum Lab {
         format: Format,
     },
     /// HOMEWORK sections 3 and 5: the DogSet's fully connected or convolutional network, with
-    /// early stopping (on the stand-in unless data/ has a DogSet).
+    /// early stopping (on the stand-in unless data/ has a DogSet). An early-stop threshold of
+    /// 0 never stops early.
     Dogs {
-        /// Train the convolutional network (default: the fully connected one).
+        /// Train the convolutional network (default: the fully connected one, which ignores
+        /// the conv flags).
         #[arg(long)]
         cnn: bool,
-        /// Kernel size of each conv.
-        #[arg(long, value_delimiter = ',', default_value = "5,5")]
-        kernels: Vec<usize>,
-        /// Stride of each conv.
-        #[arg(long, value_delimiter = ',', default_value = "1,1")]
-        strides: Vec<usize>,
-        #[arg(long)]
-        epochs: Option<usize>,
-        #[arg(long)]
-        lr: Option<f64>,
-        /// Stop when the validation loss improves by less than this (0: never stop early).
-        #[arg(long)]
-        stop_thr: Option<f64>,
-        #[arg(long)]
-        seed: Option<u64>,
+        #[command(flatten)]
+        settings: Settings<settings::Dogs>,
         /// Use the Fashion-MNIST stand-in even when data/ has a DogSet.
         #[arg(long)]
         stand_in: bool,
@@ -155,27 +141,10 @@ enum Lab {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// HOMEWORK section 6: the Synth CNN on synthetic edges (defaults: the homework's).
+    /// HOMEWORK section 6: the Synth CNN on synthetic edges.
     Synth {
-        #[arg(long)]
-        epochs: Option<usize>,
-        /// Seeds the initial weights and the shuffles.
-        #[arg(long)]
-        seed: Option<u64>,
-        #[arg(long)]
-        lr: Option<f64>,
-        #[arg(long)]
-        batch_size: Option<usize>,
-        #[arg(long)]
-        train_size: Option<usize>,
-        #[arg(long)]
-        valid_size: Option<usize>,
-        /// Seeds the image generator.
-        #[arg(long)]
-        data_seed: Option<u64>,
-        /// Stop when the validation loss improves by less than this.
-        #[arg(long)]
-        stop_thr: Option<f64>,
+        #[command(flatten)]
+        settings: Settings<settings::Synth>,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },

@@ -4,30 +4,19 @@ mod dogs;
 mod mnist;
 mod synth;
 
+use nnlab::labs::{dogs::DogLab, mnist::MnistLab, synth::SynthLab};
+
 use crate::{CliError, Lab};
 
 pub fn run_lab(lab: Lab) -> Result<(), CliError> {
     match lab {
-        Lab::MnistScaling { sizes, epochs, seed, data, format } => {
-            mnist::run(mnist::Args { sizes, epochs, seed }, &data, format)
+        Lab::MnistScaling { settings, data, format } => mnist::run(MnistLab::parse(&settings.form)?, &data, format),
+        Lab::Dogs { cnn, settings, stand_in, data, format } => {
+            let mut lab = DogLab::parse(&settings.form, cnn)?;
+            // On the command line 0 means "never stop early" (the page leaves the field empty).
+            lab.train.stop_thr = lab.train.stop_thr.filter(|t| *t > 0.0);
+            dogs::run(lab, stand_in, &data, format)
         }
-        Lab::Dogs { cnn, kernels, strides, epochs, lr, stop_thr, seed, stand_in, data, format } => {
-            let pair = |v: Vec<usize>, flag: &'static str| <[usize; 2]>::try_from(v).map_err(|_| CliError::Pair(flag));
-            let args = dogs::Args {
-                cnn,
-                kernels: pair(kernels, "kernels")?,
-                strides: pair(strides, "strides")?,
-                epochs,
-                lr,
-                stop_thr,
-                seed,
-                stand_in,
-            };
-            dogs::run(args, &data, format)
-        }
-        Lab::Synth { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr, format } => {
-            let args = synth::Args { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr };
-            synth::run(args, format)
-        }
+        Lab::Synth { settings, format } => synth::run(SynthLab::parse(&settings.form)?, format),
     }
 }

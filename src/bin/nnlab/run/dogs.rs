@@ -7,42 +7,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 
 use nnlab::data::dogs::{self, DogSplits};
+use nnlab::labs::dogs::DogLab;
 use nnlab::labs::dogs::answers::curve_answer;
 use nnlab::labs::dogs::engine::run_dogs;
-use nnlab::labs::dogs::{DogLab, DogModel};
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 
 use crate::data_dir::{load_split, read_manifest};
 use crate::{CliError, Format, device};
 
-/// The flags of `nnlab run dogs`; each unset one keeps the homework's value.
-pub struct Args {
-    pub cnn: bool,
-    pub kernels: [usize; 2],
-    pub strides: [usize; 2],
-    pub epochs: Option<usize>,
-    pub lr: Option<f64>,
-    pub stop_thr: Option<f64>,
-    pub seed: Option<u64>,
-    pub stand_in: bool,
-}
-
-/// Trains the chosen network with early stopping, printing each epoch, then the test and
-/// the answer.
-pub fn run(args: Args, data: &Path, format: Format) -> Result<(), CliError> {
-    let model = if args.cnn {
-        DogModel::Cnn { convs: [(args.kernels[0], args.strides[0]), (args.kernels[1], args.strides[1])] }
-    } else {
-        DogModel::Mlp
-    };
-    let mut lab = DogLab::homework(model);
-    lab.train.epochs = args.epochs.unwrap_or(lab.train.epochs);
-    lab.train.lr = args.lr.unwrap_or(lab.train.lr);
-    lab.train.stop_thr = args.stop_thr.or(lab.train.stop_thr).filter(|t| *t > 0.0);
-    lab.train.seed = args.seed.unwrap_or(lab.train.seed);
-    lab.validate()?;
-    let (splits, title) = load_dogs(data, args.stand_in)?;
+/// Trains the network of `lab` with early stopping on the DogSet in `data` (or the stand-in),
+/// printing each epoch, then the test and the answer.
+pub fn run(lab: DogLab, stand_in: bool, data: &Path, format: Format) -> Result<(), CliError> {
+    let (splits, title) = load_dogs(data, stand_in)?;
     let bar = ProgressBar::new(lab.train.epochs as u64);
     bar.set_style(
         ProgressStyle::with_template("[{bar:30}] epoch {pos}/{len}, {msg}")

@@ -15,21 +15,9 @@ use nnlab::train::native::{NativeDriver, block_on};
 use crate::data_dir::{load_split, read_manifest};
 use crate::{CliError, Format, device};
 
-/// The flags of `nnlab run mnist-scaling`; each unset one keeps the homework's value.
-pub struct Args {
-    pub sizes: Option<Vec<usize>>,
-    pub epochs: Option<usize>,
-    pub seed: Option<u64>,
-}
-
-/// Trains one MLP per size on `dir`'s MNIST, printing each epoch, then the results and answers.
-pub fn run(args: Args, dir: &Path, format: Format) -> Result<(), CliError> {
-    let Args { sizes, epochs, seed } = args;
-    let mut lab = MnistLab::homework();
-    lab.sizes = sizes.unwrap_or(lab.sizes);
-    lab.train.epochs = epochs.unwrap_or(lab.train.epochs);
-    lab.seed = seed.unwrap_or(lab.seed);
-    lab.validate()?;
+/// Trains one MLP per size of `lab` on `dir`'s MNIST, printing each epoch, then the results
+/// and answers.
+pub fn run(lab: MnistLab, dir: &Path, format: Format) -> Result<(), CliError> {
     let manifest = read_manifest(dir)?;
     let (train, names) = load_split(dir, &manifest, "mnist", "train")?;
     let (test, _) = load_split(dir, &manifest, "mnist", "test")?;

@@ -14,33 +14,8 @@ use nnlab::train::native::{NativeDriver, block_on};
 
 use crate::{CliError, Format, device};
 
-/// The flags of `nnlab run synth`; each unset one keeps the homework's value.
-pub struct Args {
-    pub epochs: Option<usize>,
-    pub seed: Option<u64>,
-    pub lr: Option<f64>,
-    pub batch_size: Option<usize>,
-    pub train_size: Option<usize>,
-    pub valid_size: Option<usize>,
-    pub data_seed: Option<u64>,
-    pub stop_thr: Option<f64>,
-}
-
-/// Trains the Synth CNN, printing each epoch, then the answers.
-pub fn run(args: Args, format: Format) -> Result<(), CliError> {
-    let Args { epochs, seed, lr, batch_size, train_size, valid_size, data_seed, stop_thr } = args;
-    let mut config = SynthLab::homework();
-    let t = &mut config.train;
-    t.epochs = epochs.unwrap_or(t.epochs);
-    t.seed = seed.unwrap_or(t.seed);
-    t.lr = lr.unwrap_or(t.lr);
-    t.batch_size = batch_size.unwrap_or(t.batch_size);
-    t.stop_thr = stop_thr.or(t.stop_thr);
-    config.train_size = train_size.unwrap_or(config.train_size);
-    config.valid_size = valid_size.unwrap_or(config.valid_size);
-    config.data_seed = data_seed.unwrap_or(config.data_seed);
-    config.validate()?;
-
+/// Trains the Synth CNN of `config`, printing each epoch, then the answers.
+pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
     let bar = ProgressBar::new(config.train.epochs as u64);
     bar.set_style(
         ProgressStyle::with_template("{msg:>12} [{bar:30}] epoch {pos}/{len}, {eta} left")
