@@ -69,7 +69,43 @@ impl Attack {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TensorValues {
     pub shape: Vec<usize>,
+    #[serde(with = "f32_base64")]
     pub values: Vec<f32>,
+}
+
+/// Parameter values as base64 of their little-endian bytes: exact, and a third of the size of
+/// JSON numbers and far quicker to read, which matters for the DogSet MLP's 1.6 million
+/// parameters saved every epoch (8.4 MB of text instead of about 19 MB parsed on the page).
+/// Runs saved before this read as JSON number arrays still load.
+mod f32_base64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(values: &[f32], serializer: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Base64(String),
+        Numbers(Vec<f32>),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<f32>, D::Error> {
+        match Stored::deserialize(deserializer)? {
+            Stored::Numbers(values) => Ok(values),
+            Stored::Base64(text) => {
+                let bytes = STANDARD.decode(text).map_err(serde::de::Error::custom)?;
+                if bytes.len() % 4 != 0 {
+                    return Err(serde::de::Error::custom("parameter bytes are not whole f32 values"));
+                }
+                Ok(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+            }
+        }
+    }
 }
 
 /// A model's parameters after epoch `epoch` (layer by layer, weight then bias): enough, with
@@ -316,5 +352,22 @@ impl RunState {
 
     pub fn is_active(&self) -> bool {
         self.phase.is_active()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_round_trip_exactly_as_base64_and_old_number_arrays_still_load() {
+        let tensor = TensorValues { shape: vec![2, 2], values: vec![0.1, -3.5e-8, f32::MAX, 1.0] };
+        let json = serde_json::to_string(&tensor).unwrap();
+        assert!(json.contains("\"values\":\""), "{json}");
+        assert_eq!(serde_json::from_str::<TensorValues>(&json).unwrap(), tensor);
+        let old: TensorValues = serde_json::from_str(r#"{"shape":[2],"values":[0.5,-1.0]}"#).unwrap();
+        assert_eq!(old.values, vec![0.5, -1.0]);
+        let torn = serde_json::from_str::<TensorValues>(r#"{"shape":[1],"values":"AAA="}"#);
+        assert!(torn.unwrap_err().to_string().contains("whole f32"));
     }
 }

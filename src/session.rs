@@ -172,7 +172,7 @@ impl Session {
         let run = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().find(|r| r.id == id);
         let run = run.expect("just registered");
         run.records = records;
-        run.checkpoint = Some(checkpoint);
+        run.checkpoint = Some(checkpoint.into());
         id
     }
 
@@ -204,7 +204,7 @@ impl Session {
         let id = self.start_run(lab);
         let run = self.run_mut(id).expect("just registered");
         run.records = records;
-        run.checkpoint = Some(checkpoint);
+        run.checkpoint = Some(checkpoint.into());
         id
     }
 

@@ -70,9 +70,14 @@ fn a_large_threshold_stops_the_cnn_after_its_second_epoch() {
 }
 
 #[test]
-fn a_resumed_cnn_run_matches_an_uninterrupted_one() {
+fn a_resumed_run_of_either_network_matches_an_uninterrupted_one() {
+    for model in [DogModel::Cnn { convs: [(9, 3), (3, 1)] }, DogModel::Mlp] {
+        resumed_matches_uninterrupted(lab(model, 3, None));
+    }
+}
+
+fn resumed_matches_uninterrupted(lab: DogLab) {
     let device = Device::flex().autodiff();
-    let lab = lab(DogModel::Cnn { convs: [(9, 3), (3, 1)] }, 3, None);
     let data = splits();
     let mut events = vec![];
     let whole =
@@ -84,7 +89,7 @@ fn a_resumed_cnn_run_matches_an_uninterrupted_one() {
             Event::Checkpoint(c) if c.epoch == 2 => Some(c.clone()),
             _ => None,
         })
-        .expect("the CNN checkpoints every epoch");
+        .expect("both networks checkpoint every epoch");
     let resume = Some((checkpoint, whole.record.epochs[..2].to_vec()));
     let resumed =
         block_on(run_dogs(&lab, &data, resume, &device, &mut NativeDriver::default(), |_| {}, &mut |_| {})).unwrap();

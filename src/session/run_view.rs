@@ -1,6 +1,8 @@
 //! One training run as the page sees it (a Synth CNN or a DogSet network): its [`RunState`]
 //! and what the run reported, with the progress line and the saved-run form derived from it.
 
+use std::sync::Arc;
+
 use crate::config::TrainConfig;
 use crate::labs::dogs::DogLab;
 use crate::labs::synth::SynthLab;
@@ -48,8 +50,11 @@ pub struct RunView<L = SynthLab> {
     /// Test loss and accuracy, evaluated once after training.
     pub test: Option<(f64, f64)>,
     pub sweep: Option<ShiftSweep>,
-    /// The parameters after the latest epoch (small models), for resuming.
-    pub checkpoint: Option<Checkpoint>,
+    /// The parameters after the latest epoch, for resuming.
+    ///
+    /// Shared, not copied: the views are cloned on every update the page draws, and the
+    /// DogSet MLP's checkpoint is 6.3 MB.
+    pub checkpoint: Option<Arc<Checkpoint>>,
 }
 
 impl<L: LabConfig> RunView<L> {
@@ -87,9 +92,15 @@ impl<L: LabConfig> RunView<L> {
             epochs: self.records.clone(),
             summary: self.summary.clone(),
             test: self.test,
-            checkpoint: self.checkpoint.clone(),
+            checkpoint: self.checkpoint.as_deref().cloned(),
             error: self.state.error.clone(),
         }
+    }
+
+    /// Bytes of the latest checkpoint's parameters (what each save of the run stores).
+    pub fn checkpoint_bytes(&self) -> Option<usize> {
+        let tensors = &self.checkpoint.as_ref()?.tensors;
+        Some(tensors.iter().map(|t| t.values.len() * std::mem::size_of::<f32>()).sum())
     }
 
     pub fn is_active(&self) -> bool {

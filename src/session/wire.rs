@@ -45,7 +45,7 @@ impl<L: LabConfig> RunView<L> {
                 self.summary = Some(summary);
             }
             FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
-            FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint),
+            FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint.into()),
             other => return Some(other),
         }
         None

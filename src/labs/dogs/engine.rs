@@ -5,7 +5,7 @@
 use burn::prelude::*;
 
 use crate::data::dogs::DogSplits;
-use crate::labs::dogs::{DogLab, DogModel};
+use crate::labs::dogs::DogLab;
 use crate::model::{Init, LayerRow, Net};
 use crate::run::{Checkpoint, EpochRecord};
 use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, run_model_from};
@@ -54,9 +54,9 @@ pub async fn run_dogs(
         }
         None => (net, vec![]),
     };
-    // The CNN's 68,138 parameters are saved every epoch so a run can resume; the fully
-    // connected net's 1.6 million would cost 6 MB a save.
-    let resume = Resume { prior, checkpoints: matches!(lab.model, DogModel::Cnn { .. }) };
+    // Both networks' parameters are saved every epoch so an interrupted run resumes: 0.27 MB
+    // for the CNN, 6.3 MB for the fully connected net (a save per epoch of 15 s or more).
+    let resume = Resume { prior, checkpoints: true };
     let standardise = data.standardise();
     let [train, valid, test] = data.splits.each_ref().map(|s| DeviceData::upload_bytes(s, &standardise, device));
     let (net, record) = run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await?;

@@ -505,6 +505,11 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                 <button type="button" data-testid=format!("{id}-stop") disabled=move || !mine() on:click=move |_| ctx.send(&ToWorker::Stop)>"Stop"</button>
             </div>
             <RunProgress current=run prefix=if cnn { "cnn-" } else { "mlp-" }/>
+            {move || run.with(|r| r.as_ref().and_then(|r| Some((ctx.written_epochs(r.id)?, r.checkpoint_bytes()?)))).map(|(n, bytes)| view! {
+                <p class="saved-note" data-testid=format!("{id}-saved-epochs") data-epochs=n.to_string()>
+                    {format!("Kept in this browser after epoch {n}, with its {:.2} MB of parameters (saved every epoch): a reload loses nothing (see Saved runs).", bytes as f64 / 1e6)}
+                </p>
+            })}
             {move || run.get().and_then(|r| r.summary.clone().map(|s| (r, s))).map(|(r, s)| view! {
                 <p class="answer" data-testid=format!("{id}-result")>
                     {format!("{} epochs, {}. ", s.epochs_trained, s.stop.describe())}

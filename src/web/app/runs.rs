@@ -6,8 +6,8 @@ use leptos::prelude::*;
 use super::Ctx;
 use super::widgets::{LabArticle, Svg, download_text};
 use crate::labs::LabId;
-use crate::labs::dogs::DogLab;
 use crate::labs::dogs::answers::curve_answer;
+use crate::labs::dogs::{DogLab, DogModel};
 use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::ToWorker;
@@ -97,7 +97,8 @@ pub fn RunsPanel() -> impl IntoView {
         } else {
             let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
             ctx.session.update(|s| id = s.resume_dogs(lab.clone(), run.epochs.clone(), checkpoint));
-            (ToWorker::TrainDogs { run: id, lab, backend, resume }, LabId::Dogs, "dogs-cnn")
+            let saved_as = if lab.model == DogModel::Mlp { "dogs-mlp" } else { "dogs-cnn" };
+            (ToWorker::TrainDogs { run: id, lab, backend, resume }, LabId::Dogs, saved_as)
         };
         ctx.track(id, lab_name, run.name.clone(), Some((run.key.clone(), run.created)));
         ctx.send(&message);
@@ -134,7 +135,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     view! {
-        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST and DogSet labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet CNN run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
+        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST and DogSet labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
             <section aria-labelledby="runs-list-title">
                 <h3 id="runs-list-title">"Runs in this browser"</h3>
                 <p data-testid="runs-usage">
@@ -168,7 +169,7 @@ pub fn RunsPanel() -> impl IntoView {
                         {move || shown.get().into_iter().map(|run| {
                             let key = run.key.clone();
                             let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
-                            let resumable = run.resumable() && matches!(run.lab.as_str(), "synth" | "dogs-cnn");
+                            let resumable = run.resumable() && matches!(run.lab.as_str(), "synth" | "dogs-mlp" | "dogs-cnn");
                             let started = js_sys::Date::new(&run.created.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
                             let single = run.clone();
                             let for_resume = run.clone();
