@@ -18,6 +18,7 @@ pub mod net;
 pub mod plot;
 pub mod protocol;
 pub mod run;
+pub mod run_view;
 pub mod runs;
 pub mod session;
 pub mod share;

@@ -261,100 +261,6 @@ pub fn heatmap_svg(values: &[f32], rows: usize, cols: usize, centre: f32, max_ab
     s
 }
 
-/// Decision regions of a 2-input network: the probability of `true` over the input square
-/// (blue 0, white 0.5, red 1), with the truth table's four points on top (filled = true).
-pub fn decision_svg(grid: &[f32], truth: [bool; 4], label: &str) -> String {
-    use crate::labs::xor::{GRID, GRID_RANGE, POINTS};
-    let cell = 24.0;
-    let mut s = heatmap_svg(grid, GRID, GRID, 0.5, 0.5, label);
-    s.truncate(s.len() - "</svg>".len());
-    let (lo, hi) = GRID_RANGE;
-    let at = |v: f32| ((v - lo) / (hi - lo) * (GRID - 1) as f32 + 0.5) * cell;
-    for (p, t) in POINTS.iter().zip(truth) {
-        let (x, y) = (at(p[0]), GRID as f32 * cell - at(p[1]));
-        let fill = if t { "#1d2330" } else { "#fff" };
-        let _ = write!(
-            s,
-            r##"<circle cx="{x}" cy="{y}" r="{}" fill="{fill}" stroke="#1d2330" stroke-width="6"><title>({}, {}) -> {t}</title></circle>"##,
-            cell * 1.4,
-            p[0],
-            p[1]
-        );
-    }
-    s.push_str("</svg>");
-    s
-}
-
-/// A perceptron network as an SVG diagram: inputs, one hidden unit per true row, the output
-/// unit; edges red for weight +1, blue for -1, each with its weight as a tooltip.
-pub fn perceptron_svg(
-    net: &crate::labs::perceptrons::PerceptronNet,
-    table: &crate::labs::perceptrons::TruthTable,
-) -> String {
-    let n = table.inputs;
-    let h = net.hidden.len();
-    let rows = n.max(h).max(1) as f64;
-    let height = 40.0 + rows * 34.0;
-    let y = |i: usize, count: usize| 20.0 + (i as f64 + 0.5) * (height - 40.0) / count.max(1) as f64;
-    let (xi, xh, xo) = (50.0, 260.0, 470.0);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 540 {height}" role="img" aria-label="Perceptron network: {n} inputs, {h} hidden units, one output" class="network" font-family="system-ui, sans-serif" font-size="12">"#
-    );
-    for (j, unit) in net.hidden.iter().enumerate() {
-        for (i, w) in unit.weights.iter().enumerate() {
-            let colour = if *w > 0.0 { "#b2182b" } else { "#2166ac" };
-            let _ = write!(
-                s,
-                r#"<line x1="{xi}" y1="{:.1}" x2="{xh}" y2="{:.1}" stroke="{colour}" stroke-width="1.5"><title>x{} to hidden {}: weight {w:+}</title></line>"#,
-                y(i, n),
-                y(j, h),
-                i + 1,
-                j + 1
-            );
-        }
-        let _ = write!(
-            s,
-            r##"<line x1="{xh}" y1="{:.1}" x2="{xo}" y2="{:.1}" stroke="#b2182b" stroke-width="1.5"><title>hidden {} to output: weight +1</title></line>"##,
-            y(j, h),
-            y(0, 1),
-            j + 1
-        );
-    }
-    for i in 0..n {
-        let _ = write!(
-            s,
-            r##"<circle cx="{xi}" cy="{:.1}" r="14" fill="#fff" stroke="#333"/><text x="{xi}" y="{:.1}" text-anchor="middle">x{}</text>"##,
-            y(i, n),
-            y(i, n) + 4.0,
-            i + 1
-        );
-    }
-    for (j, unit) in net.hidden.iter().enumerate() {
-        let row: String = table.row(net.hidden_rows[j]).iter().map(|&b| if b { '1' } else { '0' }).collect();
-        let _ = write!(
-            s,
-            r##"<g><title>hidden {}: fires on row {row} only</title><circle cx="{xh}" cy="{:.1}" r="14" fill="#f6f7fa" stroke="#333"/><text x="{:.1}" y="{:.1}">θ = {} (row {row})</text></g>"##,
-            j + 1,
-            y(j, h),
-            xh + 20.0,
-            y(j, h) + 4.0,
-            unit.threshold
-        );
-    }
-    let _ = write!(
-        s,
-        r##"<circle cx="{xo}" cy="{:.1}" r="16" fill="#fff" stroke="#333"/><text x="{xo}" y="{:.1}" text-anchor="middle">OR</text><text x="{xo}" y="{:.1}" text-anchor="middle">θ = {}</text>"##,
-        y(0, 1),
-        y(0, 1) + 4.0,
-        y(0, 1) + 32.0,
-        net.output.threshold
-    );
-    s.push_str("</svg>");
-    s
-}
-
 /// Pixels as RGBA bytes (for a canvas), grey from `lo` (black) to `hi` (white).
 pub fn grey_rgba(values: &[f32], lo: f32, hi: f32) -> Vec<u8> {
     let span = if hi > lo { hi - lo } else { 1.0 };
@@ -535,17 +441,6 @@ mod tests {
         assert_eq!(format_tick(0.25), "0.25");
         assert_eq!(format_value(0.512345), "0.5123");
         assert_eq!(format_value(1234.56), "1235");
-    }
-
-    #[test]
-    fn the_network_diagram_has_every_unit_and_edge() {
-        let table = crate::labs::perceptrons::TruthTable::preset("xor", 2, 0).unwrap();
-        let net = crate::labs::perceptrons::PerceptronNet::construct(&table);
-        let svg = perceptron_svg(&net, &table);
-        assert_eq!(svg.matches("<circle").count(), 2 + 2 + 1);
-        assert_eq!(svg.matches("<line").count(), 2 * 2 + 2);
-        assert!(svg.contains("hidden 1: fires on row 01 only"), "{svg}");
-        assert!(svg.contains("x1 to hidden 1: weight -1"), "{svg}");
     }
 
     #[test]

@@ -5,15 +5,14 @@
 //! training, paused, finished, failed, interrupted, with backend, data progress and error) and
 //! beside it only what that lab adds (records, kernels, per-size results, attacks).
 
-mod run_view;
 mod wire;
 
-pub use run_view::{BatchProgress, LabConfig, RunView};
+use crate::run_view::RunView;
 
 use crate::labs::adversarial::AttackView;
 use crate::labs::dogs::{DogLab, DogModel, DogsView};
 use crate::labs::mnist::{MnistLab, MnistView};
-use crate::labs::synth::SynthLab;
+use crate::labs::synth::{SynthLab, SynthRun};
 use crate::labs::xor::{XorLab, XorView};
 use crate::protocol::FromWorker;
 use crate::run::{Checkpoint, EpochRecord, RunId, RunState};
@@ -34,7 +33,7 @@ pub struct Session {
     pub engine: Engine,
     /// The browser's WebGPU adapter name, or why there is none (`None` until probed).
     pub gpu: Option<Result<String, String>>,
-    pub runs: Vec<RunView>,
+    pub runs: Vec<SynthRun>,
     /// The latest shift-demo answer: maps `[c, h, w]` and class probabilities.
     pub probe: Option<Probe>,
     /// A message not tied to a run.
@@ -79,7 +78,7 @@ impl Default for Session {
 
 impl Session {
     /// The run being shown: the latest.
-    pub fn current(&self) -> Option<&RunView> {
+    pub fn current(&self) -> Option<&SynthRun> {
         self.runs.last()
     }
 
@@ -195,7 +194,7 @@ impl Session {
     }
 
     /// The newest run that finished with a model (what the shift demo probes).
-    pub fn trained(&self) -> Option<&RunView> {
+    pub fn trained(&self) -> Option<&SynthRun> {
         self.runs.iter().rev().find(|r| r.state.phase == Phase::Finished && !r.records.is_empty())
     }
 
@@ -215,7 +214,7 @@ impl Session {
         id
     }
 
-    fn run_mut(&mut self, id: RunId) -> Option<&mut RunView> {
+    fn run_mut(&mut self, id: RunId) -> Option<&mut SynthRun> {
         self.runs.iter_mut().find(|r| r.id == id)
     }
 
@@ -261,7 +260,7 @@ impl Session {
     }
 
     /// Final validation accuracy of every finished run, with its kernels, for the repeats view.
-    pub fn finished_runs(&self) -> Vec<&RunView> {
+    pub fn finished_runs(&self) -> Vec<&SynthRun> {
         self.runs.iter().filter(|r| r.state.phase == Phase::Finished && r.kernels.is_some()).collect()
     }
 }

@@ -12,7 +12,7 @@ use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::form::{Field, FormText, optional_text};
 use crate::net::NetConfig;
 use crate::run::{DataProgress, DogSource, RunId};
-use crate::session::RunView;
+use crate::run_view::{LabConfig, RunView};
 
 pub mod answers;
 #[cfg(feature = "engine")]
@@ -74,6 +74,12 @@ impl DogLab {
             reason: format!("leave no image: {reason}"),
         })?;
         self.train.validate()
+    }
+}
+
+impl LabConfig for DogLab {
+    fn train(&self) -> &TrainConfig {
+        &self.train
     }
 }
 

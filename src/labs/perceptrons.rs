@@ -7,6 +7,8 @@
 pub mod page;
 
 use rand::RngExt;
+use std::fmt::Write;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::rng_for;
@@ -105,9 +107,87 @@ impl PerceptronNet {
     }
 }
 
+/// A perceptron network as an SVG diagram: inputs, one hidden unit per true row, the output
+/// unit; edges red for weight +1, blue for -1, each with its weight as a tooltip.
+pub fn perceptron_svg(net: &PerceptronNet, table: &TruthTable) -> String {
+    let n = table.inputs;
+    let h = net.hidden.len();
+    let rows = n.max(h).max(1) as f64;
+    let height = 40.0 + rows * 34.0;
+    let y = |i: usize, count: usize| 20.0 + (i as f64 + 0.5) * (height - 40.0) / count.max(1) as f64;
+    let (xi, xh, xo) = (50.0, 260.0, 470.0);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 540 {height}" role="img" aria-label="Perceptron network: {n} inputs, {h} hidden units, one output" class="network" font-family="system-ui, sans-serif" font-size="12">"#
+    );
+    for (j, unit) in net.hidden.iter().enumerate() {
+        for (i, w) in unit.weights.iter().enumerate() {
+            let colour = if *w > 0.0 { "#b2182b" } else { "#2166ac" };
+            let _ = write!(
+                s,
+                r#"<line x1="{xi}" y1="{:.1}" x2="{xh}" y2="{:.1}" stroke="{colour}" stroke-width="1.5"><title>x{} to hidden {}: weight {w:+}</title></line>"#,
+                y(i, n),
+                y(j, h),
+                i + 1,
+                j + 1
+            );
+        }
+        let _ = write!(
+            s,
+            r##"<line x1="{xh}" y1="{:.1}" x2="{xo}" y2="{:.1}" stroke="#b2182b" stroke-width="1.5"><title>hidden {} to output: weight +1</title></line>"##,
+            y(j, h),
+            y(0, 1),
+            j + 1
+        );
+    }
+    for i in 0..n {
+        let _ = write!(
+            s,
+            r##"<circle cx="{xi}" cy="{:.1}" r="14" fill="#fff" stroke="#333"/><text x="{xi}" y="{:.1}" text-anchor="middle">x{}</text>"##,
+            y(i, n),
+            y(i, n) + 4.0,
+            i + 1
+        );
+    }
+    for (j, unit) in net.hidden.iter().enumerate() {
+        let row: String = table.row(net.hidden_rows[j]).iter().map(|&b| if b { '1' } else { '0' }).collect();
+        let _ = write!(
+            s,
+            r##"<g><title>hidden {}: fires on row {row} only</title><circle cx="{xh}" cy="{:.1}" r="14" fill="#f6f7fa" stroke="#333"/><text x="{:.1}" y="{:.1}">θ = {} (row {row})</text></g>"##,
+            j + 1,
+            y(j, h),
+            xh + 20.0,
+            y(j, h) + 4.0,
+            unit.threshold
+        );
+    }
+    let _ = write!(
+        s,
+        r##"<circle cx="{xo}" cy="{:.1}" r="16" fill="#fff" stroke="#333"/><text x="{xo}" y="{:.1}" text-anchor="middle">OR</text><text x="{xo}" y="{:.1}" text-anchor="middle">θ = {}</text>"##,
+        y(0, 1),
+        y(0, 1) + 4.0,
+        y(0, 1) + 32.0,
+        net.output.threshold
+    );
+    s.push_str("</svg>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_network_diagram_has_every_unit_and_edge() {
+        let table = TruthTable::preset("xor", 2, 0).unwrap();
+        let net = PerceptronNet::construct(&table);
+        let svg = perceptron_svg(&net, &table);
+        assert_eq!(svg.matches("<circle").count(), 2 + 2 + 1);
+        assert_eq!(svg.matches("<line").count(), 2 * 2 + 2);
+        assert!(svg.contains("hidden 1: fires on row 01 only"), "{svg}");
+        assert!(svg.contains("x1 to hidden 1: weight -1"), "{svg}");
+    }
 
     fn computes(table: &TruthTable) -> bool {
         let net = PerceptronNet::construct(table);

@@ -3,12 +3,13 @@
 //!
 //! Here: its settings and form. Beside it: `synth/answers.rs` (the questions answered from a
 //! run), `synth/engine.rs` (training and the shift sweep, burn), `synth/page.rs` (the panel).
-//! Its runs use the generic `session::RunView`.
+//! Its runs are [`SynthRun`]s.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, TrainConfig, check_count};
 use crate::form::{Field, FormText, optional_text};
+use crate::run_view::{LabConfig, RunView};
 
 pub mod answers;
 #[cfg(feature = "engine")]
@@ -52,6 +53,15 @@ impl SynthLab {
             });
         }
         Ok(())
+    }
+}
+
+/// A Synth CNN run as the page sees it.
+pub type SynthRun = RunView<SynthLab>;
+
+impl LabConfig for SynthLab {
+    fn train(&self) -> &TrainConfig {
+        &self.train
     }
 }
 

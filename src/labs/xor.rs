@@ -2,10 +2,13 @@
 //! settings, form, results, view state and the maths that shows the answer, without burn.
 //! Beside it: `xor/engine.rs` (the two networks, burn) and `xor/page.rs` (the panel).
 
+use std::fmt::Write;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::ConfigError;
 use crate::form::{Field, FormText, list_text};
+use crate::plot::heatmap_svg;
 use crate::run::{RunId, RunState};
 
 #[cfg(feature = "engine")]
@@ -214,6 +217,29 @@ pub fn answer(lab: &XorLab, linear: &XorRun, relu: &XorRun) -> String {
                  can get all four.";
     }
     text
+}
+
+/// Decision regions of a 2-input network: the probability of `true` over the input square
+/// (blue 0, white 0.5, red 1), with the truth table's four points on top (filled = true).
+pub fn decision_svg(grid: &[f32], truth: [bool; 4], label: &str) -> String {
+    let cell = 24.0;
+    let mut s = heatmap_svg(grid, GRID, GRID, 0.5, 0.5, label);
+    s.truncate(s.len() - "</svg>".len());
+    let (lo, hi) = GRID_RANGE;
+    let at = |v: f32| ((v - lo) / (hi - lo) * (GRID - 1) as f32 + 0.5) * cell;
+    for (p, t) in POINTS.iter().zip(truth) {
+        let (x, y) = (at(p[0]), GRID as f32 * cell - at(p[1]));
+        let fill = if t { "#1d2330" } else { "#fff" };
+        let _ = write!(
+            s,
+            r##"<circle cx="{x}" cy="{y}" r="{}" fill="{fill}" stroke="#1d2330" stroke-width="6"><title>({}, {}) -> {t}</title></circle>"##,
+            cell * 1.4,
+            p[0],
+            p[1]
+        );
+    }
+    s.push_str("</svg>");
+    s
 }
 
 #[cfg(test)]

@@ -2,13 +2,13 @@
 //! the wire format. Every view first hands a message to its [`RunState`] (the events all runs
 //! share) and takes only what its lab adds.
 
-use super::run_view::{BatchProgress, LabConfig, RunView};
 use crate::labs::adversarial::AttackView;
 use crate::labs::dogs::{DogsView, GalleryPage};
 use crate::labs::mnist::MnistView;
 use crate::labs::xor::XorView;
 use crate::protocol::FromWorker;
 use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, StopReason};
+use crate::run_view::{BatchProgress, LabConfig, RunView};
 
 /// Feeds a message to `state` when it is one every run understands; returns the others.
 pub(super) fn shared(state: &mut RunState, id: RunId, message: FromWorker) -> Option<FromWorker> {

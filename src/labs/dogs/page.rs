@@ -13,7 +13,8 @@ use crate::net::LayerRow;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, kernel_rgba, rgb_to_rgba, run_charts};
 use crate::protocol::ToWorker;
 use crate::run::{DataProgress, DogSource};
-use crate::session::{Engine, Phase, RunView};
+use crate::run_view::RunView;
+use crate::session::{Engine, Phase};
 use crate::web::app::Ctx;
 use crate::web::app::widgets::{
     ChartExport, DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg, download_text,

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::labs::perceptrons::perceptron_svg;
 use crate::labs::perceptrons::{PerceptronNet, TruthTable};
-use crate::plot::perceptron_svg;
 use crate::web::app::widgets::{LabArticle, Svg};
 
 #[component]

@@ -6,11 +6,12 @@ use leptos::prelude::*;
 use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
 use crate::labs::LabId;
 use crate::labs::synth::SynthLab;
+use crate::labs::synth::SynthRun;
 use crate::labs::synth::answers;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::ToWorker;
 use crate::run::Kernels;
-use crate::session::{Phase, RunView};
+use crate::session::Phase;
 use crate::web::app::Ctx;
 use crate::web::app::widgets::{DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
 
@@ -177,7 +178,7 @@ fn DataSection(data_seed: Signal<String>) -> impl IntoView {
 }
 
 #[component]
-fn CurvesSection(current: Memo<Option<RunView>>) -> impl IntoView {
+fn CurvesSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
     let svgs = Memo::new(move |_| {
         current.with(|r| {
             r.as_ref()
@@ -216,7 +217,7 @@ fn kernel_svgs(kernels: &Kernels) -> Vec<String> {
 }
 
 #[component]
-fn KernelsSection(current: Memo<Option<RunView>>) -> impl IntoView {
+fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let kernels = Memo::new(move |_| current.with(|r| r.as_ref().and_then(|r| r.kernels.clone())));
     let runs = Memo::new(move |_| {

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::labs::LabId;
-use crate::labs::xor::{Affine, POINTS, XorLab, XorRun, answer, parse_truth, truth_text};
-use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, decision_svg, format_value};
+use crate::labs::xor::{Affine, POINTS, XorLab, XorRun, answer, decision_svg, parse_truth, truth_text};
+use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
 use crate::session::Phase;
 use crate::web::app::Ctx;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::form::FormText;
 use crate::labs::LabId;
-use crate::session::{LabConfig, RunView};
+use crate::run_view::{LabConfig, RunView};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
 

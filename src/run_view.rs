@@ -4,8 +4,6 @@
 use std::sync::Arc;
 
 use crate::config::TrainConfig;
-use crate::labs::dogs::DogLab;
-use crate::labs::synth::SynthLab;
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
 use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, RunId, RunState, RunSummary, ShiftSweep};
@@ -23,20 +21,9 @@ pub trait LabConfig {
     fn train(&self) -> &TrainConfig;
 }
 
-impl LabConfig for SynthLab {
-    fn train(&self) -> &TrainConfig {
-        &self.train
-    }
-}
-
-impl LabConfig for DogLab {
-    fn train(&self) -> &TrainConfig {
-        &self.train
-    }
-}
-/// One training run as the page sees it (a Synth CNN by default, or a DogSet network).
+/// One training run as the page sees it (a Synth CNN or a DogSet network).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RunView<L = SynthLab> {
+pub struct RunView<L> {
     pub id: RunId,
     pub lab: L,
     pub state: RunState,
