@@ -1,13 +1,15 @@
 //! nnlab: an introductory course's neural-network homework as a browser lab.
 //!
-//! Three faces share this core (see README "Architecture"):
-//! - the page (`src/web/app*`, bin `app`): a leptos CSR app that draws, never trains;
+//! Three faces share this core (see docs/architecture.md):
+//! - the page (`src/web/app*` and each lab's `page.rs`, bin `app`): a leptos CSR app that
+//!   draws, never trains;
 //! - the training worker (`src/web/worker.rs`, bin `worker`): runs [`train`] on WebGPU or on
 //!   burn's CPU backend;
 //! - the native command `nnlab` (bin `nnlab`): runs the same labs headless and benchmarks.
 //!
-//! Modules in reading order. Everything outside `web` builds and is tested natively; the
-//! modules that need burn sit behind the `engine` feature so the page's bundle stays small.
+//! Each lab has one home, `labs/<lab>.rs`, with its burn part and its panel beside it. Everything
+//! but the browser glue builds and is tested natively; the modules that need burn sit behind the
+//! `engine` feature so the page's bundle stays small.
 
 pub mod config;
 pub mod data;
