@@ -1,0 +1,259 @@
+//! The page's shared context: the session signal, the worker bridge, the saved runs and how
+//! each run is kept in this browser as it trains.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+
+use super::Offline;
+use crate::form::FormText;
+use crate::labs::LabId;
+use crate::protocol::{FromWorker, ToWorker};
+use crate::run::{BackendChoice, RunId};
+use crate::runs::SavedRun;
+use crate::session::{Engine, Session};
+use crate::share::Shared;
+use crate::web::bridge::Bridge;
+
+/// Shared by every component (all fields are cheap handles).
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub session: RwSignal<Session>,
+    pub choice: RwSignal<BackendChoice>,
+    pub(super) bridge: StoredValue<Bridge, LocalStorage>,
+    pub(super) probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
+    /// `?test-hooks` in the URL shows controls that only end-to-end tests need.
+    pub test_hooks: bool,
+    /// Settings from the URL fragment, handed once to the lab they name.
+    pub(super) shared: StoredValue<Option<Shared>, LocalStorage>,
+    /// The lab on screen.
+    pub lab: RwSignal<LabId>,
+    /// Presenter mode: larger type, essential controls, keyboard shortcuts.
+    pub presenting: RwSignal<bool>,
+    /// Whether the app is kept for offline use.
+    pub offline: RwSignal<Offline>,
+    /// What a shared link's fragment had that was ignored.
+    pub(super) link_notice: RwSignal<Option<String>>,
+    /// Every run kept in this browser, oldest first.
+    pub saved: RwSignal<Vec<SavedRun>>,
+    /// For each saved run's key, the epochs its last completed write holds (with a checkpoint
+    /// of the same epoch where the run has one).
+    pub written: RwSignal<HashMap<String, usize>>,
+    /// Why the last save failed (a full quota), for the banner.
+    pub storage_error: RwSignal<Option<String>>,
+    /// Which saved run each of this page's runs writes to: key, name, lab, start time.
+    pub(super) tracked: StoredValue<HashMap<RunId, Tracked>, LocalStorage>,
+}
+
+/// Where one of this page's runs is saved.
+#[derive(Clone)]
+pub(super) struct Tracked {
+    key: String,
+    name: String,
+    /// The saved run's lab name: `synth`, `mnist`, `dogs-mlp`, `dogs-cnn`.
+    lab: &'static str,
+    /// When the run started (ms since the epoch), kept across resumes.
+    created: f64,
+}
+
+/// At most one probe in flight; while one is, only the newest request waits.
+#[derive(Default)]
+pub(super) struct ProbeQueue {
+    in_flight: bool,
+    pending: Option<ToWorker>,
+}
+
+impl Ctx {
+    pub fn send(&self, message: &ToWorker) {
+        self.bridge.with_value(|b| b.send(message));
+    }
+
+    /// Keeps run `id` in this browser as it goes (under `key`, or a new one).
+    pub fn track(&self, id: RunId, lab: &'static str, name: String, key: Option<(String, f64)>) {
+        let now = js_sys::Date::now();
+        let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}"), now));
+        self.tracked.update_value(|t| {
+            t.insert(id, Tracked { key, name, lab, created });
+        });
+    }
+
+    /// Epochs of run `id` safely written to this browser so far.
+    pub fn written_epochs(&self, id: RunId) -> Option<usize> {
+        let key = self.tracked.with_value(|t| t.get(&id).map(|t| t.key.clone()))?;
+        self.written.with(|w| w.get(&key).copied())
+    }
+
+    /// Saves the model of size `size` of the tracked MNIST run `id` (each model is a run).
+    fn persist_mnist(&self, id: RunId, size: usize) {
+        let Some(Tracked { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
+        let key = format!("{key}-{size}");
+        let run = self.session.with_untracked(|s| {
+            [&s.mnist, &s.mnist_check].into_iter().flatten().find(|m| m.id == id).map(|m| m.saved(size, &key, created))
+        });
+        if let Some(run) = run {
+            let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
+            self.save(SavedRun { name: name.unwrap_or(run.name.clone()), ..run });
+        }
+    }
+
+    /// Saves the tracked run `id` as it stands now.
+    fn persist(&self, id: RunId) {
+        let Some(Tracked { key, name, lab, created }) = self.tracked.with_value(|t| t.get(&id).cloned()) else {
+            return;
+        };
+        let run = self.session.with_untracked(|s| {
+            s.runs
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.saved(&key, &name, lab, created))
+                .or_else(|| s.dogs.runs().find(|r| r.id == id).map(|r| r.saved(&key, &name, lab, created)))
+        });
+        let Some(run) = run else { return };
+        // The user may have renamed it in the runs list meanwhile.
+        let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
+        let run = SavedRun { name: name.unwrap_or(run.name.clone()), ..run };
+        self.save(run);
+    }
+
+    /// Writes `run` to IndexedDB and the list; a failure (a full quota) goes to the banner.
+    pub fn save(&self, run: SavedRun) {
+        self.saved.update(|all| match all.iter_mut().find(|r| r.key == run.key) {
+            Some(old) => *old = run.clone(),
+            None => all.push(run.clone()),
+        });
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            match crate::web::store::put(&run).await {
+                Ok(()) => {
+                    let epochs = run.checkpoint.as_ref().map_or(run.epochs.len(), |c| c.epoch.min(run.epochs.len()));
+                    ctx.written.update(|w| {
+                        w.insert(run.key.clone(), epochs);
+                    });
+                    ctx.storage_error.set(None)
+                }
+                Err(e) => ctx.storage_error.set(Some(format!(
+                    "nnlab could not save \"{}\" in this browser ({e}). Storage may be full: delete runs you no longer need in Saved runs, or export them first",
+                    run.name
+                ))),
+            }
+        });
+    }
+
+    /// Loads the saved runs; a run still marked running was interrupted by the page going away.
+    pub(super) fn load_saved(&self) {
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            match crate::web::store::all().await {
+                Ok((runs, unreadable)) => {
+                    let runs: Vec<SavedRun> = runs
+                        .into_iter()
+                        .map(|r| {
+                            let found = r.clone().found_on_load();
+                            if found != r {
+                                ctx.save(found.clone());
+                            }
+                            found
+                        })
+                        .collect();
+                    ctx.saved.update(|all| {
+                        for r in runs {
+                            if !all.iter().any(|a| a.key == r.key) {
+                                all.push(r);
+                            }
+                        }
+                    });
+                    if unreadable > 0 {
+                        ctx.storage_error
+                            .set(Some(format!("{unreadable} saved runs could not be read and are not shown")));
+                    }
+                }
+                Err(e) => ctx.storage_error.set(Some(format!("Saved runs are not available here: {e}"))),
+            }
+        });
+    }
+
+    /// The form of `lab`, starting from `defaults` with what a shared link set, once (later
+    /// visits to the lab keep what the user typed).
+    pub fn lab_form(&self, lab: LabId, mut defaults: FormText) -> RwSignal<FormText> {
+        self.shared.update_value(|s| {
+            if s.as_ref().is_some_and(|s| s.lab == Some(lab.slug()) && !s.fields.is_empty())
+                && let Some(shared) = s.take()
+            {
+                for (key, value) in shared.fields {
+                    defaults.set(key, value);
+                }
+            }
+        });
+        RwSignal::new(defaults)
+    }
+
+    /// Hands the user's DogSet files (`[[path, File], ...]`) to the worker; false when it is
+    /// not ready to take them.
+    pub fn upload(&self, entries: wasm_bindgen::JsValue) -> bool {
+        self.bridge.with_value(|b| b.send_upload(&entries))
+    }
+
+    /// Sends a probe now, or after the one in flight answers.
+    pub fn probe(&self, message: ToWorker) {
+        let queue = self.probes.get_value();
+        let mut q = queue.borrow_mut();
+        if q.in_flight {
+            q.pending = Some(message);
+        } else {
+            q.in_flight = true;
+            drop(q);
+            self.send(&message);
+        }
+    }
+
+    fn probe_answered(&self) {
+        let queue = self.probes.get_value();
+        let next = {
+            let mut q = queue.borrow_mut();
+            q.in_flight = q.pending.is_some();
+            q.pending.take()
+        };
+        if let Some(message) = next {
+            self.send(&message);
+        }
+    }
+
+    /// Starts (or restarts) the training worker.
+    pub fn start_worker(&self) {
+        let ctx = *self;
+        *self.probes.get_value().borrow_mut() = ProbeQueue::default();
+        let on_message: Rc<dyn Fn(FromWorker)> = Rc::new(move |message: FromWorker| {
+            let answers_probe = matches!(message, FromWorker::Probe { .. } | FromWorker::Error { .. });
+            let save = match &message {
+                FromWorker::Epoch { run, .. }
+                | FromWorker::Checkpoint { run, .. }
+                | FromWorker::Done { run, .. }
+                | FromWorker::Tested { run, .. }
+                | FromWorker::Error { run: Some(run), .. } => vec![*run],
+                FromWorker::Crashed { .. } => ctx.tracked.with_value(|t| t.keys().copied().collect()),
+                _ => vec![],
+            };
+            let mnist = match &message {
+                FromWorker::SizeEpoch { run, size, .. } => Some((*run, *size)),
+                FromWorker::SizeDone { run, result, .. } => Some((*run, result.size)),
+                _ => None,
+            };
+            ctx.session.update(|s| s.apply(message));
+            for run in save {
+                ctx.persist(run);
+            }
+            if let Some((run, size)) = mnist {
+                ctx.persist_mnist(run, size);
+            }
+            if answers_probe {
+                ctx.probe_answered();
+            }
+        });
+        self.session.update(|s| s.engine = Engine::Loading);
+        if let Err(message) = self.bridge.with_value(|b| b.start(on_message)) {
+            self.session.update(|s| s.engine = Engine::Crashed(message));
+        }
+    }
+}
