@@ -1,9 +1,11 @@
 //! The synthetic-edges lab (HOMEWORK section 6): data, training, kernels, repeats, the shift
 //! demo and the answers.
 
+mod shift;
+
 use leptos::prelude::*;
 
-use crate::data::synthetic::{self, Bar, Orientation, SIZE, Which};
+use crate::data::synthetic::{self, Orientation, SIZE, Which};
 use crate::labs::LabId;
 use crate::labs::synth::SynthLab;
 use crate::labs::synth::SynthRun;
@@ -19,6 +21,7 @@ use crate::web::app::widgets::{DataTable, FormField, LabArticle, PixelCanvas, Ru
 const GALLERY_PER_CLASS: usize = 6;
 /// Images measured for the "what varies" answer: enough to cover every position.
 const DESCRIBED_IMAGES: usize = 1_000;
+use shift::ShiftDemo;
 
 #[component]
 pub fn SynthLabPanel() -> impl IntoView {
@@ -265,139 +268,6 @@ fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
                     </figure>
                 }).collect_view()}
             </div>
-        </section>
-    }
-}
-
-#[component]
-fn ShiftDemo() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let orientation = RwSignal::new(Orientation::Vertical);
-    let centred = Bar::centred(Orientation::Vertical);
-    let row = RwSignal::new(centred.row);
-    let col = RwSignal::new(centred.col);
-    let bar = Memo::new(move |_| Bar { orientation: orientation.get(), row: 0, col: 0 }.moved_to(row.get(), col.get()));
-    let image = Memo::new(move |_| synthetic::render(bar.get(), synthetic::PROBE_NOISE_SEED));
-    let trained = Memo::new(move |_| ctx.session.with(|s| s.trained().map(|r| r.id)));
-    let max = move || Bar::max_position(orientation.get());
-
-    // Ask the worker what the trained model sees whenever the image or the model changes.
-    Effect::new(move |_| {
-        if let Some(run) = trained.get() {
-            ctx.probe(ToWorker::Probe { run, image: image.get() });
-        }
-    });
-    let probe =
-        Memo::new(move |_| ctx.session.with(|s| s.probe.clone().filter(|p| Some(p.run) == s.trained().map(|r| r.id))));
-    let map = move |c: usize| {
-        Signal::derive(move || {
-            probe.with(|p| {
-                p.as_ref()
-                    .map(|p| {
-                        let [_, h, w] = p.map_shape;
-                        let top = p.maps.iter().cloned().fold(0f32, f32::max).max(1e-6);
-                        grey_rgba(&p.maps[c * h * w..(c + 1) * h * w], 0.0, top)
-                    })
-                    .unwrap_or_default()
-            })
-        })
-    };
-    let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let (max_r, max_c) = max();
-        let (dr, dc): (i64, i64) = match ev.key().as_str() {
-            "ArrowUp" => (-1, 0),
-            "ArrowDown" => (1, 0),
-            "ArrowLeft" => (0, -1),
-            "ArrowRight" => (0, 1),
-            _ => return,
-        };
-        ev.prevent_default();
-        row.set((row.get_untracked() as i64 + dr).clamp(0, max_r as i64) as usize);
-        col.set((col.get_untracked() as i64 + dc).clamp(0, max_c as i64) as usize);
-    };
-    let set_orientation = move |o: Orientation| {
-        orientation.set(o);
-        let (max_r, max_c) = Bar::max_position(o);
-        row.update(|r| *r = (*r).min(max_r));
-        col.update(|c| *c = (*c).min(max_c));
-    };
-    let slider = move |label: &'static str, id: &'static str, value: RwSignal<usize>, max: Signal<usize>| {
-        view! {
-            <div class="field">
-                <label for=id>{label} ": " {move || value.get()}</label>
-                <input
-                    id=id
-                    type="range"
-                    min="0"
-                    max=move || max.get()
-                    prop:value=move || value.get().to_string()
-                    data-testid=id
-                    on:input=move |ev| value.set(event_target_value(&ev).parse().unwrap_or(0))
-                />
-            </div>
-        }
-    };
-    let sweep = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.sweep.clone())));
-    view! {
-        <section aria-labelledby="shift-title" class="shift">
-            <h3 id="shift-title">"5. Shift invariance, live"</h3>
-            {move || trained.get().is_none().then(|| view! { <p class="empty" data-testid="shift-needs-model">"Train a model first: this demo runs the model you trained."</p> })}
-            <div class="shift-controls">
-                <fieldset>
-                    <legend>"Bar"</legend>
-                    {[Orientation::Horizontal, Orientation::Vertical].into_iter().map(|o| view! {
-                        <label>
-                            <input type="radio" name="orientation" data-testid=format!("orientation-{}", o.name())
-                                prop:checked=move || orientation.get() == o
-                                on:change=move |_| set_orientation(o)/>
-                            {o.name()}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                {slider("Row", "shift-row", row, Signal::derive(move || max().0))}
-                {slider("Column", "shift-col", col, Signal::derive(move || max().1))}
-                <button type="button" on:click=move |_| { let b = Bar::centred(orientation.get()); row.set(b.row); col.set(b.col); }>"Centre"</button>
-            </div>
-            <div class="shift-view" tabindex="0" on:keydown=on_key data-testid="shift-view" data-shortcut="arrows"
-                aria-label="Shift demo: arrow keys move the bar">
-                <figure>
-                    <PixelCanvas rgba=Signal::derive(move || grey_rgba(&image.get(), 0.0, 1.0)) width=SIZE as u32 height=SIZE as u32 scale=6
-                        label=Signal::derive(move || { let b = bar.get(); format!("input: {} bar at row {}, column {}", b.orientation.name(), b.row, b.col) })
-                        testid="shift-input"/>
-                    <figcaption>"input (arrow keys move the bar)"</figcaption>
-                </figure>
-                {(0..2).map(|c| view! {
-                    <figure>
-                        <PixelCanvas rgba=map(c) width=24 height=24 scale=7 label=format!("feature map of kernel {}", c + 1) testid=format!("feature-map-{c}")/>
-                        <figcaption>{format!("kernel {} after ReLU", c + 1)}</figcaption>
-                    </figure>
-                }).collect_view()}
-                <div class="probs" data-testid="probs">
-                    <h4>"Class probabilities"</h4>
-                    {move || probe.with(|p| p.as_ref().map(|p| {
-                        p.probs.iter().enumerate().map(|(i, &q)| view! {
-                            <div class="prob">
-                                <span class="name">{synthetic::CLASS_NAMES[i]}</span>
-                                <meter min="0" max="1" value=q aria-label=format!("probability {}", synthetic::CLASS_NAMES[i])></meter>
-                                <span class="value" data-testid=format!("prob-{}", synthetic::CLASS_NAMES[i])>{format!("{:.1}%", 100.0 * q)}</span>
-                            </div>
-                        }).collect_view()
-                    }))}
-                </div>
-            </div>
-            {move || sweep.get().map(|sweep| view! {
-                <h4>"The true class's probability at every position"</h4>
-                <p>"Each cell is one position of the bar's top-left corner; red means the model is sure and right, white undecided, blue wrong."</p>
-                <div class="sweeps" data-testid="sweep">
-                    {sweep.grids.iter().map(|g| view! {
-                        // One size per cell, so both grids read alike.
-                        <figure style=format!("width:{}rem", g.cols as f32 * 0.5)>
-                            <Svg svg=heatmap_svg(&g.p_true, g.rows, g.cols, 0.5, 0.5, &format!("{} bars", Orientation::from_label(g.class).name()))/>
-                            <figcaption>{format!("{} bars", Orientation::from_label(g.class).name())}</figcaption>
-                        </figure>
-                    }).collect_view()}
-                </div>
-            })}
         </section>
     }
 }
