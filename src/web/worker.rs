@@ -10,15 +10,14 @@ use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::fetch::FetchError;
-use super::js::{call, describe, get, sleep_ms, yield_now};
+use super::js::{call, describe, get};
 use crate::config::ConfigError;
-use crate::data::manifest::ManifestError;
-use crate::data::manifest::{self, Manifest};
+use crate::data::manifest::{self, Manifest, ManifestError};
 use crate::data::sample::SampleError;
-use crate::data::shards::Shard;
-use crate::data::shards::ShardError;
+use crate::data::shards::{Shard, ShardError};
 use crate::labs::mnist::engine::{MnistError, run_scaling};
 use crate::labs::synth::engine::{probe, run_synth, shift_sweep};
 use crate::labs::{mnist::MnistLab, synth::SynthLab};
@@ -29,6 +28,9 @@ use crate::train::{Driver, Event, Flow, TrainError};
 
 mod concepts;
 mod dogs;
+mod event_loop;
+
+use event_loop::{sleep_ms, yield_now};
 
 /// Yield to the event loop after this much uninterrupted work, so Stop/Pause arrive fast
 /// without paying a yield per batch.
@@ -150,12 +152,18 @@ thread_local! {
     static STATE: RefCell<State> = RefCell::default();
 }
 
+/// The worker's global scope (this module runs only in a dedicated worker).
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
 /// Worker entry point: installs the message handler, posts `Ready`, probes WebGPU.
 pub fn start() {
     console_error_panic_hook::set_once();
-    let on_message = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
-        let data = get(&event, "data");
-        // A user's DogSet arrives as File objects, which only travel outside JSON.
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(|event: MessageEvent| {
+        let data = event.data();
+        // A user's DogSet arrives as File objects, which only travel outside JSON, in the
+        // page's own `{upload: entries}` object: a plain object, read by name.
         let upload = get(&data, "upload");
         if upload.is_object() {
             spawn_local(dogs::upload(upload));
@@ -167,7 +175,7 @@ pub fn start() {
             Err(e) => fail(None, WorkerError::Message(e)),
         }
     });
-    let _ = js_sys::Reflect::set(&js_sys::global(), &"onmessage".into(), on_message.as_ref());
+    scope().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&FromWorker::Ready);
     spawn_local(async {
@@ -182,7 +190,7 @@ pub fn start() {
 }
 
 fn post(message: &FromWorker) {
-    let _ = call(&js_sys::global(), "postMessage", &[JsValue::from_str(&message.to_json())]);
+    let _ = scope().post_message(&JsValue::from_str(&message.to_json()));
 }
 
 /// Starts a run unless one is training: clears Stop and Pause, keeps the worker busy until the
@@ -236,8 +244,12 @@ fn handle(message: ToWorker) {
 }
 
 /// `navigator.gpu.requestAdapter()`: the adapter's name, or why there is none.
+///
+/// web-sys types WebGPU (`Gpu`, `GpuAdapter`) only behind `--cfg web_sys_unstable_apis`,
+/// which would change the RUSTFLAGS of the whole worker build (and rebuild burn), so the few
+/// fields read here are read by name (`js::get`, `js::call`: Reflect).
 async fn probe_adapter() -> Result<String, GpuError> {
-    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
+    let gpu = get(&scope().navigator(), "gpu");
     if gpu.is_undefined() || gpu.is_null() {
         return Err(GpuError::NoApi);
     }

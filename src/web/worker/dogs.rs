@@ -7,6 +7,10 @@ use std::rc::Rc;
 
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    Blob, ColorSpaceConversion, ImageBitmap, ImageBitmapOptions, OffscreenCanvas, OffscreenCanvasRenderingContext2d,
+    PremultiplyAlpha,
+};
 
 use super::{
     Poster, STATE, WorkerDriver, WorkerError, fail, load_manifest, load_split, open_device, post, start_progress,
@@ -19,8 +23,8 @@ use crate::labs::dogs::DogLab;
 use crate::labs::dogs::engine::run_dogs;
 use crate::protocol::FromWorker;
 use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId};
-use crate::web::fetch::{FetchError, cache_delete, cache_get, cache_put, call_async};
-use crate::web::js::{call, describe, get};
+use crate::web::fetch::{FetchError, cache_delete, cache_get, cache_put, resolve};
+use crate::web::js::describe;
 
 /// Cache keys of the user's own DogSet (one shard per partition, and what the checks found).
 const UPLOAD_PREFIX: &str = "nnlab-dogset/";
@@ -217,38 +221,42 @@ impl Files {
     }
 }
 
-async fn read_blob(blob: &JsValue) -> Result<Vec<u8>, FetchError> {
-    let buffer = call_async(blob, "arrayBuffer", &[]).await?;
-    Ok(Uint8Array::new(&buffer).to_vec())
+/// A File's bytes.
+async fn read_blob(file: &JsValue) -> Result<Vec<u8>, FetchError> {
+    let blob = file.dyn_ref::<Blob>().ok_or_else(|| FetchError::Js("not a file".into()))?;
+    Ok(Uint8Array::new(&resolve(blob.array_buffer()).await?).to_vec())
 }
 
 /// Decodes image bytes with the browser's own decoder, as RGBA without colour management.
 async fn decode(bytes: &[u8]) -> Result<Decoded, ImageError> {
-    let global = js_sys::global();
     let host = |e: JsValue| ImageError::Host(describe(&e));
-    let construct = |name: &str, args: &Array| -> Result<JsValue, ImageError> {
-        let ctor = get(&global, name)
-            .dyn_into::<js_sys::Function>()
-            .map_err(|_| ImageError::Host(format!("this browser has no {name}")))?;
-        js_sys::Reflect::construct(&ctor, args).map_err(host)
-    };
-    let blob = construct("Blob", &Array::of1(&Array::of1(&Uint8Array::from(bytes))))?;
-    let options = js_sys::Object::new();
-    for (k, v) in [("premultiplyAlpha", "none"), ("colorSpaceConversion", "none")] {
-        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    // Feature detection: whether the global has the constructor at all (Safari before 16.4
+    // has no OffscreenCanvas); calling a missing one through web-sys would only say "not
+    // defined", and there is no typed way to ask.
+    if !js_sys::Reflect::has(&js_sys::global(), &"OffscreenCanvas".into()).unwrap_or(false) {
+        return Err(ImageError::Host("this browser has no OffscreenCanvas".into()));
     }
-    let bitmap = call_async(&global, "createImageBitmap", &[blob, options.into()])
-        .await
-        .map_err(|e| ImageError::Undecodable(e.to_string()))?;
-    let (width, height) =
-        (get(&bitmap, "width").as_f64().unwrap_or(0.0), get(&bitmap, "height").as_f64().unwrap_or(0.0));
-    let canvas = construct("OffscreenCanvas", &Array::of2(&width.into(), &height.into()))?;
-    let context = call(&canvas, "getContext", &["2d".into()]).map_err(host)?;
-    call(&context, "drawImage", &[bitmap.clone(), 0.into(), 0.into()]).map_err(host)?;
-    let data = call(&context, "getImageData", &[0.into(), 0.into(), width.into(), height.into()]).map_err(host)?;
-    let _ = call(&bitmap, "close", &[]);
-    let rgba = get(&data, "data").unchecked_into::<js_sys::Uint8ClampedArray>().to_vec();
-    Ok(Decoded { width: width as usize, height: height as usize, rgba })
+    let blob = Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(bytes))).map_err(host)?;
+    let options = ImageBitmapOptions::new();
+    options.set_premultiply_alpha(PremultiplyAlpha::None);
+    options.set_color_space_conversion(ColorSpaceConversion::None);
+    let promise = super::scope()
+        .create_image_bitmap_with_blob_and_image_bitmap_options(&blob, &options)
+        .map_err(|e| ImageError::Undecodable(describe(&e)))?;
+    // createImageBitmap() resolves to an ImageBitmap.
+    let bitmap: ImageBitmap =
+        resolve(promise).await.map_err(|e| ImageError::Undecodable(e.to_string()))?.unchecked_into();
+    let (width, height) = (bitmap.width(), bitmap.height());
+    let canvas = OffscreenCanvas::new(width, height).map_err(host)?;
+    let context: OffscreenCanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .map_err(host)?
+        .ok_or_else(|| ImageError::Host("this browser offers no 2d canvas".into()))?
+        .unchecked_into(); // a "2d" context of an OffscreenCanvas
+    context.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0).map_err(host)?;
+    let data = context.get_image_data(0.0, 0.0, width.into(), height.into()).map_err(host)?;
+    bitmap.close();
+    Ok(Decoded { width: width as usize, height: height as usize, rgba: data.data().0 })
 }
 
 /// `entries`: `[[path, File], ...]` from the page (a folder's files, or one .zip).
