@@ -1,0 +1,244 @@
+//! Tests of `session.rs`.
+
+use super::*;
+use crate::data::dogs::LoadReport;
+use crate::labs::mnist::scaling::SizeResult;
+use crate::run::{BackendInfo, BackendKind, DataProgress, Kernels, RunSummary, StopReason};
+use crate::runs::RunStatus;
+
+fn record(epoch: usize) -> EpochRecord {
+    EpochRecord {
+        epoch,
+        train_loss: 0.5,
+        train_acc: 80.0,
+        valid_loss: Some(0.6),
+        valid_acc: Some(75.0),
+        seconds: 2.0,
+        examples_per_s: 5000.0,
+    }
+}
+
+fn lab(epochs: usize) -> SynthLab {
+    let mut lab = SynthLab::homework();
+    lab.train.epochs = epochs;
+    lab
+}
+
+#[test]
+fn a_run_goes_from_queued_to_finished() {
+    let mut s = Session::default();
+    let id = s.start_run(lab(4));
+    assert_eq!(s.current().unwrap().progress_text(), "waiting for the training engine");
+    s.apply(FromWorker::Ready);
+    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
+    s.apply(FromWorker::Backend { run: id, info });
+    assert_eq!(s.current().unwrap().state.phase, Phase::Training);
+    s.apply(FromWorker::Progress { run: id, epoch: 1, batch: 100, batches: 200 });
+    assert_eq!(s.current().unwrap().fraction_done(), 0.125);
+    s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+    s.apply(FromWorker::Progress { run: id, epoch: 2, batch: 50, batches: 200 });
+    let text = s.current().unwrap().progress_text();
+    assert_eq!(text, "epoch 2 of 4, batch 50 of 200, about 6.0 s left");
+    s.apply(FromWorker::Paused { run: id, paused: true });
+    assert!(s.current().unwrap().progress_text().ends_with("(paused)"));
+    assert!(s.is_training());
+    let summary = RunSummary { epochs_trained: 1, stop: StopReason::Cancelled, train_seconds: 2.0, parameters: 442 };
+    s.apply(FromWorker::Done { run: id, summary });
+    assert!(!s.is_training());
+    assert_eq!(s.current().unwrap().fraction_done(), 1.0);
+    assert_eq!(s.trained().unwrap().id, id);
+}
+
+#[test]
+fn messages_of_an_old_run_do_not_touch_the_new_one() {
+    let mut s = Session::default();
+    let old = s.start_run(lab(2));
+    let new = s.start_run(lab(2));
+    s.apply(FromWorker::Epoch { run: old, record: record(1), kernels: Kernels::default() });
+    assert!(s.run_mut(new).unwrap().records.is_empty());
+    assert_eq!(new, old + 1);
+}
+
+#[test]
+fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
+    let mut s = Session::default();
+    let id = s.start_run(lab(2));
+    s.apply(FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
+    assert_eq!(s.engine, Engine::Crashed("RuntimeError: unreachable".into()));
+    assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Interrupted);
+
+    let mut s = Session::default();
+    let id = s.start_run(lab(2));
+    let stop = StopReason::Diverged { epoch: 1, lr: 9.0 };
+    s.apply(FromWorker::Done {
+        run: id,
+        summary: RunSummary { epochs_trained: 0, stop, train_seconds: 0.0, parameters: 442 },
+    });
+    assert!(s.current().unwrap().state.error.as_ref().unwrap().contains("learning rate 9"));
+    assert!(s.trained().is_none(), "a run without a finished epoch has no model to probe");
+}
+
+#[test]
+fn an_mnist_run_collects_epochs_and_results_and_fails_with_the_file_named() {
+    let mut s = Session::default();
+    let synth = s.start_run(lab(2));
+    let mut mnist = MnistLab::homework();
+    mnist.sizes = vec![100, 300];
+    mnist.train.epochs = 2;
+    let id = s.start_mnist(mnist.clone());
+    assert_ne!(id, synth);
+    assert!(s.is_training());
+    s.apply(FromWorker::DataProgress { run: id, loaded: 5, total: 10, cached_files: 0, files: 7 });
+    assert_eq!(s.mnist.as_ref().unwrap().progress_text(), "checking the dataset");
+    s.apply(FromWorker::SizeEpoch { run: id, size: 100, record: record(1) });
+    let m = s.mnist.as_ref().unwrap();
+    assert_eq!(m.fraction_done(), 0.25);
+    // 2 s for 100 examples; 100 + 600 examples remain.
+    assert_eq!(m.eta_seconds(), Some(14.0));
+    assert_eq!(m.progress_text(), "model 1 of 2 (N = 100), epoch 1 of 2, 5000 examples/s, about 14.0 s left");
+    assert!(s.current().unwrap().records.is_empty(), "MNIST epochs do not reach the synth run");
+    s.apply(FromWorker::Error { run: Some(id), message: "mnist/train-00.safetensors.gz: HTTP 404".into() });
+    assert_eq!(s.mnist.as_ref().unwrap().state.phase, Phase::Failed);
+    assert_eq!(s.mnist.as_ref().unwrap().state.error.as_deref(), Some("mnist/train-00.safetensors.gz: HTTP 404"));
+}
+
+#[test]
+fn the_full_set_check_keeps_the_scaling_run() {
+    let mut s = Session::default();
+    let scaling = s.start_mnist(MnistLab::homework());
+    let check = s.start_mnist_check(MnistLab { sizes: vec![60_000], ..MnistLab::homework() });
+    s.apply(FromWorker::SizeEpoch { run: check, size: 60_000, record: record(1) });
+    assert_eq!(s.mnist_check.as_ref().unwrap().epochs.len(), 1);
+    assert_eq!(s.mnist.as_ref().unwrap().id, scaling);
+    assert!(s.mnist.as_ref().unwrap().epochs.is_empty());
+    s.start_mnist(MnistLab::homework());
+    assert!(s.mnist_check.is_none(), "a new scaling run drops the old check");
+}
+
+#[test]
+fn errors_go_to_their_run_or_to_the_notice() {
+    let mut s = Session::default();
+    let id = s.start_run(lab(2));
+    s.apply(FromWorker::Error { run: Some(id), message: "WebGPU is not available".into() });
+    assert_eq!(s.current().unwrap().state.phase, Phase::Failed);
+    s.apply(FromWorker::Error { run: None, message: "bad".into() });
+    assert_eq!(s.notice.as_deref(), Some("bad"));
+    s.apply(FromWorker::Gpu { adapter: None, reason: Some("null adapter".into()) });
+    assert_eq!(s.gpu, Some(Err("null adapter".into())));
+}
+
+#[test]
+fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
+    use crate::data::dogs::tests_support;
+    use crate::labs::dogs::{DogLab, DogModel};
+    let mut s = Session::default();
+    let load = s.load_dogs();
+    s.apply(FromWorker::DataProgress { run: load, loaded: 5, total: 10, cached_files: 0, files: 3 });
+    assert_eq!(s.dogs.data, Some(DataProgress { loaded_bytes: 5, total_bytes: 10, cached_files: 0, files: 3 }));
+    s.apply(FromWorker::DogData { run: load, info: tests_support::info() });
+    assert_eq!((s.dogs.loading, s.dogs.info.as_ref().map(|i| i.counts)), (None, Some([3, 1, 1])));
+
+    let mlp = s.start_dogs(DogLab::homework(DogModel::Mlp));
+    let cnn_lab = DogLab::homework_cnn();
+    s.apply(FromWorker::Layers { run: mlp, layers: cnn_lab.net().shape_table().unwrap() });
+    s.apply(FromWorker::Epoch { run: mlp, record: record(1), kernels: Kernels::default() });
+    assert!(s.is_training() || s.dogs.is_training());
+    s.apply(FromWorker::Tested { run: mlp, loss: 1.2, accuracy: 55.0 });
+    let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 2.0, parameters: 9 };
+    s.apply(FromWorker::Done { run: mlp, summary });
+    let m = s.dogs.mlp.as_ref().unwrap();
+    assert_eq!((m.state.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
+
+    let cnn = s.start_dogs(cnn_lab);
+    s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
+    s.apply(FromWorker::Crashed { message: "gone".into() });
+    assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
+    assert_eq!(s.dogs.mlp.as_ref().unwrap().state.phase, Phase::Finished, "a finished run survives a crash");
+
+    s.apply(FromWorker::DogLoadFailed { message: "no dogs.csv".into(), report: LoadReport::default() });
+    assert_eq!(s.dogs.load_error.as_ref().map(|e| e.0.as_str()), Some("no dogs.csv"));
+    let again = s.load_dogs();
+    s.apply(FromWorker::Error { run: Some(again), message: "404".into() });
+    assert_eq!((s.dogs.loading, s.dogs.load_error.as_ref().map(|e| e.0.as_str())), (None, Some("404")));
+}
+
+#[test]
+fn a_run_is_saved_with_its_records_checkpoint_and_status() {
+    use crate::run::TensorValues;
+    let mut s = Session::default();
+    let id = s.start_run(lab(3));
+    s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+    let checkpoint = Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![1], values: vec![0.5] }] };
+    s.apply(FromWorker::Checkpoint { run: id, checkpoint: checkpoint.clone() });
+    let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
+    assert_eq!((saved.status, saved.epochs.len(), saved.checkpoint), (RunStatus::Running, 1, Some(checkpoint.clone())));
+    assert_eq!(saved.config["train"]["epochs"], 3);
+    s.apply(FromWorker::Crashed { message: "gone".into() });
+    let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
+    assert_eq!(saved.status, RunStatus::Interrupted);
+    assert!(saved.resumable());
+
+    let resumed = s.resume_run(lab(3), saved.epochs.clone(), checkpoint);
+    let r = s.current().unwrap();
+    assert_eq!((r.id, r.records.len()), (resumed, 1));
+    assert!(r.fraction_done() < 0.5);
+}
+
+#[test]
+fn each_mnist_model_is_saved_as_its_own_run() {
+    let mut s = Session::default();
+    let id = s.start_mnist(MnistLab::homework());
+    s.apply(FromWorker::SizeEpoch { run: id, size: 500, record: record(1) });
+    s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
+    let m = s.mnist.as_ref().unwrap();
+    let running = m.saved(500, "k", 1.0);
+    assert_eq!((running.status, running.epochs.len(), running.lab.as_str()), (RunStatus::Running, 1, "mnist"));
+    assert_eq!(running.config["sizes"], serde_json::json!([500]));
+    let result = SizeResult {
+        size: 500,
+        losses: vec![0.5],
+        train_seconds: 2.0,
+        test_acc: 85.0,
+        test_loss: 0.4,
+        epochs_trained: 1,
+    };
+    let weights = Checkpoint { epoch: 1, tensors: vec![] };
+    s.apply(FromWorker::SizeDone { run: id, result, checkpoint: Some(weights.clone()) });
+    let done = s.mnist.as_ref().unwrap().saved(500, "k", 1.0);
+    assert_eq!((done.status, done.test, done.checkpoint), (RunStatus::Finished, Some((0.4, 85.0)), Some(weights)));
+    assert_eq!(done.summary.map(|s| s.parameters), Some(109_386), "counted from the MLP's shapes");
+    s.apply(FromWorker::Crashed { message: "gone".into() });
+    assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
+}
+
+#[test]
+fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_enabled_again() {
+    use crate::labs::dogs::{DogLab, DogModel};
+    type Start = fn(&mut Session) -> RunId;
+    let labs: [(&str, Start); 6] = [
+        ("synth", |s| s.start_run(lab(3))),
+        ("mnist", |s| s.start_mnist(MnistLab::homework())),
+        ("mnist check", |s| s.start_mnist_check(MnistLab { sizes: vec![60_000], ..MnistLab::homework() })),
+        ("dogs", |s| s.start_dogs(DogLab::homework(DogModel::Mlp))),
+        ("xor", |s| s.start_xor(XorLab::xor())),
+        ("adversarial", |s| s.start_attacks()),
+    ];
+    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
+    for (name, start) in labs {
+        let mut s = Session::default();
+        s.apply(FromWorker::Ready);
+        let id = start(&mut s);
+        s.apply(FromWorker::Backend { run: id, info: info.clone() });
+        s.apply(FromWorker::Paused { run: id, paused: true });
+        assert!(s.is_training(), "{name}: a paused run keeps Train disabled");
+        assert_eq!(s.states().next().map(|st| st.phase), Some(Phase::Paused), "{name}");
+        s.apply(FromWorker::Crashed { message: "gone".into() });
+        let state = s.states().next().expect("the run is still shown");
+        assert_eq!((state.phase, state.error.as_deref()), (Phase::Interrupted, Some(WORKER_DIED)), "{name}");
+        assert!(!s.is_training(), "{name}: Train is enabled again");
+        // The restarted worker says Ready; a new run of the lab starts from Queued.
+        s.apply(FromWorker::Ready);
+        let again = start(&mut s);
+        assert!(again > id && s.is_training(), "{name}");
+    }
+}
