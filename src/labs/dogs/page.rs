@@ -19,7 +19,7 @@ use crate::run_view::RunView;
 use crate::session::{Engine, Phase};
 use crate::web::app::Ctx;
 use crate::web::app::widgets::{
-    ChartExport, DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg,
+    ChartExport, DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg,
 };
 use explore::{DataSection, ExploreSection};
 
@@ -56,13 +56,7 @@ fn SettingsSection(form: RwSignal<FormText>) -> impl IntoView {
     view! {
         <section aria-labelledby="dogs-settings-title">
             <h3 id="dogs-settings-title">"3. Training settings (both networks; defaults: the homework's)"</h3>
-            <fieldset class="train-form">
-                <legend>"SGD, batch 10, cross-entropy"</legend>
-                <FormField form=form key="lr"/>
-                <FormField form=form key="epochs"/>
-                <FormField form=form key="stop"/>
-                <FormField form=form key="seed"/>
-            </fieldset>
+            <FormFields form=form legend="SGD, batch 10, cross-entropy" keys=&["lr", "epochs", "stop", "seed"] class="train-form"/>
             <ShareLink lab=LabId::Dogs form=form/>
         </section>
     }
@@ -132,13 +126,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             {if cnn {
                 view! {
                     <p>"Conv(3→16) → ReLU → MaxPool 2 → Conv(16→32) → ReLU → MaxPool 2 → flatten → Linear(→10), no padding. Choose each conv's kernel size and stride; the table follows."</p>
-                    <fieldset class="train-form">
-                        <legend>"Convolutions"</legend>
-                        <FormField form=form key="k1"/>
-                        <FormField form=form key="s1"/>
-                        <FormField form=form key="k2"/>
-                        <FormField form=form key="s2"/>
-                    </fieldset>
+                    <FormFields form=form legend="Convolutions" keys=&["k1", "s1", "k2", "s2"] class="train-form"/>
                 }.into_any()
             } else {
                 view! { <p>"The 64x64x3 image flattened to 12,288 inputs → 128 → ReLU → 64 → ReLU → 10."</p> }.into_any()

@@ -13,7 +13,7 @@ use crate::protocol::ToWorker;
 use crate::run::DataProgress;
 use crate::session::Phase;
 use crate::web::app::Ctx;
-use crate::web::app::widgets::{ChartExport, DataTable, FormField, LabArticle, ShareLink, Svg, download_text};
+use crate::web::app::widgets::{ChartExport, DataTable, FormFields, LabArticle, ShareLink, Svg, download_text};
 
 /// One colour per model, distinct and readable on white.
 const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];
@@ -189,12 +189,7 @@ pub fn MnistLabPanel() -> impl IntoView {
             <section aria-labelledby="mnist-train-title">
                 <h3 id="mnist-train-title">"1. Train"</h3>
                 <form class="train-form" on:submit=move |ev| { ev.prevent_default(); if can_train() { train(); } }>
-                    <fieldset>
-                        <legend>"Settings (defaults: the homework's)"</legend>
-                        <FormField form=form key="sizes"/>
-                        <FormField form=form key="epochs"/>
-                        <FormField form=form key="seed"/>
-                    </fieldset>
+                    <FormFields form=form legend="Settings (defaults: the homework's)" keys=&["sizes", "epochs", "seed"]/>
                     <div class="buttons">
                         <button type="submit" data-testid="mnist-train" data-shortcut="space" disabled=move || !can_train()>
                             {move || if failed() { "Retry" } else { "Train" }}

@@ -15,7 +15,7 @@ use crate::protocol::ToWorker;
 use crate::run::Kernels;
 use crate::session::Phase;
 use crate::web::app::Ctx;
-use crate::web::app::widgets::{DataTable, FormField, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
+use crate::web::app::widgets::{DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
 
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;
@@ -74,17 +74,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                         }
                     }
                 >
-                    <fieldset>
-                        <legend>"Hyper-parameters (defaults: the homework's)"</legend>
-                        <FormField form=form key="lr"/>
-                        <FormField form=form key="batch"/>
-                        <FormField form=form key="epochs"/>
-                        <FormField form=form key="seed"/>
-                        <FormField form=form key="train"/>
-                        <FormField form=form key="valid"/>
-                        <FormField form=form key="data-seed"/>
-                        <FormField form=form key="stop"/>
-                    </fieldset>
+                    <FormFields form=form legend="Hyper-parameters (defaults: the homework's)" keys=&["lr", "batch", "epochs", "seed", "train", "valid", "data-seed", "stop"]/>
                     <div class="buttons">
                         <button type="submit" data-testid="train" data-shortcut="space" disabled=move || !can_train()>"Train"</button>
                         <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>

@@ -9,7 +9,7 @@ use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
 use crate::session::Phase;
 use crate::web::app::Ctx;
-use crate::web::app::widgets::{DataTable, FormField, LabArticle, ShareLink, Svg};
+use crate::web::app::widgets::{DataTable, FormFields, LabArticle, ShareLink, Svg};
 
 const PRESETS: [(&str, [bool; 4]); 5] = [
     ("XOR", [false, true, true, false]),
@@ -144,13 +144,7 @@ pub fn XorPanel() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                <fieldset class="train-form">
-                    <legend>"Network and training (Adam, full batch)"</legend>
-                    <FormField form=form key="hidden"/>
-                    <FormField form=form key="steps"/>
-                    <FormField form=form key="lr"/>
-                    <FormField form=form key="seed"/>
-                </fieldset>
+                <FormFields form=form legend="Network and training (Adam, full batch)" keys=&["hidden", "steps", "lr", "seed"] class="train-form"/>
                 {move || parsed.get().err().map(|e| view! { <p class="error" role="alert">{format!("Cannot train: {e}.")}</p> })}
                 <ShareLink lab=LabId::Xor form=form/>
                 <div class="buttons">

@@ -126,6 +126,24 @@ pub fn FormField(
     text_input(field.id, field.label, field.hint, read, write, disabled)
 }
 
+/// A fieldset of the inputs of fields `keys` of a lab's form.
+#[component]
+pub fn FormFields(
+    form: RwSignal<FormText>,
+    legend: &'static str,
+    keys: &'static [&'static str],
+    /// A class for the fieldset (`train-form` where it stands outside a form).
+    #[prop(optional)]
+    class: &'static str,
+) -> impl IntoView {
+    view! {
+        <fieldset class=(!class.is_empty()).then_some(class)>
+            <legend>{legend}</legend>
+            {keys.iter().map(|&key| view! { <FormField form=form key=key/> }).collect_view()}
+        </fieldset>
+    }
+}
+
 fn text_input(
     id: &'static str,
     label: &'static str,
