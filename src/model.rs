@@ -13,11 +13,24 @@ use crate::data::{rng_for, stream};
 use crate::run::TensorValues;
 use burn::tensor::Transaction;
 
-pub use crate::net::{ConvSpec, LayerRow, NetConfig};
+pub use crate::net::{ConvSpec, LayerRow, NetConfig, NoPixels};
+
+/// Why saved parameters do not fit a model.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("the checkpoint has fewer tensors than the model")]
+    TooFew,
+    #[error("the checkpoint has more tensors than the model")]
+    TooMany,
+    #[error("a checkpoint tensor of shape {found:?} where the model has {expected:?}")]
+    Shape { found: Vec<usize>, expected: Vec<usize> },
+    #[error("the checkpoint is of epoch {checkpoint} but {recorded} epochs are recorded")]
+    Epoch { checkpoint: usize, recorded: usize },
+}
 
 impl NetConfig {
     /// Builds the model on `device`.
-    pub fn init(&self, init: Init, device: &Device) -> Result<Net, String> {
+    pub fn init(&self, init: Init, device: &Device) -> Result<Net, NoPixels> {
         let [c, h, w] = self.conv_output()?;
         let mut init = ParamInit::new(init);
         let mut in_channels = self.input[2];
@@ -164,12 +177,12 @@ impl Net {
 
     /// This model with the parameters of `tensors` (in [`Net::register_parameters`]'s order),
     /// or why they do not fit.
-    pub fn with_parameters(mut self, tensors: &[TensorValues], device: &Device) -> Result<Net, String> {
+    pub fn with_parameters(mut self, tensors: &[TensorValues], device: &Device) -> Result<Net, CheckpointError> {
         let mut next = tensors.iter();
-        let mut take = |expected: Vec<usize>| -> Result<TensorData, String> {
-            let t = next.next().ok_or("the checkpoint has fewer tensors than the model")?;
+        let mut take = |expected: Vec<usize>| -> Result<TensorData, CheckpointError> {
+            let t = next.next().ok_or(CheckpointError::TooFew)?;
             if t.shape != expected || t.values.len() != expected.iter().product::<usize>() {
-                return Err(format!("a checkpoint tensor of shape {:?} where the model has {expected:?}", t.shape));
+                return Err(CheckpointError::Shape { found: t.shape.clone(), expected });
             }
             Ok(TensorData::new(t.values.clone(), t.shape.clone()))
         };
@@ -186,7 +199,7 @@ impl Net {
             }
         }
         if next.next().is_some() {
-            return Err("the checkpoint has more tensors than the model".into());
+            return Err(CheckpointError::TooMany);
         }
         Ok(self)
     }
@@ -291,7 +304,8 @@ mod tests {
     #[test]
     fn settings_that_collapse_the_image_are_refused() {
         let err = NetConfig::dog_cnn(40, 1).conv_output().unwrap_err();
-        assert!(err.contains("block 2"), "{err}");
+        assert_eq!((err.block, err.kernel, err.height), (2, 40, 12), "{err}");
+        assert!(err.to_string().contains("block 2"), "{err}");
         assert!(NetConfig::dog_cnn(40, 1).init(Init::Constant(0.0), &Device::flex()).is_err());
     }
 

@@ -23,6 +23,21 @@ pub struct NetConfig {
     pub classes: usize,
 }
 
+/// Convolutions that leave no image: a kernel larger than what reaches it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "convolution block {block} ({kernel}x{kernel} kernel, stride {stride}) leaves no pixels of a {height}x{width} input"
+)]
+pub struct NoPixels {
+    /// From 1.
+    pub block: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    /// The input the block receives.
+    pub height: usize,
+    pub width: usize,
+}
+
 impl NetConfig {
     /// HOMEWORK section 1: 784 -> 128 -> ReLU -> 64 -> ReLU -> 10.
     pub fn mnist_mlp() -> Self {
@@ -86,7 +101,7 @@ impl NetConfig {
 
     /// `[c, h, w]` after the convolution blocks (the input itself when there are none), or
     /// an error naming the block that shrinks the image to nothing.
-    pub fn conv_output(&self) -> Result<[usize; 3], String> {
+    pub fn conv_output(&self) -> Result<[usize; 3], NoPixels> {
         let [mut h, mut w, mut c] = self.input;
         for (i, conv) in self.convs.iter().enumerate() {
             let out =
@@ -94,13 +109,13 @@ impl NetConfig {
             match (out(h), out(w)) {
                 (Some(nh), Some(nw)) if nh > 0 && nw > 0 => (h, w) = (nh, nw),
                 _ => {
-                    return Err(format!(
-                        "convolution block {} ({}x{} kernel, stride {}) leaves no pixels of a {h}x{w} input",
-                        i + 1,
-                        conv.kernel,
-                        conv.kernel,
-                        conv.stride
-                    ));
+                    return Err(NoPixels {
+                        block: i + 1,
+                        kernel: conv.kernel,
+                        stride: conv.stride,
+                        height: h,
+                        width: w,
+                    });
                 }
             }
             c = conv.out_channels;
@@ -109,14 +124,14 @@ impl NetConfig {
     }
 
     /// Weights and biases in all, from the shapes alone.
-    pub fn parameter_count(&self) -> Result<usize, String> {
+    pub fn parameter_count(&self) -> Result<usize, NoPixels> {
         Ok(self.shape_table()?.iter().map(|r| r.weights + r.biases).sum())
     }
 
     /// The layer table worked out from the shapes alone: what the page shows while the
     /// student edits (tested equal to [`crate::model::Net::layer_table`], which traces a
     /// forward pass of the built model).
-    pub fn shape_table(&self) -> Result<Vec<LayerRow>, String> {
+    pub fn shape_table(&self) -> Result<Vec<LayerRow>, NoPixels> {
         self.conv_output()?;
         let [mut h, mut w, mut c] = self.input;
         let mut rows = vec![];
@@ -175,7 +190,7 @@ mod tests {
         assert_eq!((weights, weights + biases), (68_080, 68_138));
         let mlp = NetConfig::dog_mlp().shape_table().unwrap();
         assert_eq!(mlp.iter().map(|r| r.weights).sum::<usize>(), 1_581_696);
-        assert!(NetConfig::dog_cnn(40, 1).shape_table().unwrap_err().contains("block 2"));
+        assert!(NetConfig::dog_cnn(40, 1).shape_table().unwrap_err().to_string().contains("block 2"));
         assert_eq!(NetConfig::mnist_mlp().parameter_count(), Ok(109_386));
     }
 }

@@ -15,7 +15,7 @@ use crate::config::TrainConfig;
 use crate::data::{batch_count, epoch_order};
 use crate::kernels::Sgd;
 use crate::metrics::accuracy_percent;
-use crate::model::Net;
+use crate::model::{CheckpointError, Net};
 use crate::run::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
 
 mod device_data;
@@ -56,8 +56,12 @@ pub enum Event {
 pub enum TrainError {
     #[error("reading results back from the device failed: {0}")]
     Readback(String),
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Net(#[from] crate::net::NoPixels),
+    #[error(transparent)]
+    Checkpoint(#[from] crate::model::CheckpointError),
+    #[error(transparent)]
+    Sample(#[from] crate::data::sample::SampleError),
 }
 
 /// Loss sum and correct count of a pass, still on the device.
@@ -237,6 +241,24 @@ pub async fn run_model(
 pub struct Resume {
     pub prior: Vec<EpochRecord>,
     pub checkpoints: bool,
+}
+
+/// `net` with a saved run's parameters, and the epochs recorded before them; a fresh `net`
+/// without a resume. A checkpoint must be of the last recorded epoch.
+pub fn resumed(
+    net: Net,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    device: &Device,
+) -> Result<(Net, Vec<EpochRecord>), TrainError> {
+    match resume {
+        None => Ok((net, vec![])),
+        Some((checkpoint, prior)) if checkpoint.epoch == prior.len() => {
+            Ok((net.with_parameters(&checkpoint.tensors, device)?, prior))
+        }
+        Some((checkpoint, prior)) => {
+            Err(CheckpointError::Epoch { checkpoint: checkpoint.epoch, recorded: prior.len() }.into())
+        }
+    }
 }
 
 /// [`run_model`] continued after `resume.prior` with `model` holding the parameters those

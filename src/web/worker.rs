@@ -56,9 +56,6 @@ pub enum WorkerError {
     Mnist(#[from] MnistError),
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    /// A model that does not fit its settings or its checkpoint (`model.rs`'s words).
-    #[error("{0}")]
-    Model(String),
     #[error("WebGPU is not available: {0}. Choose the CPU backend and train again.")]
     NoWebGpu(#[source] GpuError),
     #[error("no WebGPU device to lose")]

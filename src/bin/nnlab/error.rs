@@ -51,9 +51,6 @@ pub enum CliError {
     Sample(#[from] SampleError),
     #[error(transparent)]
     Mnist(#[from] MnistError),
-    /// A model that does not fit its settings (`model.rs`'s words).
-    #[error("{0}")]
-    Model(String),
     #[error("{}: {source}", path.display())]
     Unzip { path: PathBuf, source: UnzipError },
     #[error("{}: {source}", path.display())]

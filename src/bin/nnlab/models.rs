@@ -11,7 +11,7 @@ use crate::{CliError, Format};
 pub fn models(format: Format) -> Result<(), CliError> {
     let device = Device::flex();
     for config in [NetConfig::mnist_mlp(), NetConfig::dog_mlp(), NetConfig::dog_cnn(5, 1), NetConfig::synth_cnn()] {
-        let net = config.init(Init::PyTorch { seed: 0 }, &device).map_err(CliError::Model)?;
+        let net = config.init(Init::PyTorch { seed: 0 }, &device).map_err(nnlab::train::TrainError::from)?;
         let table = net.layer_table(config.input, &device);
         let weights: usize = table.iter().map(|r| r.weights).sum();
         let biases: usize = table.iter().map(|r| r.biases).sum();

@@ -40,9 +40,9 @@ pub async fn quick_model(
     driver: &mut impl Driver,
 ) -> Result<Net, TrainError> {
     let (lab, size) = quick_lab(seed);
-    let idx = balanced(&train.labels, class_names.len(), size, seed).map_err(|e| TrainError::Config(e.to_string()))?;
+    let idx = balanced(&train.labels, class_names.len(), size, seed)?;
     let data = DeviceData::upload(&Dataset::from_shard(train, class_names, Some(&idx)), device);
-    let net = NetConfig::mnist_mlp().init(Init::PyTorch { seed }, device).map_err(TrainError::Config)?;
+    let net = NetConfig::mnist_mlp().init(Init::PyTorch { seed }, device)?;
     let (net, _) = run_model(net, &data, None, &lab.train, driver, &mut |_| {}).await?;
     Ok(net)
 }

@@ -6,9 +6,11 @@ use burn::prelude::*;
 
 use crate::data::dogs::DogSplits;
 use crate::labs::dogs::DogLab;
-use crate::model::{Init, LayerRow, Net};
+use crate::model::{Init, LayerRow, Net, NoPixels};
 use crate::run::{Checkpoint, EpochRecord};
-use crate::train::{DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, run_model_from};
+use crate::train::{
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, resumed, run_model_from,
+};
 
 /// A finished DogSet run.
 #[derive(Clone, Debug)]
@@ -21,7 +23,7 @@ pub struct DogRun {
 }
 
 /// The layer table of the network `lab` builds, from a forward pass of the built model.
-pub fn layer_table(lab: &DogLab, device: &Device) -> Result<Vec<LayerRow>, String> {
+pub fn layer_table(lab: &DogLab, device: &Device) -> Result<Vec<LayerRow>, NoPixels> {
     let config = lab.net();
     Ok(config.init(Init::Constant(0.0), device)?.layer_table(config.input, device))
 }
@@ -39,21 +41,9 @@ pub async fn run_dogs(
     on_event: &mut impl FnMut(Event),
 ) -> Result<DogRun, TrainError> {
     let config = lab.net();
-    let net = config.init(Init::PyTorch { seed: lab.train.seed }, device).map_err(TrainError::Config)?;
+    let net = config.init(Init::PyTorch { seed: lab.train.seed }, device)?;
     on_layers(net.layer_table(config.input, device));
-    let (net, prior) = match resume {
-        Some((checkpoint, prior)) if checkpoint.epoch == prior.len() => {
-            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
-        }
-        Some((checkpoint, prior)) => {
-            return Err(TrainError::Config(format!(
-                "the checkpoint is of epoch {} but {} epochs are recorded",
-                checkpoint.epoch,
-                prior.len()
-            )));
-        }
-        None => (net, vec![]),
-    };
+    let (net, prior) = resumed(net, resume, device)?;
     // Both networks' parameters are saved every epoch so an interrupted run resumes: 0.27 MB
     // for the CNN, 6.3 MB for the fully connected net (a save per epoch of 15 s or more).
     let resume = Resume { prior, checkpoints: true };

@@ -87,7 +87,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     let parsed = Memo::new(move |_| form.with(|f| DogLab::parse(f, cnn)));
     // While editing: the table worked out from the shapes; after a run: the built model's own.
     let table = Memo::new(move |_| match parsed.get() {
-        Ok(lab) => lab.net().shape_table(),
+        Ok(lab) => lab.net().shape_table().map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     });
     let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));

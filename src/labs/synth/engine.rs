@@ -8,7 +8,7 @@ use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Whi
 use crate::labs::synth::SynthLab;
 use crate::model::{Init, Net, NetConfig};
 use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
-use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, run_model_from};
+use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, resumed, run_model_from};
 
 /// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
 /// and the records up to it) and returns it with its records. Emits a checkpoint every epoch:
@@ -27,19 +27,7 @@ pub async fn run_synth(
     let net = NetConfig::synth_cnn()
         .init(Init::PyTorch { seed: lab.train.seed }, device)
         .expect("the Synth CNN fits its 28x28 input");
-    let (net, prior) = match resume {
-        Some((checkpoint, prior)) => {
-            if checkpoint.epoch != prior.len() {
-                return Err(TrainError::Config(format!(
-                    "the checkpoint is of epoch {} but {} epochs are recorded",
-                    checkpoint.epoch,
-                    prior.len()
-                )));
-            }
-            (net.with_parameters(&checkpoint.tensors, device).map_err(TrainError::Config)?, prior)
-        }
-        None => (net, vec![]),
-    };
+    let (net, prior) = resumed(net, resume, device)?;
     let resume = Resume { prior, checkpoints: true };
     run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await
 }

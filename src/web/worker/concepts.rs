@@ -11,6 +11,7 @@ use crate::labs::xor::{Activation, XorLab};
 use crate::model::{Init, NetConfig};
 use crate::protocol::FromWorker;
 use crate::run::{BackendChoice, RunId};
+use crate::train::TrainError;
 
 use super::{STATE, WorkerDriver, WorkerError, fail, load_mnist, open_device, post};
 
@@ -47,8 +48,8 @@ pub async fn prepare(
         let (size, weights) = STATE.with_borrow(|s| s.mnist_model.clone()).ok_or(WorkerError::NoLabModel)?;
         let net = NetConfig::mnist_mlp()
             .init(Init::Constant(0.0), &device)
-            .and_then(|net| net.with_parameters(&weights.tensors, &device))
-            .map_err(WorkerError::Model)?;
+            .map_err(TrainError::from)
+            .and_then(|net| Ok(net.with_parameters(&weights.tensors, &device)?))?;
         (net, format!("the MNIST lab's model (N = {size}, {} epochs)", weights.epoch))
     } else {
         let net = quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run)).await?;
