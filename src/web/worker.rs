@@ -6,29 +6,33 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use burn::prelude::*;
-use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{JsFuture, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::fetch::FetchError;
-use super::js::{call, describe, get};
+use super::js::get;
 use crate::config::ConfigError;
-use crate::data::manifest::{self, Manifest, ManifestError};
+use crate::data::manifest::ManifestError;
 use crate::data::sample::SampleError;
-use crate::data::shards::{Shard, ShardError};
+use crate::data::shards::ShardError;
 use crate::labs::mnist::engine::{MnistError, run_scaling};
 use crate::labs::synth::engine::{probe, run_synth, shift_sweep};
 use crate::labs::{mnist::MnistLab, synth::SynthLab};
 use crate::model::Net;
 use crate::protocol::{FromWorker, ToWorker};
-use crate::run::{BackendChoice, BackendInfo, BackendKind, Checkpoint, EpochRecord, RunId, RunSummary, StopReason};
+use crate::run::{BackendChoice, Checkpoint, EpochRecord, RunId, RunSummary, StopReason};
 use crate::train::{Driver, Event, Flow, TrainError};
 
 mod concepts;
+mod data;
+mod device;
 mod dogs;
 mod event_loop;
+
+use data::{load_manifest, load_mnist, load_split, start_progress};
+use device::{GpuError, open_device, probe_adapter};
 
 use event_loop::{sleep_ms, yield_now};
 
@@ -94,25 +98,6 @@ pub enum WorkerError {
         "could not keep your DogSet in this browser ({0}); it is loaded until you reload the page. Free some site storage (or leave private browsing) to keep it"
     )]
     KeepDogSet(#[source] FetchError),
-}
-
-/// Why there is no WebGPU device: what the page shows beside the backend choice.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum GpuError {
-    #[error("this browser has no WebGPU (navigator.gpu is missing)")]
-    NoApi,
-    /// `requestAdapter` threw: its message.
-    #[error("{0}")]
-    Js(String),
-    #[error("requestAdapter did not return a promise")]
-    NotPromise,
-    #[error("requestAdapter failed: {0}")]
-    Request(String),
-    #[error("the browser offers no WebGPU adapter (requestAdapter returned null)")]
-    NoAdapter,
-    /// burn could not open the device: its error as burn prints it.
-    #[error("could not open the WebGPU device: {0}")]
-    Open(String),
 }
 
 /// Tells the page that `run` (or the worker, for `None`) failed: where errors become text.
@@ -240,95 +225,6 @@ fn handle(message: ToWorker) {
     }
 }
 
-/// `navigator.gpu.requestAdapter()`: the adapter's name, or why there is none.
-///
-/// web-sys types WebGPU (`Gpu`, `GpuAdapter`) only behind `--cfg web_sys_unstable_apis`,
-/// which would change the RUSTFLAGS of the whole worker build (and rebuild burn), so the few
-/// fields read here are read by name (`js::get`, `js::call`: Reflect).
-async fn probe_adapter() -> Result<String, GpuError> {
-    let gpu = get(&scope().navigator(), "gpu");
-    if gpu.is_undefined() || gpu.is_null() {
-        return Err(GpuError::NoApi);
-    }
-    let promise: js_sys::Promise = call(&gpu, "requestAdapter", &[])
-        .map_err(|e| GpuError::Js(describe(&e)))?
-        .dyn_into()
-        .map_err(|_| GpuError::NotPromise)?;
-    let adapter = JsFuture::from(promise).await.map_err(|e| GpuError::Request(describe(&e)))?;
-    if adapter.is_null() || adapter.is_undefined() {
-        return Err(GpuError::NoAdapter);
-    }
-    let info = get(&adapter, "info");
-    let field = |name| get(&info, name).as_string().filter(|s| !s.is_empty());
-    let name = [field("vendor"), field("architecture"), field("description")]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let fallback = get(&adapter, "isFallbackAdapter").as_bool() == Some(true)
-        || get(&info, "isFallbackAdapter").as_bool() == Some(true);
-    let name = if name.is_empty() { "unnamed adapter".to_string() } else { name };
-    Ok(if fallback { format!("{name} (software fallback adapter)") } else { name })
-}
-
-/// The device for a run, and what to tell the user about it.
-async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), WorkerError> {
-    let cpu = |note: Option<String>| {
-        (
-            Device::flex().autodiff(),
-            BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex, wasm SIMD)".into(), note },
-        )
-    };
-    if choice == BackendChoice::Cpu {
-        return Ok(cpu(None));
-    }
-    let adapter = STATE.with_borrow(|s| s.adapter.clone());
-    let adapter = match adapter {
-        Some(a) => a,
-        None => probe_adapter().await,
-    };
-    let gpu = match adapter {
-        Ok(name) => init_webgpu().await.map(|d| (d, name)),
-        Err(reason) => Err(reason),
-    };
-    match (gpu, choice) {
-        (Ok((device, name)), _) => {
-            Ok((device, BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU on {name}"), note: None }))
-        }
-        (Err(reason), BackendChoice::Auto) => Ok(cpu(Some(format!("WebGPU unavailable: {reason}")))),
-        (Err(reason), _) => Err(WorkerError::NoWebGpu(reason)),
-    }
-}
-
-/// The device for run `run`, announced to the page; whether it is WebGPU.
-async fn open_device(run: RunId, choice: BackendChoice) -> Result<(Device, bool), WorkerError> {
-    let (device, info) = pick_device(choice).await?;
-    let gpu = info.kind == BackendKind::WebGpu;
-    post(&FromWorker::Backend { run, info });
-    Ok((device, gpu))
-}
-
-async fn init_webgpu() -> Result<Device, GpuError> {
-    if let Some((device, _)) = STATE.with_borrow(|s| s.webgpu.clone()) {
-        return Ok(device);
-    }
-    let (device, setup) = Device::wgpu_options()
-        .graphics_api(WgpuBackend::WebGpu)
-        .init_with_setup_async()
-        .await
-        // burn's error has no Display; its Debug form is what the page has always shown.
-        .map_err(|e| GpuError::Open(format!("{e:?}")))?;
-    // A lost device (driver reset, GPU removed, tab in the background too long) cannot be
-    // reopened in this worker: stop the run and tell the page, which offers a restart.
-    setup.device.set_device_lost_callback(|reason, message| {
-        STATE.with_borrow(|s| s.flags.stop.set(true));
-        post(&FromWorker::Crashed { message: format!("the GPU device was lost ({reason:?}: {message})") });
-    });
-    let device = device.autodiff();
-    STATE.with_borrow_mut(|s| s.webgpu = Some((device.clone(), setup.device)));
-    Ok(device)
-}
-
 /// Yields to the event loop between batches and honours Pause and Stop.
 struct WorkerDriver {
     run: RunId,
@@ -438,96 +334,6 @@ async fn probe_image(run: RunId, image: Vec<f32>) {
         Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run: trained_run, maps, map_shape, probs }),
         Err(e) => fail(Some(run), e.into()),
     }
-}
-
-/// The manifest from the network, or from the cache when the network fails (offline reload).
-async fn load_manifest() -> Result<Manifest, WorkerError> {
-    const URL: &str = "data/manifest.json";
-    let text = match super::fetch::fetch_text(URL).await {
-        Ok(text) => {
-            let _ = super::fetch::cache_put(URL, text.as_bytes()).await;
-            text
-        }
-        // Offline: the cached copy, or the download's error when there is none to read.
-        Err(e) => match super::fetch::cache_get(URL).await.map(String::from_utf8) {
-            Some(Ok(text)) => text,
-            _ => return Err(e.into()),
-        },
-    };
-    Manifest::parse(&text).map_err(|source| WorkerError::Manifest { url: URL, source })
-}
-
-/// Fetches (or takes from the cache) and checks every shard of `split`; nothing unverified
-/// is ever used or cached.
-async fn load_split(
-    run: RunId,
-    manifest: &Manifest,
-    dataset: &str,
-    split: &str,
-    progress: &mut (u64, u64, usize, usize),
-) -> Result<(Shard, Vec<String>), WorkerError> {
-    let entry =
-        manifest.datasets.get(dataset).ok_or_else(|| WorkerError::NoDataset { dataset: dataset.to_string() })?;
-    let split_entry = entry
-        .splits
-        .get(split)
-        .ok_or_else(|| WorkerError::NoSplit { dataset: dataset.to_string(), split: split.to_string() })?;
-    let mut shards = vec![];
-    for shard in &split_entry.shards {
-        let url = format!("data/{}", shard.file);
-        // The checksum in the key: a rebuilt shard never meets a stale cached copy.
-        let key = format!("{url}?sha256={}", shard.sha256);
-        let checked = match super::fetch::cache_get(&key).await.map(|b| shard.check(&b, entry.image_shape)) {
-            Some(Ok(s)) => {
-                progress.2 += 1;
-                s
-            }
-            stale => {
-                if stale.is_some() {
-                    super::fetch::cache_delete(&key).await;
-                }
-                let (base, total, cached, files) = *progress;
-                let mut last = 0.0;
-                let bytes = super::fetch::fetch_bytes(&url, &mut |n| {
-                    let now = js_sys::Date::now();
-                    if now - last > 100.0 {
-                        last = now;
-                        post(&FromWorker::DataProgress { run, loaded: base + n, total, cached_files: cached, files });
-                    }
-                })
-                .await?;
-                let s = shard.check(&bytes, entry.image_shape).map_err(WorkerError::Shard)?;
-                let _ = super::fetch::cache_put(&key, &bytes).await;
-                s
-            }
-        };
-        progress.0 += shard.bytes;
-        let (loaded, total, cached_files, files) = *progress;
-        post(&FromWorker::DataProgress { run, loaded, total, cached_files, files });
-        shards.push(checked);
-    }
-    Ok((manifest::join(shards), entry.class_names.clone()))
-}
-
-/// The download progress of all of `dataset`'s shards, posted at zero.
-fn start_progress(run: RunId, manifest: &Manifest, dataset: &str) -> (u64, u64, usize, usize) {
-    let shards: Vec<_> = manifest
-        .datasets
-        .get(dataset)
-        .map(|d| d.splits.values().flat_map(|s| s.shards.iter()).collect())
-        .unwrap_or_default();
-    let progress = (0, shards.iter().map(|s| s.bytes).sum(), 0, shards.len());
-    post(&FromWorker::DataProgress { run, loaded: 0, total: progress.1, cached_files: 0, files: progress.3 });
-    progress
-}
-
-/// MNIST's train split, class names and test split, fetched or cached, checked.
-async fn load_mnist(run: RunId) -> Result<(Shard, Vec<String>, Shard), WorkerError> {
-    let manifest = load_manifest().await?;
-    let mut progress = start_progress(run, &manifest, "mnist");
-    let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
-    let (test, _) = load_split(run, &manifest, "mnist", "test", &mut progress).await?;
-    Ok((train, names, test))
 }
 
 async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), WorkerError> {

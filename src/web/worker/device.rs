@@ -1,0 +1,120 @@
+//! The worker's compute device: WebGPU when the browser has it (probed once, opened once and
+//! kept), burn's CPU backend otherwise, and why there is no WebGPU when there is none.
+
+use burn::prelude::*;
+use burn::tensor::wgpu::WgpuBackend;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use super::{STATE, WorkerError, post, scope};
+use crate::protocol::FromWorker;
+use crate::run::{BackendChoice, BackendInfo, BackendKind, RunId};
+use crate::web::js::{call, describe, get};
+
+/// Why there is no WebGPU device: what the page shows beside the backend choice.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GpuError {
+    #[error("this browser has no WebGPU (navigator.gpu is missing)")]
+    NoApi,
+    /// `requestAdapter` threw: its message.
+    #[error("{0}")]
+    Js(String),
+    #[error("requestAdapter did not return a promise")]
+    NotPromise,
+    #[error("requestAdapter failed: {0}")]
+    Request(String),
+    #[error("the browser offers no WebGPU adapter (requestAdapter returned null)")]
+    NoAdapter,
+    /// burn could not open the device: its error as burn prints it.
+    #[error("could not open the WebGPU device: {0}")]
+    Open(String),
+}
+
+/// `navigator.gpu.requestAdapter()`: the adapter's name, or why there is none.
+///
+/// web-sys types WebGPU (`Gpu`, `GpuAdapter`) only behind `--cfg web_sys_unstable_apis`,
+/// which would change the RUSTFLAGS of the whole worker build (and rebuild burn), so the few
+/// fields read here are read by name (`js::get`, `js::call`: Reflect).
+pub(super) async fn probe_adapter() -> Result<String, GpuError> {
+    let gpu = get(&scope().navigator(), "gpu");
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err(GpuError::NoApi);
+    }
+    let promise: js_sys::Promise = call(&gpu, "requestAdapter", &[])
+        .map_err(|e| GpuError::Js(describe(&e)))?
+        .dyn_into()
+        .map_err(|_| GpuError::NotPromise)?;
+    let adapter = JsFuture::from(promise).await.map_err(|e| GpuError::Request(describe(&e)))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err(GpuError::NoAdapter);
+    }
+    let info = get(&adapter, "info");
+    let field = |name| get(&info, name).as_string().filter(|s| !s.is_empty());
+    let name = [field("vendor"), field("architecture"), field("description")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let fallback = get(&adapter, "isFallbackAdapter").as_bool() == Some(true)
+        || get(&info, "isFallbackAdapter").as_bool() == Some(true);
+    let name = if name.is_empty() { "unnamed adapter".to_string() } else { name };
+    Ok(if fallback { format!("{name} (software fallback adapter)") } else { name })
+}
+
+/// The device for a run, and what to tell the user about it.
+pub(super) async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), WorkerError> {
+    let cpu = |note: Option<String>| {
+        (
+            Device::flex().autodiff(),
+            BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex, wasm SIMD)".into(), note },
+        )
+    };
+    if choice == BackendChoice::Cpu {
+        return Ok(cpu(None));
+    }
+    let adapter = STATE.with_borrow(|s| s.adapter.clone());
+    let adapter = match adapter {
+        Some(a) => a,
+        None => probe_adapter().await,
+    };
+    let gpu = match adapter {
+        Ok(name) => init_webgpu().await.map(|d| (d, name)),
+        Err(reason) => Err(reason),
+    };
+    match (gpu, choice) {
+        (Ok((device, name)), _) => {
+            Ok((device, BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU on {name}"), note: None }))
+        }
+        (Err(reason), BackendChoice::Auto) => Ok(cpu(Some(format!("WebGPU unavailable: {reason}")))),
+        (Err(reason), _) => Err(WorkerError::NoWebGpu(reason)),
+    }
+}
+
+/// The device for run `run`, announced to the page; whether it is WebGPU.
+pub(super) async fn open_device(run: RunId, choice: BackendChoice) -> Result<(Device, bool), WorkerError> {
+    let (device, info) = pick_device(choice).await?;
+    let gpu = info.kind == BackendKind::WebGpu;
+    post(&FromWorker::Backend { run, info });
+    Ok((device, gpu))
+}
+
+pub(super) async fn init_webgpu() -> Result<Device, GpuError> {
+    if let Some((device, _)) = STATE.with_borrow(|s| s.webgpu.clone()) {
+        return Ok(device);
+    }
+    let (device, setup) = Device::wgpu_options()
+        .graphics_api(WgpuBackend::WebGpu)
+        .init_with_setup_async()
+        .await
+        // burn's error has no Display; its Debug form is what the page has always shown.
+        .map_err(|e| GpuError::Open(format!("{e:?}")))?;
+    // A lost device (driver reset, GPU removed, tab in the background too long) cannot be
+    // reopened in this worker: stop the run and tell the page, which offers a restart.
+    setup.device.set_device_lost_callback(|reason, message| {
+        STATE.with_borrow(|s| s.flags.stop.set(true));
+        post(&FromWorker::Crashed { message: format!("the GPU device was lost ({reason:?}: {message})") });
+    });
+    let device = device.autodiff();
+    STATE.with_borrow_mut(|s| s.webgpu = Some((device.clone(), setup.device)));
+    Ok(device)
+}
