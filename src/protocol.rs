@@ -4,6 +4,7 @@
 //! tested below.
 
 use crate::data::dogs::{DogSetInfo, LoadReport};
+use crate::labs::adversarial::Sample;
 use crate::labs::mnist::scaling::SizeResult;
 use crate::labs::xor::{XorLab, XorRun};
 use crate::labs::{dogs::DogLab, mnist::MnistLab, synth::SynthLab};
@@ -211,7 +212,7 @@ pub enum FromWorker {
         model: String,
         epsilons: Vec<f64>,
         accuracies: Vec<f64>,
-        samples: Vec<(usize, u8, Vec<f32>)>,
+        samples: Vec<Sample>,
     },
     /// One adversarial example for `image` of the prepared set.
     Attacked {

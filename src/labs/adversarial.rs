@@ -6,6 +6,8 @@
 //! the attack, burn) and `adversarial/page.rs` (the panel). An attack's result is
 //! `run::Attack`.
 
+use serde::{Deserialize, Serialize};
+
 use crate::run::{Attack, RunId, RunState};
 
 #[cfg(feature = "engine")]
@@ -23,11 +25,33 @@ pub struct AttackView {
     /// The model attacked, in words.
     pub model: String,
     /// One test image per digit: (index, label, pixels).
-    pub samples: Vec<(usize, u8, Vec<f32>)>,
-    /// The latest attack: (image, label, target, epsilon, result).
-    pub attack: Option<(usize, u8, Option<u8>, f64, Attack)>,
+    pub samples: Vec<Sample>,
+    /// The latest attack.
+    pub attack: Option<Attacked>,
     /// An attack is on its way.
     pub attacking: bool,
+}
+
+/// A test image offered for attacking.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Index into the prepared test set.
+    pub index: usize,
+    pub label: u8,
+    /// 28x28 pixels, 0..1.
+    pub pixels: Vec<f32>,
+}
+
+/// One attack as asked and as it came out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attacked {
+    /// Index of the attacked image in the prepared test set.
+    pub image: usize,
+    pub label: u8,
+    /// The class a targeted attack aimed for; `None` for one untargeted step.
+    pub target: Option<u8>,
+    pub epsilon: f64,
+    pub result: Attack,
 }
 
 impl AttackView {

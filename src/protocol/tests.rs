@@ -118,7 +118,7 @@ fn every_message_round_trips() {
             model: "the MNIST lab's model (N = 2000)".into(),
             epsilons: vec![0.0, 0.1],
             accuracies: vec![90.0, 30.0],
-            samples: vec![(4, 0, vec![0.0; 784])],
+            samples: vec![crate::labs::adversarial::Sample { index: 4, label: 0, pixels: vec![0.0; 784] }],
         },
         FromWorker::Attacked {
             run: 8,

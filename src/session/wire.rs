@@ -2,7 +2,7 @@
 //! the wire format. Every view first hands a message to its [`RunState`] (the events all runs
 //! share) and takes only what its lab adds.
 
-use crate::labs::adversarial::AttackView;
+use crate::labs::adversarial::{AttackView, Attacked};
 use crate::labs::dogs::{DogsView, GalleryPage};
 use crate::labs::mnist::MnistView;
 use crate::labs::xor::XorView;
@@ -139,7 +139,7 @@ impl AttackView {
                 self.state.apply(RunEvent::Finished);
             }
             FromWorker::Attacked { image, label, target, epsilon, attack, .. } => {
-                self.attack = Some((image, label, target, epsilon, attack));
+                self.attack = Some(Attacked { image, label, target, epsilon, result: attack });
                 self.attacking = false;
             }
             other => return Some(other),

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::labs::adversarial::{Attacked, Sample};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, diverging, grey_rgba};
 use crate::protocol::ToWorker;
 use crate::run::{Attack, DataProgress};
@@ -84,7 +85,7 @@ pub fn AdversarialPanel() -> impl IntoView {
     // The first digit is picked once the model is ready.
     Effect::new(move |_| {
         if image.get_untracked().is_none()
-            && let Some(first) = state.with(|s| s.as_ref().and_then(|s| s.samples.first().map(|x| x.0)))
+            && let Some(first) = state.with(|s| s.as_ref().and_then(|s| s.samples.first().map(|x| x.index)))
         {
             image.set(Some(first));
             attack();
@@ -155,7 +156,7 @@ pub fn AdversarialPanel() -> impl IntoView {
             <section aria-labelledby="adv-attack-title">
                 <h3 id="adv-attack-title">"2. Attack one digit"</h3>
                 <div class="tiles" role="group" aria-label="Test images, one per digit">
-                    {move || state.get().map(|s| s.samples.into_iter().map(|(i, label, pixels)| view! {
+                    {move || state.get().map(|s| s.samples.into_iter().map(|Sample { index: i, label, pixels }| view! {
                         <button type="button" class="tile" aria-pressed=move || (image.get() == Some(i)).to_string()
                             data-testid=format!("adv-sample-{label}") on:click=move |_| { image.set(Some(i)); attack(); }>
                             <PixelCanvas rgba=grey_rgba(&pixels, 0.0, 1.0) width=28 height=28 scale=2 label=format!("test image of a {label}")/>
@@ -181,7 +182,7 @@ pub fn AdversarialPanel() -> impl IntoView {
                         </select>
                     </label>
                 </div>
-                {move || state.get().and_then(|s| s.attack.map(|a| (a, s.attacking))).map(|((_, label, target, eps, a), busy)| {
+                {move || state.get().and_then(|s| s.attack.map(|a| (a, s.attacking))).map(|(Attacked { label, target, epsilon: eps, result: a, .. }, busy)| {
                     let (before, after) = (Attack::predicted(&a.before), Attack::predicted(&a.after));
                     let how = match target {
                         Some(t) if after == t as usize => format!("Targeted: the model says {t} after {} steps of 0.01.", a.steps),

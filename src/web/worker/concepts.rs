@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use crate::data::Dataset;
 use crate::data::sample::balanced;
+use crate::labs::adversarial::Sample;
 use crate::labs::adversarial::engine::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
 use crate::labs::xor::engine::train_xor;
 use crate::labs::xor::{Activation, XorLab};
@@ -57,7 +58,8 @@ pub async fn prepare(
     };
     let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await?;
     let samples = (0..10u8)
-        .filter_map(|d| test.labels.iter().position(|&l| l == d).map(|i| (i, d, test.image(i).to_vec())))
+        .filter_map(|d| test.labels.iter().position(|&l| l == d))
+        .map(|index| Sample { index, label: test.labels[index], pixels: test.image(index).to_vec() })
         .collect();
     STATE.with_borrow_mut(|s| s.adversary = Some((net, Rc::new(test), device)));
     post(&FromWorker::AttacksReady { run, model, epsilons, accuracies, samples });
