@@ -101,6 +101,17 @@ fn bench_shows_a_pytorch_reference_only_when_given_one() {
 }
 
 #[test]
+fn labs_prints_the_page_s_table_of_labs_with_each_lab_s_settings() {
+    let (ok, stdout, stderr) = nnlab(&["labs", "--format", "json"]);
+    assert!(ok, "{stderr}");
+    let lines = json_lines(&stdout);
+    let slugs: Vec<_> = lines.iter().map(|l| l["slug"].as_str().unwrap().to_string()).collect();
+    assert_eq!(slugs, ["synth", "mnist", "dogs", "conv-size", "perceptrons", "linear-xor", "adversarial", "runs"]);
+    let synth_flags: Vec<_> = lines[0]["settings"].as_array().unwrap().iter().map(|f| f["flag"].clone()).collect();
+    assert!(synth_flags.contains(&"batch-size".into()) && synth_flags.contains(&"stop-thr".into()), "{synth_flags:?}");
+}
+
+#[test]
 fn bad_arguments_get_a_clear_error() {
     let (ok, _, stderr) = nnlab(&["run", "synth", "--lr", "0"]);
     assert!(!ok);

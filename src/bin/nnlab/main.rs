@@ -24,6 +24,7 @@ mod benchmark;
 mod data;
 mod data_dir;
 mod error;
+mod labs;
 mod models;
 mod run;
 mod settings;
@@ -44,6 +45,12 @@ enum Command {
     Run {
         #[command(subcommand)]
         lab: Lab,
+    },
+    /// The labs as the page lists them: each one's link fragment, homework section and
+    /// settings (share key and `run` flag).
+    Labs {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
     },
     /// Every model of the homework: per-layer output shapes and parameter counts.
     Models {
@@ -160,6 +167,7 @@ fn main() -> ExitCode {
     nnlab::train::native::keep_freed_memory();
     let result = match Cli::parse().command {
         Command::Run { lab } => run::run_lab(lab),
+        Command::Labs { format } => labs::labs(format),
         Command::Models { format } => models::models(format),
         Command::Adversarial { epsilons, seed, data, format } => {
             adversarial::adversarial(&epsilons, seed, &data, format)
