@@ -21,12 +21,15 @@ export async function serve(prefix = '/some/sub/path/', dir = 'dist') {
 // Flags this machine's chromium needs (toolchain notes): no background traffic to a closed network.
 const FLAGS = ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
+const extraArgs = () => (process.env.NNLAB_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
+
 /** A fresh browser (playwright gives it a new user-data-dir) and a watched page. */
 export async function open(url, { webgpu = false } = {}) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: webgpu ? [...FLAGS, '--enable-unsafe-webgpu'] : FLAGS,
+    // NNLAB_CHROMIUM_ARGS adds flags, e.g. to reach a real GPU (scripts/gpu-check.sh).
+    args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...extraArgs()],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
