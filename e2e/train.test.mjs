@@ -18,6 +18,7 @@ test('the synth lab trains on the CPU backend: loss falls, curves, kernels and t
     await byTestId(page, 'lab-synth').click();
     assert.equal((await epochRows(page)).length, 3);
     assert.match(page.url(), /\?backend=cpu#synth$/);
+    assert.equal(await byTestId(page, 'lr').inputValue(), '0.2', 'the form keeps what was typed');
     const rows = await epochRows(page);
     assert.equal(rows.length, 3);
     assert.ok(rows[2].trainLoss < rows[0].trainLoss, `loss falls: ${JSON.stringify(rows)}`);

@@ -66,9 +66,10 @@ pub enum ToWorker {
         run: RunId,
         epsilons: Vec<f64>,
         backend: BackendChoice,
-        /// Attack the largest model the MNIST lab trained in this worker, not a quick one.
+        /// Attack this model of the MNIST lab (sent by the page, which keeps every trained
+        /// model's weights: any worker of the pool can take it), not a quick one.
         #[serde(default)]
-        lab_model: bool,
+        lab_model: Option<LabModel>,
     },
     /// Attack test image `image` of the prepared set: the fast gradient sign step of
     /// `epsilon`, or the targeted iterative attack towards `target`.
@@ -78,10 +79,18 @@ pub enum ToWorker {
         epsilon: f64,
         target: Option<u8>,
     },
-    Pause,
-    Resume,
-    Stop,
-    /// Run the last trained model on one image (shift-invariance demo).
+    /// Pause, resume or stop run `run` at its next batch boundary (a worker ignores another
+    /// run's: with a pool, the page sends it to the workers holding that run).
+    Pause {
+        run: RunId,
+    },
+    Resume {
+        run: RunId,
+    },
+    Stop {
+        run: RunId,
+    },
+    /// Run the model trained by run `run` on one image (shift-invariance demo).
     Probe {
         run: RunId,
         image: Vec<f32>,
@@ -92,10 +101,19 @@ pub enum ToWorker {
     LoseGpu,
 }
 
+/// A model of the MNIST lab to attack: its training-set size and final weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabModel {
+    pub size: usize,
+    pub weights: Checkpoint,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
     /// Sent once, first: the worker is listening.
     Ready,
+    /// The worker's job (a run) has ended, messages and all: it can take the next.
+    Idle,
     /// What the browser offers: the WebGPU adapter's name, or why there is none.
     Gpu {
         adapter: Option<String>,
@@ -240,6 +258,21 @@ pub enum FromWorker {
     },
 }
 
+impl ToWorker {
+    /// The run a message starts, when it is a job: a run that takes a worker of the pool
+    /// until it ends (the worker then posts `Idle`).
+    pub fn job(&self) -> Option<RunId> {
+        match self {
+            ToWorker::Train { run, .. }
+            | ToWorker::TrainMnist { run, .. }
+            | ToWorker::TrainDogs { run, .. }
+            | ToWorker::TrainXor { run, .. }
+            | ToWorker::PrepareAttacks { run, .. } => Some(*run),
+            _ => None,
+        }
+    }
+}
+
 impl FromWorker {
     /// The message as an event of the run-state machine every lab's runs share
     /// ([`crate::run::RunState`]), or `None` when it is lab-specific or not a run's.
@@ -279,6 +312,7 @@ impl FromWorker {
             | FromWorker::Attacked { run, .. }
             | FromWorker::Error { run: Some(run), .. } => Some(*run),
             FromWorker::Ready
+            | FromWorker::Idle
             | FromWorker::Gpu { .. }
             | FromWorker::DogsProgress { .. }
             | FromWorker::DogLoadFailed { .. }

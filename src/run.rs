@@ -215,6 +215,13 @@ pub struct RunSummary {
     pub parameters: usize,
 }
 
+impl RunSummary {
+    /// A run stopped while it waited for a free worker: nothing trained.
+    pub fn stopped_before_start() -> Self {
+        Self { epochs_trained: 0, stop: StopReason::Cancelled, train_seconds: 0.0, parameters: 0 }
+    }
+}
+
 /// The trained model's class probabilities with the bar at every position.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ShiftSweep {
@@ -264,6 +271,10 @@ impl Phase {
 
 /// What a run that lost its worker says.
 pub const WORKER_DIED: &str = "the training worker stopped during this run";
+/// What a run that was sent but has no answer yet says.
+pub const QUEUED: &str = "waiting for the training engine";
+/// What a run waiting in the pool's queue says.
+pub const WAITING: &str = "waiting for a free training worker";
 
 /// A dataset download's progress.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

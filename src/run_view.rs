@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::config::TrainConfig;
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
-use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, RunId, RunState, RunSummary, ShiftSweep};
+use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, QUEUED, RunId, RunState, RunSummary, ShiftSweep};
 use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
 
 /// Epoch, batch and batch count of a run's latest progress report.
@@ -119,7 +119,7 @@ impl<L: LabConfig> RunView<L> {
     pub fn progress_text(&self) -> String {
         let epochs = self.lab.train().epochs;
         match (self.state.phase, self.progress) {
-            (Phase::Queued, _) => "waiting for the training engine".into(),
+            (Phase::Queued, _) => self.state.status.clone().unwrap_or_else(|| QUEUED.into()),
             (Phase::Finished, _) => match &self.summary {
                 Some(s) => format!("{} epochs, {}", s.epochs_trained, s.stop.describe()),
                 None => "finished".into(),

@@ -5,7 +5,10 @@
 //! training, paused, finished, failed, interrupted, with backend, data progress and error) and
 //! beside it only what that lab adds (records, kernels, per-size results, attacks).
 
+pub mod pool;
 mod wire;
+
+use pool::{Outbox, Pool, WorkerId};
 
 use crate::run_view::RunView;
 
@@ -14,23 +17,25 @@ use crate::labs::dogs::{DogLab, DogModel, DogsView};
 use crate::labs::mnist::{MnistLab, MnistView};
 use crate::labs::synth::{SynthLab, SynthRun};
 use crate::labs::xor::{XorLab, XorView};
-use crate::protocol::FromWorker;
-use crate::run::{Checkpoint, EpochRecord, RunId, RunState};
+use crate::protocol::{FromWorker, ToWorker};
+use crate::run::{Checkpoint, EpochRecord, RunId, RunState, RunSummary};
 pub use crate::run::{Phase, WORKER_DIED};
 
+/// The training engine as a whole: ready when one worker of the pool is.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Engine {
-    /// The worker's wasm is loading.
+    /// The workers' wasm is loading.
     Loading,
     Ready,
-    /// The worker died; a new one must be started.
+    /// Every worker died; one must be started again.
     Crashed(String),
 }
 
 /// The page's whole model of the training side.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
-    pub engine: Engine,
+    /// The training workers: who trains what, and what waits.
+    pub pool: Pool,
     /// The browser's WebGPU adapter name, or why there is none (`None` until probed).
     pub gpu: Option<Result<String, String>>,
     pub runs: Vec<SynthRun>,
@@ -46,7 +51,7 @@ pub struct Session {
     pub dogs: DogsView,
     pub xor: Option<XorView>,
     pub attacks: Option<AttackView>,
-    /// The id the next run gets (ids are shared by all labs: there is one worker).
+    /// The id the next run gets (ids are shared by all labs and all workers).
     next_id: RunId,
 }
 
@@ -61,7 +66,7 @@ pub struct Probe {
 impl Default for Session {
     fn default() -> Self {
         Self {
-            engine: Engine::Loading,
+            pool: Pool::default(),
             gpu: None,
             runs: vec![],
             probe: None,
@@ -82,9 +87,161 @@ impl Session {
         self.runs.last()
     }
 
-    /// Whether the worker is busy with a run of any lab.
+    /// Whether a run of any lab is queued, training or paused.
     pub fn is_training(&self) -> bool {
         self.states().any(RunState::is_active)
+    }
+
+    /// The engine as the page announces it: ready when a worker is, crashed when all are.
+    pub fn engine(&self) -> Engine {
+        if self.pool.any_ready() {
+            Engine::Ready
+        } else if let (false, Some((_, why))) = (self.pool.any_live(), self.pool.crashed().next()) {
+            Engine::Crashed(why.to_string())
+        } else {
+            Engine::Loading
+        }
+    }
+
+    /// Whether a new run can be sent: some worker lives (it may still be loading).
+    pub fn can_start(&self) -> bool {
+        self.pool.any_live()
+    }
+
+    /// The Synth runs still queued, training or paused (repeats may train side by side).
+    pub fn active_synth_runs(&self) -> Vec<RunId> {
+        self.runs.iter().filter(|r| r.is_active()).map(|r| r.id).collect()
+    }
+
+    /// What each worker of the pool is doing, in words, for the pool panel.
+    pub fn workers_text(&self) -> Vec<String> {
+        self.pool
+            .slots()
+            .iter()
+            .map(|slot| match (&slot.state, slot.job) {
+                (pool::WorkerState::Crashed(_), _) => "stopped".to_string(),
+                (pool::WorkerState::Loading, _) => "loading".to_string(),
+                (pool::WorkerState::Ready, None) => "idle".to_string(),
+                (pool::WorkerState::Ready, Some(run)) => format!("training the {}", self.lab_of(run)),
+            })
+            .collect()
+    }
+
+    /// The MNIST lab's largest tested model with its weights (what the adversarial lab may
+    /// attack instead of a quick model), from the scaling run or the full-set check.
+    pub fn mnist_lab_model(&self) -> Option<crate::protocol::LabModel> {
+        [&self.mnist, &self.mnist_check]
+            .into_iter()
+            .flatten()
+            .flat_map(|m| m.weights.iter())
+            .max_by_key(|(size, _)| *size)
+            .map(|(size, weights)| crate::protocol::LabModel { size: *size, weights: weights.clone() })
+    }
+
+    /// The lab a run belongs to, in words.
+    fn lab_of(&self, run: RunId) -> &'static str {
+        if self.runs.iter().any(|r| r.id == run) {
+            "Synth CNN"
+        } else if self.dogs.mlp.as_ref().is_some_and(|r| r.id == run) {
+            "DogSet MLP"
+        } else if self.dogs.cnn.as_ref().is_some_and(|r| r.id == run) {
+            "DogSet CNN"
+        } else if [&self.mnist, &self.mnist_check].into_iter().flatten().any(|m| m.id == run) {
+            "MNIST lab"
+        } else if self.xor.as_ref().is_some_and(|x| x.id == run) {
+            "XOR networks"
+        } else {
+            "adversarial lab's model"
+        }
+    }
+
+    /// Routes a message of the page to the pool's workers; returns what to post where. The
+    /// MNIST lab goes out as one job per training-set size, largest first, so a pool trains
+    /// its models side by side (each model is seeded on its own: the results are those of
+    /// one worker training them in turn).
+    pub fn send(&mut self, message: ToWorker) -> Outbox {
+        let job = message.job();
+        if let ToWorker::TrainMnist { run, lab, backend } = message {
+            let mut sizes = lab.sizes.clone();
+            sizes.sort_unstable_by(|a, b| b.cmp(a));
+            if let Some(view) = self.mnist_mut(run) {
+                view.parts = sizes.len();
+            }
+            let out: Outbox = sizes
+                .into_iter()
+                .flat_map(|size| {
+                    let lab = MnistLab { sizes: vec![size], ..lab.clone() };
+                    self.pool.route(ToWorker::TrainMnist { run, lab, backend }).out
+                })
+                .collect();
+            self.note_waiting(run, &out);
+            return out;
+        }
+        let stop = match &message {
+            ToWorker::Stop { run } => Some(*run),
+            _ => None,
+        };
+        let routed = self.pool.route(message);
+        if let Some(run) = job {
+            self.note_waiting(run, &routed.out);
+        }
+        if let Some(run) = stop {
+            // Jobs taken out of the queue never started: they end here, stopped.
+            for _ in 0..routed.dropped {
+                self.apply(FromWorker::Done { run, summary: RunSummary::stopped_before_start() });
+            }
+        }
+        routed.out
+    }
+
+    /// A job that went to no worker says it waits for one.
+    fn note_waiting(&mut self, run: RunId, out: &Outbox) {
+        if out.is_empty()
+            && let Some(state) = self.state_mut(run)
+        {
+            state.status = Some(crate::run::WAITING.into());
+        }
+    }
+
+    /// Applies one message from worker `from`; returns what to post because of it (the next
+    /// queued job for a worker that became free, Stop for the rest of a failed run).
+    pub fn apply_from(&mut self, from: WorkerId, message: FromWorker) -> Outbox {
+        if let FromWorker::Crashed { .. } = message {
+            if let Some(run) = self.pool.slots().get(from).and_then(|s| s.job)
+                && let Some(state) = self.state_mut(run)
+            {
+                state.worker_died();
+            }
+            if self.pool.holds_dogs(from) {
+                self.dogs.load_lost();
+            }
+            if self.probe.as_ref().is_some_and(|p| self.pool.home_of(p.run) == Some(from)) {
+                self.probe = None;
+            }
+        }
+        let mut out = self.pool.heard(from, &message);
+        let failed = match &message {
+            FromWorker::Error { run: Some(run), .. } => Some(*run),
+            _ => None,
+        };
+        self.apply(message);
+        // A run split over workers (the MNIST lab) failed in one part: stop the others.
+        if let Some(run) = failed
+            && (self.pool.is_queued(run) || !self.pool.workers_of(run).is_empty())
+        {
+            out.extend(self.send(ToWorker::Stop { run }));
+        }
+        out
+    }
+
+    /// The state of run `id`, of whichever lab.
+    fn state_mut(&mut self, id: RunId) -> Option<&mut RunState> {
+        let synth = self.runs.iter_mut().map(|r| (r.id, &mut r.state));
+        let dogs = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().map(|r| (r.id, &mut r.state));
+        let mnist = [&mut self.mnist, &mut self.mnist_check].into_iter().flatten().map(|m| (m.id, &mut m.state));
+        let xor = self.xor.iter_mut().map(|x| (x.id, &mut x.state));
+        let attacks = self.attacks.iter_mut().map(|a| (a.id, &mut a.state));
+        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks).find(|(run, _)| *run == id).map(|(_, state)| state)
     }
 
     /// The state of every run on the page, of every lab.
@@ -94,16 +251,6 @@ impl Session {
         let mnist = [&self.mnist, &self.mnist_check].into_iter().flatten().map(|m| &m.state);
         let xor = self.xor.iter().map(|x| &x.state);
         let attacks = self.attacks.iter().map(|a| &a.state);
-        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks)
-    }
-
-    /// Every run's state, mutably (the worker died: all of them are interrupted).
-    fn states_mut(&mut self) -> impl Iterator<Item = &mut RunState> {
-        let synth = self.runs.iter_mut().map(|r| &mut r.state);
-        let dogs = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().map(|r| &mut r.state);
-        let mnist = [&mut self.mnist, &mut self.mnist_check].into_iter().flatten().map(|m| &mut m.state);
-        let xor = self.xor.iter_mut().map(|x| &mut x.state);
-        let attacks = self.attacks.iter_mut().map(|a| &mut a.state);
         synth.chain(dogs).chain(mnist).chain(xor).chain(attacks)
     }
 
@@ -218,8 +365,8 @@ impl Session {
         self.runs.iter_mut().find(|r| r.id == id)
     }
 
-    /// Applies one message from the worker.
-    pub fn apply(&mut self, message: FromWorker) {
+    /// Applies one message to the views (the pool's part is in [`Session::apply_from`]).
+    fn apply(&mut self, message: FromWorker) {
         let message = match message.run().and_then(|run| self.mnist_mut(run)) {
             Some(m) => match m.apply(message) {
                 Some(rest) => rest,
@@ -237,10 +384,7 @@ impl Session {
             None => message,
         };
         match message {
-            FromWorker::Ready => {
-                self.engine = Engine::Ready;
-                self.notice = None;
-            }
+            FromWorker::Ready => self.notice = None,
             FromWorker::Gpu { adapter, reason } => {
                 self.gpu = Some(adapter.ok_or_else(|| reason.unwrap_or_else(|| "no reason given".into())));
             }
@@ -248,12 +392,6 @@ impl Session {
                 self.probe = Some(Probe { run, maps, map_shape, probs });
             }
             FromWorker::Error { run: None, message } => self.notice = Some(message),
-            FromWorker::Crashed { message } => {
-                self.states_mut().for_each(RunState::worker_died);
-                self.dogs.worker_died();
-                self.engine = Engine::Crashed(message);
-                self.probe = None;
-            }
             // Late messages of runs that are no longer on the page.
             _ => {}
         }

@@ -166,9 +166,9 @@ impl DogsView {
         self.runs().any(RunView::is_active)
     }
 
-    /// The worker died: active runs are interrupted and a load in flight fails.
-    pub(crate) fn worker_died(&mut self) {
-        [&mut self.mlp, &mut self.cnn].into_iter().flatten().for_each(|r| r.state.worker_died());
+    /// The worker holding the set died: a load in flight fails (its runs are interrupted
+    /// with every other run of that worker).
+    pub(crate) fn load_lost(&mut self) {
         if self.loading.take().is_some() || self.checking.take().is_some() {
             self.load_error =
                 Some(("the training worker stopped while loading the data; it restarts on its own".into(), None));

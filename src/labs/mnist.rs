@@ -100,11 +100,24 @@ pub struct MnistView {
     pub summary: Option<RunSummary>,
     /// Each tested model's final weights, by training-set size.
     pub weights: Vec<(usize, Checkpoint)>,
+    /// The jobs the run went out as (one per size, see `Session::send`) and how many ended.
+    pub parts: usize,
+    pub parts_done: usize,
 }
 
 impl MnistView {
     pub fn new(id: RunId, lab: MnistLab) -> Self {
-        Self { id, lab, state: RunState::default(), epochs: vec![], results: vec![], summary: None, weights: vec![] }
+        Self {
+            id,
+            lab,
+            state: RunState::default(),
+            epochs: vec![],
+            results: vec![],
+            summary: None,
+            weights: vec![],
+            parts: 1,
+            parts_done: 0,
+        }
     }
 
     /// The model of training-set size `size` as a saved run (each model of the scaling run is
@@ -168,7 +181,7 @@ impl MnistView {
             Phase::Interrupted => "interrupted".into(),
             _ => match self.epochs.last() {
                 None if self.state.data.is_some() => "checking the dataset".into(),
-                None => "waiting for the training engine".into(),
+                None => self.state.status.clone().unwrap_or_else(|| crate::run::QUEUED.into()),
                 Some((size, record)) => {
                     let k = self.lab.sizes.iter().position(|s| s == size).map_or(0, |i| i + 1);
                     let eta =

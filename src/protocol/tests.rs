@@ -39,11 +39,20 @@ fn every_message_round_trips() {
         ToWorker::Gallery { class: 3, page: 2 },
         ToWorker::ForgetDogs,
         ToWorker::TrainXor { run: 7, lab: XorLab::xor(), backend: BackendChoice::Cpu },
-        ToWorker::PrepareAttacks { run: 8, epsilons: vec![0.0, 0.1], backend: BackendChoice::Auto, lab_model: true },
+        ToWorker::PrepareAttacks { run: 8, epsilons: vec![0.0, 0.1], backend: BackendChoice::Auto, lab_model: None },
+        ToWorker::PrepareAttacks {
+            run: 9,
+            epsilons: vec![0.1],
+            backend: BackendChoice::Cpu,
+            lab_model: Some(LabModel {
+                size: 500,
+                weights: Checkpoint { epoch: 3, tensors: vec![TensorValues { shape: vec![1], values: vec![0.25] }] },
+            }),
+        },
         ToWorker::Attack { run: 8, image: 3, epsilon: 0.1, target: Some(7) },
-        ToWorker::Pause,
-        ToWorker::Resume,
-        ToWorker::Stop,
+        ToWorker::Pause { run: 3 },
+        ToWorker::Resume { run: 3 },
+        ToWorker::Stop { run: 3 },
         ToWorker::Probe { run: 3, image: vec![0.5; 4] },
         ToWorker::Crash,
         ToWorker::LoseGpu,
@@ -54,6 +63,7 @@ fn every_message_round_trips() {
     let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: Some("no adapter".into()) };
     let from = vec![
         FromWorker::Ready,
+        FromWorker::Idle,
         FromWorker::Gpu { adapter: None, reason: Some("requestAdapter returned null".into()) },
         FromWorker::Backend { run: 1, info },
         FromWorker::Status { run: 1, text: "compiling GPU kernels".into() },

@@ -3,7 +3,7 @@
 use super::*;
 use crate::data::dogs::LoadReport;
 use crate::labs::mnist::scaling::SizeResult;
-use crate::run::{BackendInfo, BackendKind, DataProgress, Kernels, RunSummary, StopReason};
+use crate::run::{BackendChoice, BackendInfo, BackendKind, DataProgress, Kernels, RunSummary, StopReason};
 use crate::runs::RunStatus;
 
 fn record(epoch: usize) -> EpochRecord {
@@ -22,6 +22,24 @@ fn lab(epochs: usize) -> SynthLab {
     let mut lab = SynthLab::homework();
     lab.train.epochs = epochs;
     lab
+}
+
+/// Registers a Synth run and sends it to the pool, as the page does.
+fn train(s: &mut Session, epochs: usize) -> (RunId, Outbox) {
+    let run = s.start_run(lab(epochs));
+    let out = s.send(ToWorker::Train { run, lab: lab(epochs), backend: BackendChoice::Cpu, resume: None });
+    (run, out)
+}
+
+fn mnist_job(run: RunId, lab: MnistLab) -> ToWorker {
+    ToWorker::TrainMnist { run, lab, backend: BackendChoice::Cpu }
+}
+
+fn ready(s: &mut Session, workers: usize) {
+    assert!(s.pool.resize(workers));
+    for w in 0..workers {
+        s.apply_from(w, FromWorker::Ready);
+    }
 }
 
 #[test]
@@ -62,9 +80,9 @@ fn messages_of_an_old_run_do_not_touch_the_new_one() {
 #[test]
 fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
     let mut s = Session::default();
-    let id = s.start_run(lab(2));
-    s.apply(FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
-    assert_eq!(s.engine, Engine::Crashed("RuntimeError: unreachable".into()));
+    let (id, _) = train(&mut s, 2);
+    s.apply_from(0, FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
+    assert_eq!(s.engine(), Engine::Crashed("RuntimeError: unreachable".into()));
     assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Interrupted);
 
     let mut s = Session::default();
@@ -149,9 +167,10 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     let m = s.dogs.mlp.as_ref().unwrap();
     assert_eq!((m.state.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
 
-    let cnn = s.start_dogs(cnn_lab);
+    let cnn = s.start_dogs(cnn_lab.clone());
+    s.send(ToWorker::TrainDogs { run: cnn, lab: cnn_lab, backend: BackendChoice::Cpu, resume: None });
     s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
-    s.apply(FromWorker::Crashed { message: "gone".into() });
+    s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
     assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
     assert_eq!(s.dogs.mlp.as_ref().unwrap().state.phase, Phase::Finished, "a finished run survives a crash");
 
@@ -166,14 +185,14 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
 fn a_run_is_saved_with_its_records_checkpoint_and_status() {
     use crate::run::TensorValues;
     let mut s = Session::default();
-    let id = s.start_run(lab(3));
+    let (id, _) = train(&mut s, 3);
     s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
     let checkpoint = Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![1], values: vec![0.5] }] };
     s.apply(FromWorker::Checkpoint { run: id, checkpoint: checkpoint.clone() });
     let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
     assert_eq!((saved.status, saved.epochs.len(), saved.checkpoint), (RunStatus::Running, 1, Some(checkpoint.clone())));
     assert_eq!(saved.config["train"]["epochs"], 3);
-    s.apply(FromWorker::Crashed { message: "gone".into() });
+    s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
     let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
     assert_eq!(saved.status, RunStatus::Interrupted);
     assert!(saved.resumable());
@@ -188,6 +207,7 @@ fn a_run_is_saved_with_its_records_checkpoint_and_status() {
 fn each_mnist_model_is_saved_as_its_own_run() {
     let mut s = Session::default();
     let id = s.start_mnist(MnistLab::homework());
+    s.send(mnist_job(id, MnistLab::homework()));
     s.apply(FromWorker::SizeEpoch { run: id, size: 500, record: record(1) });
     s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
     let m = s.mnist.as_ref().unwrap();
@@ -207,7 +227,7 @@ fn each_mnist_model_is_saved_as_its_own_run() {
     let done = s.mnist.as_ref().unwrap().saved(500, "k", 1.0);
     assert_eq!((done.status, done.test, done.checkpoint), (RunStatus::Finished, Some((0.4, 85.0)), Some(weights)));
     assert_eq!(done.summary.map(|s| s.parameters), Some(109_386), "counted from the MLP's shapes");
-    s.apply(FromWorker::Crashed { message: "gone".into() });
+    s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
     assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
 }
 
@@ -216,29 +236,144 @@ fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_en
     use crate::labs::dogs::{DogLab, DogModel};
     type Start = fn(&mut Session) -> RunId;
     let labs: [(&str, Start); 6] = [
-        ("synth", |s| s.start_run(lab(3))),
-        ("mnist", |s| s.start_mnist(MnistLab::homework())),
-        ("mnist check", |s| s.start_mnist_check(MnistLab { sizes: vec![60_000], ..MnistLab::homework() })),
-        ("dogs", |s| s.start_dogs(DogLab::homework(DogModel::Mlp))),
-        ("xor", |s| s.start_xor(XorLab::xor())),
-        ("adversarial", |s| s.start_attacks()),
+        ("synth", |s| train(s, 3).0),
+        ("mnist", |s| {
+            let run = s.start_mnist(MnistLab::homework());
+            s.send(mnist_job(run, MnistLab::homework()));
+            run
+        }),
+        ("mnist check", |s| {
+            let lab = MnistLab { sizes: vec![60_000], ..MnistLab::homework() };
+            let run = s.start_mnist_check(lab.clone());
+            s.send(mnist_job(run, lab));
+            run
+        }),
+        ("dogs", |s| {
+            let lab = DogLab::homework(DogModel::Mlp);
+            let run = s.start_dogs(lab.clone());
+            s.send(ToWorker::TrainDogs { run, lab, backend: BackendChoice::Cpu, resume: None });
+            run
+        }),
+        ("xor", |s| {
+            let run = s.start_xor(XorLab::xor());
+            s.send(ToWorker::TrainXor { run, lab: XorLab::xor(), backend: BackendChoice::Cpu });
+            run
+        }),
+        ("adversarial", |s| {
+            let run = s.start_attacks();
+            s.send(ToWorker::PrepareAttacks { run, epsilons: vec![0.1], backend: BackendChoice::Cpu, lab_model: None });
+            run
+        }),
     ];
     let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
     for (name, start) in labs {
         let mut s = Session::default();
-        s.apply(FromWorker::Ready);
+        s.apply_from(0, FromWorker::Ready);
         let id = start(&mut s);
         s.apply(FromWorker::Backend { run: id, info: info.clone() });
         s.apply(FromWorker::Paused { run: id, paused: true });
         assert!(s.is_training(), "{name}: a paused run keeps Train disabled");
         assert_eq!(s.states().next().map(|st| st.phase), Some(Phase::Paused), "{name}");
-        s.apply(FromWorker::Crashed { message: "gone".into() });
+        s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
         let state = s.states().next().expect("the run is still shown");
         assert_eq!((state.phase, state.error.as_deref()), (Phase::Interrupted, Some(WORKER_DIED)), "{name}");
         assert!(!s.is_training(), "{name}: Train is enabled again");
         // The restarted worker says Ready; a new run of the lab starts from Queued.
-        s.apply(FromWorker::Ready);
+        s.pool.restarted(0);
+        s.apply_from(0, FromWorker::Ready);
         let again = start(&mut s);
         assert!(again > id && s.is_training(), "{name}");
     }
+}
+
+fn size_result(size: usize, test_acc: f64) -> SizeResult {
+    SizeResult { size, losses: vec![0.5], train_seconds: 1.0, test_acc, test_loss: 0.4, epochs_trained: 1 }
+}
+
+/// The MNIST lab over a pool of `workers`, each model taking time in proportion to its size:
+/// which sizes each worker got, in order (a size's model is the same whichever worker trains it).
+fn mnist_over(workers: usize) -> (MnistView, Vec<Vec<usize>>) {
+    let mut s = Session::default();
+    ready(&mut s, workers);
+    let lab = MnistLab { sizes: vec![500, 1000, 1500, 2000], ..MnistLab::homework() };
+    let run = s.start_mnist(lab.clone());
+    let mut got = vec![vec![]; workers];
+    // (time it ends, worker, size), for the jobs in flight.
+    let mut busy = vec![];
+    let mut start = |out: Outbox, now: usize, busy: &mut Vec<(usize, usize, usize)>| {
+        for (w, job) in out {
+            let ToWorker::TrainMnist { lab, .. } = job else { panic!("{job:?}") };
+            got[w].push(lab.sizes[0]);
+            busy.push((now + lab.sizes[0], w, lab.sizes[0]));
+        }
+    };
+    start(s.send(mnist_job(run, lab)), 0, &mut busy);
+    while let Some(next) = busy.iter().copied().min() {
+        busy.retain(|b| *b != next);
+        let (now, w, size) = next;
+        assert!(s.mnist.as_ref().unwrap().state.is_active());
+        s.apply_from(w, FromWorker::SizeDone { run, result: size_result(size, size as f64 / 100.0), checkpoint: None });
+        let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 1.0, parameters: 9 };
+        s.apply_from(w, FromWorker::Done { run, summary });
+        let out = s.apply_from(w, FromWorker::Idle);
+        start(out, now, &mut busy);
+    }
+    (s.mnist.unwrap(), got)
+}
+
+#[test]
+fn the_mnist_lab_trains_one_size_per_worker_largest_first_and_gives_the_same_table() {
+    let (one, got) = mnist_over(1);
+    assert_eq!(got, vec![vec![2000, 1500, 1000, 500]]);
+    let (two, got) = mnist_over(2);
+    assert_eq!(got, vec![vec![2000, 500], vec![1500, 1000]], "2,500 examples each");
+    for view in [&one, &two] {
+        assert_eq!(view.state.phase, Phase::Finished);
+        assert_eq!(view.results.iter().map(|r| r.size).collect::<Vec<_>>(), vec![500, 1000, 1500, 2000]);
+        assert_eq!(view.summary.as_ref().map(|s| (s.epochs_trained, s.train_seconds)), Some((4, 4.0)));
+    }
+    assert_eq!(one.results, two.results);
+}
+
+#[test]
+fn a_crash_interrupts_only_the_runs_of_that_worker() {
+    let mut s = Session::default();
+    ready(&mut s, 2);
+    let (a, out_a) = train(&mut s, 3);
+    let (b, out_b) = train(&mut s, 3);
+    assert_eq!((out_a[0].0, out_b[0].0), (0, 1));
+    let (queued, out) = train(&mut s, 3);
+    assert!(out.is_empty());
+    assert_eq!(s.run_mut(queued).unwrap().progress_text(), crate::run::WAITING);
+    s.apply_from(1, FromWorker::Crashed { message: "gone".into() });
+    assert_eq!(s.run_mut(b).unwrap().state.phase, Phase::Interrupted);
+    assert_eq!(s.run_mut(a).unwrap().state.phase, Phase::Queued, "the other worker's run goes on");
+    assert_eq!(s.engine(), Engine::Ready, "one worker still lives");
+    assert_eq!(s.pool.crashed().map(|(w, _)| w).collect::<Vec<_>>(), vec![1]);
+    // The queued run waits for worker 0 (or the restarted worker 1).
+    assert_eq!(s.pool.restarted(1).first().map(|(w, m)| (*w, m.job())), Some((1, Some(queued))));
+}
+
+#[test]
+fn stop_ends_a_queued_run_at_once_and_a_failed_part_stops_the_rest() {
+    let mut s = Session::default();
+    ready(&mut s, 1);
+    let (first, _) = train(&mut s, 3);
+    let (queued, _) = train(&mut s, 3);
+    assert_eq!(s.send(ToWorker::Stop { run: queued }), vec![]);
+    let r = s.run_mut(queued).unwrap();
+    assert_eq!(
+        (r.state.phase, r.summary.as_ref().map(|s| s.stop.clone())),
+        (Phase::Finished, Some(StopReason::Cancelled))
+    );
+    assert_eq!(s.send(ToWorker::Stop { run: first }), vec![(0, ToWorker::Stop { run: first })]);
+
+    let mut s = Session::default();
+    ready(&mut s, 2);
+    let run = s.start_mnist(MnistLab::homework());
+    assert_eq!(s.send(mnist_job(run, MnistLab::homework())).len(), 2);
+    let out = s.apply_from(0, FromWorker::Error { run: Some(run), message: "out of memory".into() });
+    assert_eq!(out, vec![(0, ToWorker::Stop { run }), (1, ToWorker::Stop { run })], "the queued parts go too");
+    assert!(!s.pool.is_queued(run));
+    assert_eq!(s.mnist.as_ref().unwrap().state.phase, Phase::Failed);
 }

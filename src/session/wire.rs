@@ -7,7 +7,7 @@ use crate::labs::dogs::{DogsView, GalleryPage};
 use crate::labs::mnist::MnistView;
 use crate::labs::xor::XorView;
 use crate::protocol::FromWorker;
-use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, StopReason};
+use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, RunSummary, StopReason};
 use crate::run_view::{BatchProgress, LabConfig, RunView};
 
 /// Feeds a message to `state` when it is one every run understands; returns the others.
@@ -157,12 +157,28 @@ impl MnistView {
             FromWorker::SizeDone { result, checkpoint, .. } => {
                 if let Some(c) = checkpoint {
                     self.weights.push((result.size, c));
+                    self.weights.sort_by_key(|(size, _)| *size);
                 }
                 self.results.push(result);
+                self.results.sort_by_key(|r| r.size);
             }
+            // One part (one size's job) ended; the run ends with the last. Parts may train on
+            // several workers at once, so the summary adds theirs up.
             FromWorker::Done { summary, .. } => {
-                self.state.apply(RunEvent::Finished);
-                self.summary = Some(summary);
+                self.parts_done += 1;
+                let merged = match self.summary.take() {
+                    None => summary,
+                    Some(before) => RunSummary {
+                        epochs_trained: before.epochs_trained + summary.epochs_trained,
+                        stop: if before.stop == StopReason::Cancelled { before.stop } else { summary.stop },
+                        train_seconds: before.train_seconds + summary.train_seconds,
+                        parameters: before.parameters.max(summary.parameters),
+                    },
+                };
+                self.summary = Some(merged);
+                if self.parts_done >= self.parts && self.state.is_active() {
+                    self.state.apply(RunEvent::Finished);
+                }
             }
             other => return Some(other),
         }

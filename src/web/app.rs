@@ -3,6 +3,7 @@
 
 mod context;
 mod offline;
+mod pool;
 mod presenter;
 mod runs;
 pub mod widgets;
@@ -14,7 +15,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use super::bridge::Bridge;
+use super::bridge::Workers;
 use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, synth, xor};
 use crate::run::{BackendChoice, BackendKind};
 use crate::session::{Engine, Session};
@@ -53,7 +54,7 @@ fn App() -> impl IntoView {
     let ctx = Ctx {
         session: RwSignal::new(Session::default()),
         choice: RwSignal::new(choice),
-        bridge: StoredValue::new_local(Bridge::default()),
+        workers: StoredValue::new_local(Workers::default()),
         probes: StoredValue::new_local(std::rc::Rc::default()),
         test_hooks: query_has("test-hooks").is_some(),
         lab: RwSignal::new(lab_of_fragment(&hash)),
@@ -65,12 +66,14 @@ fn App() -> impl IntoView {
         storage_error: RwSignal::new(None),
         written: RwSignal::new(HashMap::new()),
         tracked: StoredValue::new_local(HashMap::new()),
+        forms: StoredValue::new_local(HashMap::new()),
+        owner: StoredValue::new_local(Owner::current().expect("the app runs inside its reactive owner")),
     };
     provide_context(ctx);
     presenter_mode(ctx);
     ctx.load_saved();
     keep_offline(ctx);
-    ctx.start_worker();
+    ctx.start_pool();
     view! {
         <header class="top">
             <div class="brand">
@@ -82,6 +85,7 @@ fn App() -> impl IntoView {
             </div>
             <div class="header-controls">
                 <BackendPanel/>
+                <pool::PoolPanel/>
                 <button type="button" class="present-toggle" data-testid="present-toggle"
                     aria-pressed=move || ctx.presenting.get().to_string()
                     on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
@@ -211,7 +215,10 @@ fn BackendPanel() -> impl IntoView {
 #[component]
 fn EngineBanner() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let engine = move || ctx.session.with(|s| s.engine.clone());
+    let engine = move || ctx.session.with(|s| s.engine());
+    let crashed =
+        move || ctx.session.with(|s| s.pool.crashed().map(|(w, why)| (w, why.to_string())).collect::<Vec<_>>());
+    let pool_size = move || ctx.session.with(|s| s.pool.size());
     let was_gpu = move || {
         ctx.session.with(|s| {
             s.runs.iter().rev().find_map(|r| r.state.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu)
@@ -240,13 +247,16 @@ fn EngineBanner() -> impl IntoView {
                     .into_any()
             }
             Engine::Ready => view! { <span data-testid="engine-ready" hidden=true></span> }.into_any(),
-            Engine::Crashed(message) => {
+            // Every worker died: the banners below say so, one per worker.
+            Engine::Crashed(_) => ().into_any(),
+        }}
+        {move || crashed().into_iter().map(|(w, message)| {
                 view! {
                     <div class="banner error" role="alert" data-testid="worker-crashed">
                         <p>
-                            <strong>"The training worker stopped: "</strong>
+                            <strong>{if pool_size() > 1 { format!("Training worker {} stopped: ", w + 1) } else { "The training worker stopped: ".to_string() }}</strong>
                             {message}
-                            ". Finished runs and their curves are kept."
+                            {if pool_size() > 1 { ". Only its runs stopped; finished runs and their curves are kept." } else { ". Finished runs and their curves are kept." }}
                         </p>
                         {move || {
                             was_gpu()
@@ -258,14 +268,12 @@ fn EngineBanner() -> impl IntoView {
                                     }
                                 })
                         }}
-                        <button data-testid="restart-worker" on:click=move |_| ctx.start_worker()>
+                        <button data-testid="restart-worker" on:click=move |_| ctx.restart_worker(w)>
                             "Restart the training worker"
                         </button>
                     </div>
                 }
-                    .into_any()
-            }
-        }}
+        }).collect_view()}
         {move || {
             notice()
                 .map(|n| {

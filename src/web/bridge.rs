@@ -1,17 +1,25 @@
-//! The page's side of the worker: spawns it, queues messages until it says `Ready`, reports
-//! a crash, and can start a fresh one.
+//! The page's side of the training workers: spawns them, hands each the engine compiled once,
+//! queues messages for a worker until it says `Ready`, reports a crash, and can start a fresh
+//! one. Which worker gets what is decided in the core (`session::pool`); this only posts.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use crate::protocol::{FromWorker, ToWorker};
+use crate::session::pool::WorkerId;
 
 /// The worker script, next to index.html (resolved against `<base>`, so any sub-path works).
 const WORKER_URL: &str = "./worker_loader.js";
+/// The engine's wasm, which the page compiles once for all its workers.
+const ENGINE_URL: &str = "./worker_bg.wasm";
+
+/// Where each message of worker `w` goes.
+pub type OnMessage = Rc<dyn Fn(WorkerId, FromWorker)>;
 
 #[derive(Default)]
 struct Inner {
@@ -22,16 +30,16 @@ struct Inner {
     handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
-/// A handle to the training worker; clones share one worker.
-#[derive(Clone, Default)]
-pub struct Bridge {
+/// One training worker.
+#[derive(Default)]
+struct Bridge {
     inner: Rc<RefCell<Inner>>,
 }
 
 impl Bridge {
-    /// Starts a worker (ending any previous one). Every message it posts goes to `on_message`;
-    /// an uncaught error in it goes to `on_message` as `FromWorker::Crashed`.
-    pub fn start(&self, on_message: Rc<dyn Fn(FromWorker)>) -> Result<(), String> {
+    /// Starts worker `w` (ending any previous one there). Every message it posts goes to
+    /// `on_message`; an uncaught error in it arrives as `FromWorker::Crashed`.
+    fn start(&self, w: WorkerId, on_message: OnMessage) -> Result<(), String> {
         self.terminate();
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Classic);
@@ -56,13 +64,13 @@ impl Bridge {
                     }
                 }
             }
-            deliver(message);
+            deliver(w, message);
         });
         let on_err = Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
             let event = event.unchecked_into::<ErrorEvent>();
             event.prevent_default();
             let message = if event.message().is_empty() { "an uncaught error".to_string() } else { event.message() };
-            on_message(FromWorker::Crashed { message });
+            on_message(w, FromWorker::Crashed { message });
         });
         worker.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_err.as_ref().unchecked_ref()));
@@ -72,8 +80,18 @@ impl Bridge {
         Ok(())
     }
 
+    /// Hands the worker's loader the compiled engine (`null`: load it yourself), as a plain
+    /// `{module}` object: the one message before `Ready`, which the loader script reads.
+    fn hand_engine(&self, module: &JsValue) {
+        if let Some(worker) = &self.inner.borrow().worker {
+            let message = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&message, &"module".into(), module);
+            let _ = worker.post_message(&message);
+        }
+    }
+
     /// Sends now if the worker is ready, else when it is.
-    pub fn send(&self, message: &ToWorker) {
+    fn send(&self, message: &ToWorker) {
         let text = message.to_json();
         let mut inner = self.inner.borrow_mut();
         match (&inner.worker, inner.ready) {
@@ -86,7 +104,7 @@ impl Bridge {
 
     /// Posts File objects (which cannot travel as JSON) as `{upload: entries}`, if the worker
     /// is ready.
-    pub fn send_upload(&self, entries: &JsValue) -> bool {
+    fn send_upload(&self, entries: &JsValue) -> bool {
         let inner = self.inner.borrow();
         let (Some(worker), true) = (&inner.worker, inner.ready) else { return false };
         // A plain `{upload}` object (js-sys has no typed object literal): the worker tells it
@@ -96,7 +114,7 @@ impl Bridge {
         worker.post_message(&message).is_ok()
     }
 
-    pub fn terminate(&self) {
+    fn terminate(&self) {
         let mut inner = self.inner.borrow_mut();
         if let Some(worker) = inner.worker.take() {
             worker.terminate();
@@ -104,5 +122,79 @@ impl Bridge {
         inner.ready = false;
         inner.queue.clear();
         inner.handlers.clear();
+    }
+}
+
+/// The compiled engine: being compiled, or ready (`null` where the browser could not compile
+/// it for the workers; each then loads it itself).
+enum EngineModule {
+    Compiling,
+    Compiled(JsValue),
+}
+
+/// The pool's workers, by index; clones share them.
+#[derive(Clone)]
+pub struct Workers {
+    bridges: Rc<RefCell<Vec<Bridge>>>,
+    engine: Rc<RefCell<EngineModule>>,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        Self { bridges: Rc::default(), engine: Rc::new(RefCell::new(EngineModule::Compiling)) }
+    }
+}
+
+impl Workers {
+    /// Compiles the engine's wasm once, while the workers start, and hands it to each: one
+    /// download and one compilation for the whole pool instead of one per worker.
+    pub fn compile_engine(&self) {
+        let workers = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let response = web_sys::window().map(|w| w.fetch_with_str(ENGINE_URL));
+            let module = match response {
+                // Fails where the host serves wasm with another MIME type: the workers then
+                // fetch it themselves, as wasm-bindgen's loader falls back to bytes.
+                Some(response) => JsFuture::from(js_sys::WebAssembly::compile_streaming(&response)).await.ok(),
+                None => None,
+            }
+            .unwrap_or(JsValue::NULL);
+            for bridge in workers.bridges.borrow().iter() {
+                bridge.hand_engine(&module);
+            }
+            *workers.engine.borrow_mut() = EngineModule::Compiled(module);
+        });
+    }
+
+    /// Starts (or restarts) worker `w`, growing the list as needed.
+    pub fn start(&self, w: WorkerId, on_message: OnMessage) -> Result<(), String> {
+        let mut bridges = self.bridges.borrow_mut();
+        while bridges.len() <= w {
+            bridges.push(Bridge::default());
+        }
+        bridges[w].start(w, on_message)?;
+        if let EngineModule::Compiled(module) = &*self.engine.borrow() {
+            bridges[w].hand_engine(module);
+        }
+        Ok(())
+    }
+
+    /// Ends the workers from `size` on.
+    pub fn truncate(&self, size: usize) {
+        let mut bridges = self.bridges.borrow_mut();
+        for bridge in bridges.iter().skip(size) {
+            bridge.terminate();
+        }
+        bridges.truncate(size);
+    }
+
+    pub fn send(&self, w: WorkerId, message: &ToWorker) {
+        if let Some(bridge) = self.bridges.borrow().get(w) {
+            bridge.send(message);
+        }
+    }
+
+    pub fn send_upload(&self, w: WorkerId, entries: &JsValue) -> bool {
+        self.bridges.borrow().get(w).is_some_and(|b| b.send_upload(entries))
     }
 }

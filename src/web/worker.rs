@@ -3,6 +3,7 @@
 //! its messages until then.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use burn::prelude::*;
@@ -76,8 +77,6 @@ pub enum WorkerError {
     NotTrained,
     #[error("epsilons must be numbers from 0 to 1")]
     Epsilons,
-    #[error("the MNIST lab has not trained a model in this worker yet: train it first, or attack a quick model")]
-    NoLabModel,
     #[error("no model to attack yet: prepare one first")]
     NoAdversary,
     #[error("that image, epsilon or target is out of range")]
@@ -119,16 +118,21 @@ struct State {
     /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
     /// the wgpu device under it (to hear when it is lost).
     webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
-    /// The MNIST lab's largest trained model: its training-set size and weights.
-    mnist_model: Option<(usize, Checkpoint)>,
     /// The adversarial lab's model and its 1,000 test images.
     adversary: Option<(Net, Rc<crate::data::Dataset>, Device)>,
+    /// MNIST, once loaded: the MNIST lab's sizes (one job each) and the adversarial lab's
+    /// model train on it without fetching and checking it again.
+    mnist: Option<Rc<data::Mnist>>,
     /// The DogSet loaded last, kept between runs.
     dogs: Option<dogs::Loaded>,
-    /// The last trained model, for the shift demo.
-    trained: Option<(RunId, Net, Device)>,
-    busy: bool,
+    /// The last few Synth CNNs this worker trained, newest last, for the shift demo.
+    trained: Vec<(RunId, Net, Device)>,
+    /// The run this worker is training (one at a time); Pause and Stop name it.
+    current: Option<RunId>,
 }
+
+/// How many trained Synth CNNs a worker keeps for the shift demo (442 parameters each).
+const KEEP_TRAINED: usize = 4;
 
 thread_local! {
     static STATE: RefCell<State> = RefCell::default();
@@ -176,23 +180,29 @@ fn post(message: &FromWorker) {
 }
 
 /// Starts a run unless one is training: clears Stop and Pause, keeps the worker busy until the
-/// run ends, and posts its error, if any.
+/// run ends, posts its error, if any, and then `Idle` (the pool's cue to send the next job).
 fn start_run(run: RunId, job: impl Future<Output = Result<(), WorkerError>> + 'static) {
-    if STATE.with_borrow(|s| s.busy) {
+    if STATE.with_borrow(|s| s.current.is_some()) {
         return fail(Some(run), WorkerError::Busy);
     }
     STATE.with_borrow_mut(|s| {
-        s.busy = true;
+        s.current = Some(run);
         s.flags.stop.set(false);
         s.flags.paused.set(false);
     });
     spawn_local(async move {
         let result = job.await;
-        STATE.with_borrow_mut(|s| s.busy = false);
+        STATE.with_borrow_mut(|s| s.current = None);
         if let Err(error) = result {
             fail(Some(run), error);
         }
+        post(&FromWorker::Idle);
     });
+}
+
+/// Whether `run` is the one this worker trains (Pause and Stop for another run are stale).
+fn is_current(run: RunId) -> bool {
+    STATE.with_borrow(|s| s.current == Some(run))
 }
 
 fn handle(message: ToWorker) {
@@ -213,9 +223,10 @@ fn handle(message: ToWorker) {
             start_run(run, concepts::prepare(run, epsilons, backend, lab_model))
         }
         ToWorker::Attack { run, image, epsilon, target } => spawn_local(concepts::attack(run, image, epsilon, target)),
-        ToWorker::Pause => flags.paused.set(true),
-        ToWorker::Resume => flags.paused.set(false),
-        ToWorker::Stop => flags.stop.set(true),
+        ToWorker::Pause { run } if is_current(run) => flags.paused.set(true),
+        ToWorker::Resume { run } if is_current(run) => flags.paused.set(false),
+        ToWorker::Stop { run } if is_current(run) => flags.stop.set(true),
+        ToWorker::Pause { .. } | ToWorker::Resume { .. } | ToWorker::Stop { .. } => {}
         ToWorker::Probe { run, image } => spawn_local(probe_image(run, image)),
         ToWorker::Crash => panic!("test hook: the page asked this worker to crash"),
         ToWorker::LoseGpu => match STATE.with_borrow(|s| s.webgpu.clone()) {
@@ -316,7 +327,11 @@ async fn train_inner(
     let (net, record) = run_synth(&lab, resume, &device, &mut WorkerDriver::new(run), &mut |e| poster.event(e)).await?;
     let trained = !record.epochs.is_empty();
     if trained {
-        STATE.with_borrow_mut(|s| s.trained = Some((run, net.clone(), device.clone())));
+        STATE.with_borrow_mut(|s| {
+            s.trained.push((run, net.clone(), device.clone()));
+            let extra = s.trained.len().saturating_sub(KEEP_TRAINED);
+            s.trained.drain(..extra);
+        });
     }
     post(&FromWorker::Done { run, summary: record.summary });
     if trained {
@@ -327,11 +342,13 @@ async fn train_inner(
 }
 
 async fn probe_image(run: RunId, image: Vec<f32>) {
-    let Some((trained_run, net, device)) = STATE.with_borrow(|s| s.trained.clone()) else {
+    let model =
+        STATE.with_borrow(|s| s.trained.iter().find(|(r, ..)| *r == run).map(|(_, n, d)| (n.clone(), d.clone())));
+    let Some((net, device)) = model else {
         return fail(Some(run), WorkerError::NotTrained);
     };
     match probe(&net, image, &device).await {
-        Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run: trained_run, maps, map_shape, probs }),
+        Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run, maps, map_shape, probs }),
         Err(e) => fail(Some(run), e.into()),
     }
 }
@@ -339,12 +356,13 @@ async fn probe_image(run: RunId, image: Vec<f32>) {
 async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), WorkerError> {
     lab.validate()?;
     let (device, _) = open_device(run, choice).await?;
-    let (train, names, test) = load_mnist(run).await?;
+    let mnist = load_mnist(run).await?;
+    let (train, names, test) = &*mnist;
     let mut driver = WorkerDriver::new(run);
     let flags = driver.flags.clone();
     let mut poster = Poster::new(run);
-    let mut weights = std::collections::HashMap::new();
-    let results = run_scaling(&lab, &train, &test, &names, &device, &mut driver, &mut |size, event| match event {
+    let mut weights = HashMap::new();
+    let results = run_scaling(&lab, train, test, names, &device, &mut driver, &mut |size, event| match event {
         Event::Progress { epoch, batch, batches } => poster.progress(epoch, batch, batches),
         Event::Epoch { record, .. } => post(&FromWorker::SizeEpoch { run, size, record }),
         Event::Checkpoint(checkpoint) => {
@@ -352,11 +370,6 @@ async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> 
         }
     })
     .await?;
-    if let Some(largest) = results.iter().map(|r| r.size).max()
-        && let Some(c) = weights.get(&largest)
-    {
-        STATE.with_borrow_mut(|s| s.mnist_model = Some((largest, c.clone())));
-    }
     for result in &results {
         post(&FromWorker::SizeDone { run, result: result.clone(), checkpoint: weights.remove(&result.size) });
     }

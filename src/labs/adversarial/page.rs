@@ -54,7 +54,7 @@ pub fn AdversarialPanel() -> impl IntoView {
     let epsilon = RwSignal::new(0.1f64);
     let target = RwSignal::new(None::<u8>);
     let ready = move || state.with(|s| s.as_ref().is_some_and(|s| s.state.phase == Phase::Finished));
-    let prepare = move |lab_model: bool| {
+    let prepare = move |lab_model: Option<crate::protocol::LabModel>| {
         let mut run = 0;
         ctx.session.update(|s| run = s.start_attacks());
         image.set(None);
@@ -65,9 +65,12 @@ pub fn AdversarialPanel() -> impl IntoView {
             lab_model,
         });
     };
-    // The MNIST lab's model lives in the worker once that lab has finished a run.
-    let lab_model =
-        move || ctx.session.with(|s| [&s.mnist, &s.mnist_check].into_iter().flatten().any(|m| !m.results.is_empty()));
+    // The MNIST lab's largest model, once that lab has tested one: the page keeps its weights
+    // and sends them, so any worker of the pool can attack it.
+    let has_lab_model =
+        move || ctx.session.with(|s| [&s.mnist, &s.mnist_check].into_iter().flatten().any(|m| !m.weights.is_empty()));
+    // The lab's own model is being prepared (other labs may train meanwhile).
+    let busy = |s: &crate::session::Session| s.attacks.as_ref().is_some_and(|a| a.state.is_active());
     let attack = move || {
         let Some(run) = state.with_untracked(|s| s.as_ref().filter(|s| s.state.phase == Phase::Finished).map(|s| s.id))
         else {
@@ -125,13 +128,13 @@ pub fn AdversarialPanel() -> impl IntoView {
                 <h3 id="adv-model-title">"1. A model to attack"</h3>
                 <p>"A quick MNIST model (784-128-64-10, trained here on 2,000 balanced images for 15 epochs), then its accuracy on 1,000 balanced test images under attacks of growing strength."</p>
                 <div class="buttons">
-                    <button type="button" data-testid="adv-prepare" on:click=move |_| prepare(false)
-                        disabled=move || ctx.session.with(|s| s.is_training() || s.engine != crate::session::Engine::Ready)>
+                    <button type="button" data-testid="adv-prepare" on:click=move |_| prepare(None)
+                        disabled=move || ctx.session.with(|s| busy(s) || s.engine() != crate::session::Engine::Ready)>
                         {move || if ready() { "Train a new quick model" } else { "Train a quick MNIST model" }}
                     </button>
-                    <button type="button" data-testid="adv-lab-model" on:click=move |_| prepare(true)
+                    <button type="button" data-testid="adv-lab-model" on:click=move |_| prepare(ctx.session.with_untracked(|s| s.mnist_lab_model()))
                         title="Available after a run of the MNIST lab"
-                        disabled=move || !lab_model() || ctx.session.with(|s| s.is_training())>
+                        disabled=move || !has_lab_model() || ctx.session.with(busy)>
                         "Attack the MNIST lab's model"
                     </button>
                 </div>

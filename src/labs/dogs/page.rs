@@ -29,7 +29,7 @@ pub fn DogsLabPanel() -> impl IntoView {
     let dogs = Memo::new(move |_| ctx.session.with(|s| s.dogs.clone()));
     // Load the set once the engine is up (and again after a restart).
     Effect::new(move |_| {
-        let ready = ctx.session.with(|s| s.engine == Engine::Ready);
+        let ready = ctx.session.with(|s| s.engine() == Engine::Ready);
         let idle =
             dogs.with(|d| d.info.is_none() && d.loading.is_none() && d.load_error.is_none() && d.checking.is_none());
         if ready && idle {
@@ -90,11 +90,12 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
         Ok(lab) => lab.net().shape_table().map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     });
-    let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
+    // Each network trains on its own: the MLP and the CNN can train side by side.
+    let training = Signal::derive(move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active())));
     let can_train = move || {
         !training.get()
             && parsed.with(|p| p.is_ok())
-            && ctx.session.with(|s| s.dogs.info.is_some() && !matches!(s.engine, Engine::Crashed(_)))
+            && ctx.session.with(|s| s.dogs.info.is_some() && s.dogs.loading.is_none() && s.can_start())
     };
     let source = move || ctx.session.with(|s| s.dogs.info.as_ref().map_or(DogSource::Auto, |i| i.source));
     let train = move || {
@@ -146,10 +147,15 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                     {format!("Train the {name}")}
                 </button>
                 <button type="button" data-testid=format!("{id}-pause") data-shortcut="space" disabled=move || !mine()
-                    on:click=move |_| ctx.send(if paused() { &ToWorker::Resume } else { &ToWorker::Pause })>
+                    on:click=move |_| if let Some(id) = run.with_untracked(|r| r.as_ref().map(|r| r.id)) {
+                        ctx.send(&if paused() { ToWorker::Resume { run: id } } else { ToWorker::Pause { run: id } })
+                    }>
                     {move || if paused() { "Resume" } else { "Pause" }}
                 </button>
-                <button type="button" data-testid=format!("{id}-stop") disabled=move || !mine() on:click=move |_| ctx.send(&ToWorker::Stop)>"Stop"</button>
+                <button type="button" data-testid=format!("{id}-stop") disabled=move || !mine()
+                    on:click=move |_| if let Some(id) = run.with_untracked(|r| r.as_ref().map(|r| r.id)) {
+                        ctx.send(&ToWorker::Stop { run: id })
+                    }>"Stop"</button>
             </div>
             <RunProgress current=run prefix=if cnn { "cnn-" } else { "mlp-" }/>
             {move || run.with(|r| r.as_ref().and_then(|r| Some((ctx.written_epochs(r.id)?, r.checkpoint_bytes()?)))).map(|(n, bytes)| view! {

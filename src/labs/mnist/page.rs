@@ -103,9 +103,19 @@ pub fn MnistLabPanel() -> impl IntoView {
     let form = ctx.lab_form(LabId::Mnist, MnistLab::homework().form());
     let form_error = RwSignal::new(None::<String>);
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.mnist.clone()));
-    let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
-    let can_train =
-        move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
+    // The scaling run and the full-set check, while they train (other labs may train too).
+    let active = Memo::new(move |_| {
+        ctx.session.with(|s| {
+            [&s.mnist, &s.mnist_check]
+                .into_iter()
+                .flatten()
+                .filter(|m| m.state.is_active())
+                .map(|m| m.id)
+                .collect::<Vec<_>>()
+        })
+    });
+    let training = Signal::derive(move || active.with(|a| !a.is_empty()));
+    let can_train = move || !training.get() && ctx.session.with(|s| s.can_start());
     let failed = move || {
         view_state.with(|v| v.as_ref().is_some_and(|v| matches!(v.state.phase, Phase::Failed | Phase::Interrupted)))
     };
@@ -194,7 +204,11 @@ pub fn MnistLabPanel() -> impl IntoView {
                         <button type="submit" data-testid="mnist-train" data-shortcut="space" disabled=move || !can_train()>
                             {move || if failed() { "Retry" } else { "Train" }}
                         </button>
-                        <button type="button" data-testid="mnist-stop" disabled=move || !training.get() on:click=move |_| ctx.send(&ToWorker::Stop)>"Stop"</button>
+                        <button type="button" data-testid="mnist-stop" disabled=move || !training.get() on:click=move |_| {
+                            for run in active.get_untracked() {
+                                ctx.send(&ToWorker::Stop { run });
+                            }
+                        }>"Stop"</button>
                         <button type="button" data-testid="clear-cache" on:click=clear_cache>"Clear cached data"</button>
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="mnist-form-error">{e}</p> })}

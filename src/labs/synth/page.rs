@@ -31,7 +31,9 @@ pub fn SynthLabPanel() -> impl IntoView {
     let data_seed = Signal::derive(move || form.with(|f| f.get("data-seed").to_string()));
     let form_error = RwSignal::new(None::<String>);
     let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
-    let training = Signal::derive(move || ctx.session.with(|s| s.is_training()));
+    // The lab's active runs: a repeat with a new seed trains beside the run before it.
+    let active = Memo::new(move |_| ctx.session.with(|s| s.active_synth_runs()));
+    let training = Signal::derive(move || active.with(|a| !a.is_empty()));
 
     let train = move || match form.with_untracked(SynthLab::parse) {
         Ok(lab) => {
@@ -54,11 +56,19 @@ pub fn SynthLabPanel() -> impl IntoView {
     let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
     let toggle_pause = move |_| {
         let pause = !paused();
-        // The page shows "paused" when the worker confirms it (FromWorker::Paused).
-        ctx.send(if pause { &ToWorker::Pause } else { &ToWorker::Resume });
+        // The page shows "paused" when the worker confirms it (FromWorker::Paused). Pause and
+        // Stop act on every active run of the lab.
+        for run in active.get_untracked() {
+            ctx.send(&if pause { ToWorker::Pause { run } } else { ToWorker::Resume { run } });
+        }
     };
-    let can_train =
-        move || !training.get() && ctx.session.with(|s| !matches!(s.engine, crate::session::Engine::Crashed(_)));
+    let stop = move |_| {
+        for run in active.get_untracked() {
+            ctx.send(&ToWorker::Stop { run });
+        }
+    };
+    let can_start = move || ctx.session.with(|s| s.can_start());
+    let can_train = move || !training.get() && can_start();
 
     view! {
         <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
@@ -80,10 +90,11 @@ pub fn SynthLabPanel() -> impl IntoView {
                         <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>
                             {move || if paused() { "Resume" } else { "Pause" }}
                         </button>
-                        <button type="button" data-testid="stop" disabled=move || !training.get() on:click=move |_| ctx.send(&ToWorker::Stop)>
+                        <button type="button" data-testid="stop" disabled=move || !training.get() on:click=stop>
                             "Stop"
                         </button>
-                        <button type="button" data-testid="again" disabled=move || !can_train() on:click=again>
+                        <button type="button" data-testid="again" disabled=move || !can_start() on:click=again
+                            title="Trains beside a run still training, on another worker where the pool has one">
                             "Run again with a new seed"
                         </button>
                         <button type="button" data-testid="defaults" on:click=move |_| { form.set(SynthLab::homework().form()); form_error.set(None); }>

@@ -78,7 +78,9 @@ pub fn XorPanel() -> impl IntoView {
     };
     let parsed = Memo::new(move |_| form.with(|f| XorLab::parse(f).map_err(|e| e.to_string())));
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.xor.clone()));
-    let can_train = move || parsed.with(|p| p.is_ok()) && !ctx.session.with(|s| s.is_training());
+    let can_train = move || {
+        parsed.with(|p| p.is_ok()) && !ctx.session.with(|s| s.xor.as_ref().is_some_and(|x| x.state.is_active()))
+    };
     let train = move |_| {
         if let Ok(lab) = parsed.get_untracked() {
             let mut run = 0;

@@ -1,5 +1,5 @@
-//! The page's shared context: the session signal, the worker bridge, the saved runs and how
-//! each run is kept in this browser as it trains.
+//! The page's shared context: the session signal, the training workers, the saved runs and
+//! how each run is kept in this browser as it trains.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -13,16 +13,20 @@ use crate::labs::LabId;
 use crate::protocol::{FromWorker, ToWorker};
 use crate::run::{BackendChoice, RunId};
 use crate::runs::SavedRun;
-use crate::session::{Engine, Session};
+use crate::session::Session;
+use crate::session::pool::{MAX_WORKERS, Outbox, WorkerId, default_size};
 use crate::share::Shared;
-use crate::web::bridge::Bridge;
+use crate::web::bridge::{OnMessage, Workers};
+
+/// Where the page keeps the pool size the user chose.
+const POOL_SIZE_KEY: &str = "nnlab-workers";
 
 /// Shared by every component (all fields are cheap handles).
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub session: RwSignal<Session>,
     pub choice: RwSignal<BackendChoice>,
-    pub(super) bridge: StoredValue<Bridge, LocalStorage>,
+    pub(super) workers: StoredValue<Workers, LocalStorage>,
     pub(super) probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
     /// `?test-hooks` in the URL shows controls that only end-to-end tests need.
     pub test_hooks: bool,
@@ -43,6 +47,11 @@ pub struct Ctx {
     pub written: RwSignal<HashMap<String, usize>>,
     /// Why the last save failed (a full quota), for the banner.
     pub storage_error: RwSignal<Option<String>>,
+    /// Each lab's form once shown, kept while the student visits other labs.
+    pub(super) forms: StoredValue<HashMap<LabId, RwSignal<FormText>>, LocalStorage>,
+    /// The app's reactive owner: the forms belong to it, not to the panel that first showed
+    /// them (a panel is dropped when the student switches labs).
+    pub(super) owner: StoredValue<Owner, LocalStorage>,
     /// Which saved run each of this page's runs writes to: key, name, lab, start time.
     pub(super) tracked: StoredValue<HashMap<RunId, Tracked>, LocalStorage>,
 }
@@ -66,8 +75,24 @@ pub(super) struct ProbeQueue {
 }
 
 impl Ctx {
+    /// Sends a message to the pool: the session decides which worker gets it (or that it
+    /// waits for a free one).
     pub fn send(&self, message: &ToWorker) {
-        self.bridge.with_value(|b| b.send(message));
+        let out = self.session.try_update(|s| s.send(message.clone())).unwrap_or_default();
+        self.post(out);
+    }
+
+    /// Sends a message to worker `w` itself (test hooks only: everything else is routed).
+    pub fn send_to(&self, w: WorkerId, message: &ToWorker) {
+        self.workers.with_value(|workers| workers.send(w, message));
+    }
+
+    fn post(&self, out: Outbox) {
+        self.workers.with_value(|workers| {
+            for (w, message) in &out {
+                workers.send(*w, message);
+            }
+        });
     }
 
     /// Keeps run `id` in this browser as it goes (under `key`, or a new one).
@@ -177,6 +202,9 @@ impl Ctx {
     /// The form of `lab`, starting from `defaults` with what a shared link set, once (later
     /// visits to the lab keep what the user typed).
     pub fn lab_form(&self, lab: LabId, mut defaults: FormText) -> RwSignal<FormText> {
+        if let Some(form) = self.forms.with_value(|f| f.get(&lab).copied()) {
+            return form;
+        }
         self.shared.update_value(|s| {
             if s.as_ref().is_some_and(|s| s.lab == Some(lab.slug()) && !s.fields.is_empty())
                 && let Some(shared) = s.take()
@@ -186,13 +214,18 @@ impl Ctx {
                 }
             }
         });
-        RwSignal::new(defaults)
+        let form = self.owner.with_value(|owner| owner.with(|| RwSignal::new(defaults)));
+        self.forms.update_value(|f| {
+            f.insert(lab, form);
+        });
+        form
     }
 
     /// Hands the user's DogSet files (`[[path, File], ...]`) to the worker; false when it is
     /// not ready to take them.
     pub fn upload(&self, entries: wasm_bindgen::JsValue) -> bool {
-        self.bridge.with_value(|b| b.send_upload(&entries))
+        let Some(w) = self.session.try_update(|s| s.pool.upload_worker()).flatten() else { return false };
+        self.workers.with_value(|workers| workers.send_upload(w, &entries))
     }
 
     /// Sends a probe now, or after the one in flight answers.
@@ -220,11 +253,56 @@ impl Ctx {
         }
     }
 
-    /// Starts (or restarts) the training worker.
-    pub fn start_worker(&self) {
-        let ctx = *self;
+    /// The pool size: the user's choice kept in this browser, else one worker per core but
+    /// the page's.
+    pub(super) fn pool_size() -> usize {
+        let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(POOL_SIZE_KEY).ok().flatten());
+        stored
+            .and_then(|v| v.parse::<usize>().ok())
+            .map(|n| n.clamp(1, MAX_WORKERS))
+            .unwrap_or_else(|| default_size(window().navigator().hardware_concurrency() as usize))
+    }
+
+    /// Starts the pool's workers and compiles the engine once for all of them.
+    pub(super) fn start_pool(&self) {
+        self.workers.with_value(Workers::compile_engine);
+        let size = Self::pool_size();
+        self.session.update(|s| {
+            s.pool.resize(size);
+        });
+        for w in 0..size {
+            self.start_worker(w);
+        }
+    }
+
+    /// Changes the pool's size (only while nothing trains or waits); kept in this browser.
+    pub fn resize_pool(&self, size: usize) {
+        let old = self.session.with_untracked(|s| s.pool.size());
+        if !self.session.try_update(|s| s.pool.resize(size)).unwrap_or(false) {
+            return;
+        }
+        let size = self.session.with_untracked(|s| s.pool.size());
+        if let Some(storage) = window().local_storage().ok().flatten() {
+            let _ = storage.set_item(POOL_SIZE_KEY, &size.to_string());
+        }
+        self.workers.with_value(|workers| workers.truncate(size));
+        for w in old..size {
+            self.start_worker(w);
+        }
+    }
+
+    /// Starts a fresh worker `w` after a crash; it takes the next waiting job.
+    pub fn restart_worker(&self, w: WorkerId) {
         *self.probes.get_value().borrow_mut() = ProbeQueue::default();
-        let on_message: Rc<dyn Fn(FromWorker)> = Rc::new(move |message: FromWorker| {
+        let out = self.session.try_update(|s| s.pool.restarted(w)).unwrap_or_default();
+        self.start_worker(w);
+        self.post(out);
+    }
+
+    /// Starts worker `w` of the pool.
+    fn start_worker(&self, w: WorkerId) {
+        let ctx = *self;
+        let on_message: OnMessage = Rc::new(move |w: WorkerId, message: FromWorker| {
             let answers_probe = matches!(message, FromWorker::Probe { .. } | FromWorker::Error { .. });
             let save = match &message {
                 FromWorker::Epoch { run, .. }
@@ -240,7 +318,8 @@ impl Ctx {
                 FromWorker::SizeDone { run, result, .. } => Some((*run, result.size)),
                 _ => None,
             };
-            ctx.session.update(|s| s.apply(message));
+            let out = ctx.session.try_update(|s| s.apply_from(w, message)).unwrap_or_default();
+            ctx.post(out);
             for run in save {
                 ctx.persist(run);
             }
@@ -251,9 +330,9 @@ impl Ctx {
                 ctx.probe_answered();
             }
         });
-        self.session.update(|s| s.engine = Engine::Loading);
-        if let Err(message) = self.bridge.with_value(|b| b.start(on_message)) {
-            self.session.update(|s| s.engine = Engine::Crashed(message));
+        if let Err(message) = self.workers.with_value(|workers| workers.start(w, on_message)) {
+            let out = self.session.try_update(|s| s.apply_from(w, FromWorker::Crashed { message })).unwrap_or_default();
+            self.post(out);
         }
     }
 }

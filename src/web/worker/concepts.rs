@@ -10,7 +10,7 @@ use crate::labs::adversarial::engine::{epsilon_sweep, fgsm, quick_lab, quick_mod
 use crate::labs::xor::engine::train_xor;
 use crate::labs::xor::{Activation, XorLab};
 use crate::model::{Init, NetConfig};
-use crate::protocol::FromWorker;
+use crate::protocol::{FromWorker, LabModel};
 use crate::run::{BackendChoice, RunId};
 use crate::train::TrainError;
 
@@ -29,31 +29,31 @@ pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), W
     Ok(())
 }
 
-/// Loads MNIST, takes the MNIST lab's largest model (`lab_model`) or trains the quick one,
+/// Loads MNIST, takes the MNIST lab's model the page sent (`lab_model`) or trains the quick one,
 /// sweeps epsilon over 1,000 balanced test images and keeps the model for single attacks.
 pub async fn prepare(
     run: RunId,
     epsilons: Vec<f64>,
     choice: BackendChoice,
-    lab_model: bool,
+    lab_model: Option<LabModel>,
 ) -> Result<(), WorkerError> {
     if epsilons.is_empty() || epsilons.iter().any(|e| !(e.is_finite() && (0.0..=1.0).contains(e))) {
         return Err(WorkerError::Epsilons);
     }
     let (device, _) = open_device(run, choice).await?;
-    let (train, names, test) = load_mnist(run).await?;
+    let mnist = load_mnist(run).await?;
+    let (train, names, test) = &*mnist;
     let (lab, _) = quick_lab(1);
     let idx = balanced(&test.labels, names.len(), lab.test_size, lab.seed)?;
-    let test = Dataset::from_shard(&test, &names, Some(&idx));
-    let (net, model) = if lab_model {
-        let (size, weights) = STATE.with_borrow(|s| s.mnist_model.clone()).ok_or(WorkerError::NoLabModel)?;
+    let test = Dataset::from_shard(test, names, Some(&idx));
+    let (net, model) = if let Some(LabModel { size, weights }) = lab_model {
         let net = NetConfig::mnist_mlp()
             .init(Init::Constant(0.0), &device)
             .map_err(TrainError::from)
             .and_then(|net| Ok(net.with_parameters(&weights.tensors, &device)?))?;
         (net, format!("the MNIST lab's model (N = {size}, {} epochs)", weights.epoch))
     } else {
-        let net = quick_model(&train, &names, lab.seed, &device, &mut WorkerDriver::new(run)).await?;
+        let net = quick_model(train, names, lab.seed, &device, &mut WorkerDriver::new(run)).await?;
         (net, format!("a quick model (2,000 images, {} epochs)", lab.train.epochs))
     };
     let accuracies = epsilon_sweep(&net, &test, &epsilons, &device).await?;

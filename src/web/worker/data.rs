@@ -1,7 +1,9 @@
 //! The worker's datasets: the manifest and the MNIST shards, fetched with progress, checked
 //! and cached (see `web/fetch.rs`).
 
-use super::{WorkerError, post};
+use std::rc::Rc;
+
+use super::{STATE, WorkerError, post};
 use crate::data::manifest::{self, Manifest};
 use crate::data::shards::Shard;
 use crate::protocol::FromWorker;
@@ -89,10 +91,18 @@ pub(super) fn start_progress(run: RunId, manifest: &Manifest, dataset: &str) -> 
 }
 
 /// MNIST's train split, class names and test split, fetched or cached, checked.
-pub(super) async fn load_mnist(run: RunId) -> Result<(Shard, Vec<String>, Shard), WorkerError> {
+pub(super) async fn load_mnist(run: RunId) -> Result<Rc<Mnist>, WorkerError> {
+    if let Some(mnist) = STATE.with_borrow(|s| s.mnist.clone()) {
+        return Ok(mnist);
+    }
     let manifest = load_manifest().await?;
     let mut progress = start_progress(run, &manifest, "mnist");
     let (train, names) = load_split(run, &manifest, "mnist", "train", &mut progress).await?;
     let (test, _) = load_split(run, &manifest, "mnist", "test", &mut progress).await?;
-    Ok((train, names, test))
+    let mnist = Rc::new((train, names, test));
+    STATE.with_borrow_mut(|s| s.mnist = Some(mnist.clone()));
+    Ok(mnist)
 }
+
+/// MNIST's training split, its class names and its test split, as loaded and checked.
+pub(super) type Mnist = (Shard, Vec<String>, Shard);

@@ -57,7 +57,8 @@ pub(super) fn DataSection() -> impl IntoView {
             let _ = input.set_attribute("webkitdirectory", "");
         }
     });
-    let ready = move || ctx.session.with(|s| s.engine == Engine::Ready) && !ctx.session.with(|s| s.is_training());
+    // A new set replaces the one a DogSet network may be training on: not while one trains.
+    let ready = move || ctx.session.with(|s| s.engine() == Engine::Ready && !s.dogs.is_training());
     let send_files = move |files: Option<web_sys::FileList>| {
         let Some(entries) = files.map(|f| file_entries(&f)) else { return };
         if entries.length() == 0 {

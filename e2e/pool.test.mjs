@@ -1,0 +1,143 @@
+// The pool of training workers: independent runs train side by side, each with exactly the
+// results it has alone; Stop and a crash touch only their own run; the MNIST lab split over
+// two workers gives the table it gives on one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withPage, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK } from './lib.mjs';
+
+const MNIST = { 'mnist-sizes': '100, 200', 'mnist-epochs': 3 };
+
+/** Sets the pool's size and waits until every worker has loaded the engine. */
+async function poolOf(page, n) {
+  await byTestId(page, 'pool-size').selectOption(String(n));
+  await page.waitForFunction(
+    (n) => {
+      const items = [...document.querySelectorAll('[data-testid="pool-workers"] li')];
+      return items.length === n && items.every((li) => /idle|training/.test(li.textContent));
+    },
+    n,
+    { timeout: 120_000 },
+  );
+}
+
+const mnistPhase = (page) => byTestId(page, 'mnist-progress').getAttribute('data-phase');
+
+async function waitMnist(page, phases) {
+  await page.waitForFunction(
+    (ps) => ps.includes(document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase),
+    phases,
+    { timeout: 120_000 },
+  );
+}
+
+/** The MNIST table without its time column: size, last loss, test accuracy. */
+async function mnistTable(page) {
+  return page.$$eval('[data-testid="mnist-table"] tbody tr', (rows) =>
+    rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)).map((c) => [c[0], c[2], c[3]]),
+  );
+}
+
+/** The synth run's losses and accuracies, epoch by epoch. */
+const synthLosses = async (page) => (await epochRows(page)).map(({ trainLoss, validLoss, validAcc }) => [trainLoss, validLoss, validAcc]);
+
+async function trainMnist(page, fields = MNIST) {
+  await byTestId(page, 'lab-mnist').click();
+  await setForm(page, fields);
+  await byTestId(page, 'mnist-train').click();
+}
+
+test('a synth run and the MNIST lab train side by side in two workers, each with the results it has alone', async () => {
+  await withPage('?backend=cpu', async ({ page, errors }) => {
+    await engineReady(page);
+    await poolOf(page, 2);
+    // Together: a synth run long enough to overlap, then the MNIST lab with one size.
+    await setForm(page, { ...QUICK, epochs: 6, 'train-size': 2000 });
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['training']);
+    await trainMnist(page, { 'mnist-sizes': '200', 'mnist-epochs': 3 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /training/.test(li.textContent)).length === 2,
+      null,
+      { timeout: 60_000 },
+    );
+    await waitMnist(page, ['finished']);
+    const mnistTogether = await mnistTable(page);
+    await byTestId(page, 'lab-synth').click();
+    await waitPhase(page, ['finished']);
+    const synthTogether = await synthLosses(page);
+    assert.equal(synthTogether.length, 6);
+
+    // Alone: the same runs one after the other.
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['finished']);
+    assert.deepEqual(await synthLosses(page), synthTogether, 'the synth run is the same alone');
+    await trainMnist(page, { 'mnist-sizes': '200', 'mnist-epochs': 3 });
+    await waitMnist(page, ['finished']);
+    assert.deepEqual(await mnistTable(page), mnistTogether, 'the MNIST model is the same alone');
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('Stop on one run leaves the other training, and a crashed worker fails only its own run', async () => {
+  await withPage('?backend=cpu&test-hooks', async ({ page, errors }) => {
+    await engineReady(page);
+    await poolOf(page, 2);
+    await setForm(page, { ...QUICK, epochs: 400, 'train-size': 2000 });
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['training']);
+    await trainMnist(page, { 'mnist-sizes': '2000', 'mnist-epochs': 100 });
+    await waitMnist(page, ['training']);
+
+    // Stop the MNIST lab: the synth run keeps going.
+    await byTestId(page, 'mnist-stop').click();
+    await waitMnist(page, ['finished']);
+    await byTestId(page, 'lab-synth').click();
+    const epochs = (await epochRows(page)).length;
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="epoch-table"] tbody tr').length > n, epochs, { timeout: 60_000 });
+    assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'training');
+
+    // The test hook crashes the worker of the newest run: the MNIST lab's, started again.
+    await trainMnist(page, { 'mnist-sizes': '2000', 'mnist-epochs': 100 });
+    await waitMnist(page, ['training']);
+    await byTestId(page, 'lab-synth').click();
+    await byTestId(page, 'crash-worker').click();
+    await byTestId(page, 'worker-crashed').waitFor();
+    assert.match(await byTestId(page, 'worker-crashed').textContent(), /Training worker \d stopped.*Only its runs stopped/);
+    assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'training', 'the synth run goes on');
+    assert.ok(!(await byTestId(page, 'again').isDisabled()), 'the live worker still takes runs');
+    await byTestId(page, 'lab-mnist').click();
+    assert.equal(await mnistPhase(page), 'interrupted');
+
+    // Restarted, the worker trains again; the synth run stops when asked.
+    await byTestId(page, 'restart-worker').click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="worker-crashed"]'));
+    await trainMnist(page, { 'mnist-sizes': '100', 'mnist-epochs': 1 });
+    await waitMnist(page, ['finished']);
+    await byTestId(page, 'lab-synth').click();
+    await byTestId(page, 'stop').click();
+    await waitPhase(page, ['finished']);
+    assert.ok(errors.every((e) => /crash|unreachable|panicked/i.test(e)), JSON.stringify(errors));
+  });
+});
+
+test('the MNIST lab gives the same table with a pool of two workers as with one', async () => {
+  await withPage('?backend=cpu', async ({ page, errors }) => {
+    await engineReady(page);
+    await poolOf(page, 1);
+    await trainMnist(page);
+    await waitMnist(page, ['finished']);
+    const one = await mnistTable(page);
+    assert.equal(one.length, 2);
+    await poolOf(page, 2);
+    await trainMnist(page);
+    // Both sizes train at once, one per worker.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /MNIST/.test(li.textContent)).length === 2,
+      null,
+      { timeout: 60_000 },
+    );
+    await waitMnist(page, ['finished']);
+    assert.deepEqual(await mnistTable(page), one);
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,0 +1,417 @@
+//! The pool of training workers as the page sees it: which worker trains which run, which
+//! runs wait for a free one, and where the messages about a run's model or data go. Pure
+//! state (no browser), so the routing is tested natively; `web/bridge.rs` only posts.
+//!
+//! Each worker is its own wasm instance of the engine and trains one run at a time. A run is
+//! a *job* (`Train`, `TrainMnist`, `TrainDogs`, `TrainXor`, `PrepareAttacks`): it goes to a
+//! free worker, or waits in a first-in-first-out queue until a worker posts `Idle`. The other
+//! messages follow the state they need: a probe or an attack goes to the worker holding that
+//! run's model, the gallery to the worker that loaded the DogSet, Pause and Stop to the
+//! workers training that run.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use crate::protocol::{FromWorker, ToWorker};
+use crate::run::RunId;
+
+/// A worker's index in the pool.
+pub type WorkerId = usize;
+
+/// At most this many workers: each holds its own copy of the engine (about 25 MB of code
+/// and tables) and of any DogSet it trains on (see [`Pool`]), so more than 8 costs memory a
+/// laptop may not have, for runs a student seldom starts at once.
+pub const MAX_WORKERS: usize = 8;
+
+/// Messages to post, each to one worker, in order.
+pub type Outbox = Vec<(WorkerId, ToWorker)>;
+
+/// The pool's size for a machine with `cores` logical cores: one per core but the page's,
+/// at least one, at most [`MAX_WORKERS`].
+pub fn default_size(cores: usize) -> usize {
+    cores.saturating_sub(1).clamp(1, MAX_WORKERS)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkerState {
+    /// Its wasm is loading; messages for it wait in its bridge until it is ready.
+    Loading,
+    Ready,
+    /// It died (an uncaught error, a failed load); it takes no job until restarted.
+    Crashed(String),
+}
+
+/// One worker of the pool.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slot {
+    pub state: WorkerState,
+    /// The run it is training, if any.
+    pub job: Option<RunId>,
+}
+
+impl Slot {
+    fn fresh() -> Self {
+        Self { state: WorkerState::Loading, job: None }
+    }
+
+    fn is_live(&self) -> bool {
+        !matches!(self.state, WorkerState::Crashed(_))
+    }
+
+    fn is_free(&self) -> bool {
+        self.is_live() && self.job.is_none()
+    }
+}
+
+/// What routing a message did besides posting: the queued jobs a Stop took out of the queue
+/// (they never reach a worker, so no worker will say they ended).
+#[derive(Debug, Default, PartialEq)]
+pub struct Routed {
+    pub out: Outbox,
+    pub dropped: usize,
+}
+
+/// The page's training workers. A DogSet run loads the set into the worker that trains it
+/// (the image bytes, about 94 MB for the 7,665 images of the stand-in, and the same again as
+/// the backend's tensors), so each worker that has trained a DogSet network holds one copy:
+/// the lab's two networks in two workers hold two.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pool {
+    slots: Vec<Slot>,
+    /// Jobs waiting for a free worker, oldest first.
+    queue: VecDeque<(RunId, ToWorker)>,
+    /// The worker that trained each run (where its model is, for probes and attacks).
+    homes: HashMap<RunId, WorkerId>,
+    /// The worker that loaded the DogSet last (it answers gallery requests).
+    dogs_home: Option<WorkerId>,
+    /// Runs the user paused: a part of one that starts later starts paused.
+    paused: BTreeSet<RunId>,
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        Self::new(1)
+    }
+}
+
+impl Pool {
+    /// A pool of `size` workers (clamped to 1..=[`MAX_WORKERS`]), all loading.
+    pub fn new(size: usize) -> Self {
+        Self {
+            slots: vec![Slot::fresh(); size.clamp(1, MAX_WORKERS)],
+            queue: VecDeque::new(),
+            homes: HashMap::new(),
+            dogs_home: None,
+            paused: BTreeSet::new(),
+        }
+    }
+
+    pub fn slots(&self) -> &[Slot] {
+        &self.slots
+    }
+
+    pub fn size(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether any worker trains or any job waits: the pool is resized only when not.
+    pub fn is_busy(&self) -> bool {
+        !self.queue.is_empty() || self.slots.iter().any(|s| s.job.is_some())
+    }
+
+    /// Grows or shrinks an idle pool to `size` workers (clamped); the new ones are loading.
+    /// Returns false (and changes nothing) while it is busy.
+    pub fn resize(&mut self, size: usize) -> bool {
+        if self.is_busy() {
+            return false;
+        }
+        let size = size.clamp(1, MAX_WORKERS);
+        self.slots.resize(size, Slot::fresh());
+        self.homes.retain(|_, w| *w < size);
+        self.dogs_home = self.dogs_home.filter(|w| *w < size);
+        true
+    }
+
+    /// Whether run `run` waits in the queue.
+    pub fn is_queued(&self, run: RunId) -> bool {
+        self.queue.iter().any(|(r, _)| *r == run)
+    }
+
+    /// The workers training run `run` (several for an MNIST lab split over the pool).
+    pub fn workers_of(&self, run: RunId) -> Vec<WorkerId> {
+        (0..self.slots.len()).filter(|&w| self.slots[w].job == Some(run)).collect()
+    }
+
+    /// The dead workers and why each died.
+    pub fn crashed(&self) -> impl Iterator<Item = (WorkerId, &str)> {
+        self.slots.iter().enumerate().filter_map(|(w, s)| match &s.state {
+            WorkerState::Crashed(why) => Some((w, why.as_str())),
+            _ => None,
+        })
+    }
+
+    /// Whether at least one worker can take work.
+    pub fn any_live(&self) -> bool {
+        self.slots.iter().any(Slot::is_live)
+    }
+
+    /// Whether at least one worker has loaded its engine.
+    pub fn any_ready(&self) -> bool {
+        self.slots.iter().any(|s| s.state == WorkerState::Ready)
+    }
+
+    /// Where `message` goes now; a job with no free worker waits for one.
+    pub fn route(&mut self, message: ToWorker) -> Routed {
+        if let Some(run) = message.job() {
+            let prefer = matches!(message, ToWorker::TrainDogs { .. }).then_some(self.dogs_home).flatten();
+            let out = match self.free_worker(prefer) {
+                Some(w) => self.assign(w, run, message),
+                None => {
+                    self.queue.push_back((run, message));
+                    vec![]
+                }
+            };
+            return Routed { out, dropped: 0 };
+        }
+        let mut dropped = 0;
+        let out = match message {
+            ToWorker::Pause { run } | ToWorker::Resume { run } => {
+                if matches!(message, ToWorker::Pause { .. }) {
+                    self.paused.insert(run);
+                } else {
+                    self.paused.remove(&run);
+                }
+                self.workers_of(run).into_iter().map(|w| (w, message.clone())).collect()
+            }
+            ToWorker::Stop { run } => {
+                let before = self.queue.len();
+                self.queue.retain(|(r, _)| *r != run);
+                dropped = before - self.queue.len();
+                self.paused.remove(&run);
+                self.workers_of(run).into_iter().map(|w| (w, message.clone())).collect()
+            }
+            ToWorker::Probe { run, .. } | ToWorker::Attack { run, .. } => {
+                let home = self.homes.get(&run).copied().filter(|&w| self.slots[w].is_live());
+                home.or_else(|| self.any_worker()).map(|w| (w, message)).into_iter().collect()
+            }
+            ToWorker::Gallery { .. } => self.dogs_worker().map(|w| (w, message)).into_iter().collect(),
+            ToWorker::LoadDogs { .. } => {
+                let w = self.dogs_worker();
+                self.dogs_home = w;
+                w.map(|w| (w, message)).into_iter().collect()
+            }
+            ToWorker::ForgetDogs => self.live().map(|w| (w, message.clone())).collect(),
+            // Test hooks: the worker of the newest run, else the first.
+            ToWorker::Crash | ToWorker::LoseGpu => {
+                let newest = self.slots.iter().enumerate().filter_map(|(w, s)| Some((s.job?, w))).max();
+                newest.map(|(_, w)| w).or_else(|| self.any_worker()).map(|w| (w, message)).into_iter().collect()
+            }
+            ToWorker::Train { .. }
+            | ToWorker::TrainMnist { .. }
+            | ToWorker::TrainDogs { .. }
+            | ToWorker::TrainXor { .. }
+            | ToWorker::PrepareAttacks { .. } => unreachable!("jobs are routed above"),
+        };
+        Routed { out, dropped }
+    }
+
+    /// What worker `w`'s message changes in the pool; returns what to post because of it
+    /// (the next queued job when it became free).
+    pub fn heard(&mut self, w: WorkerId, message: &FromWorker) -> Outbox {
+        let Some(slot) = self.slots.get_mut(w) else { return vec![] };
+        match message {
+            FromWorker::Ready if slot.is_live() => slot.state = WorkerState::Ready,
+            FromWorker::Idle => {
+                slot.job = None;
+                return self.next_job(w);
+            }
+            FromWorker::Crashed { message } => {
+                slot.state = WorkerState::Crashed(message.clone());
+                slot.job = None;
+                self.homes.retain(|_, home| *home != w);
+                if self.dogs_home == Some(w) {
+                    self.dogs_home = None;
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// Worker `w` was started again (after a crash): it is loading, and takes the next job.
+    pub fn restarted(&mut self, w: WorkerId) -> Outbox {
+        match self.slots.get_mut(w) {
+            Some(slot) => *slot = Slot::fresh(),
+            None => return vec![],
+        }
+        self.next_job(w)
+    }
+
+    /// The worker that trained run `run` (where its model is).
+    pub fn home_of(&self, run: RunId) -> Option<WorkerId> {
+        self.homes.get(&run).copied()
+    }
+
+    /// Whether the DogSet's gallery is answered by worker `w` (the one that loaded it).
+    pub fn holds_dogs(&self, w: WorkerId) -> bool {
+        self.dogs_home == Some(w)
+    }
+
+    /// The worker to hand the user's DogSet files to: one that is ready (files cannot wait
+    /// in a bridge's queue), preferably the one holding the current set.
+    pub fn upload_worker(&mut self) -> Option<WorkerId> {
+        let ready = |w: &WorkerId| self.slots[*w].state == WorkerState::Ready;
+        let w = self.dogs_home.filter(ready).or_else(|| (0..self.slots.len()).find(ready));
+        if w.is_some() {
+            self.dogs_home = w;
+        }
+        w
+    }
+
+    fn live(&self) -> impl Iterator<Item = WorkerId> + '_ {
+        (0..self.slots.len()).filter(|&w| self.slots[w].is_live())
+    }
+
+    /// A free worker, else any live one (for quick requests that need no free worker).
+    fn any_worker(&self) -> Option<WorkerId> {
+        self.free_worker(None).or_else(|| self.live().next())
+    }
+
+    /// The worker holding the DogSet, else a free or live one.
+    fn dogs_worker(&self) -> Option<WorkerId> {
+        self.dogs_home.filter(|&w| self.slots[w].is_live()).or_else(|| self.any_worker())
+    }
+
+    fn free_worker(&self, prefer: Option<WorkerId>) -> Option<WorkerId> {
+        prefer
+            .filter(|&w| self.slots.get(w).is_some_and(Slot::is_free))
+            .or_else(|| (0..self.slots.len()).find(|&w| self.slots[w].is_free()))
+    }
+
+    fn assign(&mut self, w: WorkerId, run: RunId, message: ToWorker) -> Outbox {
+        self.slots[w].job = Some(run);
+        self.homes.insert(run, w);
+        let mut out = vec![(w, message)];
+        if self.paused.contains(&run) {
+            out.push((w, ToWorker::Pause { run }));
+        }
+        out
+    }
+
+    fn next_job(&mut self, w: WorkerId) -> Outbox {
+        if !self.slots[w].is_free() {
+            return vec![];
+        }
+        match self.queue.pop_front() {
+            Some((run, message)) => self.assign(w, run, message),
+            None => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::labs::synth::SynthLab;
+    use crate::labs::xor::XorLab;
+    use crate::run::BackendChoice;
+
+    fn train(run: RunId) -> ToWorker {
+        ToWorker::Train { run, lab: SynthLab::homework(), backend: BackendChoice::Cpu, resume: None }
+    }
+
+    fn ready(size: usize) -> Pool {
+        let mut pool = Pool::new(size);
+        for w in 0..size {
+            pool.heard(w, &FromWorker::Ready);
+        }
+        pool
+    }
+
+    #[test]
+    fn the_default_size_leaves_a_core_to_the_page() {
+        assert_eq!(default_size(0), 1);
+        assert_eq!(default_size(2), 1);
+        assert_eq!(default_size(4), 3);
+        assert_eq!(default_size(64), MAX_WORKERS);
+    }
+
+    #[test]
+    fn jobs_go_to_free_workers_and_wait_for_one_when_all_are_busy() {
+        let mut pool = ready(2);
+        assert_eq!(pool.route(train(1)).out, vec![(0, train(1))]);
+        assert_eq!(pool.route(train(2)).out, vec![(1, train(2))]);
+        assert_eq!(pool.route(train(3)).out, vec![]);
+        assert!(pool.is_queued(3) && pool.is_busy());
+        // Worker 1 finishes first: it takes the waiting job.
+        assert_eq!(pool.heard(1, &FromWorker::Idle), vec![(1, train(3))]);
+        assert_eq!(pool.workers_of(3), vec![1]);
+        assert_eq!(pool.heard(0, &FromWorker::Idle), vec![]);
+        assert_eq!(pool.heard(1, &FromWorker::Idle), vec![]);
+        assert!(!pool.is_busy());
+    }
+
+    #[test]
+    fn pause_and_stop_reach_only_the_run_s_workers_and_stop_empties_the_queue() {
+        let mut pool = ready(1);
+        pool.route(train(1));
+        pool.route(train(2));
+        pool.route(train(2));
+        assert_eq!(pool.route(ToWorker::Pause { run: 2 }).out, vec![]);
+        assert_eq!(pool.route(ToWorker::Pause { run: 1 }).out, vec![(0, ToWorker::Pause { run: 1 })]);
+        let stopped = pool.route(ToWorker::Stop { run: 2 });
+        assert_eq!(stopped, Routed { out: vec![], dropped: 2 });
+        assert!(!pool.is_queued(2));
+        // A paused run's part that starts later starts paused.
+        pool.route(ToWorker::Pause { run: 3 });
+        pool.route(train(3));
+        assert_eq!(pool.heard(0, &FromWorker::Idle), vec![(0, train(3)), (0, ToWorker::Pause { run: 3 })]);
+    }
+
+    #[test]
+    fn a_crash_frees_only_its_worker_and_a_restart_takes_the_queue() {
+        let mut pool = ready(2);
+        pool.route(train(1));
+        pool.route(train(2));
+        pool.route(train(3));
+        pool.heard(0, &FromWorker::Crashed { message: "boom".into() });
+        assert_eq!(pool.crashed().collect::<Vec<_>>(), vec![(0, "boom")]);
+        assert_eq!(pool.workers_of(2), vec![1]);
+        assert!(pool.is_queued(3));
+        // A late `Ready` from the dead worker does not revive it.
+        pool.heard(0, &FromWorker::Ready);
+        assert!(pool.crashed().next().is_some());
+        assert_eq!(pool.restarted(0), vec![(0, train(3))]);
+        assert_eq!(pool.crashed().count(), 0);
+    }
+
+    #[test]
+    fn probes_and_attacks_follow_the_model_and_the_gallery_the_dogset() {
+        let mut pool = ready(2);
+        pool.route(train(1));
+        pool.route(ToWorker::TrainXor { run: 2, lab: XorLab::xor(), backend: BackendChoice::Cpu });
+        pool.heard(0, &FromWorker::Idle);
+        pool.heard(1, &FromWorker::Idle);
+        let probe = ToWorker::Probe { run: 1, image: vec![0.0] };
+        assert_eq!(pool.route(probe.clone()).out, vec![(0, probe)]);
+        // The set loads where nothing trains; the gallery asks that worker.
+        pool.route(train(3));
+        let load = ToWorker::LoadDogs { run: 4, source: crate::run::DogSource::Auto };
+        assert_eq!(pool.route(load.clone()).out, vec![(1, load)]);
+        assert!(pool.holds_dogs(1));
+        let gallery = ToWorker::Gallery { class: 0, page: 0 };
+        assert_eq!(pool.route(gallery.clone()).out, vec![(1, gallery)]);
+        assert_eq!(pool.route(ToWorker::ForgetDogs).out.len(), 2);
+    }
+
+    #[test]
+    fn only_an_idle_pool_resizes() {
+        let mut pool = ready(2);
+        pool.route(train(1));
+        assert!(!pool.resize(4));
+        pool.heard(0, &FromWorker::Idle);
+        assert!(pool.resize(4));
+        assert_eq!(pool.slots()[3], Slot { state: WorkerState::Loading, job: None });
+        assert!(pool.resize(1) && pool.size() == 1);
+        assert!(pool.resize(99) && pool.size() == MAX_WORKERS);
+    }
+}
