@@ -19,8 +19,10 @@ use crate::model::{CheckpointError, Net};
 use crate::run::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
 
 mod device_data;
+pub mod parallel;
 
 pub use device_data::DeviceData;
+use parallel::{Alone, Exchange};
 
 /// Examples per batch when evaluating: larger than training batches, since no gradients are
 /// kept, and the same for every run so results do not depend on the training batch size.
@@ -112,8 +114,8 @@ fn read_scalar<E: burn::tensor::Element>(data: &TensorData) -> Result<E, TrainEr
     data.iter::<E>().next().ok_or_else(|| TrainError::Readback("empty result".into()))
 }
 
-/// One pass over `order` with SGD, leaving the statistics on the device.
-/// Returns `None` when the driver asked to stop.
+/// One pass over `order` with SGD, leaving the statistics (of this share's rows) on the
+/// device. Returns `None` when the driver asked to stop or the exchange ended the run.
 #[allow(clippy::too_many_arguments)]
 async fn train_pass(
     mut model: Net,
@@ -123,31 +125,52 @@ async fn train_pass(
     batch_size: usize,
     lr: f64,
     epoch: usize,
+    exchange: &mut impl Exchange,
     driver: &mut impl Driver,
     on_event: &mut impl FnMut(Event),
-) -> (Net, Option<DeviceStats>) {
+) -> Result<(Net, Option<DeviceStats>), TrainError> {
     let device = data.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let order: Vec<i64> = order.iter().map(|&i| i as i64).collect();
     let order = Tensor::<1, Int>::from_data(TensorData::new(order, [data.len]), &device); // [n]
     let mut stats = DeviceStats::new(&device);
     let batches = batch_count(data.len, batch_size);
+    let share = exchange.share();
     for batch in 0..batches {
         if driver.checkpoint().await == Flow::Stop {
-            return (model, None);
+            exchange.finish();
+            return Ok((model, None));
         }
         let start = batch * batch_size;
-        let idx = order.clone().narrow(0, start, batch_size.min(data.len - start)); // [b]
-        let images = data.select(idx.clone()); // [b, h, w, c]
-        let targets = data.labels.clone().select(0, idx); // [b]
-        let logits = model.forward(images); // [b, classes]
-        let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the batch
-        stats.add(loss.clone(), logits, targets);
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        let b = batch_size.min(data.len - start);
+        let rows = share.rows(b);
+        let grads = if rows.is_empty() {
+            None
+        } else {
+            let idx = order.clone().narrow(0, start + rows.start, rows.len()); // [rows]
+            let images = data.select(idx.clone()); // [rows, h, w, c]
+            let targets = data.labels.clone().select(0, idx); // [rows]
+            let logits = model.forward(images); // [rows, classes]
+            let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the rows
+            stats.add(loss.clone(), logits, targets);
+            // This share's part of the batch's mean loss (the whole of it for one worker).
+            let part = if share.count == 1 { loss } else { loss * (rows.len() as f32 / b as f32) };
+            Some(GradientsParams::from_grads(part.backward(), &model))
+        };
+        let grads = if share.count == 1 {
+            grads.expect("one worker takes every row")
+        } else {
+            let flat = match &grads {
+                Some(grads) => parallel::flat_gradients(&model, grads).await?,
+                None => vec![0.0; parallel::gradient_len(&model)],
+            };
+            let Some(sum) = exchange.all_reduce(flat).await else { return Ok((model, None)) };
+            parallel::gradients_of(&model, &sum, &device)
+        };
         model = optim.step(lr, model, grads);
         on_event(Event::Progress { epoch, batch: batch + 1, batches });
     }
-    (model, Some(stats))
+    Ok((model, Some(stats)))
 }
 
 /// A pass without weight updates, statistics left on the device.
@@ -179,7 +202,7 @@ pub async fn train_one_epoch(
     driver: &mut impl Driver,
 ) -> Result<(Net, Option<(f64, f64)>), TrainError> {
     let (model, stats) =
-        train_pass(model, optim, data, order, config.batch_size, config.lr, 1, driver, &mut |_| {}).await;
+        train_pass(model, optim, data, order, config.batch_size, config.lr, 1, &mut Alone, driver, &mut |_| {}).await?;
     let Some(stats) = stats else { return Ok((model, None)) };
     let n = stats.n;
     let read = read_all(stats.register(Transaction::default())).await?;
@@ -273,6 +296,26 @@ pub async fn run_model_from(
     driver: &mut impl Driver,
     on_event: &mut impl FnMut(Event),
 ) -> Result<(Net, RunRecord), TrainError> {
+    run_model_shared(model, train, valid, config, resume, &mut Alone, driver, on_event).await
+}
+
+/// [`run_model_from`] as one share of a data-parallel run ([`parallel`]). Every share trains
+/// on its rows of each batch and gets the same summed gradient; the leader (share 0) also
+/// evaluates, reads checkpoints back, reports and decides when to stop, and the others stop
+/// with it. The epoch's training loss and accuracy are summed over the shares.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_model_shared(
+    model: Net,
+    train: &DeviceData,
+    valid: Option<&DeviceData>,
+    config: &TrainConfig,
+    resume: Resume,
+    exchange: &mut impl Exchange,
+    driver: &mut impl Driver,
+    on_event: &mut impl FnMut(Event),
+) -> Result<(Net, RunRecord), TrainError> {
+    let leader = exchange.share().is_leader();
+    let valid = valid.filter(|_| leader);
     let parameters = model.num_params();
     let mut optim = Sgd;
     let mut model = model;
@@ -283,8 +326,19 @@ pub async fn run_model_from(
     for epoch in first..=config.epochs {
         let started = driver.now();
         let order = epoch_order(train.len, config.shuffle, config.seed, epoch - 1);
-        let (next, stats) =
-            train_pass(model, &mut optim, train, &order, config.batch_size, config.lr, epoch, driver, on_event).await;
+        let (next, stats) = train_pass(
+            model,
+            &mut optim,
+            train,
+            &order,
+            config.batch_size,
+            config.lr,
+            epoch,
+            exchange,
+            driver,
+            on_event,
+        )
+        .await?;
         model = next;
         let Some(stats) = stats else {
             stop = StopReason::Cancelled;
@@ -305,7 +359,7 @@ pub async fn run_model_from(
                 tx = tx.register(bias.val());
             }
         }
-        let shapes = if resume.checkpoints {
+        let shapes = if resume.checkpoints && leader {
             let (with_params, shapes) = model.register_parameters(tx);
             tx = with_params;
             shapes
@@ -313,8 +367,20 @@ pub async fn run_model_from(
             vec![]
         };
         let read = read_all(tx).await?;
+        let (mut train_loss, mut train_acc) = finish(&read[0], &read[1], n)?;
+        let mut n = n;
+        if exchange.share().count > 1 {
+            // The shares' loss sums and correct counts, added up (exact for counts below 2^24).
+            let mine = vec![(train_loss * n as f64) as f32, (train_acc / 100.0 * n as f64).round() as f32, n as f32];
+            let Some(all) = exchange.all_reduce(mine).await else {
+                stop = StopReason::Cancelled;
+                break;
+            };
+            n = all[2] as usize;
+            train_loss = all[0] as f64 / n as f64;
+            train_acc = accuracy_percent(all[1] as usize, n);
+        }
         let seconds = driver.now() - started;
-        let (train_loss, train_acc) = finish(&read[0], &read[1], n)?;
         if !train_loss.is_finite() {
             stop = StopReason::Diverged { epoch, lr: config.lr };
             break;
@@ -362,6 +428,7 @@ pub async fn run_model_from(
             break;
         }
     }
+    exchange.finish();
     let summary = RunSummary { epochs_trained: epochs.len(), stop, train_seconds, parameters };
     Ok((model, RunRecord { epochs, summary }))
 }
