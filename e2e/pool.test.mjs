@@ -1,9 +1,15 @@
 // The pool of training workers: independent runs train side by side, each with exactly the
 // results it has alone; Stop and a crash touch only their own run; the MNIST lab split over
-// two workers gives the table it gives on one.
+// two workers gives the table it gives on one; the DogSet CNN trained data-parallel over two
+// workers gives the losses of one to float rounding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withPage, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK } from './lib.mjs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve, open, withPage, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK } from './lib.mjs';
+import { dogsetFolder } from './dogset.mjs';
 
 const MNIST = { 'mnist-sizes': '100, 200', 'mnist-epochs': 3 };
 
@@ -140,4 +146,55 @@ test('the MNIST lab gives the same table with a pool of two workers as with one'
     assert.deepEqual(await mnistTable(page), one);
     assert.deepEqual(errors, []);
   });
+});
+
+test('the DogSet CNN trains data-parallel over two workers with the losses of one, to float rounding', async () => {
+  // A small DogSet (6 training images: shares of 3 rows each), converted and hosted.
+  const target = process.env.CARGO_TARGET_DIR ?? `${process.env.HOME}/.cache/nnlab/target`;
+  const folder = dogsetFolder();
+  const dist = mkdtempSync(join(tmpdir(), 'nnlab-parallel-'));
+  cpSync('dist', dist, { recursive: true });
+  execFileSync(`${target}/release/nnlab`, ['data', 'dogs', folder, '--out', join(dist, 'data')]);
+  const server = await serve('/course/', dist);
+  const { page, errors, close } = await open(server.url + '?backend=cpu#dogs');
+  const epochs = () => page.$$eval('[data-testid="cnn-epochs"] tbody tr', (rows) => rows.map((r) => [...r.cells].slice(1, 5).map((c) => parseFloat(c.textContent))));
+  const trainCnn = async () => {
+    await byTestId(page, 'cnn-train').click();
+    await page.waitForFunction(
+      () => ['finished', 'failed', 'interrupted'].includes(document.querySelector('[data-testid="cnn-progress"]')?.dataset.phase),
+      null,
+      { timeout: 120_000 },
+    );
+    assert.equal(await byTestId(page, 'cnn-progress').getAttribute('data-phase'), 'finished');
+    return epochs();
+  };
+  try {
+    await engineReady(page);
+    await page.waitForSelector('[data-testid="dog-source"][data-source="Hosted"]', { timeout: 60_000 });
+    await setForm(page, { 'dog-epochs': 3, 'dog-lr': 0.01 });
+    await poolOf(page, 1);
+    const one = await trainCnn();
+    assert.equal(one.length, 3);
+    await poolOf(page, 2);
+    const two = trainCnn();
+    // Both workers hold a share of the one run.
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /DogSet CNN/.test(li.textContent)).length === 2,
+    );
+    const shared = await two;
+    assert.equal(shared.length, 3);
+    // Losses and accuracies as printed (4 significant digits): equal up to the last digit.
+    for (const [e, row] of one.entries()) {
+      for (const [k, value] of row.entries()) {
+        assert.ok(Math.abs(shared[e][k] - value) <= 1e-3 * Math.abs(value) + 1e-9, `epoch ${e + 1}: ${shared[e]} vs ${row}`);
+      }
+    }
+    assert.ok(one[2][0] !== one[0][0], 'the model learned something: the losses moved');
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+    server.close();
+    rmSync(dist, { recursive: true, force: true });
+    rmSync(join(folder, '..'), { recursive: true, force: true });
+  }
 });

@@ -11,7 +11,7 @@ use crate::labs::{dogs::DogLab, mnist::MnistLab, synth::SynthLab};
 use crate::net::LayerRow;
 use crate::run::{
     Attack, BackendChoice, BackendInfo, Checkpoint, DataProgress, DogSource, EpochRecord, Kernels, RunEvent, RunId,
-    RunSummary, ShiftSweep,
+    RunSummary, Share, ShiftSweep,
 };
 use serde::{Deserialize, Serialize};
 
@@ -47,6 +47,10 @@ pub enum ToWorker {
         backend: BackendChoice,
         #[serde(default)]
         resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+        /// This worker's share of a data-parallel run (the page has handed it the message
+        /// ports to the other shares first); `None`: the whole run.
+        #[serde(default)]
+        share: Option<Share>,
     },
     /// One page of the loaded set's training images of `class`.
     Gallery {

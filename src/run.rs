@@ -206,6 +206,30 @@ impl StopReason {
     }
 }
 
+/// Which part of every batch a worker trains on: share `index` of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Share {
+    /// The whole batch: one worker.
+    pub const ALONE: Share = Share { index: 0, count: 1 };
+
+    /// Rows of a batch of `b` this share takes: contiguous, sizes differing by at most one
+    /// (possibly none, for a batch smaller than the number of shares).
+    pub fn rows(&self, b: usize) -> std::ops::Range<usize> {
+        b * self.index / self.count..b * (self.index + 1) / self.count
+    }
+
+    /// The share that reports the run: it evaluates, reads checkpoints back and decides when
+    /// to stop; the others follow it.
+    pub fn is_leader(&self) -> bool {
+        self.index == 0
+    }
+}
+
 /// The end of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -340,10 +364,12 @@ impl RunState {
                 self.error = Some(message);
             }
             RunEvent::Failed(_) => {}
-            RunEvent::Finished => {
+            // A late end of a run already interrupted (a crashed share) or failed stays so.
+            RunEvent::Finished if self.phase.is_active() => {
                 self.phase = Phase::Finished;
                 self.status = None;
             }
+            RunEvent::Finished => {}
         }
     }
 

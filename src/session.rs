@@ -10,16 +10,19 @@ mod wire;
 
 use pool::{Outbox, Pool, WorkerId};
 
-use crate::run_view::RunView;
-
 use crate::labs::adversarial::AttackView;
 use crate::labs::dogs::{DogLab, DogModel, DogsView};
 use crate::labs::mnist::{MnistLab, MnistView};
 use crate::labs::synth::{SynthLab, SynthRun};
 use crate::labs::xor::{XorLab, XorView};
 use crate::protocol::{FromWorker, ToWorker};
-use crate::run::{Checkpoint, EpochRecord, RunId, RunState, RunSummary};
+use crate::run::{BackendChoice, Checkpoint, EpochRecord, RunId, RunState, RunSummary, Share};
 pub use crate::run::{Phase, WORKER_DIED};
+use crate::run_view::RunView;
+
+/// A data-parallel run takes at most this many workers: 2 are measured to pay (see the
+/// README); beyond 4 each share's batch part (10 / 4 rows) is too small to keep a core busy.
+pub const MAX_SHARES: usize = 4;
 
 /// The training engine as a whole: ready when one worker of the pool is.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,6 +158,16 @@ impl Session {
         }
     }
 
+    /// Whether a run with `backend` trains on the CPU: chosen, or automatic where the browser
+    /// has no WebGPU adapter.
+    fn trains_on_cpu(&self, backend: BackendChoice) -> bool {
+        match backend {
+            BackendChoice::Cpu => true,
+            BackendChoice::Auto => matches!(self.gpu, Some(Err(_))),
+            BackendChoice::WebGpu => false,
+        }
+    }
+
     /// Routes a message of the page to the pool's workers; returns what to post where. The
     /// MNIST lab goes out as one job per training-set size, largest first, so a pool trains
     /// its models side by side (each model is seeded on its own: the results are those of
@@ -176,6 +189,30 @@ impl Session {
                 .collect();
             self.note_waiting(run, &out);
             return out;
+        }
+        // The DogSet CNN on the CPU trains data-parallel over the free workers: its step's
+        // compute (about 70 ms) dwarfs its gradient (272 KB), so shares pay (see the README's
+        // figures). The fully connected net's 6.3 MB gradient per step would not.
+        if let ToWorker::TrainDogs { run, lab, backend, resume, share: None } = &message
+            && matches!(lab.model, DogModel::Cnn { .. })
+            && self.trains_on_cpu(*backend)
+        {
+            let count = self.pool.free_ready().min(MAX_SHARES);
+            if count > 1 {
+                return (0..count)
+                    .flat_map(|index| {
+                        let share = Some(Share { index, count });
+                        let job = ToWorker::TrainDogs {
+                            run: *run,
+                            lab: lab.clone(),
+                            backend: *backend,
+                            resume: resume.clone(),
+                            share,
+                        };
+                        self.pool.route(job).out
+                    })
+                    .collect();
+            }
         }
         let stop = match &message {
             ToWorker::Stop { run } => Some(*run),
@@ -206,11 +243,13 @@ impl Session {
     /// Applies one message from worker `from`; returns what to post because of it (the next
     /// queued job for a worker that became free, Stop for the rest of a failed run).
     pub fn apply_from(&mut self, from: WorkerId, message: FromWorker) -> Outbox {
+        let mut orphaned = None;
         if let FromWorker::Crashed { .. } = message {
             if let Some(run) = self.pool.slots().get(from).and_then(|s| s.job)
                 && let Some(state) = self.state_mut(run)
             {
                 state.worker_died();
+                orphaned = Some(run);
             }
             if self.pool.holds_dogs(from) {
                 self.dogs.load_lost();
@@ -220,6 +259,10 @@ impl Session {
             }
         }
         let mut out = self.pool.heard(from, &message);
+        // The crashed worker's run had shares on other workers: they stop too.
+        if let Some(run) = orphaned.filter(|&run| !self.pool.workers_of(run).is_empty()) {
+            out.extend(self.send(ToWorker::Stop { run }));
+        }
         let failed = match &message {
             FromWorker::Error { run: Some(run), .. } => Some(*run),
             _ => None,

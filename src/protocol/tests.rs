@@ -35,6 +35,7 @@ fn every_message_round_trips() {
             lab: crate::labs::dogs::DogLab { source: DogSource::StandIn, ..crate::labs::dogs::DogLab::homework_cnn() },
             backend: BackendChoice::Auto,
             resume: None,
+            share: Some(Share { index: 1, count: 2 }),
         },
         ToWorker::Gallery { class: 3, page: 2 },
         ToWorker::ForgetDogs,

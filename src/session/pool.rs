@@ -131,6 +131,11 @@ impl Pool {
         true
     }
 
+    /// Workers that are ready and free: a data-parallel run takes several at once.
+    pub fn free_ready(&self) -> usize {
+        self.slots.iter().filter(|s| s.state == WorkerState::Ready && s.job.is_none()).count()
+    }
+
     /// Whether run `run` waits in the queue.
     pub fn is_queued(&self, run: RunId) -> bool {
         self.queue.iter().any(|(r, _)| *r == run)

@@ -168,7 +168,7 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     assert_eq!((m.state.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
 
     let cnn = s.start_dogs(cnn_lab.clone());
-    s.send(ToWorker::TrainDogs { run: cnn, lab: cnn_lab, backend: BackendChoice::Cpu, resume: None });
+    s.send(ToWorker::TrainDogs { run: cnn, lab: cnn_lab, backend: BackendChoice::Cpu, resume: None, share: None });
     s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
     s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
     assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
@@ -251,7 +251,7 @@ fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_en
         ("dogs", |s| {
             let lab = DogLab::homework(DogModel::Mlp);
             let run = s.start_dogs(lab.clone());
-            s.send(ToWorker::TrainDogs { run, lab, backend: BackendChoice::Cpu, resume: None });
+            s.send(ToWorker::TrainDogs { run, lab, backend: BackendChoice::Cpu, resume: None, share: None });
             run
         }),
         ("xor", |s| {
@@ -376,4 +376,45 @@ fn stop_ends_a_queued_run_at_once_and_a_failed_part_stops_the_rest() {
     assert_eq!(out, vec![(0, ToWorker::Stop { run }), (1, ToWorker::Stop { run })], "the queued parts go too");
     assert!(!s.pool.is_queued(run));
     assert_eq!(s.mnist.as_ref().unwrap().state.phase, Phase::Failed);
+}
+
+#[test]
+fn the_dogset_cnn_on_the_cpu_trains_over_the_free_workers_and_a_crashed_share_stops_the_others() {
+    use crate::labs::dogs::{DogLab, DogModel};
+    let mut s = Session::default();
+    ready(&mut s, 3);
+    let busy = train(&mut s, 3).0;
+    let job = |s: &mut Session, lab: DogLab, backend| {
+        let run = s.start_dogs(lab.clone());
+        (run, s.send(ToWorker::TrainDogs { run, lab, backend, resume: None, share: None }))
+    };
+    // The fully connected net: one worker, whatever is free.
+    let (mlp, out) = job(&mut s, DogLab::homework(DogModel::Mlp), BackendChoice::Cpu);
+    assert_eq!(out.iter().map(|(w, m)| (*w, m.job())).collect::<Vec<_>>(), vec![(1, Some(mlp))]);
+    s.apply_from(1, FromWorker::Idle);
+    // The CNN on the CPU: one share per free worker, in share order.
+    let (cnn, out) = job(&mut s, DogLab::homework_cnn(), BackendChoice::Cpu);
+    let shares: Vec<_> = out
+        .iter()
+        .map(|(w, m)| match m {
+            ToWorker::TrainDogs { share, .. } => (*w, *share),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(shares, vec![(1, Some(Share { index: 0, count: 2 })), (2, Some(Share { index: 1, count: 2 }))]);
+    assert_eq!(s.workers_text(), vec!["training the Synth CNN", "training the DogSet CNN", "training the DogSet CNN"]);
+    // One share's worker dies: the run is interrupted and its other share told to stop.
+    let out = s.apply_from(2, FromWorker::Crashed { message: "gone".into() });
+    assert_eq!(out, vec![(1, ToWorker::Stop { run: cnn })]);
+    assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
+    // The leader's late end does not turn it into a finished run.
+    let summary = RunSummary { epochs_trained: 1, stop: StopReason::Cancelled, train_seconds: 1.0, parameters: 9 };
+    s.apply_from(1, FromWorker::Done { run: cnn, summary });
+    assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
+    assert_eq!(s.run_mut(busy).unwrap().state.phase, Phase::Queued, "the Synth run goes on");
+
+    // On WebGPU the CNN keeps to one worker.
+    s.apply_from(1, FromWorker::Idle);
+    let (_, out) = job(&mut s, DogLab::homework_cnn(), BackendChoice::WebGpu);
+    assert_eq!(out.len(), 1);
 }

@@ -9,40 +9,14 @@
 //! channels (`web/worker/parallel.rs`); [`Alone`] is the one-worker case, where nothing is
 //! exchanged and the training loop keeps its direct path.
 
-use std::ops::Range;
-
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Transaction;
-use serde::{Deserialize, Serialize};
 
 use super::{TrainError, read_all};
 use crate::model::Net;
-
-/// Which part of every batch a worker trains on: share `index` of `count`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Share {
-    pub index: usize,
-    pub count: usize,
-}
-
-impl Share {
-    /// The whole batch: one worker.
-    pub const ALONE: Share = Share { index: 0, count: 1 };
-
-    /// Rows of a batch of `b` this share takes: contiguous, sizes differing by at most one
-    /// (possibly none, for a batch smaller than the number of shares).
-    pub fn rows(&self, b: usize) -> Range<usize> {
-        b * self.index / self.count..b * (self.index + 1) / self.count
-    }
-
-    /// The share that reports the run: it evaluates, reads checkpoints back and decides when
-    /// to stop; the others follow it.
-    pub fn is_leader(&self) -> bool {
-        self.index == 0
-    }
-}
+pub use crate::run::Share;
 
 /// How the shares of one data-parallel run meet.
 pub trait Exchange {
@@ -137,6 +111,7 @@ pub fn gradients_of(model: &Net, flat: &[f32], device: &Device) -> GradientsPara
 mod tests {
     use super::*;
     use burn::nn::loss::CrossEntropyLossConfig;
+    use std::ops::Range;
 
     use crate::model::Init;
     use crate::net::NetConfig;

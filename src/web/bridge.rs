@@ -5,12 +5,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker, WorkerOptions, WorkerType};
 
 use crate::protocol::{FromWorker, ToWorker};
+use crate::run::RunId;
 use crate::session::pool::WorkerId;
 
 /// The worker script, next to index.html (resolved against `<base>`, so any sub-path works).
@@ -100,6 +102,19 @@ impl Bridge {
             }
             _ => inner.queue.push(text),
         }
+    }
+
+    /// Hands the worker its ends of a data-parallel run's channels, as a plain `{ports, run}`
+    /// object with the ports transferred (they cannot travel as JSON); before the run's job,
+    /// which the worker reads them for. Shares go only to ready workers.
+    fn send_ports(&self, run: RunId, ports: &[MessagePort]) {
+        let inner = self.inner.borrow();
+        let Some(worker) = &inner.worker else { return };
+        let list: Array = ports.iter().collect();
+        let message = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&message, &"ports".into(), &list);
+        let _ = js_sys::Reflect::set(&message, &"run".into(), &JsValue::from_f64(run as f64));
+        let _ = worker.post_message_with_transfer(&message, &list);
     }
 
     /// Posts File objects (which cannot travel as JSON) as `{upload: entries}`, if the worker
@@ -192,6 +207,24 @@ impl Workers {
         if let Some(bridge) = self.bridges.borrow().get(w) {
             bridge.send(message);
         }
+    }
+
+    /// Connects the shares of data-parallel run `run`, on `workers` in share order: one
+    /// channel from the leader (the first) to each other share.
+    pub fn connect(&self, run: RunId, workers: &[WorkerId]) -> Result<(), JsValue> {
+        let bridges = self.bridges.borrow();
+        let mut leader_ends = vec![];
+        for &w in &workers[1..] {
+            let channel = MessageChannel::new()?;
+            leader_ends.push(channel.port1());
+            if let Some(bridge) = bridges.get(w) {
+                bridge.send_ports(run, &[channel.port2()]);
+            }
+        }
+        if let Some(bridge) = workers.first().and_then(|&w| bridges.get(w)) {
+            bridge.send_ports(run, &leader_ends);
+        }
+        Ok(())
     }
 
     pub fn send_upload(&self, w: WorkerId, entries: &JsValue) -> bool {

@@ -31,6 +31,7 @@ mod data;
 mod device;
 mod dogs;
 mod event_loop;
+mod parallel;
 
 use data::{load_manifest, load_mnist, load_split, start_progress};
 use device::{GpuError, open_device, probe_adapter};
@@ -73,6 +74,8 @@ pub enum WorkerError {
     NoSplit { dataset: String, split: String },
     #[error("data/{0}. Retry; if it fails again the hosted copy is damaged")]
     Shard(#[source] ManifestError),
+    #[error("the other workers of this run could not be reached: train it again")]
+    NoPorts,
     #[error("no trained model yet: train one first")]
     NotTrained,
     #[error("epsilons must be numbers from 0 to 1")]
@@ -129,6 +132,8 @@ struct State {
     trained: Vec<(RunId, Net, Device)>,
     /// The run this worker is training (one at a time); Pause and Stop name it.
     current: Option<RunId>,
+    /// Ports to the other shares of a data-parallel run, handed over before its job.
+    ports: Option<(RunId, Vec<web_sys::MessagePort>)>,
 }
 
 /// How many trained Synth CNNs a worker keeps for the shift demo (442 parameters each).
@@ -153,6 +158,11 @@ pub fn start() {
         let upload = get(&data, "upload");
         if upload.is_object() {
             spawn_local(dogs::upload(upload));
+            return;
+        }
+        // The ports of a data-parallel run come the same way, as `{ports, run}`.
+        if let Some(ports) = parallel::take_ports(&data) {
+            STATE.with_borrow_mut(|s| s.ports = Some(ports));
             return;
         }
         let data = data.as_string().unwrap_or_default();
@@ -215,7 +225,9 @@ fn handle(message: ToWorker) {
                 fail(Some(run), error);
             }
         }),
-        ToWorker::TrainDogs { run, lab, backend, resume } => start_run(run, dogs::train(run, lab, backend, resume)),
+        ToWorker::TrainDogs { run, lab, backend, resume, share } => {
+            start_run(run, dogs::train(run, lab, backend, resume, share))
+        }
         ToWorker::Gallery { class, page } => dogs::gallery(class, page),
         ToWorker::ForgetDogs => spawn_local(dogs::forget()),
         ToWorker::TrainXor { run, lab, backend } => start_run(run, concepts::xor(run, lab, backend)),

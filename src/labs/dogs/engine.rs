@@ -8,8 +8,9 @@ use crate::data::dogs::DogSplits;
 use crate::labs::dogs::DogLab;
 use crate::model::{Init, LayerRow, Net, NoPixels};
 use crate::run::{Checkpoint, EpochRecord};
+use crate::train::parallel::{Alone, Exchange};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, resumed, run_model_from,
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, resumed, run_model_shared,
 };
 
 /// A finished DogSet run.
@@ -40,6 +41,23 @@ pub async fn run_dogs(
     on_layers: impl FnOnce(Vec<LayerRow>),
     on_event: &mut impl FnMut(Event),
 ) -> Result<DogRun, TrainError> {
+    run_dogs_shared(lab, data, resume, &mut Alone, device, driver, on_layers, on_event).await
+}
+
+/// [`run_dogs`] as one share of a data-parallel run (`train::parallel`): the leader reports
+/// and tests; the others only train their rows of each batch (`test` is `None` for them).
+#[allow(clippy::too_many_arguments)]
+pub async fn run_dogs_shared(
+    lab: &DogLab,
+    data: &DogSplits,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    exchange: &mut impl Exchange,
+    device: &Device,
+    driver: &mut impl Driver,
+    on_layers: impl FnOnce(Vec<LayerRow>),
+    on_event: &mut impl FnMut(Event),
+) -> Result<DogRun, TrainError> {
+    let leader = exchange.share().is_leader();
     let config = lab.net();
     let net = config.init(Init::PyTorch { seed: lab.train.seed }, device)?;
     on_layers(net.layer_table(config.input, device));
@@ -49,7 +67,8 @@ pub async fn run_dogs(
     let resume = Resume { prior, checkpoints: true };
     let standardise = data.standardise();
     let [train, valid, test] = data.splits.each_ref().map(|s| DeviceData::upload_bytes(s, &standardise, device));
-    let (net, record) = run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await?;
-    let test = if record.epochs.is_empty() { None } else { Some(evaluate(&net, &test, EVAL_BATCH).await?) };
+    let (net, record) =
+        run_model_shared(net, &train, Some(&valid), &lab.train, resume, exchange, driver, on_event).await?;
+    let test = if record.epochs.is_empty() || !leader { None } else { Some(evaluate(&net, &test, EVAL_BATCH).await?) };
     Ok(DogRun { net, record, test })
 }

@@ -106,7 +106,13 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             let set = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| i.title.clone()).unwrap_or_default());
             let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
             ctx.track(id, if cnn { "dogs-cnn" } else { "dogs-mlp" }, name, None);
-            ctx.send(&ToWorker::TrainDogs { run: id, lab, backend: ctx.choice.get_untracked(), resume: None });
+            ctx.send(&ToWorker::TrainDogs {
+                run: id,
+                lab,
+                backend: ctx.choice.get_untracked(),
+                resume: None,
+                share: None,
+            });
         }
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));

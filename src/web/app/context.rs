@@ -89,6 +89,26 @@ impl Ctx {
 
     fn post(&self, out: Outbox) {
         self.workers.with_value(|workers| {
+            // The shares of a data-parallel run are connected before their jobs go out.
+            let mut shares: Vec<(RunId, Vec<WorkerId>)> = vec![];
+            for (w, message) in &out {
+                if let ToWorker::TrainDogs { run, share: Some(share), .. } = message
+                    && share.count > 1
+                {
+                    match shares.iter_mut().find(|(r, _)| r == run) {
+                        Some((_, ws)) => ws.push(*w),
+                        None => shares.push((*run, vec![*w])),
+                    }
+                }
+            }
+            for (run, ws) in &shares {
+                if let Err(e) = workers.connect(*run, ws) {
+                    leptos::logging::error!(
+                        "could not connect the shares of run {run}: {}",
+                        crate::web::js::describe(&e)
+                    );
+                }
+            }
             for (w, message) in &out {
                 workers.send(*w, message);
             }

@@ -12,6 +12,7 @@ use web_sys::{
     PremultiplyAlpha,
 };
 
+use super::parallel::PortExchange;
 use super::{
     Poster, STATE, WorkerDriver, WorkerError, fail, load_manifest, load_split, open_device, post, start_progress,
 };
@@ -20,9 +21,10 @@ use crate::data::dogs::{
 };
 use crate::data::shards;
 use crate::labs::dogs::DogLab;
-use crate::labs::dogs::engine::run_dogs;
+use crate::labs::dogs::engine::run_dogs_shared;
 use crate::protocol::FromWorker;
-use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId};
+use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId, Share};
+use crate::train::parallel::{Alone, Exchange};
 use crate::web::fetch::{FetchError, cache_delete, cache_get, cache_put, resolve};
 use crate::web::js::describe;
 
@@ -146,6 +148,7 @@ pub async fn train(
     lab: DogLab,
     choice: BackendChoice,
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    share: Option<Share>,
 ) -> Result<(), WorkerError> {
     lab.validate()?;
     let (device, gpu) = open_device(run, choice).await?;
@@ -153,17 +156,51 @@ pub async fn train(
     if gpu {
         post(&FromWorker::Status { run, text: "Compiling GPU kernels: the first batches take seconds each".into() });
     }
+    match share.filter(|s| s.count > 1) {
+        None => train_share(run, &lab, &loaded, resume, &mut Alone, &device).await,
+        Some(share) => {
+            // The page handed this worker its ports to the other shares just before the job.
+            let ports = STATE.with_borrow_mut(|s| s.ports.take_if(|(r, _)| *r == run)).ok_or(WorkerError::NoPorts)?;
+            let flags = STATE.with_borrow(|s| s.flags.clone());
+            let mut exchange = PortExchange::new(share, ports.1, flags);
+            train_share(run, &lab, &loaded, resume, &mut exchange, &device).await
+        }
+    }
+}
+
+/// Trains this worker's share of a DogSet run; only the leader (or a worker alone) reports.
+async fn train_share(
+    run: RunId,
+    lab: &DogLab,
+    loaded: &Loaded,
+    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    exchange: &mut impl Exchange,
+    device: &burn::prelude::Device,
+) -> Result<(), WorkerError> {
+    let leader = exchange.share().is_leader();
     let mut poster = Poster::new(run);
-    let result = run_dogs(
-        &lab,
+    let result = run_dogs_shared(
+        lab,
         &loaded.splits,
         resume,
-        &device,
+        exchange,
+        device,
         &mut WorkerDriver::new(run),
-        |layers| post(&FromWorker::Layers { run, layers }),
-        &mut |e| poster.event(e),
+        |layers| {
+            if leader {
+                post(&FromWorker::Layers { run, layers })
+            }
+        },
+        &mut |e| {
+            if leader {
+                poster.event(e)
+            }
+        },
     )
     .await?;
+    if !leader {
+        return Ok(());
+    }
     if let Some((loss, accuracy)) = result.test {
         post(&FromWorker::Tested { run, loss, accuracy });
     }
