@@ -64,6 +64,20 @@ export async function engineReady(page) {
   await page.waitForSelector('[data-testid="engine-ready"]', { state: 'attached', timeout: 120_000 });
 }
 
+/** Sets the pool's size (1-8 training workers) and waits until every worker has loaded the
+ * engine. */
+export async function setPool(page, n) {
+  await byTestId(page, 'pool-size').selectOption(String(n));
+  await page.waitForFunction(
+    (n) => {
+      const items = [...document.querySelectorAll('[data-testid="pool-workers"] li')];
+      return items.length === n && items.every((li) => /idle|training/.test(li.textContent));
+    },
+    Number(n),
+    { timeout: 120_000 },
+  );
+}
+
 /** Fills the training form. */
 export async function setForm(page, fields) {
   for (const [id, value] of Object.entries(fields)) {

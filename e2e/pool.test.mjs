@@ -8,23 +8,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, open, withPage, byTestId, engineReady, setForm, waitPhase, epochRows, QUICK } from './lib.mjs';
+import { serve, open, withPage, byTestId, engineReady, setForm, setPool, waitPhase, epochRows, QUICK } from './lib.mjs';
 import { dogsetFolder } from './dogset.mjs';
 
 const MNIST = { 'mnist-sizes': '100, 200', 'mnist-epochs': 3 };
-
-/** Sets the pool's size and waits until every worker has loaded the engine. */
-async function poolOf(page, n) {
-  await byTestId(page, 'pool-size').selectOption(String(n));
-  await page.waitForFunction(
-    (n) => {
-      const items = [...document.querySelectorAll('[data-testid="pool-workers"] li')];
-      return items.length === n && items.every((li) => /idle|training/.test(li.textContent));
-    },
-    n,
-    { timeout: 120_000 },
-  );
-}
 
 const mnistPhase = (page) => byTestId(page, 'mnist-progress').getAttribute('data-phase');
 
@@ -55,7 +42,7 @@ async function trainMnist(page, fields = MNIST) {
 test('a synth run and the MNIST lab train side by side in two workers, each with the results it has alone', async () => {
   await withPage('?backend=cpu', async ({ page, errors }) => {
     await engineReady(page);
-    await poolOf(page, 2);
+    await setPool(page, 2);
     // Together: a synth run long enough to overlap, then the MNIST lab with one size.
     await setForm(page, { ...QUICK, epochs: 6, 'train-size': 2000 });
     await byTestId(page, 'train').click();
@@ -87,7 +74,7 @@ test('a synth run and the MNIST lab train side by side in two workers, each with
 test('Stop on one run leaves the other training, and a crashed worker fails only its own run', async () => {
   await withPage('?backend=cpu&test-hooks', async ({ page, errors }) => {
     await engineReady(page);
-    await poolOf(page, 2);
+    await setPool(page, 2);
     await setForm(page, { ...QUICK, epochs: 400, 'train-size': 2000 });
     await byTestId(page, 'train').click();
     await waitPhase(page, ['training']);
@@ -129,12 +116,12 @@ test('Stop on one run leaves the other training, and a crashed worker fails only
 test('the MNIST lab gives the same table with a pool of two workers as with one', async () => {
   await withPage('?backend=cpu', async ({ page, errors }) => {
     await engineReady(page);
-    await poolOf(page, 1);
+    await setPool(page, 1);
     await trainMnist(page);
     await waitMnist(page, ['finished']);
     const one = await mnistTable(page);
     assert.equal(one.length, 2);
-    await poolOf(page, 2);
+    await setPool(page, 2);
     await trainMnist(page);
     // Both sizes train at once, one per worker.
     await page.waitForFunction(
@@ -172,10 +159,10 @@ test('the DogSet CNN trains data-parallel over two workers with the losses of on
     await engineReady(page);
     await page.waitForSelector('[data-testid="dog-source"][data-source="Hosted"]', { timeout: 60_000 });
     await setForm(page, { 'dog-epochs': 3, 'dog-lr': 0.01 });
-    await poolOf(page, 1);
+    await setPool(page, 1);
     const one = await trainCnn();
     assert.equal(one.length, 3);
-    await poolOf(page, 2);
+    await setPool(page, 2);
     const two = trainCnn();
     // Both workers hold a share of the one run.
     await page.waitForFunction(

@@ -2,7 +2,7 @@
 //   node scripts/browser-bench-mnist.mjs [epochs] [cpu|webgpu] [sizes] [workers]
 // Defaults: the homework's 4 sizes x 100 epochs on the CPU fallback, with the page's own pool
 // size (one worker per core but the page's); `workers` sets the pool (1-8).
-import { serve, open, byTestId, engineReady } from '../e2e/lib.mjs';
+import { serve, open, byTestId, engineReady, setPool } from '../e2e/lib.mjs';
 
 const epochs = Number(process.argv[2] ?? 100);
 const backend = process.argv[3] ?? 'cpu';
@@ -12,15 +12,7 @@ const server = await serve(undefined, process.env.DIST ?? 'dist');
 const { page, close } = await open(`${server.url}?backend=${backend}#mnist`, { webgpu: backend === 'webgpu' });
 try {
   await engineReady(page);
-  if (workers) {
-    await byTestId(page, 'pool-size').selectOption(workers);
-    // Every worker has loaded the engine.
-    await page.waitForFunction(
-      (n) => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /idle/.test(li.textContent)).length === n,
-      Number(workers),
-      { timeout: 120_000 },
-    );
-  }
+  if (workers) await setPool(page, workers);
   const pool = await page.$$eval('[data-testid="pool-workers"] li', (items) => items.length);
   await byTestId(page, 'mnist-epochs').fill(String(epochs));
   await byTestId(page, 'mnist-sizes').fill(sizes);
