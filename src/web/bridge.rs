@@ -210,19 +210,21 @@ impl Workers {
     }
 
     /// Connects the shares of data-parallel run `run`, on `workers` in share order: one
-    /// channel from the leader (the first) to each other share.
+    /// channel for each pair of shares, each worker getting its ports in share order.
     pub fn connect(&self, run: RunId, workers: &[WorkerId]) -> Result<(), JsValue> {
-        let bridges = self.bridges.borrow();
-        let mut leader_ends = vec![];
-        for &w in &workers[1..] {
-            let channel = MessageChannel::new()?;
-            leader_ends.push(channel.port1());
-            if let Some(bridge) = bridges.get(w) {
-                bridge.send_ports(run, &[channel.port2()]);
+        let mut ends: Vec<Vec<MessagePort>> = vec![vec![]; workers.len()];
+        for i in 0..workers.len() {
+            for j in i + 1..workers.len() {
+                let channel = MessageChannel::new()?;
+                ends[i].push(channel.port1());
+                ends[j].push(channel.port2());
             }
         }
-        if let Some(bridge) = workers.first().and_then(|&w| bridges.get(w)) {
-            bridge.send_ports(run, &leader_ends);
+        let bridges = self.bridges.borrow();
+        for (w, ports) in workers.iter().zip(&ends) {
+            if let Some(bridge) = bridges.get(*w) {
+                bridge.send_ports(run, ports);
+            }
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! The browser's side of data-parallel SGD (`train::parallel`): the shares of one run talk over
-//! the MessageChannel ports the page handed them before the job (the leader holds one port per
-//! other share, in share order; each other share one port to the leader). Gradients travel as
-//! Float32Arrays, worker to worker: the page's thread is not involved.
+//! the MessageChannel ports the page handed them before the job, one channel per pair of
+//! shares (each worker holds a port to every other share, in share order). Gradients travel
+//! as Float32Arrays, worker to worker: the page's thread is not involved.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -79,7 +79,7 @@ impl Drop for Inbox {
 /// One share's ends of the run's channels.
 pub struct PortExchange {
     share: Share,
-    /// The leader's: one per other share, in share order; the others': the leader's.
+    /// One per other share, in share order.
     inboxes: Vec<Inbox>,
     flags: Rc<Flags>,
     finished: bool,
@@ -97,24 +97,30 @@ impl Exchange for PortExchange {
     }
 
     async fn all_reduce(&mut self, values: Vec<f32>) -> Option<Vec<f32>> {
-        if self.share.is_leader() {
-            let mut sum = values;
-            for inbox in &self.inboxes {
-                let part = inbox.recv(&self.flags).await?.dyn_into::<Float32Array>().ok()?;
-                for (s, p) in sum.iter_mut().zip(part.to_vec()) {
-                    *s += p;
-                }
-            }
-            for inbox in &self.inboxes {
-                inbox.send(&sum);
-            }
-            Some(sum)
-        } else {
-            let leader = self.inboxes.first()?;
-            leader.send(&values);
-            // The sum, or END when the leader stopped.
-            leader.recv(&self.flags).await?.dyn_into::<Float32Array>().ok().map(|sum| sum.to_vec())
+        // Every share sends its values to every other and adds all of them up itself, in
+        // share order: one message hop per step instead of two through the leader.
+        for inbox in &self.inboxes {
+            inbox.send(&values);
         }
+        // The other shares' values, in share order (the inboxes are), or END when the leader
+        // stopped.
+        let mut others = Vec::with_capacity(self.inboxes.len());
+        for inbox in &self.inboxes {
+            others.push(inbox.recv(&self.flags).await?.dyn_into::<Float32Array>().ok()?.to_vec());
+        }
+        let mut others = others.into_iter();
+        let mut sum = vec![0f32; values.len()];
+        for index in 0..self.share.count {
+            let other;
+            let part: &[f32] = if index == self.share.index {
+                &values
+            } else {
+                other = others.next()?;
+                &other
+            };
+            sum.iter_mut().zip(part).for_each(|(s, p)| *s += p);
+        }
+        Some(sum)
     }
 
     fn finish(&mut self) {
