@@ -3,12 +3,11 @@
 // CNN's layer table following its settings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve, open, withPage, byTestId, engineReady, OUT } from './lib.mjs';
-import { dogsetFolder } from './dogset.mjs';
+import { withPage, byTestId, engineReady, OUT } from './lib.mjs';
+import { dogsetFolder, withHostedDogSet } from './dogset.mjs';
 
 
 test('a DogSet folder is checked in the browser: counts kept, every refused row named, kept across a reload', async () => {
@@ -111,16 +110,7 @@ test('the stand-in is explored, the fully connected net trains 2 epochs, and the
 });
 
 test('a DogSet converted with nnlab data dogs and hosted in data/ is offered and used', async () => {
-  const target = process.env.CARGO_TARGET_DIR ?? `${process.env.HOME}/.cache/nnlab/target`;
-  const nnlab = `${target}/release/nnlab`;
-  assert.ok(existsSync(nnlab), `${nnlab} is built by the native tests`);
-  const folder = dogsetFolder();
-  const dist = mkdtempSync(join(tmpdir(), 'nnlab-hosted-'));
-  cpSync('dist', dist, { recursive: true });
-  execFileSync(nnlab, ['data', 'dogs', folder, '--out', join(dist, 'data')]);
-  const server = await serve('/course/', dist);
-  const { page, errors, close } = await open(server.url + '?backend=cpu#dogs');
-  try {
+  await withHostedDogSet(async ({ page, errors }) => {
     await engineReady(page);
     await page.waitForSelector('[data-testid="dog-source"][data-source="Hosted"]', { timeout: 60_000 });
     assert.equal(await byTestId(page, 'dog-counts').textContent(), '6 train, 3 valid, 3 test');
@@ -128,10 +118,5 @@ test('a DogSet converted with nnlab data dogs and hosted in data/ is offered and
     const options = await page.$$eval('[data-testid="dog-source-choice"] option', (os) => os.map((o) => o.value));
     assert.deepEqual(options, ['Hosted', 'StandIn']);
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-    rmSync(dist, { recursive: true, force: true });
-    rmSync(join(folder, '..'), { recursive: true, force: true });
-  }
+  });
 });

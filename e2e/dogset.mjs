@@ -1,8 +1,11 @@
 // A generated DogSet-like folder for the browser tests (PNG images written here, no fixtures).
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import assert from 'node:assert/strict';
+import { serve, open } from './lib.mjs';
 
 const CRC = Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -49,4 +52,27 @@ export function dogsetFolder() {
   writeFileSync(join(root, 'images', 'broken.png'), 'not a png');
   writeFileSync(join(root, 'dogs.csv'), csv);
   return root;
+}
+
+/** The generated DogSet (its 12 good rows: 6 train, 3 valid, 3 test) converted with `nnlab data
+ * dogs` into a copy of dist/, served under /course/ and opened at the DogSet lab on the CPU;
+ * runs `body` with { page, errors } and removes everything afterwards. */
+export async function withHostedDogSet(body) {
+  const target = process.env.CARGO_TARGET_DIR ?? `${process.env.HOME}/.cache/nnlab/target`;
+  const nnlab = `${target}/release/nnlab`;
+  assert.ok(existsSync(nnlab), `${nnlab} is built by the native tests`);
+  const folder = dogsetFolder();
+  const dist = mkdtempSync(join(tmpdir(), 'nnlab-hosted-'));
+  cpSync('dist', dist, { recursive: true });
+  execFileSync(nnlab, ['data', 'dogs', folder, '--out', join(dist, 'data')]);
+  const server = await serve('/course/', dist);
+  const { page, errors, close } = await open(server.url + '?backend=cpu#dogs');
+  try {
+    await body({ page, errors });
+  } finally {
+    await close();
+    server.close();
+    rmSync(dist, { recursive: true, force: true });
+    rmSync(join(folder, '..'), { recursive: true, force: true });
+  }
 }

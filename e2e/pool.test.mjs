@@ -4,12 +4,8 @@
 // workers gives the losses of one to float rounding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { serve, open, withPage, byTestId, engineReady, setForm, setPool, waitPhase, epochRows, QUICK } from './lib.mjs';
-import { dogsetFolder } from './dogset.mjs';
+import { withPage, byTestId, engineReady, setForm, setPool, waitPhase, epochRows, QUICK } from './lib.mjs';
+import { withHostedDogSet } from './dogset.mjs';
 
 const MNIST = { 'mnist-sizes': '100, 200', 'mnist-epochs': 3 };
 
@@ -136,26 +132,19 @@ test('the MNIST lab gives the same table with a pool of two workers as with one'
 });
 
 test('the DogSet CNN trains data-parallel over two workers with the losses of one, to float rounding', async () => {
-  // A small DogSet (6 training images: shares of 3 rows each), converted and hosted.
-  const target = process.env.CARGO_TARGET_DIR ?? `${process.env.HOME}/.cache/nnlab/target`;
-  const folder = dogsetFolder();
-  const dist = mkdtempSync(join(tmpdir(), 'nnlab-parallel-'));
-  cpSync('dist', dist, { recursive: true });
-  execFileSync(`${target}/release/nnlab`, ['data', 'dogs', folder, '--out', join(dist, 'data')]);
-  const server = await serve('/course/', dist);
-  const { page, errors, close } = await open(server.url + '?backend=cpu#dogs');
-  const epochs = () => page.$$eval('[data-testid="cnn-epochs"] tbody tr', (rows) => rows.map((r) => [...r.cells].slice(1, 5).map((c) => parseFloat(c.textContent))));
-  const trainCnn = async () => {
-    await byTestId(page, 'cnn-train').click();
-    await page.waitForFunction(
-      () => ['finished', 'failed', 'interrupted'].includes(document.querySelector('[data-testid="cnn-progress"]')?.dataset.phase),
-      null,
-      { timeout: 120_000 },
-    );
-    assert.equal(await byTestId(page, 'cnn-progress').getAttribute('data-phase'), 'finished');
-    return epochs();
-  };
-  try {
+  // The small hosted DogSet: 6 training images, shares of 3 rows each.
+  await withHostedDogSet(async ({ page, errors }) => {
+    const epochs = () => page.$$eval('[data-testid="cnn-epochs"] tbody tr', (rows) => rows.map((r) => [...r.cells].slice(1, 5).map((c) => parseFloat(c.textContent))));
+    const trainCnn = async () => {
+      await byTestId(page, 'cnn-train').click();
+      await page.waitForFunction(
+        () => ['finished', 'failed', 'interrupted'].includes(document.querySelector('[data-testid="cnn-progress"]')?.dataset.phase),
+        null,
+        { timeout: 120_000 },
+      );
+      assert.equal(await byTestId(page, 'cnn-progress').getAttribute('data-phase'), 'finished');
+      return epochs();
+    };
     await engineReady(page);
     await page.waitForSelector('[data-testid="dog-source"][data-source="Hosted"]', { timeout: 60_000 });
     await setForm(page, { 'dog-epochs': 3, 'dog-lr': 0.01 });
@@ -178,10 +167,5 @@ test('the DogSet CNN trains data-parallel over two workers with the losses of on
     }
     assert.ok(one[2][0] !== one[0][0], 'the model learned something: the losses moved');
     assert.deepEqual(errors, []);
-  } finally {
-    await close();
-    server.close();
-    rmSync(dist, { recursive: true, force: true });
-    rmSync(join(folder, '..'), { recursive: true, force: true });
-  }
+  });
 });

@@ -6,17 +6,18 @@
 //! beside it only what that lab adds (records, kernels, per-size results, attacks).
 
 pub mod pool;
+mod routing;
 mod wire;
 
-use pool::{Outbox, Pool, WorkerId};
+use pool::Pool;
 
 use crate::labs::adversarial::AttackView;
 use crate::labs::dogs::{DogLab, DogModel, DogsView};
 use crate::labs::mnist::{MnistLab, MnistView};
 use crate::labs::synth::{SynthLab, SynthRun};
 use crate::labs::xor::{XorLab, XorView};
-use crate::protocol::{FromWorker, ToWorker};
-use crate::run::{BackendChoice, Checkpoint, EpochRecord, RunId, RunState, RunSummary, Share};
+use crate::protocol::FromWorker;
+use crate::run::{Checkpoint, EpochRecord, RunId, RunState};
 pub use crate::run::{Phase, WORKER_DIED};
 use crate::run_view::RunView;
 
@@ -114,177 +115,6 @@ impl Session {
     /// The Synth runs still queued, training or paused (repeats may train side by side).
     pub fn active_synth_runs(&self) -> Vec<RunId> {
         self.runs.iter().filter(|r| r.is_active()).map(|r| r.id).collect()
-    }
-
-    /// What each worker of the pool is doing, in words, for the pool panel.
-    pub fn workers_text(&self) -> Vec<String> {
-        self.pool
-            .slots()
-            .iter()
-            .map(|slot| match (&slot.state, slot.job) {
-                (pool::WorkerState::Crashed(_), _) => "stopped".to_string(),
-                (pool::WorkerState::Loading, _) => "loading".to_string(),
-                (pool::WorkerState::Ready, None) => "idle".to_string(),
-                (pool::WorkerState::Ready, Some(run)) => format!("training the {}", self.lab_of(run)),
-            })
-            .collect()
-    }
-
-    /// The MNIST lab's largest tested model with its weights (what the adversarial lab may
-    /// attack instead of a quick model), from the scaling run or the full-set check.
-    pub fn mnist_lab_model(&self) -> Option<crate::protocol::LabModel> {
-        [&self.mnist, &self.mnist_check]
-            .into_iter()
-            .flatten()
-            .flat_map(|m| m.weights.iter())
-            .max_by_key(|(size, _)| *size)
-            .map(|(size, weights)| crate::protocol::LabModel { size: *size, weights: weights.clone() })
-    }
-
-    /// The lab a run belongs to, in words.
-    fn lab_of(&self, run: RunId) -> &'static str {
-        if self.runs.iter().any(|r| r.id == run) {
-            "Synth CNN"
-        } else if self.dogs.mlp.as_ref().is_some_and(|r| r.id == run) {
-            "DogSet MLP"
-        } else if self.dogs.cnn.as_ref().is_some_and(|r| r.id == run) {
-            "DogSet CNN"
-        } else if [&self.mnist, &self.mnist_check].into_iter().flatten().any(|m| m.id == run) {
-            "MNIST lab"
-        } else if self.xor.as_ref().is_some_and(|x| x.id == run) {
-            "XOR networks"
-        } else {
-            "adversarial lab's model"
-        }
-    }
-
-    /// Whether a run with `backend` trains on the CPU: chosen, or automatic where the browser
-    /// has no WebGPU adapter.
-    fn trains_on_cpu(&self, backend: BackendChoice) -> bool {
-        match backend {
-            BackendChoice::Cpu => true,
-            BackendChoice::Auto => matches!(self.gpu, Some(Err(_))),
-            BackendChoice::WebGpu => false,
-        }
-    }
-
-    /// Routes a message of the page to the pool's workers; returns what to post where. The
-    /// MNIST lab goes out as one job per training-set size, largest first, so a pool trains
-    /// its models side by side (each model is seeded on its own: the results are those of
-    /// one worker training them in turn).
-    pub fn send(&mut self, message: ToWorker) -> Outbox {
-        let job = message.job();
-        if let ToWorker::TrainMnist { run, lab, backend } = message {
-            let mut sizes = lab.sizes.clone();
-            sizes.sort_unstable_by(|a, b| b.cmp(a));
-            if let Some(view) = self.mnist_mut(run) {
-                view.parts = sizes.len();
-            }
-            let out: Outbox = sizes
-                .into_iter()
-                .flat_map(|size| {
-                    let lab = MnistLab { sizes: vec![size], ..lab.clone() };
-                    self.pool.route(ToWorker::TrainMnist { run, lab, backend }).out
-                })
-                .collect();
-            self.note_waiting(run, &out);
-            return out;
-        }
-        // The DogSet CNN on the CPU trains data-parallel over the free workers: its step's
-        // compute (about 70 ms) dwarfs its gradient (272 KB), so shares pay (see the README's
-        // figures). The fully connected net's 6.3 MB gradient per step would not.
-        if let ToWorker::TrainDogs { run, lab, backend, resume, share: None } = &message
-            && matches!(lab.model, DogModel::Cnn { .. })
-            && self.trains_on_cpu(*backend)
-        {
-            let count = self.pool.free_ready().min(MAX_SHARES);
-            if count > 1 {
-                return (0..count)
-                    .flat_map(|index| {
-                        let share = Some(Share { index, count });
-                        let job = ToWorker::TrainDogs {
-                            run: *run,
-                            lab: lab.clone(),
-                            backend: *backend,
-                            resume: resume.clone(),
-                            share,
-                        };
-                        self.pool.route(job).out
-                    })
-                    .collect();
-            }
-        }
-        let stop = match &message {
-            ToWorker::Stop { run } => Some(*run),
-            _ => None,
-        };
-        let routed = self.pool.route(message);
-        if let Some(run) = job {
-            self.note_waiting(run, &routed.out);
-        }
-        if let Some(run) = stop {
-            // Jobs taken out of the queue never started: they end here, stopped.
-            for _ in 0..routed.dropped {
-                self.apply(FromWorker::Done { run, summary: RunSummary::stopped_before_start() });
-            }
-        }
-        routed.out
-    }
-
-    /// A job that went to no worker says it waits for one.
-    fn note_waiting(&mut self, run: RunId, out: &Outbox) {
-        if out.is_empty()
-            && let Some(state) = self.state_mut(run)
-        {
-            state.status = Some(crate::run::WAITING.into());
-        }
-    }
-
-    /// Applies one message from worker `from`; returns what to post because of it (the next
-    /// queued job for a worker that became free, Stop for the rest of a failed run).
-    pub fn apply_from(&mut self, from: WorkerId, message: FromWorker) -> Outbox {
-        let mut orphaned = None;
-        if let FromWorker::Crashed { .. } = message {
-            if let Some(run) = self.pool.slots().get(from).and_then(|s| s.job)
-                && let Some(state) = self.state_mut(run)
-            {
-                state.worker_died();
-                orphaned = Some(run);
-            }
-            if self.pool.holds_dogs(from) {
-                self.dogs.load_lost();
-            }
-            if self.probe.as_ref().is_some_and(|p| self.pool.home_of(p.run) == Some(from)) {
-                self.probe = None;
-            }
-        }
-        let mut out = self.pool.heard(from, &message);
-        // The crashed worker's run had shares on other workers: they stop too.
-        if let Some(run) = orphaned.filter(|&run| !self.pool.workers_of(run).is_empty()) {
-            out.extend(self.send(ToWorker::Stop { run }));
-        }
-        let failed = match &message {
-            FromWorker::Error { run: Some(run), .. } => Some(*run),
-            _ => None,
-        };
-        self.apply(message);
-        // A run split over workers (the MNIST lab) failed in one part: stop the others.
-        if let Some(run) = failed
-            && (self.pool.is_queued(run) || !self.pool.workers_of(run).is_empty())
-        {
-            out.extend(self.send(ToWorker::Stop { run }));
-        }
-        out
-    }
-
-    /// The state of run `id`, of whichever lab.
-    fn state_mut(&mut self, id: RunId) -> Option<&mut RunState> {
-        let synth = self.runs.iter_mut().map(|r| (r.id, &mut r.state));
-        let dogs = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().map(|r| (r.id, &mut r.state));
-        let mnist = [&mut self.mnist, &mut self.mnist_check].into_iter().flatten().map(|m| (m.id, &mut m.state));
-        let xor = self.xor.iter_mut().map(|x| (x.id, &mut x.state));
-        let attacks = self.attacks.iter_mut().map(|a| (a.id, &mut a.state));
-        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks).find(|(run, _)| *run == id).map(|(_, state)| state)
     }
 
     /// The state of every run on the page, of every lab.

@@ -14,15 +14,17 @@ use burn::tensor::Transaction;
 use crate::config::TrainConfig;
 use crate::data::{batch_count, epoch_order};
 use crate::kernels::Sgd;
-use crate::metrics::accuracy_percent;
 use crate::model::{CheckpointError, Net};
 use crate::run::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
 
 mod device_data;
 pub mod parallel;
+mod stats;
 
 pub use device_data::DeviceData;
 use parallel::{Alone, Exchange};
+pub use stats::predict;
+use stats::{DeviceStats, Sums, finish};
 
 /// Examples per batch when evaluating: larger than training batches, since no gradients are
 /// kept, and the same for every run so results do not depend on the training batch size.
@@ -64,54 +66,6 @@ pub enum TrainError {
     Checkpoint(#[from] crate::model::CheckpointError),
     #[error(transparent)]
     Sample(#[from] crate::data::sample::SampleError),
-}
-
-/// Loss sum and correct count of a pass, still on the device.
-struct DeviceStats {
-    loss_sum: Tensor<1>,
-    correct: Tensor<1, Int>,
-    n: usize,
-}
-
-impl DeviceStats {
-    fn new(device: &Device) -> Self {
-        Self { loss_sum: Tensor::zeros([1], device), correct: Tensor::zeros([1], device), n: 0 }
-    }
-
-    /// Adds one batch: `logits` `[b, classes]`, `targets` `[b]`.
-    fn add(&mut self, loss: Tensor<1>, logits: Tensor<2>, targets: Tensor<1, Int>) {
-        let b = targets.dims()[0];
-        self.loss_sum = self.loss_sum.clone() + loss.detach() * b as f32;
-        let predicted = predict(logits.detach()); // [b]
-        self.correct = self.correct.clone() + predicted.equal(targets).int().sum();
-        self.n += b;
-    }
-
-    fn register(self, tx: Transaction) -> Transaction {
-        tx.register(self.loss_sum).register(self.correct)
-    }
-}
-
-/// The predicted class of each row of `logits` `[b, classes]`. Exact ties go to the last
-/// class: the rule that reproduces the course's reference accuracy (25.0 on its all-ties
-/// `evaluate` case, HOMEWORK section 0). burn's argmax returns the first maximum, so take it
-/// over the classes in reverse order.
-pub fn predict(logits: Tensor<2>) -> Tensor<1, Int> {
-    let [b, classes] = logits.dims();
-    let from_last = logits.flip([1]).argmax(1).reshape([b]); // [b]
-    from_last.neg().add_scalar(classes as i64 - 1)
-}
-
-/// Mean loss and accuracy (percent) from a read-back loss sum and correct count.
-fn finish(loss_sum: &TensorData, correct: &TensorData, n: usize) -> Result<(f64, f64), TrainError> {
-    let loss: f32 = read_scalar(loss_sum)?;
-    let correct: f64 =
-        read_scalar::<i64>(correct).map(|c| c as f64).or_else(|_| read_scalar::<i32>(correct).map(|c| c as f64))?;
-    Ok((loss as f64 / n as f64, accuracy_percent(correct as usize, n)))
-}
-
-fn read_scalar<E: burn::tensor::Element>(data: &TensorData) -> Result<E, TrainError> {
-    data.iter::<E>().next().ok_or_else(|| TrainError::Readback("empty result".into()))
 }
 
 /// One pass over `order` with SGD, leaving the statistics (of this share's rows) on the
@@ -367,19 +321,17 @@ pub async fn run_model_shared(
             vec![]
         };
         let read = read_all(tx).await?;
-        let (mut train_loss, mut train_acc) = finish(&read[0], &read[1], n)?;
-        let mut n = n;
+        let mut sums = Sums::read(&read[0], &read[1], n)?;
         if exchange.share().count > 1 {
-            // The shares' loss sums and correct counts, added up (exact for counts below 2^24).
-            let mine = vec![(train_loss * n as f64) as f32, (train_acc / 100.0 * n as f64).round() as f32, n as f32];
-            let Some(all) = exchange.all_reduce(mine).await else {
+            // Every share's loss sum, correct count and examples, added up.
+            let Some(all) = exchange.all_reduce(sums.to_values()).await else {
                 stop = StopReason::Cancelled;
                 break;
             };
-            n = all[2] as usize;
-            train_loss = all[0] as f64 / n as f64;
-            train_acc = accuracy_percent(all[1] as usize, n);
+            sums = Sums::from_values(&all);
         }
+        let n = sums.n;
+        let (train_loss, train_acc) = sums.means();
         let seconds = driver.now() - started;
         if !train_loss.is_finite() {
             stop = StopReason::Diverged { epoch, lr: config.lr };

@@ -1,8 +1,11 @@
 //! Tests of `session.rs`.
 
+use super::pool::Outbox;
 use super::*;
 use crate::data::dogs::LoadReport;
 use crate::labs::mnist::scaling::SizeResult;
+use crate::protocol::ToWorker;
+use crate::run::Share;
 use crate::run::{BackendChoice, BackendInfo, BackendKind, DataProgress, Kernels, RunSummary, StopReason};
 use crate::runs::RunStatus;
 
