@@ -239,7 +239,7 @@ fn sgd_in_place(mut weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor
 }
 
 /// Whether `device` is burn's CPU backend, with or without autodiff.
-fn on_cpu(device: &Device) -> bool {
+pub(crate) fn on_cpu(device: &Device) -> bool {
     matches!(device.clone().inner().as_dispatch(), DispatchDevice::Flex(_))
 }
 

@@ -274,6 +274,9 @@ pub async fn run_model_shared(
     let mut optim = Sgd;
     let mut model = model;
     let first = resume.prior.len() + 1;
+    if first <= config.epochs && !crate::kernels::on_cpu(&train.device()) {
+        warm_up(&model, train, valid, config.batch_size).await?;
+    }
     let mut train_seconds: f64 = resume.prior.iter().map(|e| e.seconds).sum();
     let mut epochs: Vec<EpochRecord> = resume.prior;
     let mut stop = StopReason::Completed;
@@ -383,6 +386,43 @@ pub async fn run_model_shared(
     exchange.finish();
     let summary = RunSummary { epochs_trained: epochs.len(), stop, train_seconds, parameters };
     Ok((model, RunRecord { epochs, summary }))
+}
+
+/// Compiles the device's kernels for this run's shapes before the first timed epoch (WebGPU
+/// compiles each kernel on its first use: seconds under a software renderer, and every visit
+/// in a browser, which has no compile cache). One forward and backward pass on a first batch,
+/// gathered as the training pass gathers them, and one evaluation batch; their statistics are
+/// read back (one readback, before any epoch) and dropped. Nothing updates the model.
+async fn warm_up(
+    model: &Net,
+    train: &DeviceData,
+    valid: Option<&DeviceData>,
+    batch_size: usize,
+) -> Result<(), TrainError> {
+    let device = train.device();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let b = batch_size.min(train.len);
+    let idx = Tensor::<1, Int>::arange(0..b as i64, &device); // [b]
+    let images = train.select(idx.clone());
+    let targets = train.labels.clone().select(0, idx);
+    let mut stats = DeviceStats::new(&device);
+    let logits = model.forward(images);
+    let loss = loss_fn.forward(logits.clone(), targets.clone());
+    stats.add(loss.clone(), logits, targets);
+    // Launching the backward pass compiles its kernels; the readback below comes after it in
+    // the device's queue, so it also waits for it to run.
+    drop(loss.backward());
+    let mut tx = stats.register(Transaction::default());
+    if let Some(valid) = valid.filter(|v| v.len > 0) {
+        let n = EVAL_BATCH.min(valid.len);
+        let targets = valid.labels.clone().narrow(0, 0, n);
+        let logits = model.valid().forward(valid.slice(0, n));
+        let mut eval = DeviceStats::new(&device);
+        eval.add(loss_fn.forward(logits.clone(), targets.clone()), logits, targets);
+        tx = eval.register(tx);
+    }
+    read_all(tx).await?;
+    Ok(())
 }
 
 /// Parameters read back in [`Net::register_parameters`]'s order, as a checkpoint.

@@ -330,7 +330,7 @@ async fn train_inner(
     post(&FromWorker::Status {
         run,
         text: if gpu {
-            "Generating the images, then compiling GPU kernels: the first batches take seconds each".into()
+            "Generating the images, then compiling GPU kernels before the first epoch (seconds, once per visit)".into()
         } else {
             "Generating the images".into()
         },

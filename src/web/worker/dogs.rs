@@ -154,7 +154,10 @@ pub async fn train(
     let (device, gpu) = open_device(run, choice).await?;
     let loaded = load(run, lab.source).await?;
     if gpu {
-        post(&FromWorker::Status { run, text: "Compiling GPU kernels: the first batches take seconds each".into() });
+        post(&FromWorker::Status {
+            run,
+            text: "Compiling GPU kernels for this model before the first epoch (seconds, once per visit)".into(),
+        });
     }
     match share.filter(|s| s.count > 1) {
         None => train_share(run, &lab, &loaded, resume, &mut Alone, &device).await,
