@@ -1,6 +1,11 @@
-//! The page's side of the training workers: spawns them, hands each the engine compiled once,
-//! queues messages for a worker until it says `Ready`, reports a crash, and can start a fresh
-//! one. Which worker gets what is decided in the core (`session::pool`); this only posts.
+//! The page's side of the training workers: spawns them, queues messages for a worker until it
+//! says `Ready`, reports a crash, and can start a fresh one. Which worker gets what is decided
+//! in the core (`session::pool`); this only posts.
+//!
+//! Each worker fetches and compiles the engine itself, on its own thread. Compiling it once on
+//! the page (`WebAssembly.compileStreaming`) and handing the module to each worker was tried:
+//! it added two or three main-thread tasks of 51-124 ms at start-up (measured with
+//! `scripts/startup-bench.mjs`), against the page's 50 ms budget, so it was taken out.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,7 +13,6 @@ use std::rc::Rc;
 use js_sys::Array;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{ErrorEvent, MessageChannel, MessageEvent, MessagePort, Worker, WorkerOptions, WorkerType};
 
 use crate::protocol::{FromWorker, ToWorker};
@@ -17,8 +21,6 @@ use crate::session::pool::WorkerId;
 
 /// The worker script, next to index.html (resolved against `<base>`, so any sub-path works).
 const WORKER_URL: &str = "./worker_loader.js";
-/// The engine's wasm, which the page compiles once for all its workers.
-const ENGINE_URL: &str = "./worker_bg.wasm";
 
 /// Where each message of worker `w` goes.
 pub type OnMessage = Rc<dyn Fn(WorkerId, FromWorker)>;
@@ -82,16 +84,6 @@ impl Bridge {
         Ok(())
     }
 
-    /// Hands the worker's loader the compiled engine (`null`: load it yourself), as a plain
-    /// `{module}` object: the one message before `Ready`, which the loader script reads.
-    fn hand_engine(&self, module: &JsValue) {
-        if let Some(worker) = &self.inner.borrow().worker {
-            let message = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&message, &"module".into(), module);
-            let _ = worker.post_message(&message);
-        }
-    }
-
     /// Sends now if the worker is ready, else when it is.
     fn send(&self, message: &ToWorker) {
         let text = message.to_json();
@@ -140,58 +132,20 @@ impl Bridge {
     }
 }
 
-/// The compiled engine: being compiled, or ready (`null` where the browser could not compile
-/// it for the workers; each then loads it itself).
-enum EngineModule {
-    Compiling,
-    Compiled(JsValue),
-}
-
 /// The pool's workers, by index; clones share them.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Workers {
     bridges: Rc<RefCell<Vec<Bridge>>>,
-    engine: Rc<RefCell<EngineModule>>,
-}
-
-impl Default for Workers {
-    fn default() -> Self {
-        Self { bridges: Rc::default(), engine: Rc::new(RefCell::new(EngineModule::Compiling)) }
-    }
 }
 
 impl Workers {
-    /// Compiles the engine's wasm once, while the workers start, and hands it to each: one
-    /// download and one compilation for the whole pool instead of one per worker.
-    pub fn compile_engine(&self) {
-        let workers = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let response = web_sys::window().map(|w| w.fetch_with_str(ENGINE_URL));
-            let module = match response {
-                // Fails where the host serves wasm with another MIME type: the workers then
-                // fetch it themselves, as wasm-bindgen's loader falls back to bytes.
-                Some(response) => JsFuture::from(js_sys::WebAssembly::compile_streaming(&response)).await.ok(),
-                None => None,
-            }
-            .unwrap_or(JsValue::NULL);
-            for bridge in workers.bridges.borrow().iter() {
-                bridge.hand_engine(&module);
-            }
-            *workers.engine.borrow_mut() = EngineModule::Compiled(module);
-        });
-    }
-
     /// Starts (or restarts) worker `w`, growing the list as needed.
     pub fn start(&self, w: WorkerId, on_message: OnMessage) -> Result<(), String> {
         let mut bridges = self.bridges.borrow_mut();
         while bridges.len() <= w {
             bridges.push(Bridge::default());
         }
-        bridges[w].start(w, on_message)?;
-        if let EngineModule::Compiled(module) = &*self.engine.borrow() {
-            bridges[w].hand_engine(module);
-        }
-        Ok(())
+        bridges[w].start(w, on_message)
     }
 
     /// Ends the workers from `size` on.

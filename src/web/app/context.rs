@@ -283,9 +283,8 @@ impl Ctx {
             .unwrap_or_else(|| default_size(window().navigator().hardware_concurrency() as usize))
     }
 
-    /// Starts the pool's workers and compiles the engine once for all of them.
+    /// Starts the pool's workers.
     pub(super) fn start_pool(&self) {
-        self.workers.with_value(Workers::compile_engine);
         let size = Self::pool_size();
         self.session.update(|s| {
             s.pool.resize(size);
