@@ -33,11 +33,10 @@ pub fn PoolPanel() -> impl IntoView {
                 }).collect_view()}
             </select>
             <p class="pool-note" id="pool-note">
-                {move || format!(
-                    "Each worker trains one run at a time, so {} run{} train side by side (this device has {cores} cores; one is left to the page). More runs wait their turn.",
-                    size(),
-                    if size() == 1 { "" } else { "s" },
-                )}
+                {move || match size() {
+                    1 => format!("One run trains at a time; more wait their turn (this device has {cores} cores)."),
+                    n => format!("Up to {n} runs train side by side, one per worker; more wait their turn (this device has {cores} cores)."),
+                }}
                 {move || busy().then_some(" Change the number when nothing trains.")}
             </p>
             <ul class="pool-workers" data-testid="pool-workers">
