@@ -15,10 +15,11 @@ setup-build:
 setup-test:
 	@scripts/setup.sh test
 
-# The worker (all of burn) first, on its own: trunk would otherwise compile burn and leptos
-# at once, which on 2 cores is slower than one after the other.
+# The workers (all of burn: the CPU-only engine, then the WebGPU one) first, one at a time:
+# trunk would otherwise compile burn twice and leptos at once, which on 2 cores is slower.
 worker: setup-build
 	cargo build --release $(WASM) --bin worker --features engine
+	cargo build --release $(WASM) --bin worker_webgpu --features webgpu
 
 build: worker
 	trunk build --release
@@ -40,6 +41,7 @@ test-browser:
 lint: lint-native
 	cargo fmt --check
 	cargo clippy --release $(WASM) --bin worker --features engine -- -D warnings
+	cargo clippy --release $(WASM) --bin worker_webgpu --features webgpu -- -D warnings
 	cargo clippy --profile app $(WASM) --bin app --features csr -- -D warnings
 
 lint-native:

@@ -21,6 +21,8 @@ async function train(url, options, afterwards = async () => {}) {
       kernels: await page.locator('[data-testid="kernel-0"] rect').count(),
       error: (await byTestId(page, 'run-error').count()) ? await byTestId(page, 'run-error').textContent() : null,
       errors: [...errors], // before the device-loss test hook, which logs errors of its own
+      // Which engine build each worker loaded (public/engine.js picks it).
+      engines: await Promise.all(page.workers().map((w) => w.evaluate(() => self.nnlabEngineName))),
     };
     if (options.webgpu) await page.screenshot({ path: OUT + 'webgpu-trained.png', fullPage: true });
     await afterwards(page);
@@ -53,7 +55,9 @@ test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_00
     assert.match(gpu.backend, /WebGPU/);
     assert.equal(gpu.kernels, 25);
     assert.deepEqual(gpu.errors, []);
+    assert.deepEqual(gpu.engines, ['worker_webgpu'], 'an adapter: the WebGPU engine');
     const cpu = await train(server.url + '?backend=cpu', { webgpu: false });
+    assert.deepEqual(cpu.engines, ['worker'], 'no adapter: the CPU-only engine');
     assert.equal(gpu.rows.length, 2);
     gpu.rows.forEach((g, i) => {
       const c = cpu.rows[i];

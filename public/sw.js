@@ -5,9 +5,22 @@ const VERSION = 'dev';
 const FILES = [];
 const CACHE = `nnlab-app-${VERSION}`;
 
+importScripts('./engine.js');
+
+// The files to keep: the app, and of the two engine builds only the one this browser loads.
+async function filesToKeep() {
+  const chosen = await nnlabEngine();
+  const other = Object.values(NNLAB_ENGINES).filter((name) => name !== chosen);
+  return FILES.filter((f) => !other.some((name) => f === `./${name}.js` || f === `./${name}_bg.wasm`));
+}
+
 self.addEventListener('install', (event) => {
   // Resolve the list against this script's folder, so any sub-path works.
-  event.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES.map((f) => new URL(f, self.registration.scope).href))).then(() => self.skipWaiting()));
+  event.waitUntil(
+    Promise.all([caches.open(CACHE), filesToKeep()])
+      .then(([cache, files]) => cache.addAll(files.map((f) => new URL(f, self.registration.scope).href)))
+      .then(() => self.skipWaiting()),
+  );
 });
 
 self.addEventListener('activate', (event) => {

@@ -1,16 +1,34 @@
 // Measures the synth lab's training speed in headless chromium, on the CPU fallback and on
 // WebGPU, with the homework's batch size. Run after `make build`:
 //   node scripts/browser-bench.mjs [cpu-images] [webgpu-images]
-// Prints the examples/s that the page itself shows (training examples / epoch wall time).
+// Prints the examples/s that the page itself shows (training examples / epoch wall time), and on
+// WebGPU the compute dispatches and queue submits per training step, counted in the workers by
+// wrapping the WebGPU API's own methods (evaluation and the warm-up pass included).
 import { serve, open, byTestId, engineReady, setForm, waitPhase } from '../e2e/lib.mjs';
 
 const [cpuImages = 10000, gpuImages = 500] = process.argv.slice(2).map(Number);
+
+/** Runs in a worker: counts compute dispatches and queue submits from now on. */
+function countGpuCalls() {
+  if (self.nnlabGpuCalls || !self.GPUComputePassEncoder) return;
+  const calls = (self.nnlabGpuCalls = { dispatches: 0, submits: 0 });
+  const wrap = (proto, method, key) => {
+    const original = proto[method];
+    proto[method] = function (...args) {
+      calls[key] += 1;
+      return original.apply(this, args);
+    };
+  };
+  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'dispatches');
+  wrap(GPUQueue.prototype, 'submit', 'submits');
+}
 
 async function measure(backend, images, epochs) {
   const server = await serve(undefined, process.env.DIST ?? 'dist');
   const { page, close } = await open(`${server.url}?backend=${backend}`, { webgpu: backend === 'webgpu' });
   try {
     await engineReady(page);
+    if (backend === 'webgpu') await Promise.all(page.workers().map((w) => w.evaluate(countGpuCalls)));
     await setForm(page, { lr: 0.0001, 'batch-size': 50, epochs, 'train-size': images, 'valid-size': 200 });
     await byTestId(page, 'train').click();
     await waitPhase(page, ['finished', 'failed'], 1_800_000);
@@ -20,7 +38,14 @@ async function measure(backend, images, epochs) {
     const backendName = await byTestId(page, 'backend-status').textContent();
     // The first epoch includes kernel compilation on WebGPU: report the last one.
     const seconds = speeds[speeds.length - 1];
-    return { backend: backendName, images, epoch_s: seconds, examples_per_s: images / seconds, first_epoch_s: speeds[0] };
+    const result = { backend: backendName, images, epoch_s: seconds, examples_per_s: images / seconds, first_epoch_s: speeds[0] };
+    if (backend === 'webgpu') {
+      const counts = await Promise.all(page.workers().map((w) => w.evaluate(() => self.nnlabGpuCalls)));
+      const steps = epochs * Math.ceil(images / 50);
+      const sum = (key) => counts.reduce((total, c) => total + (c ? c[key] : 0), 0);
+      Object.assign(result, { dispatches_per_step: sum('dispatches') / steps, submits_per_step: sum('submits') / steps });
+    }
+    return result;
   } finally {
     await close();
     server.close();

@@ -119,7 +119,8 @@ struct State {
     /// Whether the browser offers a WebGPU adapter, probed once at start.
     adapter: Option<Result<String, GpuError>>,
     /// burn's WebGPU device, initialised on first use (it can be initialised only once), and
-    /// the wgpu device under it (to hear when it is lost).
+    /// the wgpu device under it (to hear when it is lost). Only the WebGPU build has one.
+    #[cfg(feature = "webgpu")]
     webgpu: Option<(Device, burn::tensor::wgpu::wgpu::Device)>,
     /// The adversarial lab's model and its 1,000 test images.
     adversary: Option<(Net, Rc<crate::data::Dataset>, Device)>,
@@ -241,11 +242,17 @@ fn handle(message: ToWorker) {
         ToWorker::Pause { .. } | ToWorker::Resume { .. } | ToWorker::Stop { .. } => {}
         ToWorker::Probe { run, image } => spawn_local(probe_image(run, image)),
         ToWorker::Crash => panic!("test hook: the page asked this worker to crash"),
-        ToWorker::LoseGpu => match STATE.with_borrow(|s| s.webgpu.clone()) {
-            Some((_, gpu)) => gpu.destroy(),
-            None => fail(None, WorkerError::NoGpuToLose),
-        },
+        ToWorker::LoseGpu => lose_gpu(),
     }
+}
+
+/// Test hook: destroys the WebGPU device, as a driver reset would.
+fn lose_gpu() {
+    #[cfg(feature = "webgpu")]
+    if let Some((_, gpu)) = STATE.with_borrow(|s| s.webgpu.clone()) {
+        return gpu.destroy();
+    }
+    fail(None, WorkerError::NoGpuToLose)
 }
 
 /// Yields to the event loop between batches and honours Pause and Stop.

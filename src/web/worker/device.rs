@@ -2,6 +2,7 @@
 //! kept), burn's CPU backend otherwise, and why there is no WebGPU when there is none.
 
 use burn::prelude::*;
+#[cfg(feature = "webgpu")]
 use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -28,6 +29,9 @@ pub enum GpuError {
     /// burn could not open the device: its error as burn prints it.
     #[error("could not open the WebGPU device: {0}")]
     Open(String),
+    /// The loader found no adapter and started the CPU-only engine; one appeared since.
+    #[error("this worker runs the CPU-only engine (the browser offered no WebGPU adapter when it started, and now offers {0}); reload the page to train on WebGPU")]
+    CpuBuild(String),
 }
 
 /// `navigator.gpu.requestAdapter()`: the adapter's name, or why there is none.
@@ -58,7 +62,8 @@ pub(super) async fn probe_adapter() -> Result<String, GpuError> {
     let fallback = get(&adapter, "isFallbackAdapter").as_bool() == Some(true)
         || get(&info, "isFallbackAdapter").as_bool() == Some(true);
     let name = if name.is_empty() { "unnamed adapter".to_string() } else { name };
-    Ok(if fallback { format!("{name} (software fallback adapter)") } else { name })
+    let name = if fallback { format!("{name} (software fallback adapter)") } else { name };
+    if cfg!(feature = "webgpu") { Ok(name) } else { Err(GpuError::CpuBuild(name)) }
 }
 
 /// The device for a run, and what to tell the user about it.
@@ -98,6 +103,14 @@ pub(super) async fn open_device(run: RunId, choice: BackendChoice) -> Result<(De
     Ok((device, gpu))
 }
 
+/// The CPU-only build has no WebGPU to open (its probe never finds an adapter).
+#[cfg(not(feature = "webgpu"))]
+pub(super) async fn init_webgpu() -> Result<Device, GpuError> {
+    Err(GpuError::NoApi)
+}
+
+/// burn's WebGPU device (opened once per worker) and its lost-device handler.
+#[cfg(feature = "webgpu")]
 pub(super) async fn init_webgpu() -> Result<Device, GpuError> {
     if let Some((device, _)) = STATE.with_borrow(|s| s.webgpu.clone()) {
         return Ok(device);
