@@ -30,7 +30,9 @@ pub enum GpuError {
     #[error("could not open the WebGPU device: {0}")]
     Open(String),
     /// The loader found no adapter and started the CPU-only engine; one appeared since.
-    #[error("this worker runs the CPU-only engine (the browser offered no WebGPU adapter when it started, and now offers {0}); reload the page to train on WebGPU")]
+    #[error(
+        "this worker runs the CPU-only engine (the browser offered no WebGPU adapter when it started, and now offers {0}); reload the page to train on WebGPU"
+    )]
     CpuBuild(String),
 }
 
