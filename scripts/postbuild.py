@@ -2,7 +2,10 @@
 """After `trunk build`: shrink both wasm bundles (Debian's wasm-opt where installed, else only the
 debug names are dropped), give dist/index.html a Content-Security-Policy that allows only what the
 app needs (its own files, WebAssembly compilation, the one inline module script trunk writes,
-identified by its hash), and give the service worker the list of files to keep offline."""
+identified by its hash), and give the service worker the list of files to keep offline.
+
+NNLAB_WASM_NAMES=1 keeps the functions' names in the wasm (wasm-opt -g), for profiles
+(scripts/browser-profile.mjs); the bundles are otherwise the same."""
 import base64
 import hashlib
 import os
@@ -74,10 +77,14 @@ def fix_externref_export(data):
     return bytes(out + data[last:]) if out else data
 
 
+KEEP_NAMES = os.environ.get("NNLAB_WASM_NAMES") == "1"
+
+
 def shrink_wasm(path, level):
     before = os.path.getsize(path)
     if shutil.which("wasm-opt"):
-        subprocess.run(["wasm-opt", level, *WASM_FEATURES, path, "-o", path], check=True)
+        names = ["-g"] if KEEP_NAMES else []
+        subprocess.run(["wasm-opt", level, *names, *WASM_FEATURES, path, "-o", path], check=True)
         data = open(path, "rb").read()
         open(path, "wb").write(fix_externref_export(data))
         how = f"wasm-opt {level}"

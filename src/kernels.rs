@@ -7,6 +7,7 @@
 //! the code never asks which backend it runs on.
 
 pub mod conv;
+pub mod matmul;
 pub mod pool;
 
 use burn::backend::autodiff::NodeId;

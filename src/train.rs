@@ -444,35 +444,3 @@ pub async fn read_checkpoint(net: &Net, epoch: usize) -> Result<Checkpoint, Trai
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::data::dogs::Standardise;
-    use crate::data::shards::Shard;
-
-    #[test]
-    fn packed_bytes_come_back_standardised_in_batches() {
-        // 9 values per image: not a multiple of 4, and bytes above 127 (the sign bit of a word).
-        let shard = Shard {
-            images: (0..27u32).map(|i| (i * 37 % 256) as u8).collect(),
-            labels: vec![0, 1, 2],
-            image_shape: [3, 1, 3],
-        };
-        let standardise = Standardise { mean: vec![0.1, 0.5, 0.9], std: vec![0.5, 0.25, 2.0] };
-        let device = Device::flex();
-        let data = DeviceData::upload_bytes(&shard, &standardise, &device);
-        let expect = |i: usize| -> Vec<f32> {
-            shard.images[i * 9..(i + 1) * 9].iter().enumerate().map(|(k, &p)| standardise.apply(p, k % 3)).collect()
-        };
-        let close = |got: Tensor<4>, want: Vec<f32>| {
-            let got = got.into_data().try_to_vec::<f32>().unwrap();
-            assert_eq!(got.len(), want.len());
-            assert!(got.iter().zip(&want).all(|(a, b)| (a - b).abs() < 1e-5), "{got:?} vs {want:?}");
-        };
-        close(data.slice(1, 2), [expect(1), expect(2)].concat());
-        let idx = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
-        close(data.select(idx), [expect(2), expect(0)].concat());
-        assert_eq!(data.select(Tensor::from_data(TensorData::new(vec![1i64], [1]), &device)).dims(), [1, 3, 1, 3]);
-    }
-}

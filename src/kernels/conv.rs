@@ -13,7 +13,7 @@
 //! Groups 1 and dilation 1 only (the labs' convolutions); [`ConvShape::new`] says when a
 //! convolution is outside that and the caller keeps burn's own kernels.
 
-use gemm::{Parallelism, gemm};
+use super::matmul::{Mat, matmul};
 
 /// The geometry of one convolution: `x [batch, in_c, in_h, in_w]`, `weight [out_c, in_c, k_h,
 /// k_w]`, `y [batch, out_c, out_h, out_w]`, all contiguous and row-major.
@@ -158,47 +158,6 @@ pub fn col2im(s: &ConvShape, cols: &[f32], dx: &mut [f32]) {
             }
         }
     });
-}
-
-/// `dst [m, n] (+)= lhs [m, k] · rhs [k, n]`, each given by (row stride, column stride), on
-/// one thread.
-struct Mat<'a> {
-    data: &'a [f32],
-    row_stride: usize,
-    col_stride: usize,
-}
-
-fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: Mat, rhs: Mat) {
-    let last = |rows: usize, cols: usize, mat: &Mat| {
-        if rows == 0 || cols == 0 { 0 } else { (rows - 1) * mat.row_stride + (cols - 1) * mat.col_stride + 1 }
-    };
-    assert!(dst.len() >= m * n && lhs.data.len() >= last(m, k, &lhs) && rhs.data.len() >= last(k, n, &rhs));
-    // SAFETY: the assert above keeps every index gemm forms, `i * rs + j * cs` for `i < rows`
-    // and `j < cols`, inside its slice; `dst` is exclusively borrowed and does not alias the
-    // inputs.
-    unsafe {
-        gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            n as isize,
-            accumulate,
-            lhs.data.as_ptr(),
-            lhs.col_stride as isize,
-            lhs.row_stride as isize,
-            rhs.data.as_ptr(),
-            rhs.col_stride as isize,
-            rhs.row_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
-    }
 }
 
 /// The convolution of `x [batch, in_c, in_h, in_w]` with `weight [out_c, patch]`, plus `bias
