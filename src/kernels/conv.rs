@@ -189,26 +189,29 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f3
 /// `x [batch, in_c, in_h, in_w]` and the output gradient `dy [batch, out_c, out_h, out_w]`.
 pub fn weight_and_bias_grad(s: &ConvShape, x: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let (patch, plane, out_c) = (s.patch(), s.plane(), s.out_channels);
-    let mut dw = vec![0.0; out_c * patch];
+    // Accumulated transposed, `dWᵀ [patch, out_c]`, so the unfolded image (the big operand)
+    // is the left one, read row by row in place, and the small `dY_n` is the one packed.
+    let mut dw_t = vec![0.0; patch * out_c];
     let mut db = vec![0.0; out_c];
     let mut cols = vec![0.0; patch * plane];
     for n in 0..s.batch {
         im2col(s, &x[n * s.image()..(n + 1) * s.image()], &mut cols);
         let dy_n = &dy[n * out_c * plane..(n + 1) * out_c * plane];
-        // dW [out_c, patch] += dY_n [out_c, plane] · cols_nᵀ [plane, patch]
+        // dWᵀ [patch, out_c] += cols_n [patch, plane] · dY_nᵀ [plane, out_c]
         matmul(
-            out_c,
             patch,
+            out_c,
             plane,
-            &mut dw,
+            &mut dw_t,
             n > 0,
-            Mat { data: dy_n, row_stride: plane, col_stride: 1 },
-            Mat { data: &cols, row_stride: 1, col_stride: plane },
+            Mat { data: &cols, row_stride: plane, col_stride: 1 },
+            Mat { data: dy_n, row_stride: 1, col_stride: plane },
         );
         for (b, row) in db.iter_mut().zip(dy_n.chunks_exact(plane)) {
             *b += row.iter().sum::<f32>();
         }
     }
+    let dw = (0..out_c * patch).map(|i| dw_t[(i % patch) * out_c + i / patch]).collect();
     (dw, db)
 }
 

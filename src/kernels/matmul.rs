@@ -68,9 +68,12 @@ fn with_gemm_crate(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bo
     }
 }
 
-/// A cache-blocked product over packed panels (the usual GotoBLAS/BLIS loop nest), with a
-/// register tile that fits wasm's vector registers in V8. Built on every target so native
-/// tests check it against the `gemm` crate; only wasm uses it.
+/// A cache-blocked product (the usual GotoBLAS/BLIS loop nest) with a register tile that fits
+/// wasm's vector registers in V8. An operand whose layout already suits the micro-kernel (`lhs`
+/// rows or `rhs` rows contiguous) is read in place, not packed: the convolutions' big operand
+/// (the unfolded image) meets a small one (16 or 32 channels), so packing it cost as much as
+/// half the arithmetic (14 % of a DogSet CNN epoch in the browser's profile). Built on every
+/// target so native tests check it against the `gemm` crate; only wasm uses it.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub mod packed {
     use super::Mat;
@@ -81,17 +84,27 @@ pub mod packed {
     pub const MR: usize = 4;
     /// Columns of `dst` per micro-tile: two 4-lane vectors.
     pub const NR: usize = 8;
-    /// Depth of one packed block: an `lhs` panel (`KC x MR`, 4 KB) and an `rhs` panel
-    /// (`KC x NR`, 8 KB) stay in the 32 KB L1 cache through a micro-kernel call.
+    /// Depth of one block: an `lhs` panel (`KC x MR`, 4 KB) and an `rhs` panel (`KC x NR`,
+    /// 8 KB) stay in the 32 KB L1 cache through a micro-kernel call.
     const KC: usize = 256;
-    /// Rows of `lhs` packed at once (64 KB, in L2).
+    /// Rows of `lhs` per block (64 KB, in L2).
     const MC: usize = 64;
-    /// Columns of `rhs` packed at once (512 KB at most).
+    /// Columns of `rhs` per block (512 KB at most).
     const NC: usize = 512;
 
     thread_local! {
         /// Packing buffers, reused across calls: the convolutions call this once per image.
         static BUFFERS: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    }
+
+    /// Where a micro-kernel reads one operand: element `(lane, p)` of its panel (lane: the
+    /// tile's row for `lhs`, its column for `rhs`; p: depth) is at `at + lane * lane_step +
+    /// p * depth_step`.
+    #[derive(Clone, Copy)]
+    struct Panel {
+        at: usize,
+        lane_step: usize,
+        depth_step: usize,
     }
 
     pub fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: Mat, rhs: Mat) {
@@ -101,6 +114,10 @@ pub mod packed {
         if m == 0 || n == 0 || k == 0 {
             return;
         }
+        // In place when the tile's lanes are contiguous in memory (and, for `rhs`, a vector
+        // load of them is).
+        let lhs_in_place = lhs.col_stride == 1;
+        let rhs_in_place = rhs.col_stride == 1;
         BUFFERS.with_borrow_mut(|(a_pack, b_pack)| {
             a_pack.resize(KC * MC.min(m).next_multiple_of(MR), 0.0);
             b_pack.resize(KC * NC.min(n).next_multiple_of(NR), 0.0);
@@ -108,17 +125,30 @@ pub mod packed {
                 let nc = NC.min(n - jc);
                 for pc in (0..k).step_by(KC) {
                     let kc = KC.min(k - pc);
-                    pack_rhs(&rhs, pc, kc, jc, nc, b_pack);
+                    // Packed: every panel, or only a last partial one.
+                    let b_from = if rhs_in_place { nc - nc % NR } else { 0 };
+                    pack_rhs(&rhs, pc, kc, jc + b_from, nc - b_from, b_pack);
                     for ic in (0..m).step_by(MC) {
                         let mc = MC.min(m - ic);
-                        pack_lhs(&lhs, ic, mc, pc, kc, a_pack);
+                        let a_from = if lhs_in_place { mc - mc % MR } else { 0 };
+                        pack_lhs(&lhs, ic + a_from, mc - a_from, pc, kc, a_pack);
                         for jr in (0..nc).step_by(NR) {
-                            let b_panel = &b_pack[jr * kc..(jr + NR) * kc];
+                            let (b, b_data) = if jr < b_from {
+                                let at = pc * rhs.row_stride + jc + jr;
+                                (Panel { at, lane_step: 1, depth_step: rhs.row_stride }, rhs.data)
+                            } else {
+                                (Panel { at: (jr - b_from) * kc, lane_step: 1, depth_step: NR }, &b_pack[..])
+                            };
                             for ir in (0..mc).step_by(MR) {
-                                let a_panel = &a_pack[ir * kc..(ir + MR) * kc];
+                                let (a, a_data) = if ir < a_from {
+                                    let at = (ic + ir) * lhs.row_stride + pc;
+                                    (Panel { at, lane_step: lhs.row_stride, depth_step: 1 }, lhs.data)
+                                } else {
+                                    (Panel { at: (ir - a_from) * kc, lane_step: 1, depth_step: MR }, &a_pack[..])
+                                };
                                 let tile =
                                     Tile { row: ic + ir, col: jc + jr, rows: MR.min(mc - ir), cols: NR.min(nc - jr) };
-                                micro_kernel(kc, a_panel, b_panel, dst, n, tile);
+                                micro_kernel(kc, (a_data, a), (b_data, b), dst, n, tile);
                             }
                         }
                     }
@@ -127,7 +157,7 @@ pub mod packed {
         });
     }
 
-    /// `lhs[ic.., pc..]` as panels of `MR` rows, each `[kc][MR]`, zero-padded past `mc`.
+    /// `lhs[ic.., pc..]` (`mc` rows) as panels of `MR` rows, each `[kc][MR]`, zero-padded.
     fn pack_lhs(lhs: &Mat, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
         for (panel, ir) in (0..mc).step_by(MR).enumerate() {
             let block = &mut out[panel * MR * kc..(panel + 1) * MR * kc];
@@ -140,19 +170,15 @@ pub mod packed {
         }
     }
 
-    /// `rhs[pc.., jc..]` as panels of `NR` columns, each `[kc][NR]`, zero-padded past `nc`.
+    /// `rhs[pc.., jc..]` (`nc` columns) as panels of `NR` columns, each `[kc][NR]`,
+    /// zero-padded.
     fn pack_rhs(rhs: &Mat, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
         for (panel, jr) in (0..nc).step_by(NR).enumerate() {
             let block = &mut out[panel * NR * kc..(panel + 1) * NR * kc];
             let cols = NR.min(nc - jr);
             for (p, dst) in block.chunks_exact_mut(NR).enumerate() {
-                let row = (pc + p) * rhs.row_stride + (jc + jr) * rhs.col_stride;
-                if rhs.col_stride == 1 && cols == NR {
-                    dst.copy_from_slice(&rhs.data[row..row + NR]);
-                } else {
-                    for (j, d) in dst.iter_mut().enumerate() {
-                        *d = if j < cols { rhs.data[row + j * rhs.col_stride] } else { 0.0 };
-                    }
+                for (j, d) in dst.iter_mut().enumerate() {
+                    *d = if j < cols { rhs.at(pc + p, jc + jr + j) } else { 0.0 };
                 }
             }
         }
@@ -167,19 +193,26 @@ pub mod packed {
         cols: usize,
     }
 
-    /// `dst[tile] += a_panel · b_panel` over depth `kc`, in registers.
+    /// `dst[tile] += A · B` over depth `kc`, in registers; `a` and `b` are full `MR`- and
+    /// `NR`-lane panels (in place or packed).
     #[inline(always)]
-    fn micro_kernel(kc: usize, a_panel: &[f32], b_panel: &[f32], dst: &mut [f32], ldc: usize, tile: Tile) {
+    fn micro_kernel(kc: usize, a: (&[f32], Panel), b: (&[f32], Panel), dst: &mut [f32], ldc: usize, tile: Tile) {
+        let ((a_data, a), (b_data, b)) = (a, b);
+        let last = |p: Panel, lanes: usize| p.at + (lanes - 1) * p.lane_step + (kc - 1) * p.depth_step;
+        assert!(last(a, MR) < a_data.len() && last(b, NR) < b_data.len() && b.lane_step == 1);
+        let (a_ptr, b_ptr) = (a_data[a.at..].as_ptr(), b_data[b.at..].as_ptr());
         let mut acc = [[F4::ZERO; 2]; MR];
-        for (a, b) in a_panel[..kc * MR].chunks_exact(MR).zip(b_panel[..kc * NR].chunks_exact(NR)) {
-            // Fixed-size views: the loops below unroll and the accumulators stay in registers.
-            let (a, b): (&[f32; MR], &[f32; NR]) = (a.try_into().unwrap(), b.try_into().unwrap());
-            let b0 = F4::load(&b[..4]);
-            let b1 = F4::load(&b[4..]);
-            for (row, &a_i) in acc.iter_mut().zip(a) {
-                let a_i = F4::splat(a_i);
-                row[0] = row[0].mul_add(a_i, b0);
-                row[1] = row[1].mul_add(a_i, b1);
+        for p in 0..kc {
+            // SAFETY: the assert above bounds every index read here: lane < MR (NR for `b`,
+            // whose lanes are contiguous), p < kc.
+            unsafe {
+                let b_row = b_ptr.add(p * b.depth_step);
+                let (b0, b1) = (F4::load_ptr(b_row), F4::load_ptr(b_row.add(4)));
+                for (i, row) in acc.iter_mut().enumerate() {
+                    let a_i = F4::splat(*a_ptr.add(i * a.lane_step + p * a.depth_step));
+                    row[0] = row[0].mul_add(a_i, b0);
+                    row[1] = row[1].mul_add(a_i, b1);
+                }
             }
         }
         for (i, row) in acc.iter().enumerate().take(tile.rows) {
@@ -224,6 +257,14 @@ pub mod packed {
                 Self(unsafe { v128_load(s.as_ptr().cast()) })
             }
 
+            /// # Safety
+            /// Four floats from `p` on must be readable.
+            #[inline(always)]
+            pub unsafe fn load_ptr(p: *const f32) -> Self {
+                // SAFETY: the caller's promise; v128 loads need no alignment.
+                Self(unsafe { v128_load(p.cast()) })
+            }
+
             #[inline(always)]
             pub fn store(self, s: &mut [f32]) {
                 assert!(s.len() >= 4);
@@ -253,6 +294,13 @@ pub mod packed {
 
             pub fn load(s: &[f32]) -> Self {
                 Self([s[0], s[1], s[2], s[3]])
+            }
+
+            /// # Safety
+            /// Four floats from `p` on must be readable.
+            pub unsafe fn load_ptr(p: *const f32) -> Self {
+                // SAFETY: the caller's promise.
+                Self(unsafe { [*p, *p.add(1), *p.add(2), *p.add(3)] })
             }
 
             pub fn store(self, s: &mut [f32]) {
