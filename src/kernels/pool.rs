@@ -13,23 +13,23 @@ pub type Winners = Vec<u8>;
 /// NaN wins over numbers, as in burn's kernel.
 pub fn max_pool_2x2(x: &[f32], planes: usize, h: usize, w: usize) -> (Vec<f32>, Winners) {
     let (oh, ow) = (h / 2, w / 2);
-    let mut y = Vec::with_capacity(planes * oh * ow);
-    let mut winners = Vec::with_capacity(planes * oh * ow);
-    for plane in x.chunks_exact(h * w).take(planes) {
-        for oy in 0..oh {
-            let top = &plane[2 * oy * w..];
-            let bottom = &plane[(2 * oy + 1) * w..];
-            for ox in 0..ow {
-                let candidates = [top[2 * ox], top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]];
-                let (mut best, mut at) = (candidates[0], 0u8);
-                for (i, &v) in candidates.iter().enumerate().skip(1) {
-                    if v > best || v.is_nan() {
-                        (best, at) = (v, i as u8);
-                    }
+    let mut y = vec![0.0; planes * oh * ow];
+    let mut winners = vec![0u8; planes * oh * ow];
+    // Output rows zipped with their two input rows: no index is checked inside the loop.
+    let out_rows = y.chunks_exact_mut(ow.max(1)).zip(winners.chunks_exact_mut(ow.max(1)));
+    let in_rows = x.chunks_exact(h * w).take(planes).flat_map(|plane| plane.chunks_exact(2 * w).take(oh));
+    for ((y_row, at_row), pair) in out_rows.zip(in_rows) {
+        let (top, bottom) = pair.split_at(w);
+        let quads = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+        for ((y, at), (t, b)) in y_row.iter_mut().zip(at_row.iter_mut()).zip(quads) {
+            let candidates = [t[0], t[1], b[0], b[1]];
+            let (mut best, mut won) = (candidates[0], 0u8);
+            for (i, &v) in candidates.iter().enumerate().skip(1) {
+                if v > best || v.is_nan() {
+                    (best, won) = (v, i as u8);
                 }
-                y.push(best);
-                winners.push(at);
             }
+            (*y, *at) = (best, won);
         }
     }
     (y, winners)
