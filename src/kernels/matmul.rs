@@ -2,11 +2,15 @@
 //! on one thread.
 //!
 //! Natively this is the `gemm` crate, which picks AVX2/AVX-512 kernels with fused multiply-add
-//! at run time. In wasm it is [`packed`], written here: the browser profile of a DogSet CNN
-//! epoch showed `gemm`'s 12x4 simd128 micro-kernel taking 63 % of the worker's time. That tile
-//! needs 12 accumulators plus 3 + 1 operand registers, more than the 15 vector registers V8
-//! gives wasm code on x86-64, so every step spilled. [`packed`] keeps a 4x8 tile (8
-//! accumulators, 2 + 1 operand registers) and the same packing scheme.
+//! at run time. In wasm it is [`packed`], written here. The browser's profile of a DogSet CNN
+//! epoch showed `gemm`'s simd128 path packing both operands on every call, and the
+//! convolutions' big operand (the unfolded image) meets only 16 or 32 channels, so each packed
+//! value was used a few times: packing cost about a seventh of the epoch. [`packed`] reads an
+//! operand in place when its rows are contiguous, and keeps a 4x8 register tile (8
+//! accumulators and 3 operand registers, inside the 15 vector registers V8 gives wasm on
+//! x86-64; `gemm`'s 12x4 tile needs 16). In a node micro-benchmark of the CNN's shapes the two
+//! micro-kernels ran at about the same speed (15-29 GFLOP/s, noisy); the epoch gained from the
+//! packing saved.
 
 /// A read-only matrix view: element `(i, j)` is `data[i * row_stride + j * col_stride]`.
 #[derive(Clone, Copy)]
