@@ -131,11 +131,11 @@ pub mod packed {
                     let kc = KC.min(k - pc);
                     // Packed: every panel, or only a last partial one.
                     let b_from = if rhs_in_place { nc - nc % NR } else { 0 };
-                    pack_rhs(&rhs, pc, kc, jc + b_from, nc - b_from, b_pack);
+                    pack::<NR>(nc - b_from, kc, |j, p| rhs.at(pc + p, jc + b_from + j), b_pack);
                     for ic in (0..m).step_by(MC) {
                         let mc = MC.min(m - ic);
                         let a_from = if lhs_in_place { mc - mc % MR } else { 0 };
-                        pack_lhs(&lhs, ic + a_from, mc - a_from, pc, kc, a_pack);
+                        pack::<MR>(mc - a_from, kc, |i, p| lhs.at(ic + a_from + i, pc + p), a_pack);
                         for jr in (0..nc).step_by(NR) {
                             let (b, b_data) = if jr < b_from {
                                 let at = pc * rhs.row_stride + jc + jr;
@@ -161,28 +161,15 @@ pub mod packed {
         });
     }
 
-    /// `lhs[ic.., pc..]` (`mc` rows) as panels of `MR` rows, each `[kc][MR]`, zero-padded.
-    fn pack_lhs(lhs: &Mat, ic: usize, mc: usize, pc: usize, kc: usize, out: &mut [f32]) {
-        for (panel, ir) in (0..mc).step_by(MR).enumerate() {
-            let block = &mut out[panel * MR * kc..(panel + 1) * MR * kc];
-            let rows = MR.min(mc - ir);
-            for (p, dst) in block.chunks_exact_mut(MR).enumerate() {
-                for (i, d) in dst.iter_mut().enumerate() {
-                    *d = if i < rows { lhs.at(ic + ir + i, pc + p) } else { 0.0 };
-                }
-            }
-        }
-    }
-
-    /// `rhs[pc.., jc..]` (`nc` columns) as panels of `NR` columns, each `[kc][NR]`,
-    /// zero-padded.
-    fn pack_rhs(rhs: &Mat, pc: usize, kc: usize, jc: usize, nc: usize, out: &mut [f32]) {
-        for (panel, jr) in (0..nc).step_by(NR).enumerate() {
-            let block = &mut out[panel * NR * kc..(panel + 1) * NR * kc];
-            let cols = NR.min(nc - jr);
-            for (p, dst) in block.chunks_exact_mut(NR).enumerate() {
-                for (j, d) in dst.iter_mut().enumerate() {
-                    *d = if j < cols { rhs.at(pc + p, jc + jr + j) } else { 0.0 };
+    /// `count` lanes (rows of `lhs` or columns of `rhs`) as panels of `L` lanes, each
+    /// `[kc][L]`, zero-padded past `count`; `value(lane, p)` reads the operand.
+    fn pack<const L: usize>(count: usize, kc: usize, value: impl Fn(usize, usize) -> f32, out: &mut [f32]) {
+        for (panel, first) in (0..count).step_by(L).enumerate() {
+            let block = &mut out[panel * L * kc..(panel + 1) * L * kc];
+            let lanes = L.min(count - first);
+            for (p, dst) in block.chunks_exact_mut(L).enumerate() {
+                for (lane, d) in dst.iter_mut().enumerate() {
+                    *d = if lane < lanes { value(first + lane, p) } else { 0.0 };
                 }
             }
         }
