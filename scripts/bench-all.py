@@ -6,9 +6,12 @@
      works in $PYTHON (default python3); skipped with a note otherwise;
   2. native: `nnlab bench --reference` (burn's CPU backend with nnlab's kernels, one thread);
   3. browser, headless chromium, after `make build`: the synth lab (CPU fallback and WebGPU on
-     this machine's adapter), the whole MNIST lab, the DogSet MLP and CNN on the CPU fallback.
+     this machine's adapter), the whole MNIST lab, the DogSet MLP and CNN on the CPU fallback;
+  4. with --dogs-lab, the homework's whole DogSet lab on the CPU fallback (both networks at once
+     on two workers, early stopping as it falls: about an hour here).
 
-Usage: scripts/bench-all.py [--quick]   (--quick: one timed epoch each, fewer images on WebGPU)
+Usage: scripts/bench-all.py [--quick] [--dogs-lab]   (--quick: one timed epoch each, fewer images
+on WebGPU)
 Speeds are reported, never asserted; the machine is shared, so rerun and compare ranges.
 """
 import argparse
@@ -35,6 +38,7 @@ def run(cmd, **kw):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--dogs-lab", action="store_true")
     args = parser.parse_args()
     repeats = "1" if args.quick else "3"
     python = os.environ.get("PYTHON", "python3")
@@ -54,14 +58,15 @@ def main():
     synth = run(["node", "scripts/browser-bench.mjs", "10000", "100" if args.quick else "500"])
     mnist = run(["node", "scripts/browser-bench-mnist.mjs"])
     dogs = [r for net in ("mlp", "cnn") for r in run(["node", "scripts/browser-bench-dogs.mjs", net, "cpu", "2"])]
-    lines = torch + native + synth + mnist + dogs
+    lab = run(["node", "scripts/browser-bench-dogs-lab.mjs", "2"]) if args.dogs_lab else []
+    lines = torch + native + synth + mnist + dogs + lab
 
     with open(os.path.join(ROOT, "docs", "benchmarks.jsonl"), "w") as f:
         f.writelines(json.dumps(line) + "\n" for line in lines)
-    write_markdown(native, synth, mnist, dogs, has_torch)
+    write_markdown(native, synth, mnist, dogs, lab, has_torch)
 
 
-def write_markdown(native, synth, mnist, dogs, has_torch):
+def write_markdown(native, synth, mnist, dogs, lab, has_torch):
     when = datetime.date.today().isoformat()
     md = [f"# Benchmarks ({when}, {platform.machine()}, {os.cpu_count()} cores)", "",
           "Written by `scripts/bench-all.py`; raw lines in `benchmarks.jsonl`. Seconds per training "
@@ -87,6 +92,10 @@ def write_markdown(native, synth, mnist, dogs, has_torch):
     for r in mnist:
         md += ["", f"Whole MNIST lab in the browser ({r['backend']}, sizes {r['sizes']}, {r['epochs']} epochs): "
                f"{r['wall_s']:.1f} s wall, {r['train_s']:.1f} s training."]
+    for r in lab:
+        nets = "; ".join(f"{run['net'].upper()} {run['epochs']} epochs in {run['minutes']} min" for run in r["runs"])
+        md += ["", f"Whole DogSet lab in the browser ({r['backend']}, {r['workers']} workers, defaults, early "
+               f"stopping as it falls): {nets}; {r['wall_minutes']} min wall."]
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
