@@ -3,6 +3,7 @@
 // most self time. Names need a build that keeps them:
 //   trunk build --release --dist /tmp/dist-prof && NNLAB_WASM_NAMES=1 python3 scripts/postbuild.py /tmp/dist-prof
 //   DIST=/tmp/dist-prof node scripts/browser-profile.mjs [cnn|mlp] [seconds] [top]
+// CALLERS=<part of a function name> also prints who called the functions matching it.
 // The profile starts once the first epoch is under way (data loaded) and lasts `seconds`.
 import { serve, open, byTestId, engineReady } from '../e2e/lib.mjs';
 
@@ -61,6 +62,18 @@ try {
   const rows = [...hits].sort((a, b) => b[1] - a[1]).slice(0, top);
   console.log(`# ${net}: ${total} samples over ${seconds} s of the worker, self time`);
   for (const [name, count] of rows) console.log(`${((100 * count) / total).toFixed(1).padStart(5)} %  ${name}`);
+  if (process.env.CALLERS) {
+    const parent = new Map(profile.nodes.flatMap((n) => (n.children ?? []).map((c) => [c, n])));
+    const callers = new Map();
+    for (const node of profile.nodes.filter((n) => n.callFrame.functionName.includes(process.env.CALLERS))) {
+      const name = parent.get(node.id)?.callFrame.functionName ?? '(root)';
+      callers.set(name, (callers.get(name) ?? 0) + node.hitCount);
+    }
+    console.log(`# callers of ${process.env.CALLERS}, by its self time`);
+    for (const [name, count] of [...callers].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+      console.log(`${((100 * count) / total).toFixed(1).padStart(5)} %  ${name}`);
+    }
+  }
 } finally {
   await close();
   server.close();
