@@ -53,7 +53,7 @@ pub trait CpuKernels: Backend {
 
 impl CpuKernels for Flex {
     fn conv2d_gemm(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
-        conv_forward(x, weight, bias, options, false).0
+        conv_forward(x, weight, bias, options)
     }
 
     fn sgd_step(weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
@@ -74,19 +74,15 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
     ) -> FloatTensor<Self> {
         match ConvGemmBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
             OpsKind::Tracked(mut prep) => {
-                let (x_state, weight_state) = (prep.checkpoint(&x), prep.checkpoint(&weight));
-                let (y, cols) = conv_forward(
-                    x.into_primitive(),
-                    weight.into_primitive(),
-                    bias.into_primitive(),
-                    options.clone(),
-                    true,
-                );
-                prep.finish(ConvState { x: x_state, weight: weight_state, options, cols: cols.map(Arc::new) }, y)
+                let state = (prep.checkpoint(&x), prep.checkpoint(&weight), options.clone());
+                prep.finish(
+                    state,
+                    conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), options),
+                )
             }
-            OpsKind::UnTracked(prep) => prep.finish(
-                conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), options, false).0,
-            ),
+            OpsKind::UnTracked(prep) => {
+                prep.finish(conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), options))
+            }
         }
     }
 
@@ -142,24 +138,13 @@ fn pool_forward(x: FlexTensor) -> (FlexTensor, pool::Winners) {
 #[derive(Debug)]
 struct ConvGemmBackward;
 
-/// What the convolution's backward pass needs: its input and weight (checkpointed), the options
-/// and, where our kernel ran, every image's unfolding (the weight gradient's operand, computed
-/// once in the forward pass: 8 % of a DogSet CNN epoch in the browser went to unfolding).
-#[derive(Clone, Debug)]
-struct ConvState {
-    x: NodeId,
-    weight: NodeId,
-    options: ConvOptions<2>,
-    cols: Option<Arc<Vec<f32>>>,
-}
-
 impl Backward<Flex, 3> for ConvGemmBackward {
-    type State = ConvState;
+    type State = (NodeId, NodeId, ConvOptions<2>);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
         let [node_x, node_weight, node_bias] = ops.parents;
         let dy: FlexTensor = grads.consume::<Flex>(&ops.node);
-        let ConvState { x: x_state, weight: weight_state, options, cols } = ops.state;
+        let (x_state, weight_state, options) = ops.state;
         let x: FlexTensor = checkpointer.retrieve_node_output(x_state);
         let weight: FlexTensor = checkpointer.retrieve_node_output(weight_state);
         let shape = covered(&x, &weight, &options).filter(|_| dy.dtype() == DType::F32);
@@ -190,7 +175,7 @@ impl Backward<Flex, 3> for ConvGemmBackward {
         }
         if node_weight.is_some() || node_bias.is_some() {
             let x = x.to_contiguous();
-            let (dw, db) = conv::weight_and_bias_grad(&s, values(&x), cols.as_deref().map(Vec::as_slice), dy_values);
+            let (dw, db) = conv::weight_and_bias_grad(&s, values(&x), dy_values);
             if let Some(node) = node_weight {
                 grads.register::<Flex>(node.id, tensor(dw, weight.shape().dims::<4>()));
             }
@@ -214,21 +199,15 @@ fn covered(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Opt
     .filter(|_| [x.dtype(), weight.dtype()] == [DType::F32; 2])
 }
 
-/// `conv2d(x, weight) + bias` as matrix products ([`conv::forward`]), with every image's
-/// unfolding when `keep_cols`; burn's own kernel (and no unfolding) for shapes ours do not cover.
-fn conv_forward(
-    x: FlexTensor,
-    weight: FlexTensor,
-    bias: FlexTensor,
-    options: ConvOptions<2>,
-    keep_cols: bool,
-) -> (FlexTensor, Option<Vec<f32>>) {
+/// `conv2d(x, weight) + bias` as matrix products ([`conv::forward`]); burn's own kernel for
+/// shapes ours do not cover.
+fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
     let Some(s) = covered(&x, &weight, &options).filter(|_| bias.dtype() == DType::F32) else {
-        return (Flex::conv2d(x, weight, Some(bias), options), None);
+        return Flex::conv2d(x, weight, Some(bias), options);
     };
     let (x, weight, bias) = (x.to_contiguous(), weight.to_contiguous(), bias.to_contiguous());
-    let (y, cols) = conv::forward(&s, values(&x), values(&weight), values(&bias), keep_cols);
-    (tensor(y, [s.batch, s.out_channels, s.output[0], s.output[1]]), cols)
+    let y = conv::forward(&s, values(&x), values(&weight), values(&bias));
+    tensor(y, [s.batch, s.out_channels, s.output[0], s.output[1]])
 }
 
 /// A contiguous f32 tensor's values.

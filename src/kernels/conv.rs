@@ -161,22 +161,13 @@ pub fn col2im(s: &ConvShape, cols: &[f32], dx: &mut [f32]) {
 }
 
 /// The convolution of `x [batch, in_c, in_h, in_w]` with `weight [out_c, patch]`, plus `bias
-/// [out_c]`: `y [batch, out_c, out_h, out_w]`, each image as `W · cols_n`. With `keep_cols`,
-/// also every image's unfolding `[batch, patch, plane]`, which the weight gradient reuses
-/// instead of unfolding the images again.
-pub fn forward(
-    s: &ConvShape,
-    x: &[f32],
-    weight: &[f32],
-    bias: &[f32],
-    keep_cols: bool,
-) -> (Vec<f32>, Option<Vec<f32>>) {
+/// [out_c]`: `y [batch, out_c, out_h, out_w]`, each image as `W · cols_n`.
+pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
     let (patch, plane, out_c) = (s.patch(), s.plane(), s.out_channels);
     let mut y = vec![0.0; s.batch * out_c * plane];
-    let mut cols = vec![0.0; if keep_cols { s.batch } else { 1 } * patch * plane];
+    let mut cols = vec![0.0; patch * plane];
     for (n, y_n) in y.chunks_exact_mut(out_c * plane).enumerate() {
-        let cols_n = if keep_cols { &mut cols[n * patch * plane..(n + 1) * patch * plane] } else { &mut cols[..] };
-        im2col(s, &x[n * s.image()..(n + 1) * s.image()], cols_n);
+        im2col(s, &x[n * s.image()..(n + 1) * s.image()], &mut cols);
         for (row, b) in y_n.chunks_exact_mut(plane).zip(bias) {
             row.fill(*b);
         }
@@ -188,30 +179,23 @@ pub fn forward(
             y_n,
             true,
             Mat { data: weight, row_stride: patch, col_stride: 1 },
-            Mat { data: cols_n, row_stride: plane, col_stride: 1 },
+            Mat { data: &cols, row_stride: plane, col_stride: 1 },
         );
     }
-    (y, keep_cols.then_some(cols))
+    y
 }
 
 /// The gradients of the weight `[out_c, patch]` and the bias `[out_c]` from the input
-/// `x [batch, in_c, in_h, in_w]` (or its unfolding kept by [`forward`]) and the output gradient
-/// `dy [batch, out_c, out_h, out_w]`.
-pub fn weight_and_bias_grad(s: &ConvShape, x: &[f32], kept_cols: Option<&[f32]>, dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
+/// `x [batch, in_c, in_h, in_w]` and the output gradient `dy [batch, out_c, out_h, out_w]`.
+pub fn weight_and_bias_grad(s: &ConvShape, x: &[f32], dy: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let (patch, plane, out_c) = (s.patch(), s.plane(), s.out_channels);
     // Accumulated transposed, `dWᵀ [patch, out_c]`, so the unfolded image (the big operand)
     // is the left one, read row by row in place, and the small `dY_n` is the one packed.
     let mut dw_t = vec![0.0; patch * out_c];
     let mut db = vec![0.0; out_c];
-    let mut cols = if kept_cols.is_some() { Vec::new() } else { vec![0.0; patch * plane] };
+    let mut cols = vec![0.0; patch * plane];
     for n in 0..s.batch {
-        let cols_n: &[f32] = match kept_cols {
-            Some(kept) => &kept[n * patch * plane..(n + 1) * patch * plane],
-            None => {
-                im2col(s, &x[n * s.image()..(n + 1) * s.image()], &mut cols);
-                &cols
-            }
-        };
+        im2col(s, &x[n * s.image()..(n + 1) * s.image()], &mut cols);
         let dy_n = &dy[n * out_c * plane..(n + 1) * out_c * plane];
         // dWᵀ [patch, out_c] += cols_n [patch, plane] · dY_nᵀ [plane, out_c]
         matmul(
@@ -220,7 +204,7 @@ pub fn weight_and_bias_grad(s: &ConvShape, x: &[f32], kept_cols: Option<&[f32]>,
             plane,
             &mut dw_t,
             n > 0,
-            Mat { data: cols_n, row_stride: plane, col_stride: 1 },
+            Mat { data: &cols, row_stride: plane, col_stride: 1 },
             Mat { data: dy_n, row_stride: 1, col_stride: plane },
         );
         for (b, row) in db.iter_mut().zip(dy_n.chunks_exact(plane)) {
@@ -320,23 +304,12 @@ mod tests {
         let s = ConvShape::new([2, 2, 5, 6], [3, 2, 2, 3], [1, 2], [(0, 1), (1, 0)], [1, 1], 1).unwrap();
         let x: Vec<f32> = (0..2 * s.image()).map(|i| ((i * 7 % 11) as f32 - 5.0) / 3.0).collect();
         let w: Vec<f32> = (0..3 * s.patch()).map(|i| ((i * 5 % 9) as f32 - 4.0) / 2.0).collect();
-        let (y, _) = forward(&s, &x, &w, &[1.0, -2.0, 0.5], false);
+        let y = forward(&s, &x, &w, &[1.0, -2.0, 0.5]);
         let expected = direct(&s, &x, &w);
         for (i, (a, b)) in y.iter().zip(&expected).enumerate() {
             let bias = [1.0, -2.0, 0.5][i / s.plane() % 3];
             assert!((a - (b + bias)).abs() < 1e-4, "{a} vs {b} + {bias}");
         }
-    }
-
-    #[test]
-    fn the_kept_unfoldings_give_the_same_weight_gradient() {
-        let s = ConvShape::new([3, 2, 7, 6], [4, 2, 3, 2], [2, 1], [(1, 0), (0, 1)], [1, 1], 1).unwrap();
-        let x: Vec<f32> = (0..3 * s.image()).map(|i| ((i * 29 % 19) as f32 - 9.0) / 4.0).collect();
-        let w: Vec<f32> = (0..4 * s.patch()).map(|i| ((i * 7 % 13) as f32 - 6.0) / 3.0).collect();
-        let (y, cols) = forward(&s, &x, &w, &[0.0; 4], true);
-        let dy: Vec<f32> = y.iter().map(|v| v * 0.5 - 1.0).collect();
-        assert_eq!(weight_and_bias_grad(&s, &x, cols.as_deref(), &dy), weight_and_bias_grad(&s, &x, None, &dy));
-        assert_eq!(forward(&s, &x, &w, &[0.0; 4], false), (y, None));
     }
 
     #[test]
