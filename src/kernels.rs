@@ -2,11 +2,12 @@
 //! our own trait [`CpuKernels`], implemented for `Flex` and for its autodiff wrapper (whose
 //! custom backward pass runs the convolution's gradients as matrix products, [`conv`]).
 //!
-//! The model and the training loop call [`conv2d`] and [`sgd_step`]; both use the extension for
+//! The model and the training loop call [`conv2d`], [`linear`], [`max_pool`] and [`sgd_step`]; both use the extension for
 //! tensors on the CPU backend and burn's own kernels everywhere else (WebGPU), so the rest of
 //! the code never asks which backend it runs on.
 
 pub mod conv;
+pub mod linear;
 pub mod matmul;
 pub mod pool;
 
@@ -20,13 +21,14 @@ use burn::backend::ops::{ConvOptions, FloatTensorOps, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, DType, Dispatch, DispatchDevice, Flex, TensorMetadata, backend_extension};
 use burn::module::{ModuleMapper, Param};
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
+use burn::nn::{Linear, PaddingConfig2d};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
 use conv::ConvShape;
+use linear::LinearShape;
 use std::sync::Arc;
 
 #[backend_extension(Flex, Autodiff)]
@@ -39,6 +41,10 @@ pub trait CpuKernels: Backend {
         bias: FloatTensor<Self>,
         options: ConvOptions<2>,
     ) -> FloatTensor<Self>;
+
+    /// `x · weight + bias` for `x [batch, inputs]` and `weight [inputs, outputs]`, f32
+    /// ([`linear::forward`]); on the autodiff backend its backward pass too.
+    fn linear_gemm(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self>;
 
     /// `weight - lr * grad` (burn's SGD step, same rounding), written over `weight`'s buffer
     /// when nothing else holds it: the DogSet MLP's 6.3 MB first layer is then read and written
@@ -54,6 +60,10 @@ pub trait CpuKernels: Backend {
 impl CpuKernels for Flex {
     fn conv2d_gemm(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
         conv_forward(x, weight, bias, options)
+    }
+
+    fn linear_gemm(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        linear_forward(x, weight, bias)
     }
 
     fn sgd_step(weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
@@ -82,6 +92,18 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
             }
             OpsKind::UnTracked(prep) => {
                 prep.finish(conv_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive(), options))
+            }
+        }
+    }
+
+    fn linear_gemm(x: FloatTensor<Self>, weight: FloatTensor<Self>, bias: FloatTensor<Self>) -> FloatTensor<Self> {
+        match LinearBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(mut prep) => {
+                let state = (prep.checkpoint(&x), prep.checkpoint(&weight));
+                prep.finish(state, linear_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive()))
+            }
+            OpsKind::UnTracked(prep) => {
+                prep.finish(linear_forward(x.into_primitive(), weight.into_primitive(), bias.into_primitive()))
             }
         }
     }
@@ -186,6 +208,53 @@ impl Backward<Flex, 3> for ConvGemmBackward {
     }
 }
 
+/// The backward pass of [`CpuKernels::linear_gemm`]: the saved input and weight.
+#[derive(Debug)]
+struct LinearBackward;
+
+impl Backward<Flex, 3> for LinearBackward {
+    type State = (NodeId, NodeId);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
+        let [node_x, node_weight, node_bias] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let (x_state, weight_state) = ops.state;
+        let x: FlexTensor = checkpointer.retrieve_node_output(x_state);
+        let weight: FlexTensor = checkpointer.retrieve_node_output(weight_state);
+        let s = linear_shape(&x, &weight);
+        if let Some(node) = node_x {
+            let weight = weight.to_contiguous();
+            grads.register::<Flex>(
+                node.id,
+                tensor(linear::input_grad(&s, values(&weight), values(&dy)), [s.batch, s.inputs]),
+            );
+        }
+        if let Some(node) = node_weight {
+            let x = x.to_contiguous();
+            grads.register::<Flex>(
+                node.id,
+                tensor(linear::weight_grad(&s, values(&x), values(&dy)), [s.inputs, s.outputs]),
+            );
+        }
+        if let Some(node) = node_bias {
+            grads.register::<Flex>(node.id, tensor(linear::bias_grad(&s, values(&dy)), [s.outputs]));
+        }
+    }
+}
+
+fn linear_shape(x: &FlexTensor, weight: &FlexTensor) -> LinearShape {
+    let ([batch, inputs], [rows, outputs]) = (x.shape().dims::<2>(), weight.shape().dims::<2>());
+    assert_eq!(inputs, rows, "a linear layer's input has as many features as its weight has rows");
+    LinearShape { batch, inputs, outputs }
+}
+
+/// `x · weight + bias` ([`linear::forward`]).
+fn linear_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+    let s = linear_shape(&x, &weight);
+    let (x, weight, bias) = (x.to_contiguous(), weight.to_contiguous(), bias.to_contiguous());
+    tensor(linear::forward(&s, values(&x), values(&weight), values(&bias)), [s.batch, s.outputs])
+}
+
 /// The convolution's shape when our kernels cover it: f32, groups 1, dilation 1.
 fn covered(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Option<ConvShape> {
     ConvShape::new(
@@ -276,6 +345,22 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         bias.val().into_dispatch(),
         options,
     );
+    Tensor::from_dispatch(y)
+}
+
+/// `linear.forward(x)` for `x [batch, inputs]`, through [`CpuKernels::linear_gemm`] on the CPU
+/// backend (f32, with a bias, burn's row layout).
+pub fn linear(linear: &Linear, x: Tensor<2>) -> Tensor<2> {
+    let weight = linear.weight.val();
+    let fits = on_cpu(&x.device())
+        && x.dtype() == burn::tensor::DType::F32
+        && weight.dtype() == burn::tensor::DType::F32
+        && weight.dims()[0] == x.dims()[1];
+    let Some(bias) = linear.bias.as_ref().filter(|_| fits) else {
+        return linear.forward(x);
+    };
+    let y =
+        <Dispatch as CpuKernels>::linear_gemm(x.into_dispatch(), weight.into_dispatch(), bias.val().into_dispatch());
     Tensor::from_dispatch(y)
 }
 

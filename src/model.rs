@@ -142,7 +142,7 @@ impl Net {
         trace("flatten".into(), x.dims().to_vec());
         let last = self.linears.len() - 1;
         for (i, linear) in self.linears.iter().enumerate() {
-            x = linear.forward(x);
+            x = crate::kernels::linear(linear, x);
             if i < last {
                 x = self.relu.forward(x);
             }

@@ -1,9 +1,10 @@
 //! nnlab's CPU training kernels (`nnlab::kernels`) against burn's own: the convolution's
-//! gradients over a grid of shapes, a whole DogSet CNN step, and the in-place SGD update.
+//! and the linear layer's gradients over a grid of shapes, whole DogSet CNN and MLP steps, and the
+//! in-place SGD update.
 #![cfg(feature = "engine")]
 
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{LinearConfig, PaddingConfig2d};
 use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use nnlab::kernels::{self, Sgd};
@@ -110,15 +111,20 @@ fn the_forward_pass_equals_burns() {
     }
 }
 
-/// The DogSet CNN's forward pass written with burn's own convolution.
+/// A network's forward pass written with burn's own convolution, pooling and linear layers.
 fn burn_forward(net: &Net, images: Tensor<4>) -> Tensor<2> {
-    let mut x = images.permute([0, 3, 1, 2]);
-    for conv in &net.convs {
-        x = burn::tensor::activation::relu(conv.forward(x));
-        x = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init().forward(x);
-    }
-    let [b, c, h, w] = x.dims();
-    let mut x = x.reshape([b, c * h * w]);
+    let [b, h, w, c] = images.dims();
+    let mut x = if net.convs.is_empty() {
+        images.reshape([b, h * w * c])
+    } else {
+        let mut x = images.permute([0, 3, 1, 2]);
+        for conv in &net.convs {
+            x = burn::tensor::activation::relu(conv.forward(x));
+            x = burn::nn::pool::MaxPool2dConfig::new([2, 2]).init().forward(x);
+        }
+        let [b, c, h, w] = x.dims();
+        x.reshape([b, c * h * w])
+    };
     let last = net.linears.len() - 1;
     for (i, linear) in net.linears.iter().enumerate() {
         x = linear.forward(x);
@@ -144,6 +150,56 @@ fn parameters(net: &Net) -> Vec<Tensor<1>> {
 
 fn loss(logits: Tensor<2>, labels: &Tensor<1, Int>) -> Tensor<1> {
     burn::nn::loss::CrossEntropyLossConfig::new().init(&logits.device()).forward(logits, labels.clone())
+}
+
+#[test]
+fn linear_gradients_equal_burns() {
+    let device = Device::flex().autodiff();
+    for (batch, inputs, outputs) in [(1, 1, 1), (10, 12288, 128), (10, 128, 64), (3, 7, 10), (50, 64, 1)] {
+        let layer = LinearConfig::new(inputs, outputs).init(&device);
+        let x = noise([batch, inputs], 8, &device);
+        let probe = noise([batch, outputs], 9, &device);
+        let grads = |ours: bool| {
+            let x = x.clone().require_grad();
+            let y = if ours { kernels::linear(&layer, x.clone()) } else { layer.forward(x.clone()) };
+            let g = (y.clone() * probe.clone()).sum().backward();
+            let bias = layer.bias.as_ref().unwrap();
+            [
+                flat(y),
+                flat(x.grad(&g).unwrap()),
+                flat(layer.weight.val().grad(&g).unwrap()),
+                flat(bias.val().grad(&g).unwrap()),
+            ]
+        };
+        for (what, (a, b)) in
+            ["output", "input grad", "weight grad", "bias grad"].iter().zip(grads(true).into_iter().zip(grads(false)))
+        {
+            let err = relative_error(a, b);
+            assert!(err < 1e-5, "{batch}x{inputs}->{outputs}, {what}: relative error {err}");
+        }
+    }
+}
+
+#[test]
+fn a_dogset_mlp_step_gives_burns_parameters() {
+    let device = Device::flex().autodiff();
+    let net = NetConfig::dog_mlp().init(Init::PyTorch { seed: 5 }, &device).unwrap();
+    let images = noise([10, 64, 64, 3], 10, &device);
+    let labels = Tensor::<1, Int>::from_data(TensorData::from([0i64, 1, 2, 3, 4, 5, 6, 7, 8, 9]), &device);
+    let lr = 0.01;
+    let theirs = {
+        let g = GradientsParams::from_grads(loss(burn_forward(&net, images.clone()), &labels).backward(), &net);
+        SgdConfig::new().init().step(lr, net.clone(), g)
+    };
+    let ours = {
+        let g = GradientsParams::from_grads(loss(net.forward(images), &labels).backward(), &net);
+        Sgd.step(lr, net.clone(), g)
+    };
+    for (i, (a, b)) in parameters(&ours).into_iter().zip(parameters(&theirs)).enumerate() {
+        let err = relative_error(a, b);
+        assert!(err < 1e-6, "parameter tensor {i}: relative error {err}");
+    }
+    assert!(relative_error(parameters(&ours)[0].clone(), parameters(&net)[0].clone()) > 1e-6);
 }
 
 #[test]
