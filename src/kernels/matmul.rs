@@ -45,12 +45,15 @@ pub fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, l
     };
 }
 
-/// `lhs [m, k] · rhs [k, n]` in a new row-major buffer. Natively the buffer is not cleared
-/// first, since `gemm` writes every element without reading it: the DogSet MLP's 6.3 MB
+/// `lhs [m, k] · rhs [k, n]` in a new row-major buffer, which is not cleared first: the first
+/// block of the product writes every element without reading it. The DogSet MLP's 6.3 MB
 /// first-layer weight gradient was cleared and then copied into an aligned buffer on every step
-/// when burn's own product allocated it (a fifth of the native epoch in `perf`).
+/// when burn's own product allocated it (a fifth of the native epoch in `perf`; clearing alone
+/// was 4 % of the browser's).
 pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat) -> Vec<f32> {
     assert!(lhs.data.len() >= lhs.extent(m, k) && rhs.data.len() >= rhs.extent(k, n));
+    #[cfg(target_arch = "wasm32")]
+    return packed::product(m, n, k, lhs, rhs);
     #[cfg(not(target_arch = "wasm32"))]
     if k > 0 {
         let mut dst = Vec::with_capacity(m * n);
@@ -62,10 +65,8 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat) -> Vec<f32> {
         }
         return dst;
     }
-    // In wasm the allocator's fresh pages are zero already; `accumulate` skips a second clear.
-    let mut dst = vec![0.0; m * n];
-    matmul(m, n, k, &mut dst, true, lhs, rhs);
-    dst
+    #[cfg(not(target_arch = "wasm32"))]
+    vec![0.0; m * n]
 }
 
 /// # Safety
@@ -111,6 +112,7 @@ pub mod packed {
     use super::Mat;
     use lanes::F4;
     use std::cell::RefCell;
+    use std::mem::MaybeUninit;
 
     /// Rows of `dst` per micro-tile: one broadcast `lhs` value each.
     pub const MR: usize = 4;
@@ -140,10 +142,37 @@ pub mod packed {
     }
 
     pub fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, lhs: Mat, rhs: Mat) {
-        if !accumulate {
-            dst[..m * n].fill(0.0);
+        // SAFETY: `MaybeUninit<f32>` has `f32`'s layout, and only initialised values are written.
+        let dst = unsafe { &mut *(std::ptr::from_mut(dst) as *mut [MaybeUninit<f32>]) };
+        // SAFETY: every element is initialised (it is a `&mut [f32]`).
+        unsafe { run(m, n, k, dst, accumulate, lhs, rhs) }
+    }
+
+    /// [`super::product`]: the first depth block overwrites the fresh buffer.
+    pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat) -> Vec<f32> {
+        let mut dst = Vec::with_capacity(m * n);
+        // SAFETY: `accumulate` is false, so `run` reads no element it has not written, and it
+        // writes all `m * n` of them before `set_len`.
+        unsafe {
+            run(m, n, k, &mut dst.spare_capacity_mut()[..m * n], false, lhs, rhs);
+            dst.set_len(m * n);
         }
-        if m == 0 || n == 0 || k == 0 {
+        dst
+    }
+
+    /// `dst (+)= lhs · rhs`; without `accumulate` every element of `dst[..m * n]` is written
+    /// before any is read.
+    ///
+    /// # Safety
+    /// With `accumulate`, `dst[..m * n]` must be initialised.
+    unsafe fn run(m: usize, n: usize, k: usize, dst: &mut [MaybeUninit<f32>], accumulate: bool, lhs: Mat, rhs: Mat) {
+        if m == 0 || n == 0 {
+            return;
+        }
+        if k == 0 {
+            if !accumulate {
+                dst[..m * n].fill(MaybeUninit::new(0.0));
+            }
             return;
         }
         // In place when the tile's lanes are contiguous in memory (and, for `rhs`, a vector
@@ -157,6 +186,8 @@ pub mod packed {
                 let nc = NC.min(n - jc);
                 for pc in (0..k).step_by(KC) {
                     let kc = KC.min(k - pc);
+                    // The first depth block writes `dst` unless it holds a sum to add to.
+                    let overwrite = pc == 0 && !accumulate;
                     // Packed: every panel, or only a last partial one.
                     let b_from = if rhs_in_place { nc - nc % NR } else { 0 };
                     pack::<NR>(nc - b_from, kc, |j, p| rhs.at(pc + p, jc + b_from + j), b_pack);
@@ -180,7 +211,9 @@ pub mod packed {
                                 };
                                 let tile =
                                     Tile { row: ic + ir, col: jc + jr, rows: MR.min(mc - ir), cols: NR.min(nc - jr) };
-                                micro_kernel(kc, (a_data, a), (b_data, b), dst, n, tile);
+                                // SAFETY: a tile is read only where `overwrite` is false: an
+                                // initialised `dst`, or one the first block wrote.
+                                unsafe { micro_kernel(kc, (a_data, a), (b_data, b), dst, n, tile, overwrite) };
                             }
                         }
                     }
@@ -212,10 +245,22 @@ pub mod packed {
         cols: usize,
     }
 
-    /// `dst[tile] += A · B` over depth `kc`, in registers; `a` and `b` are full `MR`- and
-    /// `NR`-lane panels (in place or packed).
+    /// `dst[tile] += A · B` over depth `kc` (`=` with `overwrite`), in registers; `a` and `b`
+    /// are full `MR`- and `NR`-lane panels (in place or packed).
+    ///
+    /// # Safety
+    /// Without `overwrite`, `dst[tile]` must be initialised.
     #[inline(always)]
-    fn micro_kernel(kc: usize, a: (&[f32], Panel), b: (&[f32], Panel), dst: &mut [f32], ldc: usize, tile: Tile) {
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn micro_kernel(
+        kc: usize,
+        a: (&[f32], Panel),
+        b: (&[f32], Panel),
+        dst: &mut [MaybeUninit<f32>],
+        ldc: usize,
+        tile: Tile,
+        overwrite: bool,
+    ) {
         let ((a_data, a), (b_data, b)) = (a, b);
         let last = |p: Panel, lanes: usize| p.at + (lanes - 1) * p.lane_step + (kc - 1) * p.depth_step;
         assert!(last(a, MR) < a_data.len() && last(b, NR) < b_data.len() && b.lane_step == 1);
@@ -237,15 +282,24 @@ pub mod packed {
         for (i, row) in acc.iter().enumerate().take(tile.rows) {
             let at = (tile.row + i) * ldc + tile.col;
             let out = &mut dst[at..at + tile.cols];
-            if tile.cols == NR {
-                row[0].add_to(&mut out[..4]);
-                row[1].add_to(&mut out[4..]);
+            if tile.cols == NR && overwrite {
+                row[0].store(&mut out[..4]);
+                row[1].store(&mut out[4..]);
+            } else if tile.cols == NR {
+                // SAFETY: the caller's promise for a tile not overwritten.
+                unsafe {
+                    row[0].add_to(&mut out[..4]);
+                    row[1].add_to(&mut out[4..]);
+                }
             } else {
-                let mut lanes = [0.0; NR];
+                let mut lanes = [MaybeUninit::new(0.0); NR];
                 row[0].store(&mut lanes[..4]);
                 row[1].store(&mut lanes[4..]);
                 for (d, v) in out.iter_mut().zip(lanes) {
-                    *d += v;
+                    // SAFETY: `lanes` is initialised; `d` is when not overwritten (the
+                    // caller's promise).
+                    let v = unsafe { v.assume_init() };
+                    *d = MaybeUninit::new(if overwrite { v } else { v + unsafe { d.assume_init() } });
                 }
             }
         }
@@ -256,6 +310,7 @@ pub mod packed {
     mod lanes {
         #[cfg(target_arch = "wasm32")]
         use core::arch::wasm32::*;
+        use std::mem::MaybeUninit;
 
         #[derive(Clone, Copy)]
         pub struct F4(#[cfg(target_arch = "wasm32")] v128, #[cfg(not(target_arch = "wasm32"))] [f32; 4]);
@@ -269,13 +324,6 @@ pub mod packed {
                 Self(f32x4_splat(x))
             }
 
-            #[inline(always)]
-            pub fn load(s: &[f32]) -> Self {
-                assert!(s.len() >= 4);
-                // SAFETY: four floats are in bounds (asserted); v128 loads need no alignment.
-                Self(unsafe { v128_load(s.as_ptr().cast()) })
-            }
-
             /// # Safety
             /// Four floats from `p` on must be readable.
             #[inline(always)]
@@ -285,9 +333,9 @@ pub mod packed {
             }
 
             #[inline(always)]
-            pub fn store(self, s: &mut [f32]) {
+            pub fn store(self, s: &mut [MaybeUninit<f32>]) {
                 assert!(s.len() >= 4);
-                // SAFETY: as in `load`.
+                // SAFETY: four floats are in bounds (asserted); v128 stores need no alignment.
                 unsafe { v128_store(s.as_mut_ptr().cast(), self.0) }
             }
 
@@ -297,9 +345,14 @@ pub mod packed {
                 Self(f32x4_add(self.0, f32x4_mul(a.0, b.0)))
             }
 
+            /// # Safety
+            /// `s[..4]` must be initialised.
             #[inline(always)]
-            pub fn add_to(self, s: &mut [f32]) {
-                Self(f32x4_add(Self::load(s).0, self.0)).store(s)
+            pub unsafe fn add_to(self, s: &mut [MaybeUninit<f32>]) {
+                assert!(s.len() >= 4);
+                // SAFETY: four initialised floats (the caller's promise); no alignment needed.
+                let old = unsafe { v128_load(s.as_ptr().cast()) };
+                Self(f32x4_add(old, self.0)).store(s)
             }
         }
 
@@ -311,10 +364,6 @@ pub mod packed {
                 Self([x; 4])
             }
 
-            pub fn load(s: &[f32]) -> Self {
-                Self([s[0], s[1], s[2], s[3]])
-            }
-
             /// # Safety
             /// Four floats from `p` on must be readable.
             pub unsafe fn load_ptr(p: *const f32) -> Self {
@@ -322,17 +371,22 @@ pub mod packed {
                 Self(unsafe { [*p, *p.add(1), *p.add(2), *p.add(3)] })
             }
 
-            pub fn store(self, s: &mut [f32]) {
-                s[..4].copy_from_slice(&self.0)
+            pub fn store(self, s: &mut [MaybeUninit<f32>]) {
+                for (d, v) in s[..4].iter_mut().zip(self.0) {
+                    *d = MaybeUninit::new(v);
+                }
             }
 
             pub fn mul_add(self, a: Self, b: Self) -> Self {
                 Self(std::array::from_fn(|i| self.0[i] + a.0[i] * b.0[i]))
             }
 
-            pub fn add_to(self, s: &mut [f32]) {
-                for (d, v) in s.iter_mut().zip(self.0) {
-                    *d += v;
+            /// # Safety
+            /// `s[..4]` must be initialised.
+            pub unsafe fn add_to(self, s: &mut [MaybeUninit<f32>]) {
+                for (d, v) in s[..4].iter_mut().zip(self.0) {
+                    // SAFETY: the caller's promise.
+                    *d = MaybeUninit::new(unsafe { d.assume_init() } + v);
                 }
             }
         }
@@ -367,8 +421,9 @@ mod tests {
                     super::matmul(m, n, k, &mut want, accumulate, lhs, rhs); // the gemm crate
                     packed::matmul(m, n, k, &mut got, accumulate, lhs, rhs);
                     if !accumulate {
-                        // The fresh, uncleared buffer gets every value.
+                        // The fresh, uncleared buffers get every value.
                         assert_eq!(super::product(m, n, k, lhs, rhs), want, "{m}x{n}x{k} {lhs_t} {rhs_t}");
+                        assert_eq!(packed::product(m, n, k, lhs, rhs), got, "{m}x{n}x{k} {lhs_t} {rhs_t}");
                     }
                     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                         let tol = 1e-5 * (k as f32).sqrt() * w.abs().max(1.0) * 10.0;

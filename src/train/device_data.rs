@@ -38,7 +38,18 @@ enum Pixels {
 #[derive(Clone, Debug)]
 struct Host {
     bytes: std::sync::Arc<Vec<u8>>,
-    standardise: Standardise,
+    /// Each channel's 256 standardised values, `[channel][byte]`, from
+    /// [`Standardise::apply`]: a batch is then lookups rather than two float divisions per
+    /// value (6 % of the DogSet MLP's epoch in the browser's profile), with the same values.
+    table: Vec<f32>,
+}
+
+impl Host {
+    fn new(bytes: std::sync::Arc<Vec<u8>>, standardise: &Standardise) -> Self {
+        let table =
+            (0..standardise.mean.len()).flat_map(|ch| (0..=255u8).map(move |p| standardise.apply(p, ch))).collect();
+        Self { bytes, table }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -67,7 +78,7 @@ impl DeviceData {
     }
 
     fn host_bytes(shard: &Shard, standardise: &Standardise, device: &Device) -> Self {
-        let host = Host { bytes: shard.images.clone().into(), standardise: standardise.clone() };
+        let host = Host::new(shard.images.clone().into(), standardise);
         Self {
             pixels: Pixels::Host(host),
             labels: Self::labels(&shard.labels, device),
@@ -141,7 +152,7 @@ impl DeviceData {
         let mut values = Vec::with_capacity(rows.len() * per);
         for &row in rows {
             for pixel in host.bytes[row * per..(row + 1) * per].chunks_exact(c) {
-                values.extend(pixel.iter().enumerate().map(|(ch, &p)| host.standardise.apply(p, ch)));
+                values.extend(pixel.iter().zip(host.table.chunks_exact(256)).map(|(&p, table)| table[p as usize]));
             }
         }
         Tensor::from_data(TensorData::new(values, [rows.len(), h, w, c]), &self.device())
