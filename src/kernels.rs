@@ -1,10 +1,11 @@
 //! Training kernels burn's CPU backend (flex) lacks, added through burn's backend-extension API:
 //! our own trait [`CpuKernels`], implemented for `Flex` and for its autodiff wrapper (whose
-//! custom backward pass runs the convolution's gradients as matrix products, [`conv`]).
+//! custom backward passes run the convolution's and the linear layer's gradients as matrix
+//! products, [`conv`], [`linear`](mod@linear)).
 //!
-//! The model and the training loop call [`conv2d`], [`linear`], [`max_pool`] and [`sgd_step`]; both use the extension for
-//! tensors on the CPU backend and burn's own kernels everywhere else (WebGPU), so the rest of
-//! the code never asks which backend it runs on.
+//! The model and the training loop call [`conv2d`], [`linear`](fn@linear), [`max_pool`] and
+//! [`sgd_step`]; each uses the extension for tensors on the CPU backend and burn's own kernels
+//! everywhere else (WebGPU), so the rest of the code never asks which backend it runs on.
 
 pub mod conv;
 pub mod linear;

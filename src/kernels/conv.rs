@@ -172,15 +172,7 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f3
             row.fill(*b);
         }
         // y_n [out_c, plane] += W [out_c, patch] · cols_n [patch, plane]
-        matmul(
-            out_c,
-            plane,
-            patch,
-            y_n,
-            true,
-            Mat { data: weight, row_stride: patch, col_stride: 1 },
-            Mat { data: &cols, row_stride: plane, col_stride: 1 },
-        );
+        matmul(out_c, plane, patch, y_n, true, Mat::rows(weight, patch), Mat::rows(&cols, plane));
     }
     y
 }
@@ -198,15 +190,7 @@ pub fn weight_and_bias_grad(s: &ConvShape, x: &[f32], dy: &[f32]) -> (Vec<f32>, 
         im2col(s, &x[n * s.image()..(n + 1) * s.image()], &mut cols);
         let dy_n = &dy[n * out_c * plane..(n + 1) * out_c * plane];
         // dWᵀ [patch, out_c] += cols_n [patch, plane] · dY_nᵀ [plane, out_c]
-        matmul(
-            patch,
-            out_c,
-            plane,
-            &mut dw_t,
-            n > 0,
-            Mat { data: &cols, row_stride: plane, col_stride: 1 },
-            Mat { data: dy_n, row_stride: 1, col_stride: plane },
-        );
+        matmul(patch, out_c, plane, &mut dw_t, n > 0, Mat::rows(&cols, plane), Mat::transposed(dy_n, plane));
         for (b, row) in db.iter_mut().zip(dy_n.chunks_exact(plane)) {
             *b += row.iter().sum::<f32>();
         }
@@ -229,8 +213,8 @@ pub fn input_grad(s: &ConvShape, weight: &[f32], dy: &[f32]) -> Vec<f32> {
             out_c,
             &mut cols,
             false,
-            Mat { data: weight, row_stride: 1, col_stride: patch },
-            Mat { data: &dy[n * out_c * plane..(n + 1) * out_c * plane], row_stride: plane, col_stride: 1 },
+            Mat::transposed(weight, patch),
+            Mat::rows(&dy[n * out_c * plane..(n + 1) * out_c * plane], plane),
         );
         col2im(s, &cols, &mut dx[n * s.image()..(n + 1) * s.image()]);
     }
@@ -282,16 +266,8 @@ mod tests {
         for n in 0..2 {
             im2col(&s, &x[n * s.image()..(n + 1) * s.image()], &mut cols);
             let mut y = vec![0.0; 4 * s.plane()];
-            let lhs = Mat { data: &w, row_stride: s.patch(), col_stride: 1 };
-            matmul(
-                4,
-                s.plane(),
-                s.patch(),
-                &mut y,
-                false,
-                lhs,
-                Mat { data: &cols, row_stride: s.plane(), col_stride: 1 },
-            );
+            let lhs = Mat::rows(&w, s.patch());
+            matmul(4, s.plane(), s.patch(), &mut y, false, lhs, Mat::rows(&cols, s.plane()));
             let want = &expected[n * 4 * s.plane()..(n + 1) * 4 * s.plane()];
             for (a, b) in y.iter().zip(want) {
                 assert!((a - b).abs() < 1e-4, "{a} vs {b}");

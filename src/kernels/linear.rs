@@ -17,26 +17,9 @@ pub struct LinearShape {
     pub outputs: usize,
 }
 
-impl LinearShape {
-    fn rows(data: &[f32], cols: usize) -> Mat<'_> {
-        Mat { data, row_stride: cols, col_stride: 1 }
-    }
-
-    /// A row-major `[rows, cols]` buffer read as its transpose.
-    fn transposed(data: &[f32], cols: usize) -> Mat<'_> {
-        Mat { data, row_stride: 1, col_stride: cols }
-    }
-}
-
 /// `x · weight + bias`, `[batch, outputs]`.
 pub fn forward(s: &LinearShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f32> {
-    let mut y = matmul::product(
-        s.batch,
-        s.outputs,
-        s.inputs,
-        LinearShape::rows(x, s.inputs),
-        LinearShape::rows(weight, s.outputs),
-    );
+    let mut y = matmul::product(s.batch, s.outputs, s.inputs, Mat::rows(x, s.inputs), Mat::rows(weight, s.outputs));
     for row in y.chunks_exact_mut(s.outputs) {
         for (v, b) in row.iter_mut().zip(bias) {
             *v += b;
@@ -47,24 +30,12 @@ pub fn forward(s: &LinearShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<
 
 /// The input's gradient, `dy · weightᵀ`, `[batch, inputs]`.
 pub fn input_grad(s: &LinearShape, weight: &[f32], dy: &[f32]) -> Vec<f32> {
-    matmul::product(
-        s.batch,
-        s.inputs,
-        s.outputs,
-        LinearShape::rows(dy, s.outputs),
-        LinearShape::transposed(weight, s.outputs),
-    )
+    matmul::product(s.batch, s.inputs, s.outputs, Mat::rows(dy, s.outputs), Mat::transposed(weight, s.outputs))
 }
 
 /// The weight's gradient, `xᵀ · dy`, `[inputs, outputs]`.
 pub fn weight_grad(s: &LinearShape, x: &[f32], dy: &[f32]) -> Vec<f32> {
-    matmul::product(
-        s.inputs,
-        s.outputs,
-        s.batch,
-        LinearShape::transposed(x, s.inputs),
-        LinearShape::rows(dy, s.outputs),
-    )
+    matmul::product(s.inputs, s.outputs, s.batch, Mat::transposed(x, s.inputs), Mat::rows(dy, s.outputs))
 }
 
 /// The bias's gradient: `dy` summed over the batch, `[outputs]`.

@@ -20,7 +20,17 @@ pub struct Mat<'a> {
     pub col_stride: usize,
 }
 
-impl Mat<'_> {
+impl<'a> Mat<'a> {
+    /// A row-major matrix with `cols` columns.
+    pub fn rows(data: &'a [f32], cols: usize) -> Self {
+        Self { data, row_stride: cols, col_stride: 1 }
+    }
+
+    /// The transpose of a row-major matrix with `cols` columns.
+    pub fn transposed(data: &'a [f32], cols: usize) -> Self {
+        Self { data, row_stride: 1, col_stride: cols }
+    }
+
     /// One past the largest index a `rows x cols` view reads.
     fn extent(&self, rows: usize, cols: usize) -> usize {
         if rows == 0 || cols == 0 { 0 } else { (rows - 1) * self.row_stride + (cols - 1) * self.col_stride + 1 }
@@ -408,11 +418,7 @@ mod tests {
                 let a: Vec<f32> = (0..m * k).map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0).collect();
                 let b: Vec<f32> = (0..k * n).map(|i| ((i * 53 % 97) as f32 - 48.0) / 24.0).collect();
                 let view = |data, rows: usize, cols: usize, t: bool| {
-                    if t {
-                        Mat { data, row_stride: 1, col_stride: rows }
-                    } else {
-                        Mat { data, row_stride: cols, col_stride: 1 }
-                    }
+                    if t { Mat::transposed(data, rows) } else { Mat::rows(data, cols) }
                 };
                 let (lhs, rhs) = (view(&a[..], m, k, lhs_t), view(&b[..], k, n, rhs_t));
                 for accumulate in [false, true] {
