@@ -15,10 +15,12 @@ setup-build:
 setup-test:
 	@scripts/setup.sh test
 
-# The workers (all of burn: the CPU-only engine, then the WebGPU one) first, one at a time:
+# The workers (all of burn: the CPU-only engine, its relaxed-SIMD build, which recompiles only
+# nnlab, then the WebGPU one) first, one at a time:
 # trunk would otherwise compile burn twice and leptos at once, which on 2 cores is slower.
 worker: setup-build
 	cargo build --release $(WASM) --bin worker --features engine
+	cargo build --release $(WASM) --bin worker_relaxed --features relaxed-simd
 	cargo build --release $(WASM) --bin worker_webgpu --features webgpu
 
 build: worker
@@ -41,6 +43,7 @@ test-browser:
 lint: lint-native
 	cargo fmt --check
 	cargo clippy --release $(WASM) --bin worker --features engine -- -D warnings
+	cargo clippy --release $(WASM) --bin worker_relaxed --features relaxed-simd -- -D warnings
 	cargo clippy --release $(WASM) --bin worker_webgpu --features webgpu -- -D warnings
 	cargo clippy --profile app $(WASM) --bin app --features csr -- -D warnings
 

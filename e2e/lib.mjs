@@ -23,8 +23,10 @@ const FLAGS = ['--disable-background-networking', '--disable-component-update', 
 
 const extraArgs = () => (process.env.NNLAB_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
 
-/** A fresh browser (playwright gives it a new user-data-dir) and a watched page. */
-export async function open(url, { webgpu = false } = {}) {
+/** A fresh browser (playwright gives it a new user-data-dir) and a watched page. With
+ * `relaxedSimd: false` the page meets a browser without relaxed SIMD (this chromium has it, and
+ * no flag turns it off): engine.js's probe answers no. */
+export async function open(url, { webgpu = false, relaxedSimd = true } = {}) {
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -32,6 +34,13 @@ export async function open(url, { webgpu = false } = {}) {
     args: [...FLAGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : []), ...extraArgs()],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  if (!relaxedSimd) {
+    await context.route('**/engine.js', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()) + '\nfunction nnlabHasRelaxedSimd() { return false; }\n';
+      await route.fulfill({ response, body });
+    });
+  }
   const page = await context.newPage();
   const errors = [];
   const requests = new Set();

@@ -19,7 +19,7 @@ test('the page loads from a sub-path with no console errors and no request off i
     for (const url of requests) {
       assert.ok(url.startsWith(server.url) || url.startsWith('data:'), `request left the app's path: ${url}`);
     }
-    assert.ok([...requests].some((u) => u.endsWith('/some/sub/path/worker_bg.wasm')), 'the worker loads from the sub-path');
+    assert.ok([...requests].some((u) => u.endsWith('/some/sub/path/worker_relaxed_bg.wasm')), 'the worker loads from the sub-path');
     assert.deepEqual(errors, []);
   }, { prefix: '/some/sub/path/' });
 });

@@ -92,12 +92,13 @@ test('after a first visit the app opens offline, from a sub-path', async () => {
     await page.goto(server.url + '?backend=cpu#linear-xor');
     await engineReady(page);
     await page.waitForSelector('[data-testid="offline-ready"]', { timeout: 60_000 });
-    // Only the engine build this browser loads is kept (no WebGPU adapter here: the CPU one).
+    // Only the engine build this browser loads is kept (no WebGPU adapter here, relaxed SIMD:
+    // the CPU one built with relaxed SIMD).
     const kept = await page.evaluate(async () => {
       const cache = await caches.open((await caches.keys()).find((k) => k.startsWith('nnlab-app-')));
       return (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop()).filter((f) => f.startsWith('worker'));
     });
-    assert.deepEqual(kept.sort(), ['worker.js', 'worker_bg.wasm', 'worker_loader.js']);
+    assert.deepEqual(kept.sort(), ['worker_loader.js', 'worker_relaxed.js', 'worker_relaxed_bg.wasm']);
     await context.setOffline(true);
     await page.reload();
     await engineReady(page);

@@ -57,13 +57,33 @@ test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_00
     assert.deepEqual(gpu.errors, []);
     assert.deepEqual(gpu.engines, ['worker_webgpu'], 'an adapter: the WebGPU engine');
     const cpu = await train(server.url + '?backend=cpu', { webgpu: false });
-    assert.deepEqual(cpu.engines, ['worker'], 'no adapter: the CPU-only engine');
+    assert.deepEqual(cpu.engines, ['worker_relaxed'], 'no adapter, relaxed SIMD: the CPU-only engine built with it');
     assert.equal(gpu.rows.length, 2);
     gpu.rows.forEach((g, i) => {
       const c = cpu.rows[i];
       assert.ok(Math.abs(g.trainLoss - c.trainLoss) < 0.02 * c.trainLoss, `epoch ${i + 1}: WebGPU ${g.trainLoss} vs CPU ${c.trainLoss}`);
     });
     assert.ok(gpu.rows[1].trainLoss < gpu.rows[0].trainLoss, `loss falls: ${JSON.stringify(gpu.rows)}`);
+  } finally {
+    server.close();
+  }
+});
+
+test('a browser without relaxed SIMD trains on the plain CPU engine, to the same losses', { timeout: 300_000 }, async () => {
+  const server = await serve();
+  try {
+    const relaxed = await train(server.url + '?backend=cpu', {});
+    const plain = await train(server.url + '?backend=cpu', { relaxedSimd: false });
+    assert.deepEqual(relaxed.engines, ['worker_relaxed']);
+    assert.deepEqual(plain.engines, ['worker']);
+    assert.equal(plain.phase, 'finished', plain.error ?? '');
+    assert.deepEqual(plain.errors, []);
+    // The two builds differ only in the matrix product's multiply-add (fused or rounded twice).
+    assert.equal(plain.rows.length, relaxed.rows.length);
+    plain.rows.forEach((p, i) => {
+      const r = relaxed.rows[i];
+      assert.ok(Math.abs(p.trainLoss - r.trainLoss) < 1e-4 * r.trainLoss, `epoch ${i + 1}: plain ${p.trainLoss} vs relaxed ${r.trainLoss}`);
+    });
   } finally {
     server.close();
   }

@@ -7,7 +7,7 @@ const CACHE = `nnlab-app-${VERSION}`;
 
 importScripts('./engine.js');
 
-// The files to keep: the app, and of the two engine builds only the one this browser loads.
+// The files to keep: the app, and of the engine builds only the one this browser loads.
 async function filesToKeep() {
   const chosen = await nnlabEngine();
   const other = Object.values(NNLAB_ENGINES).filter((name) => name !== chosen);

@@ -26,7 +26,8 @@ try {
   );
   const rows = await page.$$eval(`[data-testid="${net}-epochs"] tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
   const seconds = rows.map((r) => parseFloat(r[5]));
-  console.log(JSON.stringify({ net, backend, epochs, workers: pool, epoch_seconds: seconds, examples_per_s: seconds.map((s) => Math.round(7665 / s)) }));
+  const engine = (await Promise.all(page.workers().map((w) => w.evaluate(() => self.nnlabEngineName)))).find(Boolean);
+  console.log(JSON.stringify({ net, backend, engine, epochs, workers: pool, epoch_seconds: seconds, examples_per_s: seconds.map((s) => Math.round(7665 / s)) }));
 } finally {
   await close();
   server.close();

@@ -82,7 +82,9 @@ KEEP_NAMES = os.environ.get("NNLAB_WASM_NAMES") == "1"
 
 def shrink_wasm(path, level):
     before = os.path.getsize(path)
-    if shutil.which("wasm-opt"):
+    # Debian's binaryen 108 predates relaxed SIMD's final opcodes and cannot read that build.
+    relaxed = os.path.basename(path).startswith("worker_relaxed")
+    if shutil.which("wasm-opt") and not relaxed:
         names = ["-g"] if KEEP_NAMES else []
         subprocess.run(["wasm-opt", level, *names, *WASM_FEATURES, path, "-o", path], check=True)
         data = open(path, "rb").read()
@@ -90,8 +92,10 @@ def shrink_wasm(path, level):
         how = f"wasm-opt {level}"
     else:
         data = open(path, "rb").read()
-        open(path, "wb").write(strip_custom_sections(data))
-        how = "debug names dropped; NOTICE: wasm-opt not installed, bundle not optimised"
+        open(path, "wb").write(strip_custom_sections(data, (b"producers",) if KEEP_NAMES else (b"name", b"producers")))
+        how = "debug names dropped" + (
+            " (relaxed SIMD: too new for this wasm-opt)" if relaxed
+            else "; NOTICE: wasm-opt not installed, bundle not optimised")
     print(f"postbuild: {os.path.basename(path)} {before / 1e6:.1f} MB -> {os.path.getsize(path) / 1e6:.1f} MB ({how})")
 
 
