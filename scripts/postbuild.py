@@ -93,7 +93,7 @@ def shrink_wasm(path, level):
     else:
         data = open(path, "rb").read()
         open(path, "wb").write(strip_custom_sections(data, (b"producers",) if KEEP_NAMES else (b"name", b"producers")))
-        how = "debug names dropped" + (
+        how = ("names kept" if KEEP_NAMES else "debug names dropped") + (
             " (relaxed SIMD: too new for this wasm-opt)" if relaxed
             else "; NOTICE: wasm-opt not installed, bundle not optimised")
     print(f"postbuild: {os.path.basename(path)} {before / 1e6:.1f} MB -> {os.path.getsize(path) / 1e6:.1f} MB ({how})")
