@@ -85,10 +85,11 @@ async fn train_pass(
 ) -> Result<(Net, Option<DeviceStats>), TrainError> {
     let device = data.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let len = order.len();
     let order: Vec<i64> = order.iter().map(|&i| i as i64).collect();
-    let order = Tensor::<1, Int>::from_data(TensorData::new(order, [data.len]), &device); // [n]
+    let order = Tensor::<1, Int>::from_data(TensorData::new(order, [len]), &device); // [len]
     let mut stats = DeviceStats::new(&device);
-    let batches = batch_count(data.len, batch_size);
+    let batches = batch_count(len, batch_size);
     let share = exchange.share();
     for batch in 0..batches {
         if driver.checkpoint().await == Flow::Stop {
@@ -96,7 +97,7 @@ async fn train_pass(
             return Ok((model, None));
         }
         let start = batch * batch_size;
-        let b = batch_size.min(data.len - start);
+        let b = batch_size.min(len - start);
         let rows = share.rows(b);
         let grads = if rows.is_empty() {
             None
@@ -275,7 +276,7 @@ pub async fn run_model_shared(
     let mut model = model;
     let first = resume.prior.len() + 1;
     if first <= config.epochs && !crate::kernels::on_cpu(&train.device()) {
-        warm_up(&model, train, valid, config.batch_size).await?;
+        model = warm_up(model, &mut optim, train, valid, config.batch_size, driver).await?;
     }
     let mut train_seconds: f64 = resume.prior.iter().map(|e| e.seconds).sum();
     let mut epochs: Vec<EpochRecord> = resume.prior;
@@ -309,13 +310,8 @@ pub async fn run_model_shared(
             valid_n = Some(stats.n);
             tx = stats.register(tx);
         }
+        tx = register_first_kernels(tx, &model);
         let first = model.convs.first();
-        if let Some(conv) = first {
-            tx = tx.register(conv.weight.val());
-            if let Some(bias) = &conv.bias {
-                tx = tx.register(bias.val());
-            }
-        }
         let shapes = if resume.checkpoints && leader {
             let (with_params, shapes) = model.register_parameters(tx);
             tx = with_params;
@@ -390,39 +386,46 @@ pub async fn run_model_shared(
 
 /// Compiles the device's kernels for this run's shapes before the first timed epoch (WebGPU
 /// compiles each kernel on its first use: seconds under a software renderer, and every visit
-/// in a browser, which has no compile cache). One forward and backward pass on a first batch,
-/// gathered as the training pass gathers them, and one evaluation batch; their statistics are
-/// read back (one readback, before any epoch) and dropped. Nothing updates the model.
+/// in a browser, which has no compile cache). The training pass itself on the first two batches
+/// (and a last, partial one where the epoch has one) at learning rate 0, so the parameters come
+/// back unchanged, bit for bit (`w - 0 * g`), then the epoch's end: an evaluation pass and the
+/// first layer's kernels. All of it is read back (one readback, before any epoch) and dropped.
+///
+/// The real pass, not a copy of its operations: burn's kernel fusion compiles a kernel for each
+/// new sequence of operations it meets, and a look-alike forward and backward pass on one batch
+/// left twelve kernels to the first epoch's first two steps (the update's among them) and three
+/// to its end, which made it 0.6-0.8 s slower than the next on SwiftShader.
 async fn warm_up(
-    model: &Net,
+    model: Net,
+    optim: &mut Sgd,
     train: &DeviceData,
     valid: Option<&DeviceData>,
     batch_size: usize,
-) -> Result<(), TrainError> {
-    let device = train.device();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let b = batch_size.min(train.len);
-    let idx = Tensor::<1, Int>::arange(0..b as i64, &device); // [b]
-    let images = train.select(idx.clone());
-    let targets = train.labels.clone().select(0, idx);
-    let mut stats = DeviceStats::new(&device);
-    let logits = model.forward(images);
-    let loss = loss_fn.forward(logits.clone(), targets.clone());
-    stats.add(loss.clone(), logits, targets);
-    // Launching the backward pass compiles its kernels; the readback below comes after it in
-    // the device's queue, so it also waits for it to run.
-    drop(loss.backward());
+    driver: &mut impl Driver,
+) -> Result<Net, TrainError> {
+    let b = batch_size.min(train.len).max(1);
+    let order: Vec<usize> = (0..(2 * b + train.len % b).min(train.len)).collect();
+    let (model, stats) = train_pass(model, optim, train, &order, batch_size, 0.0, 0, &mut Alone, driver, &mut |_| {}).await?;
+    // Stopped during the warm-up: the first epoch's checkpoint stops the run.
+    let Some(stats) = stats else { return Ok(model) };
+    // The epoch's end as well: the evaluation pass and the first layer's kernels.
     let mut tx = stats.register(Transaction::default());
-    if let Some(valid) = valid.filter(|v| v.len > 0) {
-        let n = EVAL_BATCH.min(valid.len);
-        let targets = valid.labels.clone().narrow(0, 0, n);
-        let logits = model.valid().forward(valid.slice(0, n));
-        let mut eval = DeviceStats::new(&device);
-        eval.add(loss_fn.forward(logits.clone(), targets.clone()), logits, targets);
-        tx = eval.register(tx);
+    if let Some(valid) = valid {
+        tx = evaluate_pass(&model, valid, EVAL_BATCH).register(tx);
     }
-    read_all(tx).await?;
-    Ok(())
+    read_all(register_first_kernels(tx, &model)).await?;
+    Ok(model)
+}
+
+/// The first convolution's weights and bias (the page draws them), added to a readback.
+fn register_first_kernels(mut tx: Transaction, model: &Net) -> Transaction {
+    if let Some(conv) = model.convs.first() {
+        tx = tx.register(conv.weight.val());
+        if let Some(bias) = &conv.bias {
+            tx = tx.register(bias.val());
+        }
+    }
+    tx
 }
 
 /// Parameters read back in [`Net::register_parameters`]'s order, as a checkpoint.
