@@ -76,6 +76,8 @@ test('a browser without relaxed SIMD trains on the plain CPU engine, to the same
     const plain = await train(server.url + '?backend=cpu', { relaxedSimd: false });
     assert.deepEqual(relaxed.engines, ['worker_relaxed']);
     assert.deepEqual(plain.engines, ['worker']);
+    assert.match(relaxed.backend, /CPU \(burn flex, wasm relaxed SIMD\)/);
+    assert.match(plain.backend, /CPU \(burn flex, wasm SIMD\)/);
     assert.equal(plain.phase, 'finished', plain.error ?? '');
     assert.deepEqual(plain.errors, []);
     // The two builds differ only in the matrix product's multiply-add (fused or rounded twice).

@@ -12,6 +12,12 @@ use crate::protocol::FromWorker;
 use crate::run::{BackendChoice, BackendInfo, BackendKind, RunId};
 use crate::web::js::{call, describe, get};
 
+/// The CPU backend as the page names it: which SIMD this build's matrix product uses.
+#[cfg(feature = "relaxed-simd")]
+const CPU_NAME: &str = "CPU (burn flex, wasm relaxed SIMD)";
+#[cfg(not(feature = "relaxed-simd"))]
+const CPU_NAME: &str = "CPU (burn flex, wasm SIMD)";
+
 /// Why there is no WebGPU device: what the page shows beside the backend choice.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GpuError {
@@ -73,7 +79,7 @@ pub(super) async fn pick_device(choice: BackendChoice) -> Result<(Device, Backen
     let cpu = |note: Option<String>| {
         (
             Device::flex().autodiff(),
-            BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex, wasm SIMD)".into(), note },
+            BackendInfo { kind: BackendKind::Cpu, name: CPU_NAME.into(), note },
         )
     };
     if choice == BackendChoice::Cpu {
