@@ -405,7 +405,8 @@ async fn warm_up(
 ) -> Result<Net, TrainError> {
     let b = batch_size.min(train.len).max(1);
     let order: Vec<usize> = (0..(2 * b + train.len % b).min(train.len)).collect();
-    let (model, stats) = train_pass(model, optim, train, &order, batch_size, 0.0, 0, &mut Alone, driver, &mut |_| {}).await?;
+    let (model, stats) =
+        train_pass(model, optim, train, &order, batch_size, 0.0, 0, &mut Alone, driver, &mut |_| {}).await?;
     // Stopped during the warm-up: the first epoch's checkpoint stops the run.
     let Some(stats) = stats else { return Ok(model) };
     // The epoch's end as well: the evaluation pass and the first layer's kernels.

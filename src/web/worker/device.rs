@@ -77,10 +77,7 @@ pub(super) async fn probe_adapter() -> Result<String, GpuError> {
 /// The device for a run, and what to tell the user about it.
 pub(super) async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), WorkerError> {
     let cpu = |note: Option<String>| {
-        (
-            Device::flex().autodiff(),
-            BackendInfo { kind: BackendKind::Cpu, name: CPU_NAME.into(), note },
-        )
+        (Device::flex().autodiff(), BackendInfo { kind: BackendKind::Cpu, name: CPU_NAME.into(), note })
     };
     if choice == BackendChoice::Cpu {
         return Ok(cpu(None));
