@@ -3,8 +3,8 @@
 //! custom backward passes run the convolution's and the linear layer's gradients as matrix
 //! products, [`conv`], [`linear`](mod@linear)).
 //!
-//! The model and the training loop call [`conv2d`], [`linear`](fn@linear), [`max_pool`] and
-//! [`sgd_step`]; each uses the extension for tensors on the CPU backend and burn's own kernels
+//! The model and the training loop call [`conv2d`], [`linear`](fn@linear), [`max_pool`],
+//! [`sgd_step`] and [`linear_sgd_step`]; each uses the extension for tensors on the CPU backend and burn's own kernels
 //! everywhere else (WebGPU), so the rest of the code never asks which backend it runs on.
 
 pub mod conv;
@@ -52,6 +52,17 @@ pub trait CpuKernels: Backend {
     /// once per step instead of being copied into fresh buffers twice.
     fn sgd_step(weight: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self>;
 
+    /// `weight - lr * xᵀ · dy`: the SGD step of a linear layer's weight (`[inputs, outputs]`)
+    /// with its gradient folded in, for the layer's input `x [batch, inputs]` and output
+    /// gradient `dy [batch, outputs]` ([`linear::sgd_step`]), over `weight`'s buffer when
+    /// nothing else holds it.
+    fn linear_sgd_step(
+        weight: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        lr: f64,
+    ) -> FloatTensor<Self>;
+
     /// 2x2 max pooling with stride 2, `[batch, c, h, w]` -> `[batch, c, h / 2, w / 2]`
     /// ([`pool::max_pool_2x2`]); the autodiff backend keeps one byte per output for the
     /// backward pass.
@@ -69,6 +80,10 @@ impl CpuKernels for Flex {
 
     fn sgd_step(weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
         sgd_in_place(weight, grad, lr)
+    }
+
+    fn linear_sgd_step(weight: FlexTensor, x: FlexTensor, dy: FlexTensor, lr: f64) -> FlexTensor {
+        linear_sgd_in_place(weight, x, dy, lr)
     }
 
     fn max_pool_2x2(x: FlexTensor) -> FlexTensor {
@@ -112,6 +127,17 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
     fn sgd_step(weight: FloatTensor<Self>, grad: FloatTensor<Self>, lr: f64) -> FloatTensor<Self> {
         // Parameters are updated on the inner backend (see [`sgd_step`]); this arm exists because
         // the extension is routed for autodiff tensors too, and computes the same thing.
+        Self::float_sub(weight, Self::float_mul_scalar(grad, lr.into()))
+    }
+
+    fn linear_sgd_step(
+        weight: FloatTensor<Self>,
+        x: FloatTensor<Self>,
+        dy: FloatTensor<Self>,
+        lr: f64,
+    ) -> FloatTensor<Self> {
+        // As `sgd_step`: parameters are updated on the inner backend.
+        let grad = Self::float_matmul(Self::float_transpose(x), dy);
         Self::float_sub(weight, Self::float_mul_scalar(grad, lr.into()))
     }
 
@@ -289,15 +315,19 @@ fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
+/// Whether `weight` is a contiguous f32 buffer of exactly its own elements, which an in-place
+/// update may write over (when nothing else holds it: `try_storage_mut`).
+fn overwritable(weight: &FlexTensor) -> bool {
+    weight.dtype() == DType::F32
+        && weight.is_contiguous()
+        && weight.as_slice::<f32>().is_some_and(|w| w.len() == weight.shape().num_elements())
+}
+
 /// `weight - lr * grad` over `weight`'s own buffer where it is the only holder of a contiguous
 /// f32 buffer; burn's two element-wise operations otherwise.
 fn sgd_in_place(mut weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor {
     let grad = grad.to_contiguous();
-    let fits = weight.dtype() == DType::F32
-        && grad.dtype() == DType::F32
-        && weight.is_contiguous()
-        && weight.shape() == grad.shape()
-        && weight.as_slice::<f32>().is_some_and(|w| w.len() == weight.shape().num_elements());
+    let fits = overwritable(&weight) && grad.dtype() == DType::F32 && weight.shape() == grad.shape();
     if fits && let Some(w) = weight.try_storage_mut::<f32>() {
         // burn's SGD computes `w - (g * lr)` with lr as an f32 scalar: the same two roundings.
         let lr = lr as f32;
@@ -307,6 +337,22 @@ fn sgd_in_place(mut weight: FlexTensor, grad: FlexTensor, lr: f64) -> FlexTensor
         return weight;
     }
     Flex::float_sub(weight, Flex::float_mul_scalar(grad, lr.into()))
+}
+
+/// `weight - lr * xᵀ · dy` ([`linear::sgd_step`]) over `weight`'s own buffer where it may;
+/// otherwise the gradient in a buffer of its own, then [`sgd_in_place`].
+fn linear_sgd_in_place(mut weight: FlexTensor, x: FlexTensor, dy: FlexTensor, lr: f64) -> FlexTensor {
+    let s = linear_shape(&x, &weight);
+    assert_eq!(dy.shape().dims::<2>(), [s.batch, s.outputs], "the gradient has the layer's output shape");
+    let (x, dy) = (x.to_contiguous(), dy.to_contiguous());
+    if overwritable(&weight)
+        && let Some(w) = weight.try_storage_mut::<f32>()
+    {
+        linear::sgd_step(&s, w, values(&x), values(&dy), lr as f32);
+        return weight;
+    }
+    let grad = tensor(linear::weight_grad(&s, values(&x), values(&dy)), [s.inputs, s.outputs]);
+    sgd_in_place(weight, grad, lr)
 }
 
 /// Whether `device` is burn's CPU backend, with or without autodiff.
@@ -374,6 +420,20 @@ pub fn sgd_step<const D: usize>(weight: Tensor<D>, grad: Tensor<D>, lr: f64) -> 
     Tensor::from_dispatch(<Dispatch as CpuKernels>::sgd_step(weight.into_dispatch(), grad.into_dispatch(), lr))
 }
 
+/// One SGD step of a linear layer's weight `[inputs, outputs]` with its gradient folded in:
+/// `weight - lr * xᵀ · dy` for the layer's input `x [batch, inputs]` and the gradient `dy` of
+/// its output, on the inner backend. On the CPU backend (f32) through
+/// [`CpuKernels::linear_sgd_step`], which writes over the weight's buffer when it may.
+pub fn linear_sgd_step(weight: Tensor<2>, x: Tensor<2>, dy: Tensor<2>, lr: f64) -> Tensor<2> {
+    let f32s = [&weight, &x, &dy].iter().all(|t| t.dtype() == burn::tensor::DType::F32);
+    if !on_cpu(&weight.device()) || !f32s {
+        return weight - x.transpose().matmul(dy).mul_scalar(lr);
+    }
+    let step =
+        <Dispatch as CpuKernels>::linear_sgd_step(weight.into_dispatch(), x.into_dispatch(), dy.into_dispatch(), lr);
+    Tensor::from_dispatch(step)
+}
+
 /// The homework's optimiser: plain SGD (no momentum, no weight decay), the same update as
 /// burn's `SgdConfig::new().init()`, through [`sgd_step`] so the CPU backend updates each
 /// parameter in place.
@@ -396,13 +456,48 @@ impl ModuleMapper for SgdMapper<'_> {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let (id, tensor, mapper) = param.consume();
         let tensor = match self.grads.remove::<D>(id) {
-            Some(grad) => {
-                let require_grad = tensor.is_require_grad();
-                let updated = Tensor::from_inner(sgd_step(tensor.inner(), grad, self.lr));
-                if require_grad { updated.require_grad() } else { updated }
-            }
+            Some(grad) => updated(tensor, |t| sgd_step(t, grad, self.lr)),
             None => tensor,
         };
         Param::from_mapped_value(id, tensor, mapper)
+    }
+}
+
+/// A parameter after `step`, which maps its value on the inner backend: still trainable if it was.
+pub fn updated<const D: usize>(param: Tensor<D>, step: impl FnOnce(Tensor<D>) -> Tensor<D>) -> Tensor<D> {
+    let require_grad = param.is_require_grad();
+    let value = Tensor::from_inner(step(param.inner()));
+    if require_grad { value.require_grad() } else { value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folded_linear_step_writes_over_a_weight_nothing_else_holds() {
+        let (batch, inputs, outputs, lr) = (2, 4, 3, 0.5);
+        let w0: Vec<f32> = (0..inputs * outputs).map(|i| i as f32).collect();
+        let xs = [1.0, 2.0, 3.0, 4.0, 0.5, 0.0, -1.0, 2.0];
+        let dys = [1.0, 0.0, -1.0, 2.0, 1.0, 0.0];
+        // w - lr · xᵀ·dy, by hand (every value exact in f32).
+        let want: Vec<f32> = (0..inputs * outputs)
+            .map(|e| {
+                let (i, j) = (e / outputs, e % outputs);
+                w0[e] - lr * (0..batch).map(|b| xs[b * inputs + i] * dys[b * outputs + j]).sum::<f32>()
+            })
+            .collect();
+        let (x, dy) = (tensor(xs.to_vec(), [batch, inputs]), tensor(dys.to_vec(), [batch, outputs]));
+        let weight = tensor(w0, [inputs, outputs]);
+        let buffer = values(&weight).as_ptr();
+        let stepped = linear_sgd_in_place(weight, x.clone(), dy.clone(), lr.into());
+        assert_eq!(values(&stepped), want);
+        assert_eq!(values(&stepped).as_ptr(), buffer, "the step wrote over the weight's own buffer");
+        // Held elsewhere too (a checkpoint, another model), the weight is left as it was.
+        let held = stepped.clone();
+        let again = linear_sgd_in_place(stepped, x, dy, 0.0);
+        assert_eq!(values(&held), want);
+        assert_ne!(values(&again).as_ptr(), buffer);
+        assert_eq!(values(&again), want);
     }
 }

@@ -140,14 +140,31 @@ impl Net {
             x.reshape([b, c * h * w]) // [batch, c*h*w], PyTorch's flatten order
         };
         trace("flatten".into(), x.dims().to_vec());
-        let last = self.linears.len() - 1;
         for (i, linear) in self.linears.iter().enumerate() {
-            x = crate::kernels::linear(linear, x);
-            if i < last {
-                x = self.relu.forward(x);
-            }
-            let name = if i < last { format!("linear{} + relu", i + 1) } else { format!("linear{} (logits)", i + 1) };
+            x = self.activate(i, crate::kernels::linear(linear, x));
+            let name = if i + 1 < self.linears.len() {
+                format!("linear{} + relu", i + 1)
+            } else {
+                format!("linear{} (logits)", i + 1)
+            };
             trace(name, x.dims().to_vec());
+        }
+        x
+    }
+
+    /// Linear layer `i`'s output after its activation: ReLU, except on the logits.
+    fn activate(&self, i: usize, x: Tensor<2>) -> Tensor<2> {
+        if i + 1 < self.linears.len() { self.relu.forward(x) } else { x }
+    }
+
+    /// The logits from the first linear layer's output (before its ReLU), for a network without
+    /// convolutions: the rest of [`Net::forward`]. The CPU training step runs that first layer
+    /// outside the autodiff graph (`train::first_layer`).
+    pub(crate) fn forward_from_first_linear(&self, hidden: Tensor<2>) -> Tensor<2> {
+        debug_assert!(self.convs.is_empty(), "an MLP's first layer sees the images");
+        let mut x = self.activate(0, hidden);
+        for (i, linear) in self.linears.iter().enumerate().skip(1) {
+            x = self.activate(i, crate::kernels::linear(linear, x));
         }
         x
     }

@@ -18,6 +18,7 @@ use crate::model::{CheckpointError, Net};
 use crate::run::{Checkpoint, EpochRecord, Kernels, RunSummary, StopReason, TensorValues};
 
 mod device_data;
+mod first_layer;
 pub mod parallel;
 mod stats;
 
@@ -99,33 +100,64 @@ async fn train_pass(
         let start = batch * batch_size;
         let b = batch_size.min(len - start);
         let rows = share.rows(b);
-        let grads = if rows.is_empty() {
-            None
-        } else {
+        // This share's images `[rows, h, w, c]` and labels `[rows]`.
+        let share_rows = (!rows.is_empty()).then(|| {
             let idx = order.clone().narrow(0, start + rows.start, rows.len()); // [rows]
-            let images = data.select(idx.clone()); // [rows, h, w, c]
-            let targets = data.labels.clone().select(0, idx); // [rows]
-            let logits = model.forward(images); // [rows, classes]
-            let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the rows
-            stats.add(loss.clone(), logits, targets);
-            // This share's part of the batch's mean loss (the whole of it for one worker).
-            let part = if share.count == 1 { loss } else { loss * (rows.len() as f32 / b as f32) };
-            Some(GradientsParams::from_grads(part.backward(), &model))
-        };
-        let grads = if share.count == 1 {
-            grads.expect("one worker takes every row")
+            (data.select(idx.clone()), data.labels.clone().select(0, idx))
+        });
+        if share.count == 1 {
+            let (images, targets) = share_rows.expect("one worker takes every row");
+            let (next, loss, logits) = batch_step(model, optim, images, targets.clone(), lr);
+            stats.add(loss, logits, targets);
+            model = next;
         } else {
+            let grads = share_rows.map(|(images, targets)| {
+                let logits = model.forward(images); // [rows, classes]
+                let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the rows
+                stats.add(loss.clone(), logits, targets);
+                // This share's part of the batch's mean loss.
+                let part = loss * (rows.len() as f32 / b as f32);
+                GradientsParams::from_grads(part.backward(), &model)
+            });
             let flat = match &grads {
                 Some(grads) => parallel::flat_gradients(&model, grads).await?,
                 None => vec![0.0; parallel::gradient_len(&model)],
             };
             let Some(sum) = exchange.all_reduce(flat).await else { return Ok((model, None)) };
-            parallel::gradients_of(&model, &sum, &device)
-        };
-        model = optim.step(lr, model, grads);
+            let grads = parallel::gradients_of(&model, &sum, &device);
+            model = optim.step(lr, model, grads);
+        }
         on_event(Event::Progress { epoch, batch: batch + 1, batches });
     }
     Ok((model, Some(stats)))
+}
+
+/// One worker's SGD step on a whole batch: the model after it, the batch's mean loss `[1]` and
+/// its logits `[rows, classes]`, both left on the device. An MLP on the CPU backend trains its
+/// first layer outside the autodiff graph ([`first_layer`]); the update is the same to float
+/// rounding.
+pub fn batch_step(
+    model: Net,
+    optim: &mut Sgd,
+    images: Tensor<4>,
+    targets: Tensor<1, Int>,
+    lr: f64,
+) -> (Net, Tensor<1>, Tensor<2>) {
+    let loss_fn = CrossEntropyLossConfig::new().init(&images.device());
+    let (first, logits) = if first_layer::applies(&model, &images) {
+        let (first, logits) = first_layer::Detached::forward(&model, images);
+        (Some(first), logits)
+    } else {
+        (None, model.forward(images))
+    };
+    let loss = loss_fn.forward(logits.clone(), targets);
+    let mut grads = loss.backward();
+    let model = match first {
+        Some(first) => first.step(model, &mut grads, lr),
+        None => model,
+    };
+    let grads = GradientsParams::from_grads(grads, &model);
+    (optim.step(lr, model, grads), loss, logits)
 }
 
 /// A pass without weight updates, statistics left on the device.

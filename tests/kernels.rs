@@ -9,6 +9,7 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use nnlab::kernels::{self, Sgd};
 use nnlab::model::{Init, Net, NetConfig};
+use nnlab::train::batch_step;
 
 /// max |a - b| / max |b|: the error relative to the gradient's scale.
 /// Fixed pseudo-random values of unit variance (a sum of four uniforms), so every run checks the
@@ -180,28 +181,28 @@ fn linear_gradients_equal_burns() {
     }
 }
 
-/// One SGD step of size `lr` on 10 fixed dog-sized images, through nnlab's kernels and through
-/// burn's own layers and SGD: each parameter tensor's relative error between the two, and how
-/// far ours moved the first one.
-fn one_step_both_ways(net: Net, seed: u64, lr: f64) -> (Vec<f32>, f32) {
-    let device = net.devices()[0].clone();
+/// One SGD step of size `lr` on 10 fixed dog-sized images, through the training loop's step
+/// (nnlab's kernels; an MLP's first layer outside the graph, its update folded into its
+/// gradient) and through burn's own layers and SGD: each parameter tensor's relative error
+/// between the two, and how far ours moved the first one. `net` makes the same network each
+/// time, so that ours holds its weights alone and may update them in place.
+fn one_step_both_ways(net: impl Fn() -> Net, seed: u64, lr: f64) -> (Vec<f32>, f32) {
+    let start = net();
+    let device = start.devices()[0].clone();
     let images = noise([10, 64, 64, 3], seed, &device);
     let labels = Tensor::<1, Int>::from_data(TensorData::from([0i64, 1, 2, 3, 4, 5, 6, 7, 8, 9]), &device);
     let theirs = {
-        let g = GradientsParams::from_grads(loss(burn_forward(&net, images.clone()), &labels).backward(), &net);
-        SgdConfig::new().init().step(lr, net.clone(), g)
+        let g = GradientsParams::from_grads(loss(burn_forward(&start, images.clone()), &labels).backward(), &start);
+        SgdConfig::new().init().step(lr, start.clone(), g)
     };
-    let ours = {
-        let g = GradientsParams::from_grads(loss(net.forward(images), &labels).backward(), &net);
-        Sgd.step(lr, net.clone(), g)
-    };
+    let ours = batch_step(net(), &mut Sgd, images, labels, lr).0;
     let errors = parameters(&ours).into_iter().zip(parameters(&theirs)).map(|(a, b)| relative_error(a, b)).collect();
-    (errors, relative_error(parameters(&ours)[0].clone(), parameters(&net)[0].clone()))
+    (errors, relative_error(parameters(&ours)[0].clone(), parameters(&start)[0].clone()))
 }
 
 #[test]
 fn a_dogset_mlp_step_gives_burns_parameters() {
-    let net = NetConfig::dog_mlp().init(Init::PyTorch { seed: 5 }, &Device::flex().autodiff()).unwrap();
+    let net = || NetConfig::dog_mlp().init(Init::PyTorch { seed: 5 }, &Device::flex().autodiff()).unwrap();
     let (errors, moved) = one_step_both_ways(net, 10, 0.01);
     for (i, err) in errors.into_iter().enumerate() {
         assert!(err < 1e-6, "parameter tensor {i}: relative error {err}");
@@ -211,7 +212,7 @@ fn a_dogset_mlp_step_gives_burns_parameters() {
 
 #[test]
 fn a_dogset_cnn_step_gives_burns_parameters() {
-    let net = NetConfig::dog_cnn(5, 1).init(Init::PyTorch { seed: 7 }, &Device::flex().autodiff()).unwrap();
+    let net = || NetConfig::dog_cnn(5, 1).init(Init::PyTorch { seed: 7 }, &Device::flex().autodiff()).unwrap();
     // lr large enough that the update shows in every parameter.
     let (errors, moved) = one_step_both_ways(net, 6, 0.01);
     for (i, err) in errors.into_iter().enumerate() {
@@ -229,8 +230,9 @@ fn the_in_place_sgd_step_equals_burns_sgd() {
     let (mut ours, mut theirs) = (net.clone(), net);
     let mut burn_sgd = SgdConfig::new().init();
     for _ in 0..3 {
-        let g = GradientsParams::from_grads(loss(ours.forward(images.clone()), &labels).backward(), &ours);
-        ours = Sgd.step(0.05, ours, g);
+        // The training loop's step: the first layer's update folded into its gradient, written
+        // over its buffer from the second step on (the first shares it with `theirs`).
+        ours = batch_step(ours, &mut Sgd, images.clone(), labels.clone(), 0.05).0;
         let g = GradientsParams::from_grads(loss(theirs.forward(images.clone()), &labels).backward(), &theirs);
         theirs = burn_sgd.step(0.05, theirs, g);
     }

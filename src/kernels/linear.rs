@@ -38,6 +38,14 @@ pub fn weight_grad(s: &LinearShape, x: &[f32], dy: &[f32]) -> Vec<f32> {
     matmul::product(s.inputs, s.outputs, s.batch, Mat::transposed(x, s.inputs), Mat::rows(dy, s.outputs))
 }
 
+/// One SGD step of the weight with its gradient folded in: `weight -= lr · xᵀ · dy`, one pass
+/// over `weight` (reading and writing it) where computing the gradient and then stepping takes
+/// three (writing the gradient, reading it back beside the weight, writing the weight).
+pub fn sgd_step(s: &LinearShape, weight: &mut [f32], x: &[f32], dy: &[f32], lr: f32) {
+    let (xt, dy) = (Mat::transposed(x, s.inputs), Mat::rows(dy, s.outputs));
+    matmul::add_scaled_product(s.inputs, s.outputs, s.batch, weight, -lr, xt, dy);
+}
+
 /// The bias's gradient: `dy` summed over the batch, `[outputs]`.
 pub fn bias_grad(s: &LinearShape, dy: &[f32]) -> Vec<f32> {
     let mut db = vec![0.0; s.outputs];
@@ -98,6 +106,11 @@ mod tests {
             assert!(close(&weight_grad(&s, &x, &dy), &dw), "{s:?}");
             let db: Vec<f32> = (0..outputs).map(|j| (0..batch).map(|i| dy[i * outputs + j]).sum()).collect();
             assert!(close(&bias_grad(&s, &dy), &db), "{s:?}");
+            let lr = 0.3;
+            let mut stepped = w.clone();
+            sgd_step(&s, &mut stepped, &x, &dy, lr);
+            let want: Vec<f32> = w.iter().zip(&dw).map(|(w, g)| w - lr * g).collect();
+            assert!(close(&stepped, &want), "{s:?}");
         }
     }
 }
