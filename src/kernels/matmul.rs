@@ -55,22 +55,7 @@ pub fn matmul(m: usize, n: usize, k: usize, dst: &mut [f32], accumulate: bool, l
     // SAFETY: the assert keeps every view inside its slice; `dst` is exclusively borrowed.
     #[cfg(not(target_arch = "wasm32"))]
     unsafe {
-        with_gemm_crate(m, n, k, dst.as_mut_ptr(), accumulate.then_some(1.0), lhs, rhs)
-    };
-}
-
-/// `dst [m, n] += scale · lhs [m, k] · rhs [k, n]`, `dst` row-major: an SGD step folded into
-/// the weight-gradient product that gives it ([`super::linear::sgd_step`]). Natively `gemm`
-/// scales each tile's sum as it adds it; in wasm [`packed`] takes a scaled copy of `lhs` (the
-/// small operand there: the batch's inputs).
-pub fn add_scaled_product(m: usize, n: usize, k: usize, dst: &mut [f32], scale: f32, lhs: Mat, rhs: Mat) {
-    assert!(dst.len() >= m * n && lhs.data.len() >= lhs.extent(m, k) && rhs.data.len() >= rhs.extent(k, n));
-    #[cfg(target_arch = "wasm32")]
-    packed::add_scaled_product(m, n, k, dst, scale, lhs, rhs);
-    // SAFETY: the assert keeps every view inside its slice; `dst` is exclusively borrowed.
-    #[cfg(not(target_arch = "wasm32"))]
-    unsafe {
-        with_gemm_crate(m, n, k, dst.as_mut_ptr(), Some(scale), lhs, rhs)
+        with_gemm_crate(m, n, k, dst.as_mut_ptr(), accumulate, lhs, rhs)
     };
 }
 
@@ -89,7 +74,7 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat) -> Vec<f32> {
         // SAFETY: the assert bounds the operands' reads; `dst` has room for `m * n` values,
         // which gemm writes (it reads none of them without `accumulate`) before `set_len`.
         unsafe {
-            with_gemm_crate(m, n, k, dst.as_mut_ptr(), None, lhs, rhs);
+            with_gemm_crate(m, n, k, dst.as_mut_ptr(), false, lhs, rhs);
             dst.set_len(m * n);
         }
         return dst;
@@ -98,13 +83,11 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat) -> Vec<f32> {
     vec![0.0; m * n]
 }
 
-/// `dst = lhs · rhs`, or `dst += scale · lhs · rhs` with `add: Some(scale)`.
-///
 /// # Safety
-/// `dst` must be valid for writes of `m * n` row-major values (and reads, with `add`),
+/// `dst` must be valid for writes of `m * n` row-major values (and reads, with `accumulate`),
 /// not aliasing the operands, whose views must stay inside their slices for `m x k` and `k x n`.
 #[cfg(not(target_arch = "wasm32"))]
-unsafe fn with_gemm_crate(m: usize, n: usize, k: usize, dst: *mut f32, add: Option<f32>, lhs: Mat, rhs: Mat) {
+unsafe fn with_gemm_crate(m: usize, n: usize, k: usize, dst: *mut f32, accumulate: bool, lhs: Mat, rhs: Mat) {
     // SAFETY: the caller's contract: every index gemm forms, `i * rs + j * cs` for `i < rows`
     // and `j < cols`, is inside the operands' slices and `dst`'s buffer.
     unsafe {
@@ -115,16 +98,15 @@ unsafe fn with_gemm_crate(m: usize, n: usize, k: usize, dst: *mut f32, add: Opti
             dst,
             1,
             n as isize,
-            add.is_some(),
+            accumulate,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
             lhs.row_stride as isize,
             rhs.data.as_ptr(),
             rhs.col_stride as isize,
             rhs.row_stride as isize,
-            // dst := alpha * dst + beta * lhs * rhs
             1.0,
-            add.unwrap_or(1.0),
+            1.0,
             false,
             false,
             false,
@@ -178,12 +160,6 @@ pub mod packed {
         let dst = unsafe { &mut *(std::ptr::from_mut(dst) as *mut [MaybeUninit<f32>]) };
         // SAFETY: every element is initialised (it is a `&mut [f32]`).
         unsafe { run(m, n, k, dst, accumulate, lhs, rhs) }
-    }
-
-    /// [`super::add_scaled_product`], with `lhs` scaled into a copy.
-    pub fn add_scaled_product(m: usize, n: usize, k: usize, dst: &mut [f32], scale: f32, lhs: Mat, rhs: Mat) {
-        let scaled: Vec<f32> = (0..m).flat_map(|i| (0..k).map(move |p| scale * lhs.at(i, p))).collect();
-        matmul(m, n, k, dst, true, Mat::rows(&scaled, k), rhs);
     }
 
     /// [`super::product`]: the first depth block overwrites the fresh buffer.
@@ -450,19 +426,9 @@ pub mod packed {
 mod tests {
     use super::*;
 
-    /// `got` equals `want` to the rounding of a depth-`k` sum.
-    fn close(got: &[f32], want: &[f32], k: usize, what: &str) {
-        assert_eq!(got.len(), want.len(), "{what}");
-        for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            let tol = 1e-5 * (k as f32).sqrt() * w.abs().max(1.0) * 10.0;
-            assert!((g - w).abs() <= tol, "{what}: [{i}] {g} vs {w}");
-        }
-    }
-
     /// Every transposition, tile edge (sizes around `MR`, `NR` and the block sizes) and both
-    /// modes: the packed product equals the `gemm` crate's to float rounding, [`product`]
-    /// (a fresh buffer) equals the overwriting mode, and [`add_scaled_product`] adds a scaled
-    /// product on both paths.
+    /// modes: the packed product equals the `gemm` crate's to float rounding, and [`product`]
+    /// (a fresh buffer) equals the overwriting mode.
     #[test]
     fn the_packed_product_equals_the_gemm_crate() {
         let sizes = [(1, 1, 1), (3, 7, 5), (4, 8, 256), (5, 9, 257), (16, 3600, 75), (70, 530, 300), (400, 13, 32)];
@@ -484,18 +450,11 @@ mod tests {
                         assert_eq!(super::product(m, n, k, lhs, rhs), want, "{m}x{n}x{k} {lhs_t} {rhs_t}");
                         assert_eq!(packed::product(m, n, k, lhs, rhs), got, "{m}x{n}x{k} {lhs_t} {rhs_t}");
                     }
-                    close(&got, &want, k, &format!("{m}x{n}x{k} {lhs_t} {rhs_t} {accumulate}"));
+                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                        let tol = 1e-5 * (k as f32).sqrt() * w.abs().max(1.0) * 10.0;
+                        assert!((g - w).abs() <= tol, "{m}x{n}x{k} {lhs_t} {rhs_t} {accumulate}: [{i}] {g} vs {w}");
+                    }
                 }
-                // `dst += scale · lhs · rhs`, both ways, against the product added by hand.
-                let start: Vec<f32> = (0..m * n).map(|i| (i % 5) as f32 - 2.0).collect();
-                let scale = -0.37;
-                let sum = super::product(m, n, k, lhs, rhs);
-                let want: Vec<f32> = start.iter().zip(&sum).map(|(d, s)| d + scale * s).collect();
-                let (mut native, mut wasm) = (start.clone(), start);
-                add_scaled_product(m, n, k, &mut native, scale, lhs, rhs);
-                packed::add_scaled_product(m, n, k, &mut wasm, scale, lhs, rhs);
-                close(&native, &want, k, &format!("{m}x{n}x{k} {lhs_t} {rhs_t} scaled"));
-                close(&wasm, &want, k, &format!("{m}x{n}x{k} {lhs_t} {rhs_t} scaled, packed"));
             }
         }
     }
