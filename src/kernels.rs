@@ -4,8 +4,9 @@
 //! products, [`conv`], [`linear`](mod@linear)).
 //!
 //! The model and the training loop call [`conv2d`], [`linear`](fn@linear), [`max_pool`],
-//! [`sgd_step`] and [`linear_sgd_step`]; each uses the extension for tensors on the CPU backend and burn's own kernels
-//! everywhere else (WebGPU), so the rest of the code never asks which backend it runs on.
+//! [`sgd_step`] and [`linear_sgd_step`]; each uses the extension for tensors on the CPU
+//! backend and burn's own kernels everywhere else (WebGPU), so the rest of the code never asks
+//! which backend it runs on.
 
 pub mod conv;
 pub mod linear;
@@ -464,7 +465,7 @@ impl ModuleMapper for SgdMapper<'_> {
 }
 
 /// A parameter after `step`, which maps its value on the inner backend: still trainable if it was.
-pub fn updated<const D: usize>(param: Tensor<D>, step: impl FnOnce(Tensor<D>) -> Tensor<D>) -> Tensor<D> {
+pub(crate) fn updated<const D: usize>(param: Tensor<D>, step: impl FnOnce(Tensor<D>) -> Tensor<D>) -> Tensor<D> {
     let require_grad = param.is_require_grad();
     let value = Tensor::from_inner(step(param.inner()));
     if require_grad { value.require_grad() } else { value }
