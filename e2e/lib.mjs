@@ -87,6 +87,23 @@ export async function setPool(page, n) {
   );
 }
 
+/** Starts recording every state the pool's worker list passes through (a DOM observer sees
+ * each one, however briefly it lasts); returns a function giving the largest number of workers
+ * whose line matched `pattern` at once. Waiting for such a state after the click instead would
+ * race a short run: it can end before the wait begins. */
+export async function watchPool(page) {
+  await page.evaluate(() => {
+    const list = document.querySelector('[data-testid="pool-workers"]');
+    const snapshot = () => [...list.querySelectorAll('li')].map((li) => li.textContent);
+    window.nnlabPoolStates = [snapshot()];
+    new MutationObserver(() => window.nnlabPoolStates.push(snapshot())).observe(list, { subtree: true, childList: true, characterData: true });
+  });
+  return async (pattern) => {
+    const states = await page.evaluate(() => window.nnlabPoolStates);
+    return Math.max(...states.map((lines) => lines.filter((line) => pattern.test(line)).length));
+  };
+}
+
 /** Fills the training form. */
 export async function setForm(page, fields) {
   for (const [id, value] of Object.entries(fields)) {

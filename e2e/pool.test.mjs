@@ -4,7 +4,7 @@
 // workers gives the losses of one to float rounding.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withPage, byTestId, engineReady, setForm, setPool, waitPhase, epochRows, QUICK } from './lib.mjs';
+import { withPage, byTestId, engineReady, setForm, setPool, waitPhase, epochRows, watchPool, QUICK } from './lib.mjs';
 import { withHostedDogSet } from './dogset.mjs';
 
 const MNIST = { 'mnist-sizes': '100, 200', 'mnist-epochs': 3 };
@@ -39,19 +39,28 @@ test('a synth run and the MNIST lab train side by side in two workers, each with
   await withPage('?backend=cpu', async ({ page, errors }) => {
     await engineReady(page);
     await setPool(page, 2);
-    // Together: a synth run long enough to overlap, then the MNIST lab with one size.
+    const peak = await watchPool(page);
+    // Together: a synth run, paused the moment it starts so that it holds its worker whatever
+    // the machine's speed (a run of a second could end before the next click), then the MNIST
+    // lab with one size on the other worker, then the synth run resumed.
     await setForm(page, { ...QUICK, epochs: 6, 'train-size': 2000 });
-    await byTestId(page, 'train').click();
-    await waitPhase(page, ['training']);
+    await page.evaluate(async () => {
+      const button = (id) => document.querySelector(`[data-testid="${id}"]`);
+      button('train').click();
+      const pause = button('pause');
+      await new Promise((resolve) => {
+        const live = () => !pause.disabled && (resolve(), true);
+        if (!live()) new MutationObserver((_, seen) => live() && seen.disconnect()).observe(pause, { attributes: true });
+      });
+      pause.click();
+    });
+    await waitPhase(page, ['paused']);
     await trainMnist(page, { 'mnist-sizes': '200', 'mnist-epochs': 3 });
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /training/.test(li.textContent)).length === 2,
-      null,
-      { timeout: 60_000 },
-    );
     await waitMnist(page, ['finished']);
+    assert.equal(await peak(/training/), 2, 'both workers held a run at once');
     const mnistTogether = await mnistTable(page);
     await byTestId(page, 'lab-synth').click();
+    await byTestId(page, 'pause').click(); // Resume
     await waitPhase(page, ['finished']);
     const synthTogether = await synthLosses(page);
     assert.equal(synthTogether.length, 6);
@@ -118,14 +127,10 @@ test('the MNIST lab gives the same table with a pool of two workers as with one'
     const one = await mnistTable(page);
     assert.equal(one.length, 2);
     await setPool(page, 2);
+    const peak = await watchPool(page);
     await trainMnist(page);
-    // Both sizes train at once, one per worker.
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /MNIST/.test(li.textContent)).length === 2,
-      null,
-      { timeout: 60_000 },
-    );
     await waitMnist(page, ['finished']);
+    assert.equal(await peak(/MNIST/), 2, 'both sizes trained at once, one per worker');
     assert.deepEqual(await mnistTable(page), one);
     assert.deepEqual(errors, []);
   });
@@ -152,12 +157,9 @@ test('the DogSet CNN trains data-parallel over two workers with the losses of on
     const one = await trainCnn();
     assert.equal(one.length, 3);
     await setPool(page, 2);
-    const two = trainCnn();
-    // Both workers hold a share of the one run.
-    await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid="pool-workers"] li')].filter((li) => /DogSet CNN/.test(li.textContent)).length === 2,
-    );
-    const shared = await two;
+    const peak = await watchPool(page);
+    const shared = await trainCnn();
+    assert.equal(await peak(/DogSet CNN/), 2, 'both workers held a share of the one run');
     assert.equal(shared.length, 3);
     // Losses and accuracies as printed (4 significant digits): equal up to the last digit.
     for (const [e, row] of one.entries()) {
