@@ -70,11 +70,23 @@ def function_sizes(data):
 
 
 def crate_of(name):
-    """The crate a legacy-mangled Rust symbol belongs to: the first path segment, or for
-    `<Type as Trait>::f` the type's crate (the trait's when the type is generic)."""
+    """The crate a Rust symbol belongs to. Legacy mangling (`_ZN`, most of the code): the first
+    path segment, or for `<Type as Trait>::f` the type's crate (the trait's when the type is
+    generic). v0 mangling (`_R`, what the prebuilt standard library uses): the first crate root
+    (`Cs<hash>_<len><name>`)."""
+    if name.startswith("_R"):
+        v0 = re.search(r"C(?:s[0-9A-Za-z]*_)?(\d+)", name)
+        if v0:
+            return name[v0.end():v0.end() + int(v0.group(1))].lstrip("_") or "(runtime)"
     m = re.match(r"_ZN(\d+)", name)
     if not m:
         return "(unnamed or runtime)"
+    # Named after core, written by others: a boxed closure's body is inlined into core's
+    # `call_once` shim, and a type's drop glue is core's `drop_in_place` for it.
+    if name.startswith("_ZN4core3ops8function"):
+        return "(closure bodies, in core's shims)"
+    if name.startswith("_ZN4core3ptr") and "drop_in_place" in name:
+        return "(drop glue, in core's drop_in_place)"
     segment = name[m.end():m.end() + int(m.group(1))]
     if not segment.startswith("_$LT$"):
         return segment
@@ -92,11 +104,15 @@ def main():
     args = parser.parse_args()
     data = open(args.wasm, "rb").read()
     sizes, names = function_sizes(data)
+    # wasm-bindgen runs these type descriptors at build time and removes them from the bundle.
+    described = {i for i in sizes if names.get(i, "").startswith("__wbindgen_describe")}
+    left_out = sum(sizes.pop(i) for i in described)
     total = sum(sizes.values())
     by_crate = collections.Counter()
     for idx, size in sizes.items():
         by_crate[crate_of(names.get(idx, ""))] += size
     print(f"{args.wasm}: {len(data):,} bytes, code {total:,} bytes in {len(sizes):,} functions")
+    print(f"(left out: {left_out:,} bytes of wasm-bindgen's type descriptors, which it removes)")
     print("\ncode by crate:")
     for crate, size in by_crate.most_common(20):
         print(f"  {size:>10,}  {100 * size / total:5.1f}%  {crate}")
