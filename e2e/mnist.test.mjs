@@ -42,7 +42,7 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     assert.equal(await page.locator('[data-testid="accuracy-chart"] circle').count(), 2);
     assert.equal(await page.locator('[data-testid="mnist-loss-chart"] g.series').count(), 2, 'one loss curve per size');
     assert.equal(await page.locator('[data-testid="mnist-table"] tbody tr').count(), 2);
-    assert.match(await byTestId(page, 'mnist-answer-time').textContent(), /least-squares line is t = .* For all 60000 examples/);
+    assert.match(await byTestId(page, 'mnist-answer-time').textContent(), /least-squares line is t = .* For all 60,000 examples/);
     await page.screenshot({ path: OUT + 'mnist-trained.png', fullPage: true });
 
     // Exports: the chart as SVG and PNG, every epoch as CSV.
@@ -63,7 +63,7 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     // The extrapolation checked against one epoch on all 60,000 examples.
     await byTestId(page, 'mnist-check').click();
     await byTestId(page, 'mnist-check-result').waitFor({ timeout: 120_000 });
-    assert.match(await byTestId(page, 'mnist-check-result').textContent(), /One epoch on all 60000 examples took [\d.]+ s; the fit predicts/);
+    assert.match(await byTestId(page, 'mnist-check-result').textContent(), /One epoch on all 60,000 examples took [\d.]+ s; the fit predicts/);
 
     // Each finished model is written to IndexedDB after its result shows; a reload before the
     // last write lands would find that run still "running" (interrupted), so wait for the writes.

@@ -14,10 +14,18 @@ pub fn eta_seconds(epoch_seconds: &[f64], epochs_total: usize) -> Option<f64> {
     Some(mean * epochs_total.saturating_sub(epoch_seconds.len()) as f64)
 }
 
-/// "1 h 02 min", "3 min 05 s", "12.3 s": durations as people read them.
+/// "1 h 02 min", "3 min 05 s", "12.3 s", "0.049 s": durations as people read them. Under a
+/// second two significant digits, so that a short epoch does not read "0.0 s".
 pub fn format_duration(seconds: f64) -> String {
     if !seconds.is_finite() || seconds < 0.0 {
         return "unknown".into();
+    }
+    if seconds < 1.0 {
+        // Digits after the point for two significant ones: 0.49 -> 2, 0.049 -> 3.
+        let digits = if seconds > 0.0 { (1.0 - seconds.log10().floor()).clamp(1.0, 6.0) as usize } else { 1 };
+        let text = format!("{seconds:.digits$}");
+        // Rounding up can reach 1: 0.996 s reads "1.0 s".
+        return if text.starts_with('1') { "1.0 s".into() } else { format!("{text} s") };
     }
     if seconds < 60.0 {
         return format!("{seconds:.1} s");
@@ -25,6 +33,19 @@ pub fn format_duration(seconds: f64) -> String {
     let total = seconds.round() as u64;
     let (h, m, s) = (total / 3600, total / 60 % 60, total % 60);
     if h > 0 { format!("{h} h {m:02} min") } else { format!("{m} min {s:02} s") }
+}
+
+/// "60,000": a count with its thousands grouped, as the homework writes them.
+pub fn format_count(n: usize) -> String {
+    let digits = n.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(c);
+    }
+    text
 }
 
 /// A line `y = slope * x + intercept` fitted by least squares.
@@ -111,6 +132,21 @@ mod tests {
         assert_eq!(format_duration(185.0), "3 min 05 s");
         assert_eq!(format_duration(3720.0), "1 h 02 min");
         assert_eq!(format_duration(f64::NAN), "unknown");
+        assert_eq!(format_duration(0.4912), "0.49 s");
+        assert_eq!(format_duration(0.04912), "0.049 s");
+        assert_eq!(format_duration(0.1), "0.10 s");
+        assert_eq!(format_duration(0.996), "1.0 s");
+        assert_eq!(format_duration(0.0), "0.0 s");
+        assert_eq!(format_duration(59.96), "60.0 s");
+    }
+
+    #[test]
+    fn counts_group_their_thousands() {
+        assert_eq!(format_count(0), "0");
+        assert_eq!(format_count(999), "999");
+        assert_eq!(format_count(1000), "1,000");
+        assert_eq!(format_count(60_000), "60,000");
+        assert_eq!(format_count(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The DogSet questions (HOMEWORK sections 3 and 5), answered from the runs' records.
 
+use crate::metrics::{format_count, format_duration};
 use crate::run::{EpochRecord, RunSummary, StopReason};
 
 /// The epoch (from 1) with the lowest validation loss, and that loss.
@@ -73,17 +74,17 @@ pub fn comparison_answer(mlp: &Trained, cnn: &Trained) -> String {
         "The {} reached {:.1}% test accuracy against the {}'s {:.1}% ({:+.1} points). The convolutional net has \
          {} parameters, {ratio:.1} times fewer than the fully connected net's {}: its kernels are shared over every \
          position of the image, where each of the fully connected net's first-layer weights belongs to one pixel. \
-         Training took {:.1} s over {} epochs (CNN) and {:.1} s over {} epochs (fully connected).",
+         Training took {} over {} epochs (CNN) and {} over {} epochs (fully connected).",
         better.name,
         better.test_acc,
         worse.name,
         worse.test_acc,
         better.test_acc - worse.test_acc,
-        cnn.parameters,
-        mlp.parameters,
-        cnn.seconds,
+        format_count(cnn.parameters),
+        format_count(mlp.parameters),
+        format_duration(cnn.seconds),
         cnn.epochs,
-        mlp.seconds,
+        format_duration(mlp.seconds),
         mlp.epochs,
     )
 }
@@ -143,5 +144,7 @@ mod tests {
         let text = comparison_answer(&mlp, &cnn);
         assert!(text.starts_with("The convolutional net reached 42.5%"), "{text}");
         assert!(text.contains("(+12.5 points)") && text.contains("23.2 times fewer"), "{text}");
+        assert!(text.contains("68,138 parameters") && text.contains("net's 1,581,898:"), "{text}");
+        assert!(text.contains("took 2 min 00 s over 12 epochs (CNN) and 40.0 s over 20 epochs"), "{text}");
     }
 }

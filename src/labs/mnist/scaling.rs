@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::LinearFit;
+use crate::metrics::{LinearFit, format_count, format_duration};
 
 /// MNIST's full training split, the size the homework asks to extrapolate to.
 pub const FULL_TRAIN_SIZE: usize = 60_000;
@@ -50,12 +50,12 @@ pub fn summarise(results: &[SizeResult]) -> Option<ScalingSummary> {
 pub fn check_text(summary: &ScalingSummary, epochs: usize, measured_epoch_s: f64) -> String {
     let predicted = summary.full_seconds / epochs.max(1) as f64;
     format!(
-        "One epoch on all {} examples took {:.2} s; the fit predicts {:.2} s per epoch ({} / {epochs} epochs), \
+        "One epoch on all {} examples took {}; the fit predicts {} per epoch ({} / {epochs} epochs), \
          so the measurement is {:.2}x the extrapolation.",
-        summary.full_size,
-        measured_epoch_s,
-        predicted,
-        crate::metrics::format_duration(summary.full_seconds),
+        format_count(summary.full_size),
+        format_duration(measured_epoch_s),
+        format_duration(predicted),
+        format_duration(summary.full_seconds),
         measured_epoch_s / predicted
     )
 }
@@ -74,17 +74,17 @@ pub fn answers(results: &[SizeResult], summary: Option<&ScalingSummary>) -> (Str
     let time = match (summary, results.first(), results.last()) {
         (Some(s), Some(first), Some(last)) => format!(
             "Training time grows about linearly with the number of examples: the least-squares line is \
-             t = {:.3e} s x N {} {:.2} s ({} to {} examples took {:.1} s to {:.1} s). For all {} examples the \
+             t = {:.3e} s x N {} {:.2} s ({} to {} examples took {} to {}). For all {} examples the \
              same epochs would take about {} on this machine and backend.",
             s.slope,
             if s.intercept < 0.0 { "-" } else { "+" },
             s.intercept.abs(),
-            first.size,
-            last.size,
-            first.train_seconds,
-            last.train_seconds,
-            s.full_size,
-            crate::metrics::format_duration(s.full_seconds)
+            format_count(first.size),
+            format_count(last.size),
+            format_duration(first.train_seconds),
+            format_duration(last.train_seconds),
+            format_count(s.full_size),
+            format_duration(s.full_seconds)
         ),
         _ => "Train at least two sizes to fit time against size.".into(),
     };
@@ -97,7 +97,10 @@ pub fn answers(results: &[SizeResult], summary: Option<&ScalingSummary>) -> (Str
                 .collect();
             let steps: Vec<String> = results
                 .windows(2)
-                .map(|w| format!("{:+.1} points from {} to {}", w[1].test_acc - w[0].test_acc, w[0].size, w[1].size))
+                .map(|w| {
+                    let gain = w[1].test_acc - w[0].test_acc;
+                    format!("{gain:+.1} points from {} to {}", format_count(w[0].size), format_count(w[1].size))
+                })
                 .collect();
             let trend = if rates.len() < 2 {
                 "Train three or more sizes to see whether the gains shrink.".to_string()
@@ -115,9 +118,9 @@ pub fn answers(results: &[SizeResult], summary: Option<&ScalingSummary>) -> (Str
                 "Test accuracy goes from {:.1}% with {} examples to {:.1}% with {} ({}). {trend} The best model \
                  still misses {:.1}% of the test digits: more examples of the same kind give smaller gains, not 100%.",
                 first.test_acc,
-                first.size,
+                format_count(first.size),
                 last.test_acc,
-                last.size,
+                format_count(last.size),
                 steps.join(", "),
                 100.0 - best
             )
@@ -139,7 +142,12 @@ mod tests {
     fn the_full_set_check_compares_per_epoch() {
         let s = ScalingSummary { slope: 0.001, intercept: 0.0, full_size: 60_000, full_seconds: 60.0 };
         let text = check_text(&s, 100, 0.9);
-        assert!(text.contains("took 0.90 s; the fit predicts 0.60 s per epoch (1 min 00 s / 100 epochs)"), "{text}");
+        assert!(
+            text.contains(
+                "all 60,000 examples took 0.90 s; the fit predicts 0.60 s per epoch (1 min 00 s / 100 epochs)"
+            ),
+            "{text}"
+        );
         assert!(text.ends_with("1.50x the extrapolation."), "{text}");
     }
 
@@ -167,9 +175,10 @@ mod tests {
         assert!((s.full_seconds - 237.65).abs() < 1e-6);
         let (time, acc) = answers(&results, Some(&s));
         assert!(time.contains("t = 3.960e-3 s x N + 0.05 s"), "{time}");
-        assert!(time.contains("about 3 min 58 s"), "{time}");
-        assert!(acc.contains("from 80.0% with 500 examples to 88.0% with 2000"), "{acc}");
-        assert!(acc.contains("+5.0 points from 500 to 1000"), "{acc}");
+        assert!(time.contains("(500 to 2,000 examples took 2.0 s to 8.0 s)"), "{time}");
+        assert!(time.contains("For all 60,000 examples the same epochs would take about 3 min 58 s"), "{time}");
+        assert!(acc.contains("from 80.0% with 500 examples to 88.0% with 2,000"), "{acc}");
+        assert!(acc.contains("+5.0 points from 500 to 1,000"), "{acc}");
         assert!(acc.contains("diminishing returns") && acc.contains("misses 12.0%"), "{acc}");
         let bumpy = [result(500, 2.0, 80.0), result(1000, 4.0, 84.0), result(1500, 6.0, 84.5), result(2000, 8.0, 87.0)];
         let (_, acc) = answers(&bumpy, summarise(&bumpy).as_ref());
