@@ -57,7 +57,7 @@ test('while the worker trains the page answers clicks; Pause holds and Stop stop
 
     // Another control is handled while training goes on.
     await byTestId(page, 'data-seed').fill('9');
-    await byTestId(page, 'gallery-seed').filter({ hasText: '9' }).waitFor({ timeout: 2000 });
+    await byTestId(page, 'gallery-seed').filter({ hasText: '9' }).waitFor();
     assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'training');
 
     await byTestId(page, 'pause').click();
