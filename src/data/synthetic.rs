@@ -99,27 +99,65 @@ pub struct SynthSet {
 /// `n` images, classes alternating (so the two classes differ in size by at most one),
 /// positions and noise drawn from `(seed, which)`.
 pub fn generate(n: usize, seed: u64, which: Which) -> SynthSet {
-    let mut rng = rng_for(seed, which.stream());
-    let mut images = vec![0f32; n * SIZE * SIZE];
-    let mut labels = Vec::with_capacity(n);
-    let mut bars = Vec::with_capacity(n);
-    for (i, image) in images.chunks_exact_mut(SIZE * SIZE).enumerate() {
-        let orientation = Orientation::from_label((i % 2) as u8);
-        let (max_r, max_c) = Bar::max_position(orientation);
-        let bar = Bar { orientation, row: rng.random_range(0..=max_r), col: rng.random_range(0..=max_c) };
-        add_noise(image, &mut rng);
-        bar.draw(image);
-        labels.push(orientation.label());
-        bars.push(bar);
+    let mut builder = SynthBuilder::new(n, seed, which);
+    builder.step(n);
+    builder.finish()
+}
+
+/// [`generate`] a few images at a time: the page describes a thousand images without holding
+/// its main thread for the 50-odd ms they take, giving the browser a turn between steps. The
+/// images are those of `generate`, whatever the steps.
+pub struct SynthBuilder {
+    rng: rand::rngs::StdRng,
+    n: usize,
+    images: Vec<f32>,
+    labels: Vec<u8>,
+    bars: Vec<Bar>,
+}
+
+impl SynthBuilder {
+    pub fn new(n: usize, seed: u64, which: Which) -> Self {
+        Self {
+            rng: rng_for(seed, which.stream()),
+            n,
+            images: Vec::with_capacity(n * SIZE * SIZE),
+            labels: Vec::with_capacity(n),
+            bars: Vec::with_capacity(n),
+        }
     }
-    SynthSet {
-        data: Dataset {
-            images,
-            labels,
-            shape: [SIZE, SIZE, 1],
-            class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
-        },
-        bars,
+
+    /// Generates up to `count` more images; returns whether all `n` are there.
+    pub fn step(&mut self, count: usize) -> bool {
+        for _ in 0..count.min(self.n - self.labels.len()) {
+            let orientation = Orientation::from_label((self.labels.len() % 2) as u8);
+            let (max_r, max_c) = Bar::max_position(orientation);
+            let bar = Bar { orientation, row: self.rng.random_range(0..=max_r), col: self.rng.random_range(0..=max_c) };
+            let start = self.images.len();
+            self.images.resize(start + SIZE * SIZE, 0.0);
+            let image = &mut self.images[start..];
+            add_noise(image, &mut self.rng);
+            bar.draw(image);
+            self.labels.push(orientation.label());
+            self.bars.push(bar);
+        }
+        self.is_done()
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.labels.len() == self.n
+    }
+
+    /// The set so far (all of it once [`Self::is_done`]).
+    pub fn finish(self) -> SynthSet {
+        SynthSet {
+            data: Dataset {
+                images: self.images,
+                labels: self.labels,
+                shape: [SIZE, SIZE, 1],
+                class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
+            },
+            bars: self.bars,
+        }
     }
 }
 
@@ -175,6 +213,18 @@ mod tests {
             assert_eq!(bar.orientation.label(), label);
         }
         assert_eq!(set.data.images.len(), 10_000 * 28 * 28);
+    }
+
+    #[test]
+    fn generating_in_steps_gives_the_same_set() {
+        let mut builder = SynthBuilder::new(25, 7, Which::Train);
+        let mut steps = 0;
+        while !builder.step(4) {
+            steps += 1;
+        }
+        assert_eq!(steps, 6);
+        assert!(builder.step(4), "a finished builder adds nothing and stays done");
+        assert_eq!(builder.finish(), generate(25, 7, Which::Train));
     }
 
     #[test]

@@ -27,3 +27,22 @@ pub fn call(target: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, J
 pub fn describe(error: &JsValue) -> String {
     error.as_string().or_else(|| get(error, "message").as_string()).unwrap_or_else(|| format!("{error:?}"))
 }
+
+/// Lets the event loop run (queued messages, input, rendering) and resumes at once: a
+/// MessageChannel round trip, which, unlike `setTimeout(0)`, is not clamped to 4 ms. The worker
+/// takes one between batches so Pause and Stop arrive; the page between steps of a long
+/// computation so no task holds the main thread.
+#[cfg(any(feature = "csr", feature = "engine"))]
+pub async fn yield_now() {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| match web_sys::MessageChannel::new() {
+        Ok(channel) => {
+            channel.port1().set_onmessage(Some(&resolve));
+            let _ = channel.port2().post_message(&JsValue::NULL);
+        }
+        // No channel (never seen): go on at once rather than wait forever.
+        Err(_) => {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

@@ -36,7 +36,8 @@ mod parallel;
 use data::{load_manifest, load_mnist, load_split, start_progress};
 use device::{GpuError, open_device, probe_adapter};
 
-use event_loop::{sleep_ms, yield_now};
+use crate::web::js::yield_now;
+use event_loop::sleep_ms;
 
 /// Yield to the event loop after this much uninterrupted work, so Stop/Pause arrive fast
 /// without paying a yield per batch.

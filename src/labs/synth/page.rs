@@ -5,7 +5,7 @@ mod shift;
 
 use leptos::prelude::*;
 
-use crate::data::synthetic::{self, Orientation, SIZE, Which};
+use crate::data::synthetic::{self, Orientation, SIZE, SynthBuilder, Which};
 use crate::labs::LabId;
 use crate::labs::synth::SynthLab;
 use crate::labs::synth::SynthRun;
@@ -21,6 +21,8 @@ use crate::web::app::widgets::{DataTable, FormFields, LabArticle, PixelCanvas, R
 const GALLERY_PER_CLASS: usize = 6;
 /// Images measured for the "what varies" answer: enough to cover every position.
 const DESCRIBED_IMAGES: usize = 1_000;
+/// Images generated per turn of the page's event loop: a few milliseconds each.
+const DESCRIBE_STEP: usize = 100;
 use shift::ShiftDemo;
 
 #[component]
@@ -276,13 +278,27 @@ fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
 #[component]
 fn AnswersSection(data_seed: Signal<String>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let data = Memo::new(move |_| {
-        data_seed
-            .get()
-            .trim()
-            .parse::<u64>()
-            .ok()
-            .map(|s| answers::data_answer(&synthetic::generate(DESCRIBED_IMAGES, s, Which::Train)))
+    // The images are generated a step at a time with the browser getting a turn in between:
+    // all at once they held the main thread for a long task as the page opened.
+    let seed = Memo::new(move |_| data_seed.get().trim().parse::<u64>().ok());
+    let data = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        data.set(None);
+        let Some(s) = seed.get() else { return };
+        leptos::task::spawn_local(async move {
+            let mut builder = SynthBuilder::new(DESCRIBED_IMAGES, s, Which::Train);
+            while !builder.step(DESCRIBE_STEP) {
+                crate::web::js::yield_now().await;
+                // Another seed typed, or the lab closed: a newer task describes it, or no one.
+                if seed.try_get_untracked() != Some(Some(s)) {
+                    return;
+                }
+            }
+            let _ = data.try_set(Some(answers::data_answer(&builder.finish())));
+        });
+    });
+    let measuring = Signal::derive(move || {
+        data.get().or_else(|| seed.get().map(|_| format!("Measuring the first {DESCRIBED_IMAGES} images...")))
     });
     let answers = Memo::new(move |_| {
         ctx.session.with(|s| {
@@ -305,11 +321,17 @@ fn AnswersSection(data_seed: Signal<String>) -> impl IntoView {
             </li>
         }
     };
+    let invalid_seed = "Enter a whole-number data seed to describe its images.";
     view! {
         <section aria-labelledby="answers-title">
             <h3 id="answers-title">"6. The homework's questions, answered from your run"</h3>
             <ol class="answers">
-                {item("What is common within a class, and what varies?", "answer-data", Signal::derive(move || data.get()))}
+                <li>
+                    <p class="question">"What is common within a class, and what varies?"</p>
+                    <p class="answer" data-testid="answer-data" data-done=move || data.with(Option::is_some).to_string()>
+                        {move || measuring.get().unwrap_or_else(|| invalid_seed.to_string())}
+                    </p>
+                </li>
                 {item("What did training do?", "answer-training", Signal::derive(move || answers.get().0))}
                 {item("What do the two first-layer kernels respond to?", "answer-kernels", Signal::derive(move || answers.get().1))}
                 {item("Repeat with other seeds: what stays the same?", "answer-repeats", Signal::derive(move || answers.get().2))}
