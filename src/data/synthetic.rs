@@ -78,6 +78,12 @@ impl Bar {
         Self { orientation, row: max_r / 2, col: max_c / 2 }
     }
 
+    /// Whether pixel `(row, col)` is part of the bar.
+    pub fn covers(&self, row: usize, col: usize) -> bool {
+        let (h, w) = Self::extent(self.orientation);
+        (self.row..self.row + h).contains(&row) && (self.col..self.col + w).contains(&col)
+    }
+
     /// Draws the bar, with no noise, into a `SIZE * SIZE` image.
     pub fn draw(&self, image: &mut [f32]) {
         let (h, w) = Self::extent(self.orientation);

@@ -22,6 +22,7 @@ use crate::session::{Engine, Session};
 use crate::share;
 use offline::{OfflineStatus, keep_offline};
 use presenter::presenter_mode;
+use widgets::NextTurn;
 
 /// The lab a URL fragment names (the first lab when it names none or an unknown one).
 fn lab_of_fragment(fragment: &str) -> LabId {
@@ -98,7 +99,8 @@ fn App() -> impl IntoView {
         <div class="layout">
             <LabList/>
             <main id="lab">
-                {move || match ctx.lab.get() {
+                // Built after the page's frame: two shorter tasks at start-up, not one long one.
+                <NextTurn>{move || match ctx.lab.get() {
                     LabId::Synth => view! { <synth::page::SynthLabPanel/> }.into_any(),
                     LabId::Mnist => view! { <mnist::page::MnistLabPanel/> }.into_any(),
                     LabId::Dogs => view! { <dogs::page::DogsLabPanel/> }.into_any(),
@@ -107,7 +109,7 @@ fn App() -> impl IntoView {
                     LabId::Xor => view! { <xor::page::XorPanel/> }.into_any(),
                     LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
                     LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
-                }}
+                }}</NextTurn>
             </main>
         </div>
         <footer>

@@ -15,7 +15,7 @@ use crate::protocol::ToWorker;
 use crate::run::Kernels;
 use crate::session::Phase;
 use crate::web::app::Ctx;
-use crate::web::app::widgets::{DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg};
+use crate::web::app::widgets::{DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, RunProgress, ShareLink, Svg};
 
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;
@@ -121,10 +121,13 @@ pub fn SynthLabPanel() -> impl IntoView {
                 <ShareLink lab=LabId::Synth form=form/>
                 <RunProgress current=current prefix=""/>
             </section>
-            <CurvesSection current=current/>
-            <KernelsSection current=current/>
-            <ShiftDemo/>
-            <AnswersSection data_seed=data_seed/>
+            // The charts, kernels, shift demo and answers a turn after the data and the form.
+            <NextTurn>
+                <CurvesSection current=current/>
+                <KernelsSection current=current/>
+                <ShiftDemo/>
+                <AnswersSection data_seed=data_seed/>
+            </NextTurn>
         </LabArticle>
     }
 }

@@ -49,6 +49,20 @@ pub fn PixelCanvas(
     }
 }
 
+/// Its children, built one turn of the event loop later than the view around it: a page or a
+/// lab whose whole first build would hold the main thread for a long task is built as two
+/// shorter ones, with the first part painted in between.
+#[component]
+pub fn NextTurn(children: ChildrenFn) -> impl IntoView {
+    let shown = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        crate::web::js::yield_now().await;
+        // The view may be gone by then (another lab chosen): nothing to show.
+        let _ = shown.try_set(true);
+    });
+    move || shown.get().then(|| children())
+}
+
 /// A lab's frame: heading, one-paragraph introduction, then the lab itself.
 #[component]
 pub fn LabArticle(id: &'static str, title: &'static str, lead: &'static str, children: Children) -> impl IntoView {
