@@ -29,6 +29,12 @@ test('the page loads from a sub-path with no console errors and no request off i
 test('the same data seed shows the same images, another seed other images', async () => {
   await withPage('', async ({ page }) => {
     const pixels = () => page.$eval('[data-testid="gallery-0"]', (c) => c.toDataURL());
+    // The lab is built a turn after the page's frame, and draws its images after that.
+    await page.waitForFunction(() => {
+      const canvas = document.querySelector('[data-testid="gallery-0"]');
+      const blank = Object.assign(document.createElement('canvas'), { width: canvas?.width, height: canvas?.height });
+      return canvas && canvas.toDataURL() !== blank.toDataURL();
+    });
     const first = await pixels();
     await byTestId(page, 'data-seed').fill('2');
     await byTestId(page, 'gallery-seed').filter({ hasText: '2' }).waitFor();
