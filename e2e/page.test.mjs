@@ -16,7 +16,7 @@ test('the page loads from a sub-path with no console errors and no request off i
     assert.equal(await page.locator('[data-testid="gallery"] canvas').count(), 12);
     // Measured a step at a time after the page opened (no long task at start-up).
     await page.waitForSelector('[data-testid="answer-data"][data-done="true"]');
-    assert.match(await byTestId(page, 'answer-data').textContent(), /In these 1000 images, all 500 horizontal images hold one 2x12-pixel bar/);
+    assert.match(await byTestId(page, 'answer-data').textContent(), /In these 1,000 images, all 500 horizontal images hold one 2x12-pixel bar/);
     await page.screenshot({ path: OUT + 'page-loaded.png', fullPage: true });
     for (const url of requests) {
       assert.ok(url.startsWith(server.url) || url.startsWith('data:'), `request left the app's path: ${url}`);
@@ -47,7 +47,7 @@ test('the same data seed shows the same images, another seed other images', asyn
     await byTestId(page, 'answer-data').filter({ hasText: 'Enter a whole-number data seed' }).waitFor();
     await byTestId(page, 'data-seed').fill('3');
     await page.waitForSelector('[data-testid="answer-data"][data-done="true"]');
-    assert.match(await byTestId(page, 'answer-data').textContent(), /In these 1000 images, all 500 horizontal images/);
+    assert.match(await byTestId(page, 'answer-data').textContent(), /In these 1,000 images, all 500 horizontal images/);
   });
 });
 

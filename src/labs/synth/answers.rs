@@ -211,7 +211,7 @@ pub fn data_answer(set: &SynthSet) -> String {
     let mean = if mean.abs() < 5e-4 { 0.0 } else { mean }; // print 0.000, not -0.000
     format!(
         "In these {} images, {}. What is common within a class is the bar's orientation; what varies is          its position and the noise (background mean {mean:.3}, standard deviation {std:.3}).",
-        set.data.len(),
+        crate::metrics::format_count(set.data.len()),
         parts.join("; ")
     )
 }

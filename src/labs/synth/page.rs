@@ -10,6 +10,7 @@ use crate::labs::LabId;
 use crate::labs::synth::SynthLab;
 use crate::labs::synth::SynthRun;
 use crate::labs::synth::answers;
+use crate::metrics::format_count;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::ToWorker;
 use crate::run::Kernels;
@@ -301,7 +302,8 @@ fn AnswersSection(data_seed: Signal<String>) -> impl IntoView {
         });
     });
     let measuring = Signal::derive(move || {
-        data.get().or_else(|| seed.get().map(|_| format!("Measuring the first {DESCRIBED_IMAGES} images...")))
+        data.get()
+            .or_else(|| seed.get().map(|_| format!("Measuring the first {} images...", format_count(DESCRIBED_IMAGES))))
     });
     let answers = Memo::new(move |_| {
         ctx.session.with(|s| {
