@@ -30,8 +30,8 @@ use shift::ShiftDemo;
 pub fn SynthLabPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.lab_form(LabId::Synth, SynthLab::homework().form());
-    // The images shown follow the data seed as it is typed.
-    let data_seed = Signal::derive(move || form.with(|f| f.get("data-seed").to_string()));
+    // The images shown follow the data seed as it is typed (`None` while it is not a number).
+    let data_seed = Memo::new(move |_| form.with(|f| f.get("data-seed").trim().parse::<u64>().ok()));
     let form_error = RwSignal::new(None::<String>);
     let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
     // The lab's active runs: a repeat with a new seed trains beside the run before it.
@@ -75,7 +75,7 @@ pub fn SynthLabPanel() -> impl IntoView {
 
     view! {
         <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
-            <DataSection data_seed=data_seed/>
+            <DataSection seed=data_seed/>
             <section aria-labelledby="train-title">
                 <h3 id="train-title">"2. Train"</h3>
                 <form
@@ -127,15 +127,14 @@ pub fn SynthLabPanel() -> impl IntoView {
                 <CurvesSection current=current/>
                 <KernelsSection current=current/>
                 <ShiftDemo/>
-                <AnswersSection data_seed=data_seed/>
+                <AnswersSection seed=data_seed/>
             </NextTurn>
         </LabArticle>
     }
 }
 
 #[component]
-fn DataSection(data_seed: Signal<String>) -> impl IntoView {
-    let seed = Memo::new(move |_| data_seed.get().trim().parse::<u64>().ok());
+fn DataSection(seed: Memo<Option<u64>>) -> impl IntoView {
     // The first images of the training set itself (generation is a prefix: image i does not
     // depend on how many follow).
     let gallery = Memo::new(move |_| seed.get().map(|s| synthetic::generate(2 * GALLERY_PER_CLASS, s, Which::Train)));
@@ -280,11 +279,10 @@ fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
 }
 
 #[component]
-fn AnswersSection(data_seed: Signal<String>) -> impl IntoView {
+fn AnswersSection(seed: Memo<Option<u64>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // The images are generated a step at a time with the browser getting a turn in between:
     // all at once they held the main thread for a long task as the page opened.
-    let seed = Memo::new(move |_| data_seed.get().trim().parse::<u64>().ok());
     let data = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         data.set(None);
