@@ -24,6 +24,7 @@ pub mod run_view;
 pub mod runs;
 pub mod session;
 pub mod share;
+pub mod verdict;
 
 #[cfg(feature = "engine")]
 pub mod bench;

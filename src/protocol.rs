@@ -139,6 +139,9 @@ pub enum FromWorker {
         epoch: usize,
         batch: usize,
         batches: usize,
+        /// Batches per second measured over this epoch so far (the worker's clock), from
+        /// which the page estimates the time left already in the first epoch.
+        batches_per_s: Option<f64>,
     },
     Epoch {
         run: RunId,

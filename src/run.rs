@@ -116,6 +116,22 @@ pub struct Checkpoint {
     pub tensors: Vec<TensorValues>,
 }
 
+impl Kernels {
+    /// The first convolution's kernels in a checkpoint: its first two tensors, weights
+    /// `[out, in, kh, kw]` then biases, in the order the model registers its parameters.
+    /// None for a network that starts with a linear layer.
+    pub fn from_checkpoint(checkpoint: &Checkpoint) -> Option<Kernels> {
+        let weights = checkpoint.tensors.first()?;
+        let shape = <[usize; 4]>::try_from(weights.shape.as_slice()).ok()?;
+        let biases = checkpoint.tensors.get(1).filter(|b| b.shape == [shape[0]]);
+        Some(Kernels {
+            shape,
+            weights: weights.values.clone(),
+            biases: biases.map(|b| b.values.clone()).unwrap_or_else(|| vec![0.0; shape[0]]),
+        })
+    }
+}
+
 /// Which DogSet a run uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DogSource {

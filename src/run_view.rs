@@ -9,13 +9,30 @@ use crate::net::LayerRow;
 use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, QUEUED, RunId, RunState, RunSummary, ShiftSweep};
 use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
 
-/// Epoch, batch and batch count of a run's latest progress report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Epoch, batch and batch count of a run's latest progress report, with the batch rate
+/// measured in this epoch so far.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BatchProgress {
     pub epoch: usize,
     pub batch: usize,
     pub batches: usize,
+    pub batches_per_s: Option<f64>,
 }
+
+impl BatchProgress {
+    /// Seconds of training left in a run of `epochs`, at the measured batch rate.
+    pub fn eta_seconds(&self, epochs: usize) -> Option<f64> {
+        let rate = self.batches_per_s.filter(|r| r.is_finite() && *r > 0.0)?;
+        let left = self.batches.saturating_sub(self.batch) + epochs.saturating_sub(self.epoch) * self.batches;
+        Some(left as f64 / rate)
+    }
+}
+/// Seconds of training for `epochs` passes over `examples` at `examples_per_s` (the
+/// evaluation between epochs not counted).
+pub fn expected_seconds(examples: usize, epochs: usize, examples_per_s: f64) -> f64 {
+    (examples * epochs) as f64 / examples_per_s.max(1e-9)
+}
+
 /// A lab config with training settings (what a run's progress is counted against).
 pub trait LabConfig {
     fn train(&self) -> &TrainConfig;
@@ -105,9 +122,16 @@ impl<L: LabConfig> RunView<L> {
     }
 
     /// Seconds left, from the epochs done so far.
+    /// Seconds left: from the batch rate of the epoch in progress (so the first epoch has an
+    /// estimate from its first batches, and it moves with every report), else from the mean
+    /// of the finished epochs.
     pub fn eta_seconds(&self) -> Option<f64> {
+        let epochs = self.lab.train().epochs;
+        if let Some(eta) = self.progress.and_then(|p| p.eta_seconds(epochs)) {
+            return Some(eta);
+        }
         let seconds: Vec<f64> = self.records.iter().map(|r| r.seconds).collect();
-        eta_seconds(&seconds, self.lab.train().epochs)
+        eta_seconds(&seconds, epochs)
     }
 
     /// Training examples per second in the latest epoch.
@@ -136,7 +160,7 @@ impl<L: LabConfig> RunView<L> {
                     d.files
                 )
             }
-            (phase, Some(BatchProgress { epoch, batch, batches })) => {
+            (phase, Some(BatchProgress { epoch, batch, batches, .. })) => {
                 let eta = self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
                 let paused = if phase == Phase::Paused { " (paused)" } else { "" };
                 format!("epoch {epoch} of {epochs}, batch {batch} of {batches}{}{paused}", eta.unwrap_or_default())

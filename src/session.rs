@@ -6,8 +6,11 @@
 //! beside it only what that lab adds (records, kernels, per-size results, attacks).
 
 pub mod pool;
+mod restore;
 mod routing;
 mod wire;
+
+pub use restore::RESTORED;
 
 use pool::Pool;
 

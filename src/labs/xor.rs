@@ -190,6 +190,50 @@ pub fn collapse(layers: &[Affine]) -> Option<Affine> {
     Some(rest.iter().fold(first.clone(), |acc, l| acc.then(l)))
 }
 
+/// A probability of `true` this close to one half is a tie: the network has not decided.
+/// (0.01 is a 51:49 split: printed to three places, 0.500 and anything near it is a coin.)
+pub const UNDECIDED: f32 = 0.01;
+
+/// How a network did on one point of the truth table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Right,
+    Wrong,
+    /// p(true) within [`UNDECIDED`] of one half: neither answer.
+    Undecided,
+}
+
+impl Decision {
+    pub fn of(p_true: f32, target: bool) -> Self {
+        if (p_true - 0.5).abs() < UNDECIDED {
+            Decision::Undecided
+        } else if (p_true > 0.5) == target {
+            Decision::Right
+        } else {
+            Decision::Wrong
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Decision::Right => "right",
+            Decision::Wrong => "wrong",
+            Decision::Undecided => "undecided (p = 0.5)",
+        }
+    }
+}
+
+/// Points a network decided right, of the four.
+pub fn right_count(outputs: &[f32], truth: [bool; 4]) -> usize {
+    outputs.iter().zip(truth).filter(|&(&p, t)| Decision::of(p, t) == Decision::Right).count()
+}
+
+/// Whether a network says one half at every point of the input square: it collapsed to a
+/// constant and draws no boundary at all (the best a linear model's loss can do on XOR).
+pub fn is_constant(run: &XorRun) -> bool {
+    run.grid.iter().all(|&p| (p - 0.5).abs() < UNDECIDED)
+}
+
 /// The answer, from the two runs.
 pub fn answer(lab: &XorLab, linear: &XorRun, relu: &XorRun) -> String {
     let depth = lab.hidden.len();
@@ -201,7 +245,18 @@ pub fn answer(lab: &XorLab, linear: &XorRun, relu: &XorRun) -> String {
         linear.accuracy,
         relu.accuracy
     );
-    if let Some(a) = &linear.collapsed {
+    let undecided = linear.outputs.iter().zip(lab.truth).filter(|&(&p, t)| Decision::of(p, t) == Decision::Undecided);
+    let undecided = undecided.count();
+    if is_constant(linear) {
+        text += &format!(
+            " The linear network collapsed: it says p(true) = 0.5 at every point of the input square, so it \
+             draws no boundary and leaves all {undecided} training points undecided (that is why its map is all \
+             white). Multiplied out, its {} layers are one map whose weights have shrunk to nothing: with one \
+             straight boundary, the loss on XOR's four points is lowest when the network answers one half \
+             everywhere.",
+            depth + 1
+        );
+    } else if let Some(a) = &linear.collapsed {
         text += &format!(
             " Multiplied out, the linear network's {} layers are one map: logit difference = {:.3}·x1 + {:.3}·x2 + {:.3}, \
              a single straight boundary in the input square.",
@@ -210,6 +265,9 @@ pub fn answer(lab: &XorLab, linear: &XorRun, relu: &XorRun) -> String {
             a.w[3] - a.w[2],
             a.b[1] - a.b[0]
         );
+    }
+    if undecided > 0 && !is_constant(linear) {
+        text += &format!(" It leaves {undecided} of the four points undecided (p(true) within {UNDECIDED} of 0.5).");
     }
     if lab.truth == XorLab::xor().truth {
         text += " No straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other, so however many \
@@ -270,6 +328,46 @@ mod tests {
             assert!(stacked.iter().zip(&direct).all(|(s, d)| (s - d).abs() < 1e-5), "{stacked:?} {direct:?}");
         }
         assert_eq!(collapse(&[]), None);
+    }
+
+    fn run(activation: Activation, outputs: Vec<f32>, grid: f32) -> XorRun {
+        let right = right_count(&outputs, XorLab::xor().truth);
+        let collapsed = Affine { inputs: 2, outputs: 2, w: vec![0.0; 4], b: vec![0.0; 2] };
+        XorRun {
+            activation,
+            losses: vec![0.69],
+            accuracy: crate::metrics::accuracy_percent(right, 4),
+            outputs,
+            grid: vec![grid; GRID * GRID],
+            collapsed: (activation == Activation::Linear).then_some(collapsed),
+        }
+    }
+
+    #[test]
+    fn a_tie_at_one_half_is_undecided_not_right() {
+        assert_eq!(Decision::of(0.5, false), Decision::Undecided);
+        assert_eq!(Decision::of(0.5, true), Decision::Undecided);
+        assert_eq!(Decision::of(0.495, false), Decision::Undecided);
+        assert_eq!(Decision::of(0.2, false), Decision::Right);
+        assert_eq!(Decision::of(0.2, true), Decision::Wrong);
+        assert_eq!(right_count(&[0.5; 4], XorLab::xor().truth), 0);
+    }
+
+    #[test]
+    fn a_collapsed_linear_network_is_said_to_draw_no_boundary() {
+        let lab = XorLab::xor();
+        let linear = run(Activation::Linear, vec![0.5; 4], 0.5);
+        let relu = run(Activation::Relu, vec![0.01, 0.99, 0.99, 0.01], 0.7);
+        assert_eq!(linear.accuracy, 0.0);
+        let text = answer(&lab, &linear, &relu);
+        assert!(text.contains("the linear network reached 0% on the four points and the ReLU network 100%"), "{text}");
+        assert!(text.contains("The linear network collapsed"), "{text}");
+        assert!(text.contains("leaves all 4 training points undecided"), "{text}");
+        assert!(!text.contains("a single straight boundary") && !text.contains("·x1"), "{text}");
+        // One that did not collapse has its boundary written out.
+        let tilted = XorRun { grid: (0..GRID * GRID).map(|i| i as f32 / (GRID * GRID) as f32).collect(), ..linear };
+        let text = answer(&lab, &tilted, &relu);
+        assert!(text.contains("a single straight boundary"), "{text}");
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn every_message_round_trips() {
         FromWorker::Gpu { adapter: None, reason: Some("requestAdapter returned null".into()) },
         FromWorker::Backend { run: 1, info },
         FromWorker::Status { run: 1, text: "compiling GPU kernels".into() },
-        FromWorker::Progress { run: 1, epoch: 2, batch: 3, batches: 200 },
+        FromWorker::Progress { run: 1, epoch: 2, batch: 3, batches: 200, batches_per_s: Some(41.5) },
         FromWorker::Epoch {
             run: 1,
             record: record(),

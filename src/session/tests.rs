@@ -54,10 +54,10 @@ fn a_run_goes_from_queued_to_finished() {
     let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
     s.apply(FromWorker::Backend { run: id, info });
     assert_eq!(s.current().unwrap().state.phase, Phase::Training);
-    s.apply(FromWorker::Progress { run: id, epoch: 1, batch: 100, batches: 200 });
+    s.apply(FromWorker::Progress { run: id, epoch: 1, batch: 100, batches: 200, batches_per_s: None });
     assert_eq!(s.current().unwrap().fraction_done(), 0.125);
     s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
-    s.apply(FromWorker::Progress { run: id, epoch: 2, batch: 50, batches: 200 });
+    s.apply(FromWorker::Progress { run: id, epoch: 2, batch: 50, batches: 200, batches_per_s: None });
     let text = s.current().unwrap().progress_text();
     assert_eq!(text, "epoch 2 of 4, batch 50 of 200, about 6.0 s left");
     s.apply(FromWorker::Paused { run: id, paused: true });

@@ -25,8 +25,8 @@ impl<L: LabConfig> RunView<L> {
     pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
         let message = shared(&mut self.state, self.id, message)?;
         match message {
-            FromWorker::Progress { epoch, batch, batches, .. } => {
-                self.progress = Some(BatchProgress { epoch, batch, batches });
+            FromWorker::Progress { epoch, batch, batches, batches_per_s, .. } => {
+                self.progress = Some(BatchProgress { epoch, batch, batches, batches_per_s });
                 self.state.progressed();
             }
             FromWorker::Epoch { record, kernels, .. } => {

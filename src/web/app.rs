@@ -37,6 +37,25 @@ fn query_has(key: &str) -> Option<String> {
     })
 }
 
+/// Back, Forward and a typed fragment switch the lab (the browser changes only the URL): the
+/// lab it names comes on screen, and settings it carries fill that lab's form.
+fn follow_fragment(ctx: Ctx) {
+    let handle = window_event_listener(leptos::ev::hashchange, move |_| {
+        let hash = window().location().hash().unwrap_or_default();
+        let shared = share::decode(&hash);
+        let lab = lab_of_fragment(&hash);
+        if !shared.fields.is_empty() {
+            ctx.apply_shared(lab, shared.clone());
+        }
+        ctx.link_notice.set(shared.notice());
+        if ctx.lab.get_untracked() != lab {
+            ctx.lab.set(lab);
+        }
+    });
+    // The app lives as long as the page: the listener with it.
+    on_cleanup(move || handle.remove());
+}
+
 /// Mounts the app on `<body>`.
 pub fn mount() {
     console_error_panic_hook::set_once();
@@ -71,11 +90,27 @@ fn App() -> impl IntoView {
         owner: StoredValue::new_local(Owner::current().expect("the app runs inside its reactive owner")),
     };
     provide_context(ctx);
+    follow_fragment(ctx);
+    focus_stop_on_start();
     presenter_mode(ctx);
     ctx.load_saved();
     keep_offline(ctx);
     ctx.start_pool();
+    let settings_badge = move || {
+        let backend = match ctx.choice.get() {
+            BackendChoice::Auto => "automatic",
+            BackendChoice::WebGpu => "WebGPU",
+            BackendChoice::Cpu => "CPU",
+        };
+        let n = ctx.session.with(|s| s.pool.size());
+        format!("{backend}, {n} worker{}", if n == 1 { "" } else { "s" })
+    };
     view! {
+        <a class="skip-link" href="#lab" data-testid="skip-link" on:click=move |ev| {
+            // The fragment names labs: move focus to the lab without touching the URL.
+            ev.prevent_default();
+            focus_lab();
+        }>"Skip to the lab"</a>
         <header class="top">
             <div class="brand">
                 <h1>"nnlab"</h1>
@@ -84,21 +119,25 @@ fn App() -> impl IntoView {
                     "Every number on this page is computed by the run you make."
                 </p>
             </div>
-            <div class="header-controls">
-                <BackendPanel/>
-                <pool::PoolPanel/>
-                <button type="button" class="present-toggle" data-testid="present-toggle"
-                    aria-pressed=move || ctx.presenting.get().to_string()
-                    on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
-                    {move || if ctx.presenting.get() { "Leave presenter mode" } else { "Presenter mode" }}
-                </button>
-                <OfflineStatus/>
-            </div>
+            // One compact bar: open on a wide screen, a summary with a badge on a phone.
+            <details class="settings" data-testid="settings" prop:open=wide_screen()>
+                <summary>"Settings " <span class="badge" data-testid="settings-badge">{settings_badge}</span></summary>
+                <div class="header-controls">
+                    <BackendPanel/>
+                    <pool::PoolPanel/>
+                    <button type="button" class="present-toggle" data-testid="present-toggle"
+                        aria-pressed=move || ctx.presenting.get().to_string()
+                        on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
+                        {move || if ctx.presenting.get() { "Leave presenter mode" } else { "Presenter mode" }}
+                    </button>
+                    <OfflineStatus/>
+                </div>
+            </details>
         </header>
         <EngineBanner/>
         <div class="layout">
             <LabList/>
-            <main id="lab">
+            <main id="lab" tabindex="-1">
                 // Built after the page's frame: two shorter tasks at start-up, not one long one.
                 <NextTurn>{move || match ctx.lab.get() {
                     LabId::Synth => view! { <synth::page::SynthLabPanel/> }.into_any(),
@@ -120,6 +159,61 @@ fn App() -> impl IntoView {
                 "The synthetic images are generated here from a seed."
             </p>
         </footer>
+    }
+}
+
+/// Whether the window is wide enough to show the settings bar open (the layout's breakpoint).
+fn wide_screen() -> bool {
+    window().inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w >= 900.0)
+}
+
+/// Whether a button's test id names a control that starts a run.
+fn starts_a_run(testid: &str) -> bool {
+    testid.ends_with("train") || matches!(testid, "again" | "retrain-lr")
+}
+
+/// A Train button is disabled as its run starts, which would drop keyboard focus to the page's
+/// body: focus moves to the lab's Stop button instead (or stays in the lab where it has none).
+/// Enter in a form's field clicks its submit button, so one click listener covers both.
+fn focus_stop_on_start() {
+    let handle = window_event_listener(leptos::ev::click, move |ev| {
+        use wasm_bindgen::JsCast;
+        let Some(button) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+        let Some(button) = button.closest("button[data-testid]").ok().flatten() else { return };
+        if !starts_a_run(&button.get_attribute("data-testid").unwrap_or_default()) {
+            return;
+        }
+        // After the click's own handler and the view's update.
+        set_timeout(
+            move || {
+                let article = button.closest("article").ok().flatten();
+                let stop =
+                    article.and_then(|a| a.query_selector("[data-testid$='stop']:not([disabled])").ok().flatten());
+                match stop.and_then(|s| s.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    Some(stop) => {
+                        let _ = stop.focus();
+                    }
+                    // No Stop (the XOR lab trains in a blink): back to the lab, not the body.
+                    None if button.has_attribute("disabled") => focus_lab(),
+                    None => {}
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    });
+    on_cleanup(move || handle.remove());
+}
+
+/// Moves keyboard focus to the lab on screen: its Train button where it has one, else the lab.
+fn focus_lab() {
+    let document = document();
+    let target = document
+        .query_selector("#lab [data-testid$='train']:not([disabled])")
+        .ok()
+        .flatten()
+        .or_else(|| document.get_element_by_id("lab"));
+    if let Some(el) = target.and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()) {
+        let _ = el.focus();
     }
 }
 

@@ -278,18 +278,25 @@ struct Poster {
     run: RunId,
     start: web_time::Instant,
     last: f64,
+    /// The epoch being timed, its first batch seen and when (seconds since `start`).
+    epoch_start: (usize, usize, f64),
 }
 
 impl Poster {
     fn new(run: RunId) -> Self {
-        Self { run, start: web_time::Instant::now(), last: f64::NEG_INFINITY }
+        Self { run, start: web_time::Instant::now(), last: f64::NEG_INFINITY, epoch_start: (0, 0, 0.0) }
     }
 
     fn progress(&mut self, epoch: usize, batch: usize, batches: usize) {
         let now = self.start.elapsed().as_secs_f64();
+        if self.epoch_start.0 != epoch {
+            self.epoch_start = (epoch, batch, now);
+        }
         if now - self.last >= PROGRESS_EVERY_S || batch == batches {
             self.last = now;
-            post(&FromWorker::Progress { run: self.run, epoch, batch, batches });
+            let (_, first, since) = self.epoch_start;
+            let batches_per_s = (batch > first && now > since).then(|| (batch - first) as f64 / (now - since));
+            post(&FromWorker::Progress { run: self.run, epoch, batch, batches, batches_per_s });
         }
     }
 

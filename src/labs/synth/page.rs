@@ -7,9 +7,8 @@ use leptos::prelude::*;
 
 use crate::data::synthetic::{self, Orientation, SIZE, SynthBuilder, Which};
 use crate::labs::LabId;
-use crate::labs::synth::SynthLab;
-use crate::labs::synth::SynthRun;
 use crate::labs::synth::answers;
+use crate::labs::synth::{LEARNING_EPOCHS, LEARNING_LR, SynthLab, SynthRun};
 use crate::metrics::format_count;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::ToWorker;
@@ -75,10 +74,26 @@ pub fn SynthLabPanel() -> impl IntoView {
 
     view! {
         <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
+            // Train, Pause, Stop and the progress stay in sight as the student scrolls the lab
+            // (the form they submit is section 2's).
+            <div class="run-bar" role="group" aria-label="Run controls">
+                <div class="buttons">
+                    <button type="submit" form="synth-form" data-testid="train" data-shortcut="space" disabled=move || !can_train()>"Train"</button>
+                    <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>
+                        {move || if paused() { "Resume" } else { "Pause" }}
+                    </button>
+                    <button type="button" data-testid="stop" disabled=move || !training.get() on:click=stop>
+                        "Stop"
+                    </button>
+                    <span class="run-bar-note">"with the settings in section 2"</span>
+                </div>
+                <RunProgress current=current prefix=""/>
+            </div>
             <DataSection seed=data_seed/>
             <section aria-labelledby="train-title">
                 <h3 id="train-title">"2. Train"</h3>
                 <form
+                    id="synth-form"
                     class="train-form"
                     on:submit=move |ev| {
                         ev.prevent_default();
@@ -88,14 +103,15 @@ pub fn SynthLabPanel() -> impl IntoView {
                     }
                 >
                     <FormFields form=form legend="Hyper-parameters (defaults: the homework's)" keys=&["lr", "batch", "epochs", "seed", "train", "valid", "data-seed", "stop"]/>
+                    {move || slow_lr(form).then(|| view! {
+                        <p class="note" data-testid="lr-note">
+                            {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%); at {LEARNING_LR} it learns within about {LEARNING_EPOCHS}. ", form.with(|f| f.get("lr").to_string()))}
+                            <button type="button" class="link" data-testid="use-learning-lr" on:click=move |_| { form.update(|f| { f.set("lr", LEARNING_LR.to_string()); }); }>
+                                {format!("Use learning rate {LEARNING_LR}")}
+                            </button>
+                        </p>
+                    })}
                     <div class="buttons">
-                        <button type="submit" data-testid="train" data-shortcut="space" disabled=move || !can_train()>"Train"</button>
-                        <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>
-                            {move || if paused() { "Resume" } else { "Pause" }}
-                        </button>
-                        <button type="button" data-testid="stop" disabled=move || !training.get() on:click=stop>
-                            "Stop"
-                        </button>
                         <button type="button" data-testid="again" disabled=move || !can_start() on:click=again
                             title="Trains beside a run still training, on another worker where the pool has one">
                             "Run again with a new seed"
@@ -119,18 +135,51 @@ pub fn SynthLabPanel() -> impl IntoView {
                         {format!("Kept in this browser after epoch {n}: a reload loses nothing (see Saved runs).")}
                     </p>
                 })}
+                <p class="note" data-testid="expected-duration">{move || expected_duration(ctx, form)}</p>
                 <ShareLink lab=LabId::Synth form=form/>
-                <RunProgress current=current prefix=""/>
             </section>
             // The charts, kernels, shift demo and answers a turn after the data and the form.
             <NextTurn>
                 <CurvesSection current=current/>
                 <KernelsSection current=current/>
                 <ShiftDemo/>
-                <AnswersSection seed=data_seed/>
+                <AnswersSection seed=data_seed retrain=Callback::new(move |()| {
+                    form.update(|f| { f.set("lr", LEARNING_LR.to_string()); });
+                    if can_train() { train(); }
+                })/>
             </NextTurn>
         </LabArticle>
     }
+}
+
+/// How long the form's run should take here, from the speed this browser last measured for
+/// the lab (this page's runs first, then the saved ones).
+fn expected_duration(ctx: Ctx, form: RwSignal<crate::form::FormText>) -> String {
+    let measured = ctx.session.with(|s| {
+        s.runs.iter().rev().find_map(|r| Some((r.records.last()?.examples_per_s, r.state.backend.clone()?.name)))
+    });
+    let measured = measured.or_else(|| {
+        ctx.saved.with(|all| {
+            let run = all.iter().filter(|r| r.lab == "synth").max_by(|a, b| a.created.total_cmp(&b.created))?;
+            Some((run.epochs.last()?.examples_per_s, run.backend.clone()?.name))
+        })
+    });
+    let lab = form.with(SynthLab::parse).ok();
+    match (measured, lab) {
+        (Some((rate, backend)), Some(lab)) if rate > 0.0 => format!(
+            "Expected: about {} of training for {} epochs of {} images, at the {} examples/s this browser last measured on {backend}.",
+            crate::metrics::format_duration(crate::run_view::expected_seconds(lab.train_size, lab.train.epochs, rate)),
+            lab.train.epochs,
+            format_count(lab.train_size),
+            format_count(rate.round() as usize),
+        ),
+        _ => "The time left shows beside the progress bar from the first batches on.".into(),
+    }
+}
+
+/// Whether the form's learning rate is below the one that learns in the homework's epochs.
+fn slow_lr(form: RwSignal<crate::form::FormText>) -> bool {
+    form.with(|f| f.get("lr").trim().parse::<f64>().is_ok_and(|lr| lr > 0.0 && lr < LEARNING_LR))
 }
 
 #[component]
@@ -229,6 +278,8 @@ fn kernel_svgs(kernels: &Kernels) -> Vec<String> {
 fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let kernels = Memo::new(move |_| current.with(|r| r.as_ref().and_then(|r| r.kernels.clone())));
+    let at_chance =
+        Memo::new(move |_| current.with(|r| r.as_ref().is_some_and(|r| answers::verdict(&r.records).at_chance())));
     let runs = Memo::new(move |_| {
         ctx.session.with(|s| {
             s.finished_runs()
@@ -257,7 +308,11 @@ fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
                             {kernel_svgs(&k).into_iter().zip(tunings).enumerate().map(|(i, (svg, t))| view! {
                                 <figure class="kernel">
                                     <Svg svg=svg testid=format!("kernel-{i}")/>
-                                    <figcaption>{format!("Kernel {}: {}", i + 1, t.describe())}</figcaption>
+                                    <figcaption>{if at_chance.get() {
+                                        format!("Kernel {}: still near its random start (the model is at chance)", i + 1)
+                                    } else {
+                                        format!("Kernel {}: {}", i + 1, t.describe())
+                                    }}</figcaption>
                                 </figure>
                             }).collect_view()}
                         </div>
@@ -279,7 +334,7 @@ fn KernelsSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
 }
 
 #[component]
-fn AnswersSection(seed: Memo<Option<u64>>) -> impl IntoView {
+fn AnswersSection(seed: Memo<Option<u64>>, retrain: Callback<()>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     // The images are generated a step at a time with the browser getting a turn in between:
     // all at once they held the main thread for a long task as the page opened.
@@ -306,12 +361,18 @@ fn AnswersSection(seed: Memo<Option<u64>>) -> impl IntoView {
     let answers = Memo::new(move |_| {
         ctx.session.with(|s| {
             let run = s.trained();
-            let all: Vec<Kernels> = s.finished_runs().iter().filter_map(|r| r.kernels.clone()).collect();
+            let verdict = run.map(|r| answers::verdict(&r.records)).unwrap_or(crate::verdict::Verdict::Unknown);
+            let all: Vec<(Kernels, crate::verdict::Verdict)> = s
+                .finished_runs()
+                .iter()
+                .filter_map(|r| Some((r.kernels.clone()?, answers::verdict(&r.records))))
+                .collect();
             (
-                run.map(|r| answers::training_answer(&r.records)),
-                run.and_then(|r| r.kernels.as_ref()).map(answers::kernels_answer),
+                run.map(|r| answers::training_answer(&r.records, &r.lab)),
+                run.and_then(|r| r.kernels.as_ref()).map(|k| answers::kernels_answer(k, verdict)),
                 (!all.is_empty()).then(|| answers::repeats_answer(&all)),
-                run.and_then(|r| r.sweep.as_ref()).map(answers::shift_answer),
+                run.and_then(|r| r.sweep.as_ref()).map(|sw| answers::shift_answer(sw, verdict)),
+                verdict.at_chance(),
             )
         })
     });
@@ -335,7 +396,17 @@ fn AnswersSection(seed: Memo<Option<u64>>) -> impl IntoView {
                         {move || measuring.get().unwrap_or_else(|| invalid_seed.to_string())}
                     </p>
                 </li>
-                {item("What did training do?", "answer-training", Signal::derive(move || answers.get().0))}
+                <li>
+                    <p class="question">"What did training do?"</p>
+                    <p class="answer" data-testid="answer-training">{move || answers.get().0.unwrap_or_else(|| pending.to_string())}</p>
+                    {move || answers.get().4.then(|| view! {
+                        <p>
+                            <button type="button" data-testid="retrain-lr" on:click=move |_| retrain.run(())>
+                                {format!("Train again with learning rate {LEARNING_LR}")}
+                            </button>
+                        </p>
+                    })}
+                </li>
                 {item("What do the two first-layer kernels respond to?", "answer-kernels", Signal::derive(move || answers.get().1))}
                 {item("Repeat with other seeds: what stays the same?", "answer-repeats", Signal::derive(move || answers.get().2))}
                 {item("Is the classification shift invariant?", "answer-shift", Signal::derive(move || answers.get().3))}

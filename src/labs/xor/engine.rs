@@ -73,7 +73,7 @@ pub async fn train_xor(lab: &XorLab, activation: Activation, device: &Device) ->
         read[i].clone().convert::<f32>().try_to_vec().map_err(|e| TrainError::Readback(format!("{e:?}")))
     };
     let outputs = floats(1)?;
-    let right = outputs.iter().zip(lab.truth).filter(|(p, t)| (**p > 0.5) == *t).count();
+    let right = crate::labs::xor::right_count(&outputs, lab.truth);
     let layers = (0..net.linears.len())
         .map(|k| {
             let [inputs, outputs] = net.linears[k].weight.val().dims();

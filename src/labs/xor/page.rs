@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use crate::labs::LabId;
-use crate::labs::xor::{Affine, POINTS, XorLab, XorRun, answer, decision_svg, parse_truth, truth_text};
+use crate::labs::xor::{
+    Affine, Decision, POINTS, XorLab, XorRun, answer, decision_svg, is_constant, parse_truth, truth_text,
+};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
 use crate::session::Phase;
@@ -35,21 +37,22 @@ fn matrix_rows(a: &Affine) -> Vec<Vec<String>> {
 #[component]
 fn NetResult(run: XorRun, truth: [bool; 4]) -> impl IntoView {
     let id = run.activation.name().to_lowercase();
+    let constant = is_constant(&run);
     let svg = decision_svg(&run.grid, truth, &format!("Decision regions of the {} network", run.activation.name()));
     let rows: Vec<Vec<String>> = POINTS
         .iter()
         .zip(&run.outputs)
         .zip(truth)
         .map(|((p, o), t)| {
-            let mark = if (*o > 0.5) == t { "right" } else { "wrong" };
-            vec![format!("({}, {})", p[0], p[1]), t.to_string(), format!("{o:.3}"), mark.into()]
+            vec![format!("({}, {})", p[0], p[1]), t.to_string(), format!("{o:.3}"), Decision::of(*o, t).name().into()]
         })
         .collect();
     view! {
         <figure class="xor-net" data-testid=format!("xor-{id}")>
             <h4>{format!("{} activations: ", run.activation.name())}<span data-testid=format!("xor-{id}-accuracy")>{format!("{:.0}%", run.accuracy)}</span>" of the four points"</h4>
             <Svg svg=svg testid=format!("xor-{id}-regions")/>
-            <figcaption>"Probability of true over the input square: red 1, white 0.5, blue 0; filled dots should be true."</figcaption>
+            <figcaption>"Probability of true over the input square: red 1, white 0.5, blue 0; filled dots should be true."
+                {constant.then_some(" All white: this network says 0.5 everywhere, it drew no boundary.")}</figcaption>
             <table class="compare">
                 <thead><tr>{["input", "target", "p(true)", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}</tr></thead>
                 <tbody>{rows.into_iter().map(|r| view! { <tr>{r.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }).collect_view()}</tbody>

@@ -18,6 +18,8 @@ use crate::session::pool::{MAX_WORKERS, Outbox, WorkerId, default_size};
 use crate::share::Shared;
 use crate::web::bridge::{OnMessage, Workers};
 
+/// Where the page keeps each lab's form as last typed (`-<lab slug>` appended).
+const FORM_KEY: &str = "nnlab-form";
 /// Where the page keeps the pool size the user chose.
 const POOL_SIZE_KEY: &str = "nnlab-workers";
 
@@ -202,6 +204,12 @@ impl Ctx {
                             found
                         })
                         .collect();
+                    // Each lab's last run back on screen, and finished Synth models back in a worker.
+                    let choice = ctx.choice.get_untracked();
+                    let reload = ctx.session.try_update(|s| s.restore(&runs, choice)).unwrap_or_default();
+                    for message in &reload {
+                        ctx.send(message);
+                    }
                     ctx.saved.update(|all| {
                         for r in runs {
                             if !all.iter().any(|a| a.key == r.key) {
@@ -219,26 +227,61 @@ impl Ctx {
         });
     }
 
-    /// The form of `lab`, starting from `defaults` with what a shared link set, once (later
-    /// visits to the lab keep what the user typed).
+    /// The form of `lab`, starting from `defaults` with what a shared link set, else what the
+    /// student last typed in this browser (kept across reloads), once (later visits to the lab
+    /// keep what the user typed).
     pub fn lab_form(&self, lab: LabId, mut defaults: FormText) -> RwSignal<FormText> {
         if let Some(form) = self.forms.with_value(|f| f.get(&lab).copied()) {
             return form;
         }
+        let mut from_link = false;
         self.shared.update_value(|s| {
             if s.as_ref().is_some_and(|s| s.lab == Some(lab.slug()) && !s.fields.is_empty())
                 && let Some(shared) = s.take()
             {
+                from_link = true;
                 for (key, value) in shared.fields {
                     defaults.set(key, value);
                 }
             }
         });
-        let form = self.owner.with_value(|owner| owner.with(|| RwSignal::new(defaults)));
+        let storage = window().local_storage().ok().flatten();
+        let key = format!("{FORM_KEY}-{}", lab.slug());
+        if !from_link && let Some(kept) = storage.as_ref().and_then(|s| s.get_item(&key).ok().flatten()) {
+            // Kept as a shared link's fragment: read back through the same checked parser.
+            for (field, value) in crate::share::decode(&kept).fields {
+                defaults.set(field, value);
+            }
+        }
+        let form = self.owner.with_value(|owner| {
+            owner.with(|| {
+                let form = RwSignal::new(defaults);
+                Effect::new(move |_| {
+                    let text = form.with(|f| crate::share::encode(lab.slug(), &f.pairs()));
+                    if let Some(storage) = &storage {
+                        let _ = storage.set_item(&key, &text);
+                    }
+                });
+                form
+            })
+        });
         self.forms.update_value(|f| {
             f.insert(lab, form);
         });
         form
+    }
+
+    /// Settings a fragment typed later carries: into the lab's form if it was shown, else kept
+    /// for its first showing.
+    pub fn apply_shared(&self, lab: LabId, shared: Shared) {
+        match self.forms.with_value(|f| f.get(&lab).copied()) {
+            Some(form) => form.update(|f| {
+                for (key, value) in &shared.fields {
+                    f.set(key, value.clone());
+                }
+            }),
+            None => self.shared.set_value(Some(shared)),
+        }
     }
 
     /// Hands the user's DogSet files (`[[path, File], ...]`) to the worker; false when it is

@@ -19,7 +19,9 @@ fn answers(run: &SavedRun) -> Vec<String> {
         return vec![];
     }
     match (run.lab.as_str(), &run.summary) {
-        ("synth", _) => vec![answers::training_answer(&run.epochs)],
+        ("synth", _) => serde_json::from_value::<crate::labs::synth::SynthLab>(run.config.clone())
+            .map(|lab| vec![answers::training_answer(&run.epochs, &lab)])
+            .unwrap_or_default(),
         (_, Some(summary)) => vec![curve_answer(&run.epochs, summary, run.test.map(|t| t.1))],
         _ => vec![],
     }

@@ -66,8 +66,9 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
         }))?;
     bar.finish_and_clear();
     let sweep = block_on(shift_sweep(&net, &device))?;
-    let kernels_answer = last_kernels.as_ref().map(synth_answers::kernels_answer).unwrap_or_default();
-    let shift_answer = synth_answers::shift_answer(&sweep);
+    let verdict = synth_answers::verdict(&record.epochs);
+    let kernels_answer = last_kernels.as_ref().map(|k| synth_answers::kernels_answer(k, verdict)).unwrap_or_default();
+    let shift_answer = synth_answers::shift_answer(&sweep, verdict);
     let s = &record.summary;
     let last = record.epochs.last();
     match format {
@@ -76,6 +77,7 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
             json!({"done": true, "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
                    "train_seconds": s.train_seconds, "parameters": s.parameters,
                    "final_train_acc": last.map(|r| r.train_acc), "final_valid_acc": last.and_then(|r| r.valid_acc),
+                   "learned": !verdict.at_chance(),
                    "kernels": last_kernels, "kernels_answer": kernels_answer, "shift_answer": shift_answer})
         ),
         Format::Table => {
@@ -86,7 +88,7 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
                 s.stop.describe(),
                 s.parameters
             );
-            outln!("Training: {}", synth_answers::training_answer(&record.epochs));
+            outln!("Training: {}", synth_answers::training_answer(&record.epochs, &config));
             outln!("Kernels: {kernels_answer}");
             outln!("Shift invariance: {shift_answer}");
         }

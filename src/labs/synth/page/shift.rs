@@ -4,10 +4,26 @@
 use leptos::prelude::*;
 
 use crate::data::synthetic::{self, Bar, Orientation, SIZE};
+use crate::labs::synth::answers;
 use crate::plot::{grey_rgba, heatmap_svg};
 use crate::protocol::ToWorker;
 use crate::web::app::Ctx;
 use crate::web::app::widgets::{PixelCanvas, Svg};
+
+/// A sweep grid as a heatmap (blue 0, white 0.5, red 1), with the demo's bar marked.
+fn sweep_svg(grid: &crate::run::SweepGrid, mark: Option<(usize, usize)>, label: &str) -> String {
+    let mut s = heatmap_svg(&grid.p_true, grid.rows, grid.cols, 0.5, 0.5, label);
+    if let Some((r, c)) = mark.filter(|&(r, c)| r < grid.rows && c < grid.cols) {
+        // 24 units a cell, as heatmap_svg draws them.
+        s.truncate(s.len() - "</svg>".len());
+        s += &format!(
+            r##"<rect x="{}" y="{}" width="24" height="24" fill="none" stroke="#000" stroke-width="5" data-testid="sweep-mark"/></svg>"##,
+            c * 24,
+            r * 24
+        );
+    }
+    s
+}
 
 #[component]
 pub(super) fn ShiftDemo() -> impl IntoView {
@@ -78,6 +94,17 @@ pub(super) fn ShiftDemo() -> impl IntoView {
         }
     };
     let sweep = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.sweep.clone())));
+    let at_chance =
+        Memo::new(move |_| ctx.session.with(|s| s.trained().is_some_and(|r| answers::verdict(&r.records).at_chance())));
+    // The class the model picks: the larger probability, ties to the last class (the rule
+    // `evaluate` uses).
+    let predicted = Memo::new(move |_| {
+        probe.with(|p| {
+            p.as_ref().and_then(|p| {
+                (0..p.probs.len()).rev().max_by(|&a, &b| p.probs[a].total_cmp(&p.probs[b]).then(b.cmp(&a)))
+            })
+        })
+    });
     view! {
         <section aria-labelledby="shift-title" class="shift">
             <h3 id="shift-title">"5. Shift invariance, live"</h3>
@@ -115,26 +142,50 @@ pub(super) fn ShiftDemo() -> impl IntoView {
                 <div class="probs" data-testid="probs">
                     <h4>"Class probabilities"</h4>
                     {move || probe.with(|p| p.as_ref().map(|p| {
-                        p.probs.iter().enumerate().map(|(i, &q)| view! {
-                            <div class="prob">
-                                <span class="name">{synthetic::CLASS_NAMES[i]}</span>
-                                <meter min="0" max="1" value=q aria-label=format!("probability {}", synthetic::CLASS_NAMES[i])></meter>
-                                <span class="value" data-testid=format!("prob-{}", synthetic::CLASS_NAMES[i])>{format!("{:.1}%", 100.0 * q)}</span>
-                            </div>
+                        p.probs.iter().enumerate().map(|(i, &q)| {
+                            let chosen = predicted.get() == Some(i);
+                            view! {
+                                <div class="prob" class:predicted=chosen>
+                                    <span class="name">{synthetic::CLASS_NAMES[i]}</span>
+                                    <meter min="0" max="1" value=q aria-label=format!("probability {}", synthetic::CLASS_NAMES[i])></meter>
+                                    <span class="value" data-testid=format!("prob-{}", synthetic::CLASS_NAMES[i])>{format!("{:.1}%", 100.0 * q)}</span>
+                                    {chosen.then(|| view! { <span class="badge" data-testid="predicted">"predicted"</span> })}
+                                </div>
+                            }
                         }).collect_view()
                     }))}
+                    {move || at_chance.get().then(|| view! {
+                        <p class="note" data-testid="probs-at-chance">"This model stayed at chance: its probabilities are a coin toss, not a judgement of the bar."</p>
+                    })}
                 </div>
             </div>
             {move || sweep.get().map(|sweep| view! {
                 <h4>"The true class's probability at every position"</h4>
-                <p>"Each cell is one position of the bar's top-left corner; red means the model is sure and right, white undecided, blue wrong."</p>
+                <p>"Each cell is one position of the bar's top-left corner (row down, column across); the black square marks the bar in the demo above."</p>
+                <div class="colour-scale" data-testid="sweep-scale" aria-hidden="true">
+                    <span>"0: wrong"</span><span class="ramp"></span><span>"1: right"</span>
+                </div>
+                <p class="sr-only">"Colour scale: blue is probability 0 for the true class (wrong), white 0.5 (undecided), red 1 (right)."</p>
                 <div class="sweeps" data-testid="sweep">
-                    {sweep.grids.iter().map(|g| view! {
-                        // One size per cell, so both grids read alike.
-                        <figure style=format!("width:{}rem", g.cols as f32 * 0.5)>
-                            <Svg svg=heatmap_svg(&g.p_true, g.rows, g.cols, 0.5, 0.5, &format!("{} bars", Orientation::from_label(g.class).name()))/>
-                            <figcaption>{format!("{} bars", Orientation::from_label(g.class).name())}</figcaption>
-                        </figure>
+                    {sweep.grids.iter().map(|g| {
+                        let name = Orientation::from_label(g.class).name();
+                        let grid = g.clone();
+                        let svg = Signal::derive(move || {
+                            let b = bar.get();
+                            let mark = (b.orientation.label() == grid.class).then_some((b.row, b.col));
+                            sweep_svg(&grid, mark, &format!("{name} bars: the true class's probability at each corner position"))
+                        });
+                        view! {
+                            // One size per cell, so both grids read alike.
+                            <figure class="sweep" style=format!("width:{}rem", g.cols as f32 * 0.5 + 2.0)>
+                                <div class="axis-x">{format!("column 0 to {} →", g.cols - 1)}</div>
+                                <div class="sweep-body">
+                                    <div class="axis-y">{format!("row 0 to {} ↓", g.rows - 1)}</div>
+                                    <Svg svg=svg testid=format!("sweep-{name}")/>
+                                </div>
+                                <figcaption>{format!("{name} bars")}</figcaption>
+                            </figure>
+                        }
                     }).collect_view()}
                 </div>
             })}
