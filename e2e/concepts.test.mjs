@@ -15,7 +15,14 @@ test('linear layers stay at or below 75% on XOR, ReLU reaches 100%, and the line
     assert.equal(relu, 100);
     assert.equal(await page.locator('[data-testid="xor-collapsed"] tbody tr').count(), 3, 'x1, x2 and the bias');
     assert.equal(await page.locator('[data-testid="xor-linear-regions"] rect').count(), 41 * 41);
-    assert.match(await byTestId(page, 'xor-answer').textContent(), /one map: logit difference = .*No straight line/);
+    // The homework's XOR run: the linear stack's best is one half everywhere, and it says so.
+    const answer = await byTestId(page, 'xor-answer').textContent();
+    assert.match(answer, /The linear network collapsed: it says p\(true\) = 0\.5 at every point.*No straight line/);
+    assert.doesNotMatch(answer, /straight boundary in the input square/);
+    // A tie at 0.5 is neither right nor wrong.
+    const marks = await page.locator('[data-testid="xor-linear"] table:first-of-type tbody td:last-child').allTextContents();
+    assert.deepEqual(marks, Array(4).fill('undecided (p = 0.5)'));
+    assert.equal(linear, 0);
     // A separable function: both learn it.
     await byTestId(page, 'xor-preset-and').click();
     await byTestId(page, 'xor-train').click();

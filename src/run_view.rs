@@ -149,7 +149,10 @@ impl<L: LabConfig> RunView<L> {
                 None => "finished".into(),
             },
             (Phase::Failed, _) => "failed".into(),
-            (Phase::Interrupted, _) => "interrupted".into(),
+            (Phase::Interrupted, _) if self.checkpoint.is_some() => {
+                format!("interrupted after epoch {} of {epochs}: resume it under Saved runs", self.records.len())
+            }
+            (Phase::Interrupted, _) => format!("interrupted after epoch {} of {epochs}", self.records.len()),
             (_, None) if self.state.data.is_some() && self.records.is_empty() && self.state.status.is_none() => {
                 let d = self.state.data.unwrap_or_default();
                 format!(

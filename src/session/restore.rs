@@ -3,11 +3,12 @@
 //! session, so the rule is tested natively.
 
 use super::Session;
-use crate::labs::dogs::{DogLab, DogModel};
+use crate::labs::dogs::DogLab;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::MnistView;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, SizeResult};
 use crate::labs::synth::SynthLab;
+use crate::labs::xor::{XorLab, XorRun, XorView};
 use crate::protocol::ToWorker;
 use crate::run::{BackendChoice, Kernels, Phase, RunState};
 use crate::run_view::{LabConfig, RunView};
@@ -67,15 +68,15 @@ impl Session {
                 None => self.runs.push(view),
             }
         }
-        for (model, name) in [(DogModel::Mlp, "dogs-mlp"), (DogModel::Cnn, "dogs-cnn")] {
-            let slot = if model == DogModel::Mlp { &self.dogs.mlp } else { &self.dogs.cnn };
+        for (mlp, name) in [(true, "dogs-mlp"), (false, "dogs-cnn")] {
+            let slot = if mlp { &self.dogs.mlp } else { &self.dogs.cnn };
             if slot.is_some() {
                 continue;
             }
             let Some(run) = newest(saved, name) else { continue };
             let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { continue };
             let view = Some(self.restored_view(run, lab));
-            if model == DogModel::Mlp { self.dogs.mlp = view } else { self.dogs.cnn = view }
+            if mlp { self.dogs.mlp = view } else { self.dogs.cnn = view }
         }
         if self.mnist.is_none() {
             self.mnist = self.restored_mnist(saved, false);
@@ -84,6 +85,19 @@ impl Session {
             self.mnist_check = self.restored_mnist(saved, true);
         }
         out
+    }
+
+    /// Puts back the XOR lab's last result (kept by the page: it trains in a blink and is not
+    /// a saved run), unless this page already trained one.
+    pub fn restore_xor(&mut self, lab: XorLab, linear: XorRun, relu: XorRun) {
+        if self.xor.is_some() {
+            return;
+        }
+        let mut view = XorView::new(self.take_id(), lab);
+        view.state.phase = Phase::Finished;
+        view.state.status = Some(RESTORED.into());
+        view.result = Some((linear, relu));
+        self.xor = Some(view);
     }
 
     fn restored_view<L: LabConfig>(&mut self, run: &SavedRun, lab: L) -> RunView<L> {
@@ -137,5 +151,119 @@ impl Session {
         view.parts = members.len();
         view.parts_done = members.len();
         Some(view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::{Checkpoint, EpochRecord, RunSummary, StopReason, TensorValues};
+    use crate::runs::RUN_FORMAT;
+
+    fn record(epoch: usize) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: 1.0 / epoch as f64,
+            train_acc: 90.0,
+            valid_loss: Some(0.5),
+            valid_acc: Some(88.0),
+            seconds: 0.5,
+            examples_per_s: 800.0,
+        }
+    }
+
+    fn saved(key: &str, lab: &str, config: serde_json::Value, status: RunStatus, epochs: usize) -> SavedRun {
+        // The Synth CNN's first convolution, then one more tensor: kernels come from the first two.
+        let checkpoint = Checkpoint {
+            epoch: epochs,
+            tensors: vec![
+                TensorValues { shape: vec![2, 1, 5, 5], values: (0..50).map(|v| v as f32).collect() },
+                TensorValues { shape: vec![2], values: vec![0.5, -0.5] },
+                TensorValues { shape: vec![8, 2], values: vec![0.0; 16] },
+            ],
+        };
+        SavedRun {
+            format: RUN_FORMAT,
+            key: key.into(),
+            name: key.into(),
+            lab: lab.into(),
+            config,
+            backend: None,
+            created: key.split('-').next().and_then(|c| c.parse().ok()).unwrap_or(0.0),
+            status,
+            epochs: (1..=epochs).map(record).collect(),
+            summary: (status == RunStatus::Finished).then_some(RunSummary {
+                epochs_trained: epochs,
+                stop: StopReason::Completed,
+                train_seconds: epochs as f64 * 0.5,
+                parameters: 442,
+            }),
+            test: Some((0.3, 91.0)),
+            checkpoint: Some(checkpoint),
+            error: None,
+        }
+    }
+
+    fn synth(epochs: usize) -> serde_json::Value {
+        let mut lab = SynthLab::homework();
+        lab.train.epochs = epochs;
+        serde_json::to_value(lab).unwrap()
+    }
+
+    #[test]
+    fn a_finished_synth_run_comes_back_with_its_kernels_and_its_model_is_loaded_again() {
+        let runs = [
+            saved("1-1", "synth", synth(3), RunStatus::Finished, 3),
+            saved("2-1", "synth", synth(4), RunStatus::Finished, 4),
+        ];
+        let mut s = Session::default();
+        let out = s.restore(&runs, BackendChoice::Cpu);
+        let run = s.current().expect("the newest run is back");
+        assert_eq!(run.records.len(), 4, "the newer of the two");
+        assert_eq!(run.state.status.as_deref(), Some(RESTORED));
+        let kernels = run.kernels.as_ref().expect("kernels from the checkpoint");
+        assert_eq!((kernels.shape, kernels.weights.len(), kernels.biases.clone()), ([2, 1, 5, 5], 50, vec![0.5, -0.5]));
+        let [ToWorker::Train { run: id, resume: Some((checkpoint, records)), .. }] = &out[..] else {
+            panic!("one job loads the model: {out:?}")
+        };
+        assert_eq!((*id, checkpoint.epoch, records.len()), (run.id, 4, 4), "resumed with no epoch left");
+        // A page that already shows a run keeps it.
+        let again = s.restore(&runs, BackendChoice::Cpu);
+        assert!(again.is_empty());
+        assert_eq!(s.runs.len(), 1);
+    }
+
+    #[test]
+    fn a_run_cut_short_comes_back_interrupted_and_nothing_trains() {
+        let runs = [saved("5-1", "synth", synth(50), RunStatus::Interrupted, 2)];
+        let mut s = Session::default();
+        assert!(s.restore(&runs, BackendChoice::Auto).is_empty());
+        let run = s.current().unwrap();
+        assert_eq!(run.state.phase, Phase::Interrupted);
+        assert_eq!(run.progress_text(), "interrupted after epoch 2 of 50: resume it under Saved runs");
+        assert!(!s.is_training());
+    }
+
+    #[test]
+    fn the_newest_mnist_run_comes_back_with_every_size() {
+        let mnist = |size: usize| {
+            let lab = MnistLab { sizes: vec![size], ..MnistLab::homework() };
+            serde_json::to_value(lab).unwrap()
+        };
+        let runs = [
+            saved("1-3-500", "mnist", mnist(500), RunStatus::Finished, 2),
+            saved("9-4-1000", "mnist", mnist(1000), RunStatus::Finished, 2),
+            saved("9-4-500", "mnist", mnist(500), RunStatus::Finished, 2),
+            saved("9-7-60000", "mnist", mnist(FULL_TRAIN_SIZE), RunStatus::Finished, 1),
+        ];
+        let mut s = Session::default();
+        s.restore(&runs, BackendChoice::Cpu);
+        let m = s.mnist.as_ref().expect("the scaling run");
+        assert_eq!(m.lab.sizes, vec![500, 1000]);
+        assert_eq!(m.results.iter().map(|r| (r.size, r.test_acc)).collect::<Vec<_>>(), vec![(500, 91.0), (1000, 91.0)]);
+        assert_eq!(m.epochs.len(), 4);
+        assert_eq!(m.state.phase, Phase::Finished);
+        assert_eq!(m.weights.len(), 2, "the models' weights, for the adversarial lab");
+        assert_eq!(s.mnist_check.as_ref().map(|c| c.lab.sizes.clone()), Some(vec![FULL_TRAIN_SIZE]));
     }
 }

@@ -68,9 +68,31 @@ fn NetResult(run: XorRun, truth: [bool; 4]) -> impl IntoView {
     }
 }
 
+/// Where the page keeps the lab's last result: it trains in a blink and is not a saved run,
+/// but a reload should not empty the lab.
+const LAST_KEY: &str = "nnlab-xor-last";
+
+type LastResult = (XorLab, XorRun, XorRun);
+
+fn load_last() -> Option<LastResult> {
+    let text = window().local_storage().ok()??.get_item(LAST_KEY).ok()??;
+    serde_json::from_str(&text).ok()
+}
+
+fn keep_last(last: &LastResult) {
+    if let (Some(storage), Ok(text)) = (window().local_storage().ok().flatten(), serde_json::to_string(last)) {
+        let _ = storage.set_item(LAST_KEY, &text);
+    }
+}
+
 #[component]
 pub fn XorPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    if ctx.session.with_untracked(|s| s.xor.is_none())
+        && let Some((lab, linear, relu)) = load_last()
+    {
+        ctx.session.update(|s| s.restore_xor(lab, linear, relu));
+    }
     let form = ctx.lab_form(LabId::Xor, XorLab::xor().form());
     // The toggles show the table as typed so far (all false until it parses).
     let truth = Signal::derive(move || form.with(|f| parse_truth(f).unwrap_or_default()));
@@ -81,6 +103,15 @@ pub fn XorPanel() -> impl IntoView {
     };
     let parsed = Memo::new(move |_| form.with(|f| XorLab::parse(f).map_err(|e| e.to_string())));
     let view_state = Memo::new(move |_| ctx.session.with(|s| s.xor.clone()));
+    Effect::new(move |_| {
+        view_state.with(|v| {
+            if let Some(v) = v.as_ref().filter(|v| v.state.status.as_deref() != Some(crate::session::RESTORED))
+                && let Some((linear, relu)) = &v.result
+            {
+                keep_last(&(v.lab.clone(), linear.clone(), relu.clone()));
+            }
+        })
+    });
     let can_train = move || {
         parsed.with(|p| p.is_ok()) && !ctx.session.with(|s| s.xor.as_ref().is_some_and(|x| x.state.is_active()))
     };
@@ -158,6 +189,9 @@ pub fn XorPanel() -> impl IntoView {
                 {move || view_state.get().map(|v| view! {
                     <p role="status" data-testid="xor-status" data-phase=v.state.phase.name()>
                         {match v.state.phase {
+                            Phase::Finished if v.state.status.as_deref() == Some(crate::session::RESTORED) => {
+                                format!("{}: both networks as last trained.", crate::session::RESTORED)
+                            }
                             Phase::Finished => "Both networks trained.".to_string(),
                             Phase::Failed | Phase::Interrupted => v.state.error.unwrap_or_default(),
                             _ => "Training…".to_string(),
