@@ -24,7 +24,7 @@ test('a run at chance is said not to have learned, and one click trains again wi
     assert.doesNotMatch(shift, /wrong only/);
     assert.match(await byTestId(page, 'kernels').textContent(), /still near its random start/);
     await byTestId(page, 'retrain-lr').click();
-    assert.equal(await byTestId(page, 'lr').inputValue(), '0.01');
+    assert.equal(await byTestId(page, 'lr').inputValue(), '0.003');
     await waitPhase(page, ['training', 'finished']);
     assert.deepEqual(errors, []);
   });

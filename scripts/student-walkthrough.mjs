@@ -46,7 +46,7 @@ try {
   await phase('progress', ['finished', 'failed']);
   await byTestId(page, 'sweep').waitFor();
   await shoot('01-synth-at-chance');
-  await fill({ epochs: 8, 'train-size': 10000 });
+  await fill({ epochs: 20, 'train-size': 10000 });
   await byTestId(page, 'retrain-lr').click();
   await phase('progress', ['training']);
   await phase('progress', ['finished', 'failed']);

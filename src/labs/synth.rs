@@ -17,13 +17,16 @@ pub mod engine;
 #[cfg(all(target_arch = "wasm32", feature = "csr"))]
 pub mod page;
 
-/// The smallest learning rate that takes the Synth CNN off chance within the homework's 50
-/// epochs (batch 50, 10,000 images), offered when a run stays at chance. Measured with
-/// `nnlab run synth --lr X` over seeds 1-3 (README, "The synth lab's learning rate").
-pub const LEARNING_LR: f64 = 0.01;
-/// Epochs the Synth CNN needed at [`LEARNING_LR`] to pass 60% training accuracy in that
-/// measurement (the slowest of the seeds).
-pub const LEARNING_EPOCHS: usize = 10;
+/// The smallest learning rate that makes the Synth CNN learn in the homework's 50 epochs
+/// (batch 50, 10,000 images), offered when a run stays at chance. Measured with
+/// `nnlab run synth --lr X --seed S` for X in 0.001, 0.002, 0.003, 0.005, 0.01 and seeds 1-3:
+/// the smallest at which every seed passes 90% validation accuracy within 50 epochs (at 0.003:
+/// epochs 29, 35 and 46; final 90.4-94.3%; 0.002 ends at 82-91%). README, "The synth lab's
+/// learning rate".
+pub const LEARNING_LR: f64 = 0.003;
+/// Epochs the Synth CNN needed at [`LEARNING_LR`] to pass 60% on training and validation in
+/// that measurement (seeds 1-3: 14, 8, 14; the slowest).
+pub const LEARNING_EPOCHS: usize = 14;
 
 /// The synthetic-edges lab (HOMEWORK section 6): data and training together.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -105,7 +105,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                     <FormFields form=form legend="Hyper-parameters (defaults: the homework's)" keys=&["lr", "batch", "epochs", "seed", "train", "valid", "data-seed", "stop"]/>
                     {move || slow_lr(form).then(|| view! {
                         <p class="note" data-testid="lr-note">
-                            {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%); at {LEARNING_LR} it learns within about {LEARNING_EPOCHS}. ", form.with(|f| f.get("lr").to_string()))}
+                            {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%). At {LEARNING_LR} it leaves chance within about {LEARNING_EPOCHS} epochs and passes 90% within 50 (measured over three seeds). ", form.with(|f| f.get("lr").to_string()))}
                             <button type="button" class="link" data-testid="use-learning-lr" on:click=move |_| { form.update(|f| { f.set("lr", LEARNING_LR.to_string()); }); }>
                                 {format!("Use learning rate {LEARNING_LR}")}
                             </button>
