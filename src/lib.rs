@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod net;
 pub mod plot;
 pub mod protocol;
+pub mod report;
 pub mod run;
 pub mod run_view;
 pub mod runs;

@@ -41,33 +41,155 @@ pub struct LineChart {
 pub const TRAIN_COLOUR: &str = "#1f6fb2";
 pub const VALID_COLOUR: &str = "#d9480f";
 
+/// The chart's width; its height follows from the title's lines and the legend's rows.
 const W: f64 = 480.0;
-const H: f64 = 280.0;
+/// The plot area's height, whatever the text around it.
+const PLOT_H: f64 = 204.0;
 const LEFT: f64 = 62.0;
 const RIGHT: f64 = 14.0;
-const TOP: f64 = 30.0;
-const BOTTOM: f64 = 46.0;
+/// Space around the text blocks.
+const PAD: f64 = 8.0;
+const TITLE_SIZE: f64 = 13.0;
+const TITLE_LINE: f64 = 17.0;
+const TEXT_SIZE: f64 = 11.0;
+const LEGEND_ROW: f64 = 16.0;
+/// A legend entry's line sample and the gap before its name.
+const SAMPLE: f64 = 28.0;
+
+/// An upper estimate of `text`'s width in pixels at `size`, for a sans-serif face: SVG text
+/// does not wrap or report its width before it is drawn, so titles and legends are laid out
+/// from this. Generous per class of character, so an estimate errs on the side of room.
+pub fn text_width(text: &str, size: f64) -> f64 {
+    let em: f64 =
+        text.chars()
+            .map(|c| match c {
+                'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | '(' | ')' | ' ' | 'I' | 'f' | 't'
+                | 'r' => 0.36,
+                'm' | 'w' | 'M' | 'W' | '%' | '@' => 0.92,
+                c if c.is_ascii_uppercase() => 0.72,
+                _ => 0.6,
+            })
+            .sum();
+    em * size
+}
+
+/// `text` broken at spaces into lines no wider than `width` at `size` (a word wider than a
+/// line gets a line of its own rather than being cut).
+pub fn wrap_text(text: &str, size: f64, width: f64) -> Vec<String> {
+    let mut lines: Vec<String> = vec![];
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line} {word}"), size) <= width => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
+}
+
+/// Where a chart's parts go: worked out from its text before anything is drawn.
+struct Layout {
+    title: Vec<String>,
+    /// Top of the plot area.
+    top: f64,
+    /// Each legend entry's name lines and its top-left corner.
+    legend: Vec<(Vec<String>, f64, f64)>,
+    height: f64,
+}
+
+impl Layout {
+    fn of(chart: &LineChart) -> Self {
+        let title = wrap_text(&chart.title, TITLE_SIZE * 1.05, W - 2.0 * PAD);
+        // Marker labels get a band of their own above the plot, clear of the curves.
+        let marker_band = if chart.markers.is_empty() { 0.0 } else { TEXT_SIZE + 4.0 };
+        let top = PAD + TITLE_LINE * title.len() as f64 + marker_band + 6.0;
+        let bottom = top + PLOT_H;
+        // The legend sits below the x axis's label, never over the curves: entries flow left
+        // to right and wrap into rows.
+        let row_width = W - RIGHT - LEFT;
+        let (mut x, mut y) = (LEFT, bottom + 44.0);
+        let mut row_height: f64 = 0.0;
+        let mut legend = vec![];
+        for series in &chart.series {
+            let lines = wrap_text(&series.name, TEXT_SIZE, row_width - SAMPLE);
+            let width = SAMPLE + lines.iter().map(|l| text_width(l, TEXT_SIZE)).fold(0.0, f64::max);
+            if x > LEFT && x + width > W - RIGHT {
+                (x, y) = (LEFT, y + row_height);
+                row_height = 0.0;
+            }
+            row_height = row_height.max(LEGEND_ROW * lines.len() as f64);
+            legend.push((lines, x, y));
+            x += width + 18.0;
+        }
+        let height = if legend.is_empty() { bottom + 44.0 } else { y + row_height + PAD };
+        Self { title, top, legend, height }
+    }
+}
 
 impl LineChart {
-    /// The chart as a standalone `<svg>` element.
+    /// The chart as a standalone `<svg>` element, as tall as its title and legend need.
     pub fn to_svg(&self) -> String {
+        let layout = Layout::of(self);
         let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let (x0, x1) = padded_range(xs.chain(self.markers.iter().map(|m| m.x)), 0.0);
         let ys = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
         let (y0, y1) = self.y_range.unwrap_or_else(|| padded_range(ys, 0.05));
-        let px = |x: f64| LEFT + (x - x0) / (x1 - x0) * (W - LEFT - RIGHT);
-        let py = |y: f64| H - BOTTOM - (y - y0) / (y1 - y0) * (H - TOP - BOTTOM);
+        let (top, bottom) = (layout.top, layout.top + PLOT_H);
+        let frame = Frame { x0, x1, y0, y1, top };
+        let height = layout.height;
 
         let mut s = String::new();
         let _ = write!(
             s,
-            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" role="img" aria-label="{}" class="chart" font-family="system-ui, sans-serif" font-size="11">"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" role="img" aria-label="{}" class="chart" font-family="system-ui, sans-serif" font-size="{TEXT_SIZE}">"#,
             escape(&self.title)
         );
-        let _ = write!(s, r##"<title>{}</title><rect width="{W}" height="{H}" fill="#fff"/>"##, escape(&self.title));
-        let _ = write!(s, r#"<text x="{LEFT}" y="18" font-size="13" font-weight="600">{}</text>"#, escape(&self.title));
-        for t in nice_ticks(y0, y1, 5) {
-            let y = py(t);
+        let _ =
+            write!(s, r##"<title>{}</title><rect width="{W}" height="{height}" fill="#fff"/>"##, escape(&self.title));
+        let _ = write!(s, r#"<text class="chart-title" x="{PAD}" font-size="{TITLE_SIZE}" font-weight="600">"#);
+        for (i, line) in layout.title.iter().enumerate() {
+            let _ =
+                write!(s, r#"<tspan x="{PAD}" y="{:.1}">{}</tspan>"#, PAD + 12.0 + TITLE_LINE * i as f64, escape(line));
+        }
+        s.push_str("</text>");
+        self.axes(&mut s, &frame);
+        let _ = write!(
+            s,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#222">{}</text><text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#222">{}</text>"##,
+            (LEFT + W - RIGHT) / 2.0,
+            bottom + 32.0,
+            escape(&self.x_label),
+            top + PLOT_H / 2.0,
+            escape(&self.y_label)
+        );
+        for m in &self.markers {
+            let x = frame.px(m.x);
+            // The label beside its line, turned to the left where it would run off the chart.
+            let (tx, anchor) =
+                if x + 3.0 + text_width(&m.label, TEXT_SIZE) > W { (x - 3.0, "end") } else { (x + 3.0, "start") };
+            let _ = write!(
+                s,
+                r##"<g class="marker"><line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{bottom:.1}" stroke="#555" stroke-dasharray="2 3"/><text x="{tx:.1}" y="{:.1}" text-anchor="{anchor}" fill="#333">{}</text></g>"##,
+                top - TEXT_SIZE - 2.0,
+                top - 4.0,
+                escape(&m.label)
+            );
+        }
+        for series in &self.series {
+            self.series_svg(&mut s, series, &frame);
+        }
+        legend_svg(&mut s, &self.series, &layout);
+        s.push_str("</svg>");
+        s
+    }
+
+    /// Grid lines, ticks and their labels, and the two axes.
+    fn axes(&self, s: &mut String, f: &Frame) {
+        let bottom = f.top + PLOT_H;
+        for t in nice_ticks(f.y0, f.y1, 5) {
+            let y = f.py(t);
             let _ = write!(
                 s,
                 r##"<line x1="{LEFT}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#e3e3e3"/><text x="{:.1}" y="{:.1}" text-anchor="end" fill="#444">{}</text>"##,
@@ -79,89 +201,96 @@ impl LineChart {
         }
         // Epochs and counts are whole numbers: no "1.5" ticks between them.
         let whole_x = self.series.iter().flat_map(|s| &s.points).all(|p| p.0.fract() == 0.0);
-        for t in nice_ticks(x0, x1, 6).into_iter().filter(|t| !whole_x || t.fract() == 0.0) {
-            let x = px(t);
+        for t in nice_ticks(f.x0, f.x1, 6).into_iter().filter(|t| !whole_x || t.fract() == 0.0) {
+            let x = f.px(t);
             let _ = write!(
                 s,
-                r##"<line x1="{x:.1}" x2="{x:.1}" y1="{:.1}" y2="{:.1}" stroke="#888"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text>"##,
-                H - BOTTOM,
-                H - BOTTOM + 4.0,
-                H - BOTTOM + 16.0,
+                r##"<line x1="{x:.1}" x2="{x:.1}" y1="{bottom:.1}" y2="{:.1}" stroke="#888"/><text x="{x:.1}" y="{:.1}" text-anchor="middle" fill="#444">{}</text>"##,
+                bottom + 4.0,
+                bottom + 16.0,
                 format_tick(t)
             );
         }
         let _ = write!(
             s,
-            r##"<line x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="#888"/><line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{:.1}" stroke="#888"/>"##,
+            r##"<line x1="{LEFT}" x2="{:.1}" y1="{bottom:.1}" y2="{bottom:.1}" stroke="#888"/><line x1="{LEFT}" x2="{LEFT}" y1="{:.1}" y2="{bottom:.1}" stroke="#888"/>"##,
             W - RIGHT,
-            H - BOTTOM,
-            H - BOTTOM,
-            H - BOTTOM
+            f.top,
         );
+    }
+
+    /// One series: its line, and a point with its value as a tooltip per record.
+    fn series_svg(&self, s: &mut String, series: &Series, f: &Frame) {
+        let path: Vec<String> = series.points.iter().map(|&(x, y)| format!("{:.1},{:.1}", f.px(x), f.py(y))).collect();
+        let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
         let _ = write!(
             s,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#222">{}</text><text transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle" fill="#222">{}</text>"##,
-            (LEFT + W - RIGHT) / 2.0,
-            H - 8.0,
-            escape(&self.x_label),
-            (TOP + H - BOTTOM) / 2.0,
-            escape(&self.y_label)
+            r#"<g class="series" data-series="{}"><polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,
+            escape(&series.name),
+            path.join(" "),
+            series.colour
         );
-        for m in &self.markers {
-            let x = px(m.x);
+        for &(x, y) in &series.points {
             let _ = write!(
                 s,
-                r##"<g class="marker"><line x1="{x:.1}" x2="{x:.1}" y1="{TOP}" y2="{:.1}" stroke="#555" stroke-dasharray="2 3"/><text x="{:.1}" y="{:.1}" fill="#333">{}</text></g>"##,
-                H - BOTTOM,
-                x + 3.0,
-                TOP + 10.0,
-                escape(&m.label)
-            );
-        }
-        for series in &self.series {
-            let path: Vec<String> = series.points.iter().map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y))).collect();
-            let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
-            let _ = write!(
-                s,
-                r#"<g class="series" data-series="{}"><polyline points="{}" fill="none" stroke="{}" stroke-width="2"{dash}/>"#,
-                escape(&series.name),
-                path.join(" "),
-                series.colour
-            );
-            for &(x, y) in &series.points {
-                let _ = write!(
-                    s,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{}: {} = {}, {} = {}</title></circle>"#,
-                    px(x),
-                    py(y),
-                    series.colour,
-                    escape(&series.name),
-                    escape(&self.x_label),
-                    format_tick(x),
-                    escape(&self.y_label),
-                    format_value(y)
-                );
-            }
-            s.push_str("</g>");
-        }
-        // Legend, top right.
-        for (i, series) in self.series.iter().enumerate() {
-            let x = W - RIGHT - 190.0;
-            let y = TOP + 4.0 + 16.0 * i as f64;
-            let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
-            let _ = write!(
-                s,
-                r##"<line x1="{x}" x2="{:.1}" y1="{y}" y2="{y}" stroke="{}" stroke-width="2"{dash}/><text x="{:.1}" y="{:.1}" fill="#222">{}</text>"##,
-                x + 22.0,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{}"><title>{}: {} = {}, {} = {}</title></circle>"#,
+                f.px(x),
+                f.py(y),
                 series.colour,
-                x + 28.0,
-                y + 4.0,
-                escape(&series.name)
+                escape(&series.name),
+                escape(&self.x_label),
+                format_tick(x),
+                escape(&self.y_label),
+                format_value(y)
             );
         }
-        s.push_str("</svg>");
-        s
+        s.push_str("</g>");
     }
+}
+
+/// The data ranges and where the plot area starts: data to pixels.
+struct Frame {
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+    top: f64,
+}
+
+impl Frame {
+    fn px(&self, x: f64) -> f64 {
+        LEFT + (x - self.x0) / (self.x1 - self.x0) * (W - LEFT - RIGHT)
+    }
+
+    fn py(&self, y: f64) -> f64 {
+        self.top + PLOT_H - (y - self.y0) / (self.y1 - self.y0) * PLOT_H
+    }
+}
+
+/// The legend below the plot: a line sample (dashed like its series) and the name.
+fn legend_svg(s: &mut String, series: &[Series], layout: &Layout) {
+    s.push_str(r#"<g class="legend">"#);
+    for (series, (lines, x, y)) in series.iter().zip(&layout.legend) {
+        let dash = if series.dashed { r#" stroke-dasharray="6 3""# } else { "" };
+        let mid = y + 8.0;
+        let _ = write!(
+            s,
+            r##"<line x1="{x:.1}" x2="{:.1}" y1="{mid:.1}" y2="{mid:.1}" stroke="{}" stroke-width="2"{dash}/><text fill="#222">"##,
+            x + 22.0,
+            series.colour,
+        );
+        for (i, line) in lines.iter().enumerate() {
+            let _ = write!(
+                s,
+                r#"<tspan x="{:.1}" y="{:.1}">{}</tspan>"#,
+                x + SAMPLE,
+                mid + 4.0 + LEGEND_ROW * i as f64,
+                escape(line)
+            );
+        }
+        s.push_str("</text>");
+    }
+    s.push_str("</g>");
 }
 
 /// min..max of the values, widened by `pad` of the span; a usable range even for no or one value.
@@ -281,6 +410,8 @@ pub fn run_charts(records: &[EpochRecord], summary: Option<&RunSummary>, name: &
         records.iter().filter_map(|r| f(r).map(|v| (r.epoch as f64, v))).collect()
     };
     let curve = |name: &str, colour, dashed, points| Series { name: name.into(), points, colour, dashed };
+    // A run without a validation set (an MNIST model) gets no empty "validation" legend entry.
+    let drawn = |series: Vec<Series>| series.into_iter().filter(|s| !s.points.is_empty()).collect::<Vec<_>>();
     let markers = match summary {
         Some(s) if s.stop != StopReason::Completed => {
             vec![Marker {
@@ -294,10 +425,10 @@ pub fn run_charts(records: &[EpochRecord], summary: Option<&RunSummary>, name: &
         title: format!("{name}: loss per epoch (cross-entropy)"),
         x_label: "epoch".into(),
         y_label: "mean loss".into(),
-        series: vec![
+        series: drawn(vec![
             curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_loss))),
             curve("validation", VALID_COLOUR, true, pick(|r| r.valid_loss)),
-        ],
+        ]),
         y_range: None,
         markers: markers.clone(),
     };
@@ -305,10 +436,10 @@ pub fn run_charts(records: &[EpochRecord], summary: Option<&RunSummary>, name: &
         title: format!("{name}: accuracy per epoch"),
         x_label: "epoch".into(),
         y_label: "accuracy (%)".into(),
-        series: vec![
+        series: drawn(vec![
             curve("training", TRAIN_COLOUR, false, pick(|r| Some(r.train_acc))),
             curve("validation", VALID_COLOUR, true, pick(|r| r.valid_acc)),
-        ],
+        ]),
         y_range: Some((0.0, 100.0)),
         markers,
     };
@@ -357,6 +488,30 @@ pub fn kernel_rgba(kernels: &Kernels, o: usize) -> Vec<u8> {
 /// RGB bytes (`[n, 3]`) as RGBA.
 pub fn rgb_to_rgba(rgb: &[u8]) -> Vec<u8> {
     rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect()
+}
+
+/// RGBA pixels as an SVG of square cells: a picture that needs no canvas or script (the
+/// exported report draws the DogSet CNN's kernels with it).
+pub fn pixels_svg(rgba: &[u8], width: usize, height: usize, label: &str) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" aria-label="{}" class="pixels" shape-rendering="crispEdges">"#,
+        escape(label)
+    );
+    for (i, p) in rgba.chunks_exact(4).take(width * height).enumerate() {
+        let _ = write!(
+            s,
+            r#"<rect x="{}" y="{}" width="1" height="1" fill="rgb({},{},{})"/>"#,
+            i % width,
+            i / width,
+            p[0],
+            p[1],
+            p[2]
+        );
+    }
+    s.push_str("</svg>");
+    s
 }
 
 #[cfg(test)]
@@ -452,5 +607,84 @@ mod tests {
         assert_eq!(grey_rgba(&[0.0, 1.0], 0.0, 1.0), vec![0, 0, 0, 255, 255, 255, 255, 255]);
         let heat = heatmap_svg(&[0.5, -0.5], 1, 2, 0.0, 0.5, "k");
         assert!(heat.contains("<title>row 1, col 2: -0.5000</title>"), "{heat}");
+    }
+
+    /// The numbers of an SVG attribute on every element of `tag` that has it.
+    fn attr_values(svg: &str, tag: &str, attr: &str) -> Vec<f64> {
+        svg.split(&format!("<{tag} "))
+            .skip(1)
+            .filter_map(|t| t.split('>').next()?.split(&format!(" {attr}=\"")).nth(1)?.split('"').next()?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn a_long_title_wraps_whole_and_the_chart_grows_to_hold_it() {
+        let short = chart().to_svg();
+        let mut long = chart();
+        long.title = "DogSet CNN (5x5, stride 1) on the stand-in, seed 12: loss per epoch (cross-entropy)".into();
+        let svg = long.to_svg();
+        let title = svg.split(r#"<text class="chart-title""#).nth(1).unwrap().split("</text>").next().unwrap();
+        let lines: Vec<&str> =
+            title.split("<tspan ").skip(1).map(|t| t.split('>').nth(1).unwrap().split('<').next().unwrap()).collect();
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert_eq!(lines.join(" "), long.title, "every word of the title is drawn, none cut");
+        for line in &lines {
+            assert!(text_width(line, TITLE_SIZE * 1.05) <= W - 2.0 * PAD, "{line:?} fits the chart's width");
+        }
+        let height = |svg: &str| attr_values(svg, "rect", "height")[0];
+        assert!(height(&svg) > height(&short), "the chart grew for its second title line");
+        assert!(svg.contains(r#"aria-label="DogSet CNN (5x5, stride 1) on the stand-in, seed 12: loss"#));
+    }
+
+    #[test]
+    fn the_legend_sits_below_the_plot_area_never_over_the_curves() {
+        let mut c = chart();
+        c.series.push(Series {
+            name: "validation".into(),
+            points: vec![(1.0, 0.8)],
+            colour: VALID_COLOUR,
+            dashed: true,
+        });
+        let svg = c.to_svg();
+        let legend = svg.split(r#"<g class="legend">"#).nth(1).unwrap();
+        let lowest_point = attr_values(&svg, "circle", "cy").into_iter().fold(0.0, f64::max);
+        let axis_labels = attr_values(&svg, "text", "y").into_iter().fold(0.0, f64::max);
+        let legend_ys = attr_values(legend, "tspan", "y");
+        assert_eq!(legend_ys.len(), 2, "one entry per series");
+        for y in legend_ys {
+            assert!(y > lowest_point + 30.0, "legend text at {y} is below every point ({lowest_point})");
+        }
+        assert!(axis_labels <= attr_values(&svg, "rect", "height")[0], "all text inside the chart");
+        // Legend names that do not fit one row go to the next, inside the chart's width.
+        c.series = (0..6)
+            .map(|i| Series {
+                name: format!("MNIST MLP, N = {}", 500 * i),
+                points: vec![],
+                colour: TRAIN_COLOUR,
+                dashed: false,
+            })
+            .collect();
+        let svg = c.to_svg();
+        let legend = svg.split(r#"<g class="legend">"#).nth(1).unwrap();
+        let xs = attr_values(legend, "tspan", "x");
+        let names: Vec<String> = (0..6).map(|i| format!("MNIST MLP, N = {}", 500 * i)).collect();
+        for (x, name) in xs.iter().zip(&names) {
+            assert!(x + text_width(name, TEXT_SIZE) <= W, "{name} at {x} ends inside the chart");
+        }
+        assert!(attr_values(legend, "tspan", "y").windows(2).any(|w| w[1] > w[0]), "entries wrapped to a second row");
+    }
+
+    #[test]
+    fn marker_labels_stay_inside_the_chart_above_the_plot() {
+        let mut c = chart();
+        c.markers = vec![Marker { x: 3.0, label: "early stop (epoch 3)".into() }];
+        let svg = c.to_svg();
+        let marker = svg.split(r#"<g class="marker">"#).nth(1).unwrap();
+        assert!(marker.contains(r#"text-anchor="end""#), "a stop at the last epoch is labelled to its left");
+        let label_y = attr_values(marker, "text", "y")[0];
+        let plot_top = attr_values(&svg, "circle", "cy").into_iter().fold(f64::INFINITY, f64::min);
+        assert!(label_y < plot_top, "the label is above the highest point");
+        let pixels = pixels_svg(&[255, 0, 0, 255, 0, 0, 255, 255], 2, 1, "kernel 1");
+        assert!(pixels.contains(r#"fill="rgb(255,0,0)""#) && pixels.contains(r#"x="1" y="0""#), "{pixels}");
     }
 }

@@ -1,11 +1,10 @@
-//! Saved runs: what the browser keeps of every run (so a closed tab loses nothing), and the
-//! reports it exports. A saved run is versioned JSON; the HTML report is self-contained
-//! (inline SVG charts, no scripts) and prints to PDF from the browser.
+//! Saved runs: what the browser keeps of every run (so a closed tab loses nothing), and their
+//! CSV export. A saved run is versioned JSON; the HTML report built from saved runs is
+//! [`crate::report`].
 
 use serde::{Deserialize, Serialize};
 
-use crate::plot::{EPOCH_HEADERS, epoch_rows, escape, run_charts};
-use crate::run::{BackendInfo, Checkpoint, EpochRecord, Phase, RunState, RunSummary};
+use crate::run::{BackendInfo, Checkpoint, EpochRecord, Kernels, Phase, RunState, RunSummary};
 
 /// Bumped whenever a saved run's meaning changes; older files are refused with a reason.
 pub const RUN_FORMAT: u32 = 1;
@@ -111,14 +110,23 @@ impl SavedRun {
         self
     }
 
-    fn lab_title(&self) -> &'static str {
-        match self.lab.as_str() {
-            "synth" => "Synth CNN on synthetic edges",
-            "mnist" => "MNIST MLP (one model of the scaling lab)",
-            "dogs-mlp" => "DogSet fully connected network",
-            "dogs-cnn" => "DogSet convolutional network",
-            _ => "run",
+    /// Seconds the run spent training: the summary's, else its saved epochs' (a run cut short).
+    pub fn train_seconds(&self) -> f64 {
+        self.summary.as_ref().map_or_else(|| self.epochs.iter().map(|e| e.seconds).sum(), |s| s.train_seconds)
+    }
+
+    /// The first convolution's kernels in the saved parameters (a CNN's first two tensors,
+    /// weight `[out, in, kh, kw]` then bias), with the epoch they are from; none for an MLP.
+    pub fn first_kernels(&self) -> Option<(usize, Kernels)> {
+        let checkpoint = self.checkpoint.as_ref()?;
+        let [weight, bias, ..] = &checkpoint.tensors[..] else { return None };
+        let [out, cin, kh, kw] = weight.shape[..] else { return None };
+        if bias.shape != [out] || weight.values.len() != out * cin * kh * kw {
+            return None;
         }
+        let kernels =
+            Kernels { shape: [out, cin, kh, kw], weights: weight.values.clone(), biases: bias.values.clone() };
+        Some((checkpoint.epoch, kernels))
     }
 }
 
@@ -142,60 +150,6 @@ pub fn runs_csv(runs: &[SavedRun]) -> String {
         }
     }
     out
-}
-
-/// A self-contained HTML report of `runs`: settings, environment, charts, tables and the
-/// answers the lab computed (`answers`, one list per run).
-pub fn report_html(runs: &[SavedRun], answers: &[Vec<String>]) -> String {
-    let mut body = String::new();
-    for (i, r) in runs.iter().enumerate() {
-        let (loss, acc) = run_charts(&r.epochs, r.summary.as_ref(), &escape(&r.name));
-        let config = serde_json::to_string_pretty(&r.config).unwrap_or_default();
-        let backend = r.backend.as_ref().map_or("not recorded".to_string(), |b| {
-            format!("{}{}", b.name, b.note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())
-        });
-        let outcome = match (&r.summary, r.test) {
-            (Some(s), Some((_, acc))) => {
-                format!("{} epochs, {}; test accuracy {acc:.1}%", s.epochs_trained, s.stop.describe())
-            }
-            (Some(s), None) => format!("{} epochs, {}", s.epochs_trained, s.stop.describe()),
-            (None, _) => format!("{} ({} epochs saved)", r.status.name(), r.epochs.len()),
-        };
-        let rows: String = epoch_rows(&r.epochs)
-            .into_iter()
-            .map(|row| {
-                format!("<tr>{}</tr>", row.iter().map(|c| format!("<td>{}</td>", escape(c))).collect::<String>())
-            })
-            .collect();
-        let head: String = EPOCH_HEADERS.iter().map(|h| format!("<th>{h}</th>")).collect();
-        let answers: String = answers.get(i).into_iter().flatten().map(|a| format!("<li>{}</li>", escape(a))).collect();
-        body += &format!(
-            "<section><h2>{}</h2><p>{} &middot; {}</p><p><strong>Outcome:</strong> {}</p>\
-             <p><strong>Backend:</strong> {}</p><details open><summary>Settings</summary><pre>{}</pre></details>\
-             <div class=\"charts\">{loss}{acc}</div>{}<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></section>",
-            escape(&r.name),
-            r.lab_title(),
-            r.status.name(),
-            escape(&outcome),
-            escape(&backend),
-            escape(&config),
-            if answers.is_empty() {
-                String::new()
-            } else {
-                format!("<h3>Answers from this run</h3><ol>{answers}</ol>")
-            },
-        );
-    }
-    format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>nnlab report</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#1d2330}}\
-         table{{border-collapse:collapse}}td,th{{border-bottom:1px solid #d9dde5;padding:2px 8px;text-align:right}}\
-         .charts{{display:flex;flex-wrap:wrap;gap:1rem}}.charts svg{{width:28rem;height:auto}}\
-         section{{page-break-inside:avoid;border-top:1px solid #d9dde5}}</style></head><body>\
-         <h1>nnlab report</h1><p>{} run{} exported from nnlab; every number below was computed by the run itself.</p>{body}</body></html>",
-        runs.len(),
-        if runs.len() == 1 { "" } else { "s" },
-    )
 }
 
 #[cfg(test)]
@@ -259,17 +213,20 @@ mod tests {
     }
 
     #[test]
-    fn reports_escape_names_and_carry_charts_tables_and_answers() {
+    fn runs_export_as_csv_and_a_cnn_checkpoint_gives_its_first_kernels() {
         let mut run = saved(RunStatus::Finished, 2);
-        run.summary =
-            Some(RunSummary { epochs_trained: 2, stop: StopReason::Completed, train_seconds: 2.0, parameters: 442 });
-        let html = report_html(&[run.clone()], &[vec!["the loss fell".into()]]);
-        assert!(html.contains("first &lt;try&gt;") && !html.contains("<try>"));
-        assert_eq!(html.matches("<svg").count(), 2);
-        assert!(html.contains("<li>the loss fell</li>"));
-        assert!(!html.contains("<script"));
-        let csv = runs_csv(&[run]);
+        let csv = runs_csv(std::slice::from_ref(&run));
         assert_eq!(csv.lines().count(), 3);
         assert!(csv.lines().nth(1).unwrap().starts_with("first <try>,synth,1,1,50,0.9,60,1"));
+        assert_eq!(run.first_kernels(), None, "a single vector is no convolution");
+        assert_eq!(run.train_seconds(), 2.0, "the epochs' seconds while there is no summary");
+        let weight = TensorValues { shape: vec![2, 1, 1, 2], values: vec![1.0, 2.0, 3.0, 4.0] };
+        let bias = TensorValues { shape: vec![2], values: vec![0.5, -0.5] };
+        run.checkpoint = Some(Checkpoint { epoch: 2, tensors: vec![weight, bias] });
+        let (epoch, k) = run.first_kernels().unwrap();
+        assert_eq!((epoch, k.shape, k.kernel(1, 0)), (2, [2, 1, 1, 2], &[3.0, 4.0][..]));
+        run.summary =
+            Some(RunSummary { epochs_trained: 2, stop: StopReason::Completed, train_seconds: 7.5, parameters: 6 });
+        assert_eq!(run.train_seconds(), 7.5);
     }
 }

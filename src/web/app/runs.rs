@@ -5,57 +5,92 @@ use leptos::prelude::*;
 
 use super::Ctx;
 use super::widgets::{LabArticle, Svg, download_text};
+use crate::data::synthetic::{SynthBuilder, Which};
 use crate::labs::LabId;
-use crate::labs::dogs::answers::curve_answer;
 use crate::labs::dogs::{DogLab, DogModel};
 use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::ToWorker;
-use crate::runs::{SavedRun, report_html, runs_csv};
+use crate::report::{DESCRIBED_IMAGES, Extras, lab_runs, report_html, run_kinds, sort_for_list, synth_data_seeds};
+use crate::runs::{SavedRun, runs_csv};
 
-/// The answers a run's lab computes from its records, for the report.
-fn answers(run: &SavedRun) -> Vec<String> {
-    if run.epochs.is_empty() {
-        return vec![];
+/// Images generated between the browser's turns while the report describes a Synth data set.
+const DESCRIBE_STEP: usize = 100;
+
+/// What the report computes beyond the runs, a step at a time so no task holds the page.
+async fn extras(runs: &[SavedRun]) -> Extras {
+    let mut synth_data = vec![];
+    for seed in synth_data_seeds(runs) {
+        let mut builder = SynthBuilder::new(DESCRIBED_IMAGES, seed, Which::Train);
+        while !builder.step(DESCRIBE_STEP) {
+            crate::web::js::yield_now().await;
+        }
+        synth_data.push((seed, answers::data_answer(&builder.finish())));
     }
-    match (run.lab.as_str(), &run.summary) {
-        ("synth", _) => serde_json::from_value::<crate::labs::synth::SynthLab>(run.config.clone())
-            .map(|lab| vec![answers::training_answer(&run.epochs, &lab)])
-            .unwrap_or_default(),
-        (_, Some(summary)) => vec![curve_answer(&run.epochs, summary, run.test.map(|t| t.1))],
-        _ => vec![],
+    Extras { synth_data }
+}
+
+/// Downloads the HTML report of `runs` as `{stem}.html`.
+pub fn download_report(runs: Vec<SavedRun>, stem: String) {
+    leptos::task::spawn_local(async move {
+        let extras = extras(&runs).await;
+        download_text(&format!("{stem}.html"), "text/html", &report_html(&runs, &extras));
+    });
+}
+
+/// Downloads the report of `lab`'s saved runs (see [`lab_runs`]): what a lab panel's own
+/// "Report" button does. Returns whether there was a run to report.
+pub fn export_lab_report(ctx: Ctx, lab: LabId) -> bool {
+    let runs = ctx.saved.with_untracked(|all| lab_runs(all, lab));
+    if runs.is_empty() {
+        return false;
     }
+    download_report(runs, format!("nnlab-report-{}", lab.slug()));
+    true
 }
 
 fn export(runs: &[SavedRun], what: &str) {
     let stem = if runs.len() == 1 { format!("nnlab-run-{}", runs[0].key) } else { "nnlab-runs".to_string() };
     match what {
-        "html" => {
-            let answers: Vec<Vec<String>> = runs.iter().map(answers).collect();
-            download_text(&format!("{stem}.html"), "text/html", &report_html(runs, &answers));
-        }
+        "html" => download_report(runs.to_vec(), stem),
         "json" => download_text(&format!("{stem}.json"), "application/json", &SavedRun::to_json(runs)),
         _ => download_text(&format!("{stem}.csv"), "text/csv", &runs_csv(runs)),
     }
 }
 
-/// Validation loss of two runs on one chart (training loss where there is no validation).
+/// The loss of two runs on one chart: validation loss where a run has it, training loss
+/// where it has none (an MNIST model), each named so.
 fn compare_svg(a: &SavedRun, b: &SavedRun) -> String {
-    let points = |r: &SavedRun| -> Vec<(f64, f64)> {
-        r.epochs.iter().map(|e| (e.epoch as f64, e.valid_loss.unwrap_or(e.train_loss))).collect()
+    let series = |r: &SavedRun, colour, dashed| {
+        let valid = r.epochs.iter().all(|e| e.valid_loss.is_some());
+        let points = r
+            .epochs
+            .iter()
+            .map(|e| (e.epoch as f64, if valid { e.valid_loss.unwrap_or(e.train_loss) } else { e.train_loss }));
+        let which = if valid { "validation" } else { "training" };
+        Series { name: format!("{} ({which} loss)", r.name), points: points.collect(), colour, dashed }
     };
     LineChart {
-        title: "Validation loss per epoch, two runs".into(),
+        title: "Loss per epoch, two runs".into(),
         x_label: "epoch".into(),
-        y_label: "mean loss".into(),
-        series: vec![
-            Series { name: a.name.clone(), points: points(a), colour: TRAIN_COLOUR, dashed: false },
-            Series { name: b.name.clone(), points: points(b), colour: VALID_COLOUR, dashed: true },
-        ],
+        y_label: "mean loss (cross-entropy)".into(),
+        series: vec![series(a, TRAIN_COLOUR, false), series(b, VALID_COLOUR, true)],
         y_range: None,
         markers: vec![],
     }
     .to_svg()
+}
+
+/// Moves focus (and so the view) to the comparison chart once it is drawn.
+fn show_comparison() {
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        let chart =
+            document().get_element_by_id("runs-compare").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(chart) = chart {
+            let _ = chart.focus();
+        }
+    });
 }
 
 #[component]
@@ -71,7 +106,10 @@ pub fn RunsPanel() -> impl IntoView {
     });
     let shown = Memo::new(move |_| {
         let f = filter.get();
-        ctx.saved.with(|all| all.iter().filter(|r| f == "all" || r.lab == f).cloned().collect::<Vec<_>>())
+        let mut runs =
+            ctx.saved.with(|all| all.iter().filter(|r| f == "all" || r.lab == f).cloned().collect::<Vec<_>>());
+        sort_for_list(&mut runs);
+        runs
     });
     let remove = move |key: String| {
         ctx.saved.update(|all| all.retain(|r| r.key != key));
@@ -162,10 +200,28 @@ pub fn RunsPanel() -> impl IntoView {
                         <input type="file" accept=".json,application/json" data-testid="runs-import" on:change=import/>
                     </label>
                 </div>
+                <div class="gallery-controls" role="group" aria-labelledby="runs-lab-report-label">
+                    <span id="runs-lab-report-label">"A lab's report to hand in (its latest run): "</span>
+                    {[(LabId::Mnist, "MNIST"), (LabId::Dogs, "DogSet"), (LabId::Synth, "Synthetic edges")].map(|(lab, name)| {
+                        let none = move || ctx.saved.with(|all| !all.iter().any(|r| run_kinds(lab).contains(&r.lab.as_str())));
+                        view! {
+                            <button type="button" data-testid=format!("runs-lab-report-{}", lab.slug()) disabled=none
+                                on:click=move |_| { export_lab_report(ctx, lab); }>{name}</button>
+                        }
+                    }).collect_view()}
+                </div>
                 {move || import_note.get().map(|n| view! { <p role="status" data-testid="runs-import-note">{n}</p> })}
+                // Above the list, where ticking a run's box brings it into view (and focus).
+                {move || compared().map(|svg| view! {
+                    <figure class="runs-compare" id="runs-compare" tabindex="-1" aria-label="Comparison of the two ticked runs">
+                        <div class="charts"><Svg svg=svg testid="runs-compare-chart"/></div>
+                    </figure>
+                })}
+                {move || (compare.with(|c| c.len()) == 1).then(|| view! { <p class="empty">"Tick a second run to compare their curves."</p> })}
+                <div class="table-scroll" data-testid="runs-table-box">
                 <table class="compare runs" data-testid="runs-table">
                     <thead><tr>
-                        {["compare", "name", "lab", "status", "epochs", "last valid acc (%)", "test acc (%)", "started", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
+                        {["compare", "name", "lab", "status", "epochs", "training time (s)", "last valid acc (%)", "test acc (%)", "started", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
                         {move || shown.get().into_iter().map(|run| {
@@ -185,12 +241,18 @@ pub fn RunsPanel() -> impl IntoView {
                                                 c.retain(|k| *k != k2);
                                                 if on { c.push(k2.clone()); if c.len() > 2 { c.remove(0); } }
                                             });
+                                            if on && compare.with_untracked(|c| c.len()) == 2 {
+                                                show_comparison();
+                                            }
                                         }/></td>
+                                    // As wide as the name (whole words shown, not cut at the box's edge).
                                     <td><input type="text" value=run.name.clone() aria-label="run name" data-testid="run-name"
+                                        size=run.name.chars().count().clamp(12, 48)
                                         on:change=move |ev| rename(k3.clone(), event_target_value(&ev))/></td>
                                     <td>{run.lab.clone()}</td>
                                     <td data-testid="run-status">{run.status.name()}</td>
                                     <td data-testid="run-epochs">{run.epochs.len()}</td>
+                                    <td data-testid="run-seconds">{format!("{:.1}", run.train_seconds())}</td>
                                     <td>{run.epochs.last().and_then(|e| e.valid_acc).map_or("-".into(), |a| format!("{a:.1}"))}</td>
                                     <td>{run.test.map_or("-".into(), |t| format!("{:.1}", t.1))}</td>
                                     <td>{started}</td>
@@ -207,9 +269,8 @@ pub fn RunsPanel() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+                </div>
                 {move || shown.with(|s| s.is_empty()).then(|| view! { <p class="empty">"No runs yet: train one in a lab and it appears here."</p> })}
-                {move || compared().map(|svg| view! { <div class="charts"><Svg svg=svg testid="runs-compare-chart"/></div> })}
-                {move || (compare.with(|c| c.len()) == 1).then(|| view! { <p class="empty">"Tick a second run to compare their curves."</p> })}
             </section>
         </LabArticle>
     }
