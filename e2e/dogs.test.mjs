@@ -65,10 +65,10 @@ test('the stand-in is explored, the fully connected net trains 2 epochs, and the
   await withPage('?backend=cpu#dogs', async ({ page, errors }) => {
     await engineReady(page);
     await page.waitForSelector('[data-testid="dog-source"][data-source="StandIn"]', { timeout: 120_000 });
-    assert.equal(await byTestId(page, 'dog-counts').textContent(), '7665 train, 2000 valid, 555 test');
+    assert.equal(await byTestId(page, 'dog-counts').textContent(), '7,665 train, 2,000 valid, 555 test');
     assert.match(await byTestId(page, 'dog-palette').textContent(), /^greyscale/);
     assert.ok(await byTestId(page, 'stand-in-badge').isVisible());
-    // The gallery: 12 images a page, arrow keys page through, 3 marks kept.
+    // The gallery: 12 images a page, arrow keys page through, 3 marks kept (a 4th is refused).
     await page.waitForSelector('[data-testid="dog-tile-11"]');
     await byTestId(page, 'dog-gallery').focus();
     await page.keyboard.press('ArrowRight');
@@ -79,12 +79,13 @@ test('the stand-in is explored, the fully connected net trains 2 epochs, and the
     // The layer tables: the MLP's counts, then the CNN's after a kernel change.
     const cells = (id) => page.$$eval(`[data-testid="${id}"] tbody tr`, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     const mlp = await cells('mlp-layers');
-    assert.deepEqual(mlp.at(-1).slice(2), ['1581696', '202 (parameters: 1581898)']);
-    assert.deepEqual((await cells('cnn-layers')).find((r) => r[0] === 'flatten')[1], '1 x 5408');
+    assert.deepEqual(mlp.at(-1).slice(2), ['640', '10'], 'the logits layer: 64 x 10 weights, 10 biases');
+    assert.equal(await byTestId(page, 'mlp-layers-total').textContent(), 'Parameters: 1,581,898 (1,581,696 weights + 202 biases)');
+    assert.deepEqual((await cells('cnn-layers')).find((r) => r[0] === 'flatten')[1], '1 x 5,408');
     await byTestId(page, 'cnn-k1').fill('7');
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="cnn-layers"] tbody tr')].some((r) => r.cells[1].textContent === '1 x 4608'));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="cnn-layers"] tbody tr')].some((r) => r.cells[1].textContent === '1 x 4,608'));
     await byTestId(page, 'cnn-k2').fill('40');
-    await page.waitForSelector('[data-testid="cnn-form-error"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="cnn-form-error"]')?.textContent !== '');
     assert.match(await byTestId(page, 'cnn-form-error').textContent(), /leave no image: convolution block 2/);
     assert.ok(await byTestId(page, 'cnn-train').isDisabled());
 

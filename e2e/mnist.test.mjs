@@ -43,6 +43,13 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     assert.equal(await page.locator('[data-testid="mnist-loss-chart"] g.series').count(), 2, 'one loss curve per size');
     assert.equal(await page.locator('[data-testid="mnist-table"] tbody tr').count(), 2);
     assert.match(await byTestId(page, 'mnist-answer-time').textContent(), /least-squares line is t = .* For all 60,000 examples/);
+    // Two sizes: a line fits any two points, so the answer claims no linearity; it warns of
+    // sub-second timings exactly when the table shows one.
+    const timeAnswer = await byTestId(page, 'mnist-answer-time').textContent();
+    assert.match(timeAnswer, /With two sizes any line passes through both exactly/);
+    assert.doesNotMatch(timeAnswer, /roughly linear/);
+    const times = await page.$$eval('[data-testid="mnist-table"] tbody tr', (rows) => rows.map((r) => parseFloat(r.cells[1].textContent)));
+    assert.equal(/timings are under a second/.test(timeAnswer), times.some((t) => t < 1), `${times}: ${timeAnswer}`);
     await page.screenshot({ path: OUT + 'mnist-trained.png', fullPage: true });
 
     // Exports: the chart as SVG and PNG, every epoch as CSV.
@@ -64,6 +71,12 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     await byTestId(page, 'mnist-check').click();
     await byTestId(page, 'mnist-check-result').waitFor({ timeout: 120_000 });
     assert.match(await byTestId(page, 'mnist-check-result').textContent(), /One epoch on all 60,000 examples took [\d.]+ s; the fit predicts/);
+    // Its test accuracy is shown in the lab, beside its time and the fit's prediction.
+    assert.match(await byTestId(page, 'mnist-check-accuracy').textContent(), /^\d+\.\d%$/);
+    assert.match(await byTestId(page, 'mnist-check-predicted').textContent(), /^[\d.]+ s$|min/);
+    const accuracy = await byTestId(page, 'mnist-check-accuracy').textContent();
+    assert.match(await byTestId(page, 'mnist-check-result').textContent(),
+      new RegExp(`the model scores ${accuracy.replace('.', '\\.')} on the 1,000 test images, against \\d+\\.\\d% for N = 200 after 3 epochs\\.$`));
 
     // Each finished model is written to IndexedDB after its result shows; a reload before the
     // last write lands would find that run still "running" (interrupted), so wait for the writes.

@@ -73,6 +73,22 @@ impl LinearFit {
     pub fn at(&self, x: f64) -> f64 {
         self.slope * x + self.intercept
     }
+
+    /// Measured minus fitted `y`, point by point: what the line leaves unexplained.
+    pub fn residuals(&self, points: &[(f64, f64)]) -> Vec<f64> {
+        points.iter().map(|&(x, y)| y - self.at(x)).collect()
+    }
+
+    /// The coefficient of determination R² = 1 - SS_res / SS_tot of the line over `points`:
+    /// 1 when it passes through every point, lower the more of the spread it leaves. Points
+    /// that all have the same `y` have nothing to explain: R² is 1 when the line hits them.
+    pub fn r_squared(&self, points: &[(f64, f64)]) -> f64 {
+        let n = points.len().max(1) as f64;
+        let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+        let ss_res: f64 = self.residuals(points).iter().map(|r| r * r).sum();
+        let ss_tot: f64 = points.iter().map(|p| (p.1 - mean_y).powi(2)).sum();
+        if ss_tot == 0.0 { if ss_res == 0.0 { 1.0 } else { 0.0 } } else { 1.0 - ss_res / ss_tot }
+    }
 }
 
 /// The sample mean and (population) standard deviation.
@@ -158,6 +174,23 @@ mod tests {
         assert!((fit.at(60_000.0) - 237.65).abs() < 1e-6);
         assert_eq!(LinearFit::fit(&[(1.0, 1.0), (1.0, 2.0)]), None);
         assert_eq!(LinearFit::fit(&[(1.0, 1.0)]), None);
+    }
+
+    #[test]
+    fn r_squared_and_residuals_measure_how_well_the_line_fits() {
+        let line: Vec<(f64, f64)> = [500.0, 1000.0, 1500.0, 2000.0].map(|x| (x, 0.002 * x + 0.1)).to_vec();
+        let fit = LinearFit::fit(&line).unwrap();
+        assert!((fit.r_squared(&line) - 1.0).abs() < 1e-12);
+        assert!(fit.residuals(&line).iter().all(|r| r.abs() < 1e-12));
+        // Short, noisy timings: sxy = 520, sxx = 1.25e6, SS_tot = 0.2945, SS_res = 0.2945 - 520²/1.25e6.
+        let noisy = [(500.0, 0.17), (1000.0, 0.21), (1500.0, 0.28), (2000.0, 0.84)];
+        let fit = LinearFit::fit(&noisy).unwrap();
+        assert!((fit.r_squared(&noisy) - (1.0 - (0.2945 - 0.21632) / 0.2945)).abs() < 1e-9);
+        let res = fit.residuals(&noisy);
+        assert!((res[0] - (0.17 - (4.16e-4 * 500.0 - 0.145))).abs() < 1e-9, "{res:?}");
+        assert!(res.iter().sum::<f64>().abs() < 1e-12, "least-squares residuals sum to zero");
+        let flat = [(1.0, 2.0), (2.0, 2.0)];
+        assert_eq!(LinearFit::fit(&flat).unwrap().r_squared(&flat), 1.0);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigError, TrainConfig, check_count};
 use crate::form::{Field, FormText, list_text};
+use crate::metrics::format_count;
 use crate::run::{Checkpoint, EpochRecord, Phase, RunId, RunState, RunSummary, StopReason};
 use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
 use scaling::SizeResult;
@@ -134,7 +135,7 @@ impl MnistView {
         SavedRun {
             format: RUN_FORMAT,
             key: key.into(),
-            name: format!("MNIST MLP, N = {size}, seed {}", self.lab.seed),
+            name: format!("MNIST MLP, N = {}, seed {}", format_count(size), self.lab.seed),
             lab: "mnist".into(),
             config: serde_json::to_value(&lab).expect("lab configs serialise"),
             backend: self.state.backend.clone(),
@@ -188,8 +189,9 @@ impl MnistView {
                         self.eta_seconds().map(|s| format!(", about {} left", crate::metrics::format_duration(s)));
                     let paused = if self.state.phase == Phase::Paused { " (paused)" } else { "" };
                     format!(
-                        "model {k} of {} (N = {size}), epoch {} of {}, {:.0} examples/s{}{paused}",
+                        "model {k} of {} (N = {}), epoch {} of {}, {:.0} examples/s{}{paused}",
                         self.lab.sizes.len(),
+                        format_count(*size),
                         record.epoch,
                         self.lab.train.epochs,
                         record.examples_per_s,

@@ -160,7 +160,8 @@ pub fn AdversarialPanel() -> impl IntoView {
                 <h3 id="adv-attack-title">"2. Attack one digit"</h3>
                 <div class="tiles" role="group" aria-label="Test images, one per digit">
                     {move || state.get().map(|s| s.samples.into_iter().map(|Sample { index: i, label, pixels }| view! {
-                        <button type="button" class="tile" aria-pressed=move || (image.get() == Some(i)).to_string()
+                        <button type="button" class="tile" aria-label=format!("Attack the test image of a {label}")
+                            aria-pressed=move || (image.get() == Some(i)).to_string()
                             data-testid=format!("adv-sample-{label}") on:click=move |_| { image.set(Some(i)); attack(); }>
                             <PixelCanvas rgba=grey_rgba(&pixels, 0.0, 1.0) width=28 height=28 scale=2 label=format!("test image of a {label}")/>
                         </button>

@@ -51,9 +51,12 @@ pub fn ConvSizePanel() -> impl IntoView {
                 </fieldset>
                 <fieldset>
                     <legend>"Per axis (height, width)"</legend>
+                    // Each axis pair on one line, so H and W stay side by side at any width.
                     {fields.map(|(a, b, h, w, [id_h, id_w])| view! {
-                        <Field label=a id=id_h value=h/>
-                        <Field label=b id=id_w value=w/>
+                        <div class="axis-pair">
+                            <Field label=a id=id_h value=h/>
+                            <Field label=b id=id_w value=w/>
+                        </div>
                     }).into_iter().collect_view()}
                 </fieldset>
             </form>

@@ -11,6 +11,7 @@ use crate::form::FormText;
 use crate::labs::LabId;
 use crate::labs::dogs::DogLab;
 use crate::labs::dogs::answers::{Trained, best_epoch, comparison_answer, curve_answer};
+use crate::metrics::format_count;
 use crate::net::LayerRow;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, kernel_rgba, run_charts};
 use crate::protocol::ToWorker;
@@ -62,17 +63,47 @@ fn SettingsSection(form: RwSignal<FormText>) -> impl IntoView {
     }
 }
 
-fn layer_rows(layers: &[LayerRow]) -> Vec<Vec<String>> {
-    let mut rows: Vec<Vec<String>> = layers
-        .iter()
+/// A table that may be wider than a phone scrolls inside its own box, not the page sideways;
+/// the box takes focus so that arrow keys scroll it too.
+#[component]
+pub(super) fn ScrollBox(#[prop(into)] label: String, children: Children) -> impl IntoView {
+    view! { <div class="table-scroll" tabindex="0" role="region" aria-label=label>{children()}</div> }
+}
+
+/// Weights and biases of a layer table, summed.
+fn totals(layers: &[LayerRow]) -> (usize, usize) {
+    layers.iter().fold((0, 0), |(w, b), r| (w + r.weights, b + r.biases))
+}
+
+/// "Parameters: 1,581,898 (1,581,696 weights + 202 biases)".
+fn parameters_text(layers: &[LayerRow]) -> String {
+    let (w, b) = totals(layers);
+    format!("Parameters: {} ({} weights + {} biases)", format_count(w + b), format_count(w), format_count(b))
+}
+
+/// A layer table with its counts grouped and the total parameters in a row of its own.
+#[component]
+fn LayerTable(#[prop(into)] caption: String, layers: Vec<LayerRow>, testid: String) -> impl IntoView {
+    let total = parameters_text(&layers);
+    let rows = layers
+        .into_iter()
         .map(|r| {
-            let shape = r.output_shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(" x ");
-            vec![r.layer.clone(), shape, r.weights.to_string(), r.biases.to_string()]
+            let shape = r.output_shape.iter().map(|d| format_count(*d)).collect::<Vec<_>>().join(" x ");
+            view! {
+                <tr><td>{r.layer}</td><td>{shape}</td><td>{format_count(r.weights)}</td><td>{format_count(r.biases)}</td></tr>
+            }
         })
-        .collect();
-    let (w, b): (usize, usize) = layers.iter().fold((0, 0), |(w, b), r| (w + r.weights, b + r.biases));
-    rows.push(vec!["total".into(), String::new(), w.to_string(), format!("{b} (parameters: {})", w + b)]);
-    rows
+        .collect_view();
+    view! {
+        <ScrollBox label=caption.clone()>
+            <table class="layers" data-testid=testid.clone()>
+                <caption>{caption}</caption>
+                <thead><tr><th scope="col">"layer"</th><th scope="col">"output shape"</th><th scope="col">"weights"</th><th scope="col">"biases"</th></tr></thead>
+                <tbody>{rows}</tbody>
+                <tfoot><tr><td colspan="4" data-testid=format!("{testid}-total")>{total}</td></tr></tfoot>
+            </table>
+        </ScrollBox>
+    }
 }
 
 #[component]
@@ -85,18 +116,28 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     };
     let run = Memo::new(move |_| ctx.session.with(|s| if cnn { s.dogs.cnn.clone() } else { s.dogs.mlp.clone() }));
     let parsed = Memo::new(move |_| form.with(|f| DogLab::parse(f, cnn)));
-    // While editing: the table worked out from the shapes; after a run: the built model's own.
+    // The table follows the form as it is typed; the last run's model has a table of its own.
     let table = Memo::new(move |_| match parsed.get() {
         Ok(lab) => lab.net().shape_table().map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     });
     // Each network trains on its own: the MLP and the CNN can train side by side.
     let training = Signal::derive(move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active())));
-    let can_train = move || {
-        !training.get()
-            && parsed.with(|p| p.is_ok())
-            && ctx.session.with(|s| s.dogs.info.is_some() && s.dogs.loading.is_none() && s.can_start())
-    };
+    // Why Train is disabled, shown beside it (none while this network trains: Stop is there).
+    let refusal = Memo::new(move |_| {
+        if training.get() {
+            return None;
+        }
+        if let Err(e) = parsed.get() {
+            return Some(format!("Cannot train: {e}."));
+        }
+        ctx.session.with(|s| match (&s.dogs.info, s.dogs.loading.is_some(), s.can_start()) {
+            (_, _, false) => Some("Waiting for a training worker.".to_string()),
+            (None, _, _) | (_, true, _) => Some("Waiting for the DogSet to load.".to_string()),
+            _ => None,
+        })
+    });
+    let can_train = move || !training.get() && refusal.with(|r| r.is_none());
     let source = move || ctx.session.with(|s| s.dogs.info.as_ref().map_or(DogSource::Auto, |i| i.source));
     let train = move || {
         if let Ok(mut lab) = parsed.get_untracked() {
@@ -123,10 +164,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
         })
     });
     let rows = Signal::derive(move || run.with(|r| r.as_ref().map(|r| epoch_rows(&r.records)).unwrap_or_default()));
-    let layer_table = Signal::derive(move || table.with(|t| t.as_ref().map(|t| layer_rows(t)).unwrap_or_default()));
-    let built_rows = Signal::derive(move || {
-        run.with(|r| r.as_ref().filter(|r| !r.layers.is_empty()).map(|r| layer_rows(&r.layers)))
-    });
+    let built = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.layers.clone()).filter(|l| !l.is_empty())));
     view! {
         <section aria-labelledby=format!("{id}-title")>
             <h3 id=format!("{id}-title")>{title}</h3>
@@ -138,18 +176,16 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             } else {
                 view! { <p>"The 64x64x3 image flattened to 12,288 inputs → 128 → ReLU → 64 → ReLU → 10."</p> }.into_any()
             }}
-            <table class="layers" data-testid=format!("{id}-layers")>
-                <caption>{move || if built_rows.with(|b| b.is_some()) { "Layers of the model the last run built" } else { "Layers (worked out from the settings)" }}</caption>
-                <thead><tr><th scope="col">"layer"</th><th scope="col">"output shape"</th><th scope="col">"weights"</th><th scope="col">"biases"</th></tr></thead>
-                <tbody>
-                    {move || built_rows.get().unwrap_or_else(|| layer_table.get()).into_iter().map(|row| view! {
-                        <tr>{row.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-            {move || parsed.get().err().map(|e| view! { <p class="error" role="alert" data-testid=format!("{id}-form-error")>{format!("Cannot train: {e}.")}</p> })}
+            {move || match table.get() {
+                Ok(layers) => view! { <LayerTable caption="Layers of the settings in the form" layers=layers testid=format!("{id}-layers")/> }.into_any(),
+                Err(e) => view! { <p class="empty" data-testid=format!("{id}-layers-none")>{format!("No layer table: these settings build no network ({e}).")}</p> }.into_any(),
+            }}
+            {move || built.get().map(|layers| view! {
+                <LayerTable caption="Layers of the last run's model (traced from the network it built)" layers=layers testid=format!("{id}-run-layers")/>
+            })}
             <div class="buttons">
-                <button type="button" data-testid=format!("{id}-train") data-shortcut=(!cnn).then_some("space") disabled=move || !can_train() on:click=move |_| train()>
+                <button type="button" data-testid=format!("{id}-train") data-shortcut=(!cnn).then_some("space") disabled=move || !can_train() on:click=move |_| train()
+                    aria-describedby=move || refusal.with(|r| r.is_some()).then(|| format!("{id}-train-reason"))>
                     {format!("Train the {name}")}
                 </button>
                 <button type="button" data-testid=format!("{id}-pause") data-shortcut="space" disabled=move || !mine()
@@ -162,6 +198,9 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                     on:click=move |_| if let Some(id) = run.with_untracked(|r| r.as_ref().map(|r| r.id)) {
                         ctx.send(&ToWorker::Stop { run: id })
                     }>"Stop"</button>
+                <span class="train-reason" class:error=move || !training.get() && parsed.with(|p| p.is_err())
+                    role="status" id=format!("{id}-train-reason")
+                    data-testid=format!("{id}-form-error")>{move || refusal.get()}</span>
             </div>
             <RunProgress current=run prefix=if cnn { "cnn-" } else { "mlp-" }/>
             {move || run.with(|r| r.as_ref().and_then(|r| Some((ctx.written_epochs(r.id)?, r.checkpoint_bytes()?)))).map(|(n, bytes)| view! {
@@ -181,7 +220,9 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                     <figure><Svg svg=acc.clone() testid=format!("{id}-acc-chart")/><ChartExport svg=acc name=if cnn { "dog-cnn-accuracy" } else { "dog-mlp-accuracy" }/></figure>
                 </div>
             })}
-            <DataTable caption=format!("per-epoch records of the {name}") headers=EPOCH_HEADERS.to_vec() rows=rows testid=format!("{id}-epochs")/>
+            <ScrollBox label=format!("Per-epoch records of the {name}")>
+                <DataTable caption=format!("per-epoch records of the {name}") headers=EPOCH_HEADERS.to_vec() rows=rows testid=format!("{id}-epochs")/>
+            </ScrollBox>
             {cnn.then(|| view! { <Kernels run=run/> })}
         </section>
     }
@@ -237,7 +278,7 @@ fn CompareSection() -> impl IntoView {
                         s.epochs_trained.to_string(),
                         best_epoch(&r.records).map_or("-".into(), |b| b.0.to_string()),
                         format!("{:.1}", s.train_seconds),
-                        s.parameters.to_string(),
+                        format_count(s.parameters),
                     ])
                 })
                 .collect()
@@ -265,12 +306,14 @@ fn CompareSection() -> impl IntoView {
     view! {
         <section aria-labelledby="dogs-compare-title">
             <h3 id="dogs-compare-title">"6. Compare, and the homework's questions"</h3>
+            <ScrollBox label="Comparison of the two networks">
             <table class="compare" data-testid="dog-compare">
                 <thead><tr>
                     {["network", "test accuracy (%)", "epochs", "lowest validation loss at epoch", "training time (s)", "parameters"].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                 </tr></thead>
                 <tbody>{move || rows.get().into_iter().map(|row| view! { <tr>{row.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr> }).collect_view()}</tbody>
             </table>
+            </ScrollBox>
             <ol class="answers">
                 <li>
                     <p class="question">"Fully connected net: how do training loss, validation loss and validation accuracy interact, and when did it stop learning something meaningful?"</p>

@@ -8,6 +8,7 @@ use crate::labs::LabId;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::MnistView;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
+use crate::metrics::{format_count, format_duration};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::ToWorker;
 use crate::run::DataProgress;
@@ -26,7 +27,7 @@ fn loss_chart(view: &MnistView) -> String {
         .iter()
         .enumerate()
         .map(|(i, &size)| Series {
-            name: format!("N = {size}"),
+            name: format!("N = {}", format_count(size)),
             points: view
                 .epochs
                 .iter()
@@ -63,10 +64,11 @@ fn result_charts(results: &[SizeResult]) -> (String, String) {
         let (lo, hi) = (xs.clone().fold(f64::INFINITY, f64::min), xs.fold(0.0, f64::max));
         time_series.push(Series {
             name: format!(
-                "fit: t = {:.2e} N {} {:.2}",
+                "fit: t = {:.2e} N {} {:.2} (R² = {:.3})",
                 s.slope,
                 if s.intercept < 0.0 { "-" } else { "+" },
-                s.intercept.abs()
+                s.intercept.abs(),
+                s.r_squared
             ),
             points: vec![(lo, s.slope * lo + s.intercept), (hi, s.slope * hi + s.intercept)],
             colour: VALID_COLOUR,
@@ -95,6 +97,25 @@ fn result_charts(results: &[SizeResult]) -> (String, String) {
         markers: vec![],
     };
     (time.to_svg(), acc.to_svg())
+}
+
+/// One row per model: its time beside the fitted line's, and what the line misses.
+fn result_rows(results: &[SizeResult]) -> Vec<Vec<String>> {
+    let fit = summarise(results);
+    results
+        .iter()
+        .map(|r| {
+            let residual = fit.as_ref().and_then(|f| f.residuals.iter().find(|x| x.0 == r.size)).map(|x| x.1);
+            vec![
+                format_count(r.size),
+                format!("{:.2}", r.train_seconds),
+                residual.map_or("-".into(), |res| format!("{:.2}", r.train_seconds - res)),
+                residual.map_or("-".into(), |res| format!("{res:+.3}")),
+                r.losses.last().map_or("-".into(), |l| format_value(*l)),
+                format!("{:.1}", r.test_acc),
+            ]
+        })
+        .collect()
 }
 
 #[component]
@@ -160,11 +181,16 @@ pub fn MnistLabPanel() -> impl IntoView {
         ctx.track(run, "mnist", String::new(), None);
         ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
     };
+    // The 60,000 check beside the fit: its time, the fit's prediction and its test accuracy.
     let check_result = Memo::new(move |_| {
-        let summary =
-            view_state.with(|v| v.as_ref().and_then(|v| summarise(&v.results).map(|s| (s, v.lab.train.epochs))))?;
-        let measured = check.with(|c| c.as_ref().and_then(|c| c.results.first().map(|r| r.train_seconds)))?;
-        Some(check_text(&summary.0, summary.1, measured))
+        let (summary, epochs, largest) = view_state.with(|v| {
+            v.as_ref().and_then(|v| summarise(&v.results).map(|s| (s, v.lab.train.epochs, v.results.last().cloned())))
+        })?;
+        let (measured, test_size) =
+            check.with(|c| c.as_ref().and_then(|c| c.results.first().cloned().map(|r| (r, c.lab.test_size))))?;
+        let predicted = summary.full_seconds / epochs.max(1) as f64;
+        let text = check_text(&summary, epochs, test_size, &measured, largest.as_ref());
+        Some((text, measured, predicted))
     });
     let can_check = move || {
         !training.get()
@@ -175,25 +201,8 @@ pub fn MnistLabPanel() -> impl IntoView {
     let answer = Memo::new(move |_| {
         view_state.with(|v| v.as_ref().map(|v| answers(&v.results, summarise(&v.results).as_ref())))
     });
-    let rows = Signal::derive(move || {
-        view_state.with(|v| {
-            v.as_ref()
-                .map(|v| {
-                    v.results
-                        .iter()
-                        .map(|r| {
-                            vec![
-                                r.size.to_string(),
-                                format!("{:.2}", r.train_seconds),
-                                r.losses.last().map_or("-".into(), |l| format_value(*l)),
-                                format!("{:.1}", r.test_acc),
-                            ]
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-    });
+    let rows =
+        Signal::derive(move || view_state.with(|v| v.as_ref().map(|v| result_rows(&v.results)).unwrap_or_default()));
     view! {
         <LabArticle id="mnist" title="MNIST: training time and accuracy vs training-set size" lead=concat!("One fresh 784-128-64-10 network per training-set size, each set balanced over the ten digits, ", "trained with the homework's settings (SGD, lr 0.01, batch 10, shuffled every epoch) and tested on ", "1,000 balanced test images. How does training time grow with the data, and what does more data buy?")>
             <section aria-labelledby="mnist-train-title">
@@ -269,7 +278,9 @@ pub fn MnistLabPanel() -> impl IntoView {
                     }.into_any(),
                     _ => view! { <p class="empty">"Curves appear here as the models train."</p> }.into_any(),
                 }}
-                <DataTable caption="one row per model" headers=vec!["training examples", "training time (s)", "last loss", "test accuracy (%)"] rows=rows testid="mnist-table"/>
+                <div class="table-scroll" tabindex="0" role="region" aria-label="One row per model">
+                    <DataTable caption="one row per model" headers=vec!["training examples", "training time (s)", "the line's time (s)", "measured minus line (s)", "last loss", "test accuracy (%)"] rows=rows testid="mnist-table"/>
+                </div>
             </section>
             <section aria-labelledby="mnist-check-title">
                 <h3 id="mnist-check-title">"3. Check the extrapolation"</h3>
@@ -281,7 +292,17 @@ pub fn MnistLabPanel() -> impl IntoView {
                     <p data-testid="mnist-check-progress" data-phase=c.state.phase.name()>{c.progress_text()}</p>
                     {c.state.error.map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 })}
-                {move || check_result.get().map(|t| view! { <p class="answer" data-testid="mnist-check-result">{t}</p> })}
+                {move || check_result.get().map(|(text, measured, predicted)| view! {
+                    <dl class="facts" data-testid="mnist-check-facts">
+                        <dt>"One epoch on all 60,000, measured"</dt>
+                        <dd data-testid="mnist-check-time">{format_duration(measured.train_seconds)}</dd>
+                        <dt>"The fit's prediction for one epoch"</dt>
+                        <dd data-testid="mnist-check-predicted">{format_duration(predicted)}</dd>
+                        <dt>"Test accuracy after that epoch"</dt>
+                        <dd data-testid="mnist-check-accuracy">{format!("{:.1}%", measured.test_acc)}</dd>
+                    </dl>
+                    <p class="answer" data-testid="mnist-check-result">{text}</p>
+                })}
             </section>
             <section aria-labelledby="mnist-answers-title">
                 <h3 id="mnist-answers-title">"4. The homework's questions, answered from your run"</h3>

@@ -3,7 +3,9 @@
 
 use leptos::prelude::*;
 
+use super::ScrollBox;
 use crate::data::dogs::DogSetInfo;
+use crate::metrics::format_count;
 use crate::plot::rgb_to_rgba;
 use crate::protocol::ToWorker;
 use crate::run::{DataProgress, DogSource};
@@ -133,7 +135,7 @@ pub(super) fn DataSection() -> impl IntoView {
                 <label class="progress" data-testid="dog-checking">
                     "Checking your DogSet: "
                     <progress max=total.max(1) value=done aria-label="Checking the DogSet"></progress>
-                    {format!("{done} of {total} images")}
+                    {format!("{} of {} images", format_count(done), format_count(total))}
                 </label>
             })}
             {move || dogs.with(|d| d.loading.and(d.data)).map(|DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files: cached, files }| view! {
@@ -190,7 +192,9 @@ fn explore_rows(info: &DogSetInfo) -> Vec<Vec<String>> {
         .iter()
         .zip(&info.class_counts)
         .enumerate()
-        .map(|(i, (name, c))| vec![i.to_string(), name.clone(), c[0].to_string(), c[1].to_string(), c[2].to_string()])
+        .map(|(i, (name, c))| {
+            vec![i.to_string(), name.clone(), format_count(c[0]), format_count(c[1]), format_count(c[2])]
+        })
         .collect()
 }
 
@@ -253,11 +257,18 @@ pub(super) fn ExploreSection() -> impl IntoView {
         let next = (page.get_untracked() as isize + by).clamp(0, pages() as isize - 1) as usize;
         page.set(next);
     };
+    // A mark past the homework's three is refused, and the page says why.
+    let refused = RwSignal::new(false);
     let toggle = move |pick: (u8, usize)| {
+        let full = picks.with_untracked(|p| p.images.len() >= PICKS && !p.images.contains(&pick));
+        refused.set(full);
+        if full {
+            return;
+        }
         picks.update(|p| {
             if let Some(i) = p.images.iter().position(|x| *x == pick) {
                 p.images.remove(i);
-            } else if p.images.len() < PICKS {
+            } else {
                 p.images.push(pick);
             }
             save_picks(p);
@@ -290,14 +301,16 @@ pub(super) fn ExploreSection() -> impl IntoView {
                     view! {
                         <dl class="facts" data-testid="dog-facts">
                             <dt>"Images"</dt>
-                            <dd data-testid="dog-counts">{format!("{} train, {} valid, {} test", i.counts[0], i.counts[1], i.counts[2])}</dd>
+                            <dd data-testid="dog-counts">{format!("{} train, {} valid, {} test", format_count(i.counts[0]), format_count(i.counts[1]), format_count(i.counts[2]))}</dd>
                             <dt>"Image shape"</dt><dd>{format!("{h} x {w} pixels, {c} channels")}</dd>
                             <dt>"Colour palette (from the pixels)"</dt><dd data-testid="dog-palette">{i.palette.clone()}</dd>
                             <dt>"Classes"</dt><dd data-testid="dog-classes">{format!("{}: {}", i.class_names.len(), i.class_names.join(", "))}</dd>
                             <dt>"Standardisation (train statistics, on 0..1 pixels)"</dt>
                             <dd data-testid="dog-standardise">{format!("mean [{}], std [{}] per channel (R, G, B)", fmt(&s.mean), fmt(&s.std))}</dd>
                         </dl>
-                        <DataTable caption="images per class and partition" headers=vec!["label", "class", "train", "valid", "test"] rows=explore_rows(&i) testid="dog-class-table"/>
+                        <ScrollBox label="Images per class and partition">
+                            <DataTable caption="images per class and partition" headers=vec!["label", "class", "train", "valid", "test"] rows=explore_rows(&i) testid="dog-class-table"/>
+                        </ScrollBox>
                     }.into_any()
                 }
             }}
@@ -310,9 +323,9 @@ pub(super) fn ExploreSection() -> impl IntoView {
                         }).collect_view()))}
                     </select>
                 </label>
-                <button type="button" data-testid="gallery-prev" on:click=move |_| step(-1) disabled=move || page.get() == 0>"Previous"</button>
+                <button type="button" data-testid="gallery-prev" on:click=move |_| step(-1) disabled=move || { page.get() == 0 }>"Previous"</button>
                 <span data-testid="gallery-page">{move || format!("page {} of {}", page.get() + 1, pages())}</span>
-                <button type="button" data-testid="gallery-next" on:click=move |_| step(1) disabled=move || page.get() + 1 >= pages()>"Next"</button>
+                <button type="button" data-testid="gallery-next" on:click=move |_| step(1) disabled=move || { page.get() + 1 >= pages() }>"Next"</button>
             </div>
             <div class="dog-gallery" tabindex="0" role="group" aria-label="Training images of the chosen class; left and right arrows change the page"
                 data-testid="dog-gallery"
@@ -346,6 +359,11 @@ pub(super) fn ExploreSection() -> impl IntoView {
                         let list: Vec<String> = p.images.iter().map(|(c, i)| format!("{} #{i}", names.get(*c as usize).map_or("?", |n| n.as_str()))).collect();
                         format!("Marked as hard ({} of {PICKS}): {}", p.images.len(), if list.is_empty() { "none yet: click an image".into() } else { list.join(", ") })
                     }}
+                </p>
+                <p class="refused" role="status" data-testid="dog-picks-refused">
+                    {move || refused.get().then(|| format!(
+                        "Not marked: the homework asks for {PICKS} hard images and {PICKS} are marked. Unmark one (click it again) to mark another."
+                    ))}
                 </p>
                 <label for="dog-note">"Why might a classifier find these hard?"</label>
                 <textarea id="dog-note" data-testid="dog-note" rows="3"
