@@ -123,8 +123,9 @@ fn scaling_run(models: &[&SavedRun], check: Option<&SavedRun>) -> String {
     html += &models.iter().map(|r| super::epochs_table(r)).collect::<String>();
     let (time_answer, acc_answer) = answers(&results, fit.as_ref());
     let check_answer = check.and_then(|c| {
-        let measured = result(c)?.train_seconds;
-        Some(format!(" {}", check_text(fit.as_ref()?, lab.train.epochs, measured)))
+        let measured = result(c)?;
+        let largest = results.iter().max_by_key(|r| r.size);
+        Some(format!(" {}", check_text(fit.as_ref()?, lab.train.epochs, lab.test_size, &measured, largest)))
     });
     html += &qa(
         "How does time grow with N, and how long would the full 60,000 take on this hardware?",
