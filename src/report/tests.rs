@@ -244,9 +244,9 @@ fn the_list_puts_each_scaling_runs_models_in_size_order() {
         [
             "dogs-mlp run",
             "MNIST MLP, N = 500, seed 1",
-            "MNIST MLP, N = 1000, seed 1",
-            "MNIST MLP, N = 1500, seed 1",
-            "MNIST MLP, N = 2000, seed 1",
+            "MNIST MLP, N = 1,000, seed 1",
+            "MNIST MLP, N = 1,500, seed 1",
+            "MNIST MLP, N = 2,000, seed 1",
             "dogs-mlp run"
         ]
     );
