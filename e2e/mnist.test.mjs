@@ -42,7 +42,12 @@ test('the MNIST lab fetches the real shards, trains two sizes, plots both and re
     assert.equal(await page.locator('[data-testid="accuracy-chart"] circle').count(), 2);
     assert.equal(await page.locator('[data-testid="mnist-loss-chart"] g.series').count(), 2, 'one loss curve per size');
     assert.equal(await page.locator('[data-testid="mnist-table"] tbody tr').count(), 2);
-    assert.match(await byTestId(page, 'mnist-answer-time').textContent(), /least-squares line is t = .* For all 60,000 examples/);
+    // The line is fitted to measured times, so it may rise (a prediction) or, with runs this
+    // short, not (then the answer refuses to predict); either way it names the 60,000.
+    assert.match(
+      await byTestId(page, 'mnist-answer-time').textContent(),
+      /least-squares line is t = .*(For all 60,000 examples|The line does not rise with N, so it predicts nothing for all 60,000 examples)/,
+    );
     // Two sizes: a line fits any two points, so the answer claims no linearity; it warns of
     // sub-second timings exactly when the table shows one.
     const timeAnswer = await byTestId(page, 'mnist-answer-time').textContent();

@@ -21,9 +21,13 @@ async function waitMnist(page, phases) {
 
 /** The MNIST table without its time column: size, last loss, test accuracy. */
 async function mnistTable(page) {
-  return page.$$eval('[data-testid="mnist-table"] tbody tr', (rows) =>
-    rows.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)).map((c) => [c[0], c[2], c[3]]),
-  );
+  // The model's columns, picked by their headers: the timing columns differ run to run.
+  return page.$eval('[data-testid="mnist-table"]', (table) => {
+    const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent);
+    const keep = ['training examples', 'last loss', 'test accuracy (%)'].map((h) => headers.indexOf(h));
+    if (keep.includes(-1)) throw new Error(`MNIST table headers changed: ${headers}`);
+    return [...table.querySelectorAll('tbody tr')].map((tr) => keep.map((i) => tr.cells[i].textContent));
+  });
 }
 
 /** The synth run's losses and accuracies, epoch by epoch. */

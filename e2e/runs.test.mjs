@@ -46,7 +46,7 @@ test('a run interrupted by a reload is kept, resumes to the end, exports and imp
       return readFileSync(await download.path(), 'utf8');
     };
     const report = await saveOf('run-report');
-    assert.match(report, /^<!doctype html>.*my resumed run.*<svg.*<svg.*<table>/s);
+    assert.match(report, /^<!doctype html>.*my resumed run.*<svg.*<svg.*<table[ >]/s);
     assert.doesNotMatch(report, /<script/);
     const json = await saveOf('run-json');
     assert.equal(JSON.parse(json)[0].epochs.length, 30);
