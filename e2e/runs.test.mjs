@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withPage, byTestId, engineReady, setForm, epochRows, OUT } from './lib.mjs';
+import { withPage, byTestId, engineReady, setForm, epochRows, waitPhase, QUICK, OUT } from './lib.mjs';
 
 test('a run interrupted by a reload is kept, resumes to the end, exports and imports back', async () => {
   await withPage('?backend=cpu#synth', async ({ page, errors }) => {
@@ -46,7 +46,7 @@ test('a run interrupted by a reload is kept, resumes to the end, exports and imp
       return readFileSync(await download.path(), 'utf8');
     };
     const report = await saveOf('run-report');
-    assert.match(report, /^<!doctype html>.*my resumed run.*<svg.*<svg.*<table[ >]/s);
+    assert.match(report, /^<!doctype html>.*Section 6\. Synthetic images and shift invariance.*my resumed run.*<table class="settings">.*<svg.*<svg/s);
     assert.doesNotMatch(report, /<script/);
     const json = await saveOf('run-json');
     assert.equal(JSON.parse(json)[0].epochs.length, 30);
@@ -63,6 +63,49 @@ test('a run interrupted by a reload is kept, resumes to the end, exports and imp
     await engineReady(page);
     await page.waitForSelector('[data-testid="run-row"][data-status="finished"]');
     await page.screenshot({ path: OUT + 'runs.png', fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('the runs list shows whole names, training times and MNIST sizes in order, fits a phone and brings the comparison into view', async () => {
+  await withPage('?backend=cpu#synth', async ({ page, errors }) => {
+    await engineReady(page);
+    await setForm(page, QUICK);
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['finished', 'failed']);
+    await byTestId(page, 'lab-mnist').click();
+    await setForm(page, { 'mnist-sizes': '100, 200, 300', 'mnist-epochs': 2 });
+    await byTestId(page, 'mnist-train').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase === 'finished', null, { timeout: 180_000 });
+    await byTestId(page, 'lab-runs').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-row"][data-status="finished"]').length === 4, null, { timeout: 60_000 });
+
+    const names = await page.$$eval('[data-testid="run-name"]', (inputs) => inputs.map((i) => ({ value: i.value, cut: i.scrollWidth > i.clientWidth })));
+    const mnist = names.map((n) => n.value).filter((n) => n.startsWith('MNIST'));
+    assert.deepEqual(mnist, ['MNIST MLP, N = 100, seed 1', 'MNIST MLP, N = 200, seed 1', 'MNIST MLP, N = 300, seed 1']);
+    for (const n of names) assert.ok(!n.cut, `"${n.value}" shows whole in its box`);
+    const headers = await page.$$eval('[data-testid="runs-table"] th', (ths) => ths.map((th) => th.textContent));
+    assert.ok(headers.includes('training time'));
+    const seconds = await page.$$eval('[data-testid="run-seconds"]', (tds) => tds.map((td) => td.textContent));
+    assert.equal(seconds.length, 4);
+    for (const s of seconds) assert.match(s, /^(0\.0*[1-9]\d* s|[1-9][\d.]* s|\d+ min \d+ s)$/, `${s} of training`);
+
+    // On a phone: the page never scrolls sideways; the table scrolls inside its own box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const widths = await page.evaluate(() => ({ page: document.documentElement.scrollWidth, box: document.querySelector('[data-testid="runs-table-box"]').getBoundingClientRect().right }));
+    assert.ok(widths.page <= 390, `page ${widths.page} px wide at 390`);
+    assert.ok(widths.box <= 390, `table box ends at ${widths.box}`);
+    await page.screenshot({ path: OUT + 'runs-phone.png', fullPage: true });
+
+    // Ticking two runs at the bottom of the list brings their chart into view, with focus.
+    const boxes = page.locator('[data-testid="run-row"] input[type=checkbox]');
+    await boxes.nth(2).check();
+    await boxes.nth(3).check();
+    await page.waitForFunction(() => document.activeElement?.id === 'runs-compare');
+    const chart = await byTestId(page, 'runs-compare-chart').boundingBox();
+    assert.ok(chart.y >= 0 && chart.y + 40 <= 844, `the comparison's top (${chart.y}) is on screen`);
+    assert.equal(await page.locator('[data-testid="runs-compare-chart"] g.series').count(), 2);
+    await page.screenshot({ path: OUT + 'runs-compare-phone.png' });
     assert.deepEqual(errors, []);
   });
 });

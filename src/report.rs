@@ -149,6 +149,8 @@ caption{text-align:left;font-weight:600;padding-bottom:.2rem}\
 td,th{border-bottom:1px solid #d9dde5;padding:2px 8px;text-align:right;vertical-align:top}\
 thead th{border-bottom:2px solid #aab1bf}\
 table.settings th,table.settings td,td:first-child,th:first-child{text-align:left}\
+.l2 :is(td,th):nth-child(2),.l3 :is(td,th):nth-child(3),.l4 :is(td,th):nth-child(4),.l5 :is(td,th):nth-child(5),\
+.l6 :is(td,th):nth-child(6),.l7 :is(td,th):nth-child(7),.l8 :is(td,th):nth-child(8){text-align:left}\
 table.settings th{font-weight:600;white-space:nowrap}\
 .scroll{overflow-x:auto;max-width:100%}\
 .charts{display:flex;flex-wrap:wrap;gap:1rem;margin:.6rem 0}\
@@ -166,14 +168,22 @@ body{max-width:none;margin:0;padding:0;font-size:10pt}\
 h2{break-before:page}header+section.homework h2{break-before:auto}\
 h2,h3,h4,caption,.question{break-after:avoid}\
 figure,.qa,.kernels,table.settings,table.layers,table.compare,tr{break-inside:avoid}\
-.charts{display:block}.charts figure{max-width:none;margin:0 0 5mm}\
-figure svg.chart{width:100%;max-width:150mm;max-height:115mm;margin:0 auto}\
+.charts{display:block}.charts figure{max-width:150mm;margin:0 auto 5mm}\
+figure svg.chart{width:100%;max-height:115mm}\
 .scroll{overflow:visible}\
 .qa{background:none}\
 }";
 
 /// A table with a caption, a header row and `rows`, in a box that scrolls sideways on a phone.
+/// Numbers align right, words left: a column of text (any cell that is not a number or "-")
+/// gets class `l{n}` on its table, which [`STYLE`] aligns left.
 fn table(class: &str, caption: &str, headers: &[&str], rows: &[Vec<String>]) -> String {
+    let number = |c: &str| c.is_empty() || c == "-" || c.replace(',', "").parse::<f64>().is_ok();
+    let text_columns: String = (0..headers.len())
+        .filter(|&i| rows.iter().any(|r| r.get(i).is_some_and(|c| !number(c))))
+        .map(|i| format!(" l{}", i + 1))
+        .collect();
+    let class = format!("{class}{text_columns}");
     let head: String = headers.iter().map(|h| format!("<th scope=\"col\">{}</th>", escape(h))).collect();
     let body: String = rows
         .iter()
@@ -218,10 +228,17 @@ fn epochs_table(run: &SavedRun) -> String {
         return String::new();
     }
     let open = if run.epochs.len() <= 25 { " open" } else { "" };
+    let n = run.epochs.len();
+    // No validation set (an MNIST model): no columns of dashes.
+    let keep: Vec<usize> =
+        if run.epochs.iter().any(|e| e.valid_loss.is_some()) { vec![0, 1, 2, 3, 4, 5] } else { vec![0, 1, 2, 5] };
+    let headers: Vec<&str> = keep.iter().map(|&i| EPOCH_HEADERS[i]).collect();
+    let rows: Vec<Vec<String>> =
+        epoch_rows(&run.epochs).into_iter().map(|row| keep.iter().map(|&i| row[i].clone()).collect()).collect();
     format!(
-        "<details{open}><summary>Every epoch ({} rows)</summary>{}</details>",
-        run.epochs.len(),
-        table("epochs", &format!("Per-epoch records of {}", run.name), &EPOCH_HEADERS, &epoch_rows(&run.epochs))
+        "<details{open}><summary>Every epoch ({n} row{})</summary>{}</details>",
+        if n == 1 { "" } else { "s" },
+        table("epochs", &format!("Per-epoch records of {}", run.name), &headers, &rows)
     )
 }
 

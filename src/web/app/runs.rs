@@ -214,14 +214,14 @@ pub fn RunsPanel() -> impl IntoView {
                 // Above the list, where ticking a run's box brings it into view (and focus).
                 {move || compared().map(|svg| view! {
                     <figure class="runs-compare" id="runs-compare" tabindex="-1" aria-label="Comparison of the two ticked runs">
-                        <div class="charts"><Svg svg=svg testid="runs-compare-chart"/></div>
+                        <Svg svg=svg testid="runs-compare-chart"/>
                     </figure>
                 })}
                 {move || (compare.with(|c| c.len()) == 1).then(|| view! { <p class="empty">"Tick a second run to compare their curves."</p> })}
                 <div class="table-scroll" data-testid="runs-table-box">
                 <table class="compare runs" data-testid="runs-table">
                     <thead><tr>
-                        {["compare", "name", "lab", "status", "epochs", "training time (s)", "last valid acc (%)", "test acc (%)", "started", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
+                        {["compare", "name", "lab", "status", "epochs", "training time", "last valid acc (%)", "test acc (%)", "started", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
                         {move || shown.get().into_iter().map(|run| {
@@ -252,7 +252,7 @@ pub fn RunsPanel() -> impl IntoView {
                                     <td>{run.lab.clone()}</td>
                                     <td data-testid="run-status">{run.status.name()}</td>
                                     <td data-testid="run-epochs">{run.epochs.len()}</td>
-                                    <td data-testid="run-seconds">{format!("{:.1}", run.train_seconds())}</td>
+                                    <td data-testid="run-seconds">{crate::metrics::format_duration(run.train_seconds())}</td>
                                     <td>{run.epochs.last().and_then(|e| e.valid_acc).map_or("-".into(), |a| format!("{a:.1}"))}</td>
                                     <td>{run.test.map_or("-".into(), |t| format!("{:.1}", t.1))}</td>
                                     <td>{started}</td>
