@@ -149,8 +149,11 @@ test('the conv calculator keeps each H and W pair on one line at 1280 and 390 px
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 844 });
       for (const axis of ['size', 'padding', 'kernel', 'stride', 'dilation']) {
-        const h = await byTestId(page, `conv-${axis}-h`).boundingBox();
-        const w = await byTestId(page, `conv-${axis}-w`).boundingBox();
+        // Both boxes in one task: the engine's loading banner may shift the page between two calls.
+        const [h, w] = await page.evaluate((axis) => ['h', 'w'].map((k) => {
+          const r = document.querySelector(`[data-testid="conv-${axis}-${k}"]`).getBoundingClientRect();
+          return { x: r.x, y: r.y };
+        }), axis);
         assert.equal(Math.round(h.y), Math.round(w.y), `${axis} at ${width} px`);
         assert.ok(w.x > h.x, `${axis}: W after H at ${width} px`);
       }

@@ -64,11 +64,10 @@ fn result_charts(results: &[SizeResult]) -> (String, String) {
         let (lo, hi) = (xs.clone().fold(f64::INFINITY, f64::min), xs.fold(0.0, f64::max));
         time_series.push(Series {
             name: format!(
-                "fit: t = {:.2e} N {} {:.2} (R² = {:.3})",
+                "fit: t = {:.2e} N {} {:.2}",
                 s.slope,
                 if s.intercept < 0.0 { "-" } else { "+" },
-                s.intercept.abs(),
-                s.r_squared
+                s.intercept.abs()
             ),
             points: vec![(lo, s.slope * lo + s.intercept), (hi, s.slope * hi + s.intercept)],
             colour: VALID_COLOUR,

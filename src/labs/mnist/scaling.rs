@@ -238,9 +238,35 @@ fn short_runs_warning(results: &[SizeResult], short: usize) -> String {
     )
 }
 
+/// Ten digits: a model that learned nothing scores about 10%.
+pub const CHANCE_PERCENT: f64 = 10.0;
+
+/// Within this many points of chance a model has not learned (a run's luck moves it a point or two).
+const CHANCE_MARGIN: f64 = 5.0;
+
+/// Every model ended within a few points of chance: the run says nothing about N.
+fn at_chance(results: &[SizeResult]) -> bool {
+    !results.is_empty() && results.iter().all(|r| r.test_acc < CHANCE_PERCENT + CHANCE_MARGIN)
+}
+
+fn chance_answer(results: &[SizeResult]) -> String {
+    let best = results.iter().map(|r| r.test_acc).fold(f64::MIN, f64::max);
+    let epochs = results.iter().map(|r| r.epochs_trained).max().unwrap_or(0);
+    format!(
+        "None of these models learned: every size ended at about chance on the test set (best {best:.1}%; chance \
+         is {CHANCE_PERCENT:.0}% for ten digits), so this run says nothing about how accuracy changes with N. \
+         {} epoch{} at the homework's learning rate are too few updates to leave chance: train more epochs (the \
+         homework uses {}).",
+        epochs,
+        if epochs == 1 { "" } else { "s" },
+        crate::labs::mnist::MnistLab::homework().train.epochs
+    )
+}
+
 /// How test accuracy changes with N.
 fn accuracy_answer(results: &[SizeResult]) -> String {
     match (results.first(), results.last()) {
+        _ if at_chance(results) => chance_answer(results),
         (Some(first), Some(last)) if results.len() > 1 => {
             // Accuracy points gained per 1000 added examples, size step by size step.
             let rates: Vec<f64> = results
@@ -370,6 +396,23 @@ mod tests {
             "{time}"
         );
         assert!(time.contains("about 40, so that"), "{time}");
+    }
+
+    #[test]
+    fn models_at_chance_are_said_not_to_have_learned() {
+        let results = timed(&[(100, 0.1), (200, 0.13), (300, 0.11)], 3);
+        let results: Vec<_> =
+            results.into_iter().zip([10.0, 10.0, 10.2]).map(|(r, acc)| SizeResult { test_acc: acc, ..r }).collect();
+        let (_, acc) = answers(&results, summarise(&results).as_ref());
+        assert!(acc.starts_with("None of these models learned"), "{acc}");
+        assert!(acc.contains("(best 10.2%; chance is 10% for ten digits)"), "{acc}");
+        assert!(acc.contains("3 epochs at the homework's learning rate") && acc.contains("homework uses 100"), "{acc}");
+        assert!(!acc.contains("rises") && !acc.contains("diminishing"), "{acc}");
+        // One model past chance is a model that learned: the usual answer.
+        let mut learned = results.clone();
+        learned[2].test_acc = 40.0;
+        let (_, acc) = answers(&learned, summarise(&learned).as_ref());
+        assert!(acc.starts_with("Test accuracy goes from 10.0%"), "{acc}");
     }
 
     #[test]

@@ -323,9 +323,11 @@ pub(super) fn ExploreSection() -> impl IntoView {
                         }).collect_view()))}
                     </select>
                 </label>
-                <button type="button" data-testid="gallery-prev" on:click=move |_| step(-1) disabled=move || { page.get() == 0 }>"Previous"</button>
-                <span data-testid="gallery-page">{move || format!("page {} of {}", page.get() + 1, pages())}</span>
-                <button type="button" data-testid="gallery-next" on:click=move |_| step(1) disabled=move || { page.get() + 1 >= pages() }>"Next"</button>
+                <span class="pager">
+                    <button type="button" data-testid="gallery-prev" on:click=move |_| step(-1) disabled=move || { page.get() == 0 }>"Previous"</button>
+                    <span data-testid="gallery-page">{move || format!("page {} of {}", page.get() + 1, pages())}</span>
+                    <button type="button" data-testid="gallery-next" on:click=move |_| step(1) disabled=move || { page.get() + 1 >= pages() }>"Next"</button>
+                </span>
             </div>
             <div class="dog-gallery" tabindex="0" role="group" aria-label="Training images of the chosen class; left and right arrows change the page"
                 data-testid="dog-gallery"
