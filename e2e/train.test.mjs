@@ -16,6 +16,8 @@ test('the synth lab trains on the CPU backend: loss falls, curves, kernels and t
     // Switching labs keeps the page (no reload): the run and the URL's query survive.
     await byTestId(page, 'lab-mnist').click();
     await byTestId(page, 'lab-synth').click();
+    // The lab is built over a few turns of the event loop: wait for its table's third row.
+    await page.locator('[data-testid="epoch-table"] tbody tr').nth(2).waitFor({ state: 'attached' });
     assert.equal((await epochRows(page)).length, 3);
     assert.match(page.url(), /\?backend=cpu#synth$/);
     assert.equal(await byTestId(page, 'lr').inputValue(), '0.2', 'the form keeps what was typed');
