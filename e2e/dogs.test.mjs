@@ -100,7 +100,33 @@ test('the stand-in is explored, the fully connected net trains 2 epochs, and the
     const rows = await cells('mlp-epochs');
     assert.equal(rows.length, 2);
     for (const r of rows) assert.ok(Number.isFinite(parseFloat(r[3])), `valid loss in ${r}`);
-    assert.match(await byTestId(page, 'mlp-result').textContent(), /Test accuracy \(evaluated once, after training\): \d+\.\d%/);
+    const result = await byTestId(page, 'mlp-result').textContent();
+    assert.match(result, /Test accuracy \(evaluated once, after training\): \d+\.\d%/);
+    // The confusion matrix: every test image counted once, its diagonal the test accuracy.
+    const matrix = byTestId(page, 'mlp-confusion');
+    assert.equal(await matrix.getAttribute('data-total'), '555');
+    const correct = Number(await matrix.getAttribute('data-correct'));
+    assert.equal(`${((100 * correct) / 555).toFixed(1)}%`, result.match(/(\d+\.\d%)/)[1]);
+    assert.equal(await page.locator('[data-testid="mlp-confusion-chart"] .cell').count(), 100);
+    const table = await cells('mlp-confusion-table');
+    assert.equal(table.length, 10);
+    assert.equal(table.reduce((sum, r) => sum + Number(r[11].replace(',', '')), 0), 555, 'per-class image counts sum to the test set');
+    assert.equal(table.reduce((sum, r, i) => sum + Number(r[i + 1]), 0), correct, 'the diagonal');
+    assert.match(await byTestId(page, 'mlp-confusion-caption').textContent(), new RegExp(`^Confusion matrix of the MLP on the test set: .* ${correct} of 555 images on the diagonal`));
+    // Focusing a cell says its count and share.
+    await page.locator('[data-testid="mlp-confusion-chart"] .cell').nth(1).focus();
+    assert.match(await byTestId(page, 'mlp-confusion-cell').textContent(), /^true .+, predicted .+: \d+ images?, \d+\.\d% of the true /);
+    // Its surest mistakes, pictured: as many as it got wrong, at most 20.
+    const wrong = Math.min(20, 555 - correct);
+    assert.equal(await page.locator('[data-testid="mlp-confusion-gallery"] figure.mistake').count(), wrong);
+    assert.equal((await cells('mlp-confusion-mistakes')).length, wrong);
+    // The 3 marked images judged by the trained net: pictured, ranked among 7,665 by loss.
+    assert.equal(await page.locator('[data-testid="mlp-picks-images"] figure').count(), 3);
+    const ranks = await page.$$eval('[data-testid="mlp-picks-images"] figure', (fs) => fs.map((f) => Number(f.dataset.rank)));
+    assert.ok(ranks.every((r) => r >= 1 && r <= 7665), `${ranks}`);
+    const picks = await byTestId(page, 'mlp-picks').textContent();
+    assert.match(picks, /^The MLP (does not find your marked images|agrees that your marked images|finds \d of your 3 marked images|stayed at about chance on the test set)/);
+    assert.equal((picks.match(/ranks [\d,]+ of 7,665 by loss/g) ?? []).length, 3, picks);
     assert.match(await byTestId(page, 'mlp-answer').textContent(), /validation loss was lowest at epoch [12]/);
     assert.equal(await page.locator('[data-testid="dog-compare"] tbody tr').count(), 1);
     assert.equal(await page.locator('[data-testid="dog-gallery"] .tile').count(), 12, 'the gallery survives a run');

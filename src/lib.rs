@@ -12,6 +12,7 @@
 //! `engine` feature so the page's bundle stays small.
 
 pub mod config;
+pub mod confusion;
 pub mod data;
 pub mod form;
 pub mod labs;

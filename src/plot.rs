@@ -10,6 +10,9 @@ use std::fmt::Write;
 
 use crate::run::{EpochRecord, Kernels, RunSummary, StopReason};
 
+mod confusion;
+pub use confusion::{confusion_headers, confusion_rows, confusion_svg};
+
 /// One line on a chart.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
@@ -483,6 +486,11 @@ pub fn kernel_rgba(kernels: &Kernels, o: usize) -> Vec<u8> {
             [byte(v(0)), byte(v(1)), byte(v(2)), 255]
         })
         .collect()
+}
+
+/// Image bytes of 1 (grey) or 3 (RGB) channels as RGBA.
+pub fn bytes_rgba(bytes: &[u8], channels: usize) -> Vec<u8> {
+    if channels == 3 { rgb_to_rgba(bytes) } else { bytes.iter().flat_map(|&g| [g, g, g, 255]).collect() }
 }
 
 /// RGB bytes (`[n, 3]`) as RGBA.

@@ -3,6 +3,7 @@
 //! worker boundary as JSON strings (`to_json` / `from_json`); every variant is round-trip
 //! tested below.
 
+use crate::confusion::Evaluation;
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::labs::adversarial::Sample;
 use crate::labs::mnist::scaling::SizeResult;
@@ -51,6 +52,10 @@ pub enum ToWorker {
         /// ports to the other shares first); `None`: the whole run.
         #[serde(default)]
         share: Option<Share>,
+        /// Training-partition indices of the images the student marked as hard: the trained
+        /// model's verdict on each comes with the test.
+        #[serde(default)]
+        picks: Vec<usize>,
     },
     /// One page of the loaded set's training images of `class`.
     Gallery {
@@ -253,6 +258,14 @@ pub enum FromWorker {
         run: RunId,
         loss: f64,
         accuracy: f64,
+        /// The confusion matrix and most confident mistakes.
+        #[serde(default)]
+        evaluation: Option<Evaluation>,
+    },
+    /// The synth CNN's validation images, evaluated in detail after training.
+    Evaluated {
+        run: RunId,
+        evaluation: Evaluation,
     },
     Error {
         run: Option<RunId>,
@@ -314,6 +327,7 @@ impl FromWorker {
             | FromWorker::DogData { run, .. }
             | FromWorker::Layers { run, .. }
             | FromWorker::Tested { run, .. }
+            | FromWorker::Evaluated { run, .. }
             | FromWorker::Xor { run, .. }
             | FromWorker::AttacksReady { run, .. }
             | FromWorker::Attacked { run, .. }

@@ -11,9 +11,10 @@ mod mnist;
 mod settings;
 mod synth;
 
+use crate::confusion::{Evaluation, MISTAKE_HEADERS};
 use crate::labs::LabId;
 use crate::metrics::format_duration;
-use crate::plot::{EPOCH_HEADERS, epoch_rows, escape};
+use crate::plot::{EPOCH_HEADERS, confusion_headers, confusion_rows, confusion_svg, epoch_rows, escape};
 use crate::runs::SavedRun;
 
 pub use settings::{describe_layers, describe_source};
@@ -211,6 +212,25 @@ fn figure(svg: &str, caption: &str) -> String {
     let caption =
         if caption.is_empty() { String::new() } else { format!("<figcaption>{}</figcaption>", escape(caption)) };
     format!("<figure>{svg}{caption}</figure>")
+}
+
+/// A test evaluation: the confusion matrix with its caption, the matrix and per-class accuracy
+/// as a table, and the most confident mistakes. `what` names the model ("the CNN").
+fn evaluation_block(e: &Evaluation, what: &str) -> String {
+    let svg = confusion_svg(&e.confusion, &e.names, &e.label(what));
+    let headers = confusion_headers(&e.names, e.confusion.classes());
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut html = figure(&svg, &e.caption(what));
+    html += &table(
+        "confusion",
+        &format!("Confusion matrix of {what} with per-class accuracy"),
+        &headers,
+        &confusion_rows(&e.confusion, &e.names),
+    );
+    if !e.mistakes.is_empty() {
+        html += &table("mistakes", &e.mistakes_caption(what), &MISTAKE_HEADERS, &e.mistake_rows());
+    }
+    html
 }
 
 /// A homework question, quoted, with the answer computed from the runs.

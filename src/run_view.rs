@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::TrainConfig;
+use crate::confusion::Evaluation;
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
 use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, QUEUED, RunId, RunState, RunSummary, ShiftSweep};
@@ -53,6 +54,8 @@ pub struct RunView<L> {
     pub summary: Option<RunSummary>,
     /// Test loss and accuracy, evaluated once after training.
     pub test: Option<(f64, f64)>,
+    /// The test set's confusion matrix and most confident mistakes.
+    pub evaluation: Option<Evaluation>,
     pub sweep: Option<ShiftSweep>,
     /// The parameters after the latest epoch, for resuming.
     ///
@@ -73,6 +76,7 @@ impl<L: LabConfig> RunView<L> {
             layers: vec![],
             summary: None,
             test: None,
+            evaluation: None,
             sweep: None,
             checkpoint: None,
         }
@@ -96,6 +100,7 @@ impl<L: LabConfig> RunView<L> {
             epochs: self.records.clone(),
             summary: self.summary.clone(),
             test: self.test,
+            evaluation: self.evaluation.clone(),
             checkpoint: self.checkpoint.as_deref().cloned(),
             error: self.state.error.clone(),
         }

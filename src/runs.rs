@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::confusion::Evaluation;
 use crate::run::{BackendInfo, Checkpoint, EpochRecord, Kernels, Phase, RunState, RunSummary};
 
 /// Bumped whenever a saved run's meaning changes; older files are refused with a reason.
@@ -60,6 +61,10 @@ pub struct SavedRun {
     pub summary: Option<RunSummary>,
     /// Test loss and accuracy (DogSet networks).
     pub test: Option<(f64, f64)>,
+    /// The test set's confusion matrix and most confident mistakes (absent from runs saved
+    /// before they were kept).
+    #[serde(default)]
+    pub evaluation: Option<Evaluation>,
     /// The parameters after the last saved epoch (small models), for resuming.
     pub checkpoint: Option<Checkpoint>,
     pub error: Option<String>,
@@ -180,6 +185,7 @@ mod tests {
                 .collect(),
             summary: None,
             test: None,
+            evaluation: None,
             checkpoint: Some(Checkpoint {
                 epoch: epochs,
                 tensors: vec![TensorValues { shape: vec![2], values: vec![0.5, -0.5] }],

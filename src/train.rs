@@ -12,6 +12,7 @@ use burn::prelude::*;
 use burn::tensor::Transaction;
 
 use crate::config::TrainConfig;
+use crate::confusion::Evaluation;
 use crate::data::{batch_count, epoch_order};
 use crate::kernels::Sgd;
 use crate::model::{CheckpointError, Net};
@@ -160,8 +161,9 @@ pub fn batch_step(
     (optim.step(lr, model, grads), loss, logits)
 }
 
-/// A pass without weight updates, statistics left on the device.
-fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceStats {
+/// A pass without weight updates, statistics left on the device; `keep` sees each batch's
+/// logits `[b, classes]`.
+fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize, mut keep: impl FnMut(Tensor<2>)) -> DeviceStats {
     let device = data.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let model = model.valid();
@@ -172,6 +174,7 @@ fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceSta
         let targets = data.labels.clone().narrow(0, start, end - start); // [b]
         let logits = model.forward(images);
         let loss = loss_fn.forward(logits.clone(), targets.clone());
+        keep(logits.clone());
         stats.add(loss, logits, targets);
     }
     stats
@@ -198,10 +201,85 @@ pub async fn train_one_epoch(
 
 /// The homework's `evaluate` (and `run_model` in test mode): mean loss and accuracy, no update.
 pub async fn evaluate(model: &Net, data: &DeviceData, batch_size: usize) -> Result<(f64, f64), TrainError> {
-    let stats = evaluate_pass(model, data, batch_size);
+    let stats = evaluate_pass(model, data, batch_size, |_| {});
     let n = stats.n;
     let read = read_all(stats.register(Transaction::default())).await?;
     finish(&read[0], &read[1], n)
+}
+
+/// A test evaluation in full: the mean loss and accuracy of [`evaluate`], with the confusion
+/// matrix and the most confident mistakes. The class probabilities `[n, classes]`, the
+/// predictions (the rule [`evaluate`] counts with) and the labels come back in the same one
+/// readback as the loss and correct count, so the matrix's trace is the reported accuracy.
+pub async fn evaluate_detailed(
+    model: &Net,
+    data: &DeviceData,
+    batch_size: usize,
+    names: &[String],
+) -> Result<(f64, f64, Evaluation), TrainError> {
+    let mut logits = vec![];
+    let stats = evaluate_pass(model, data, batch_size, |l| logits.push(l));
+    let n = stats.n;
+    if logits.is_empty() {
+        return Err(TrainError::Readback("the test set is empty".into()));
+    }
+    let logits = Tensor::cat(logits, 0); // [n, classes]
+    let tx = stats
+        .register(Transaction::default())
+        .register(burn::tensor::activation::softmax(logits.clone(), 1))
+        .register(predict(logits))
+        .register(data.labels.clone());
+    let read = read_all(tx).await?;
+    let (loss, acc) = finish(&read[0], &read[1], n)?;
+    let probs = read_floats(&read[2])?;
+    let (predicted, labels) = (read_indices(&read[3])?, read_indices(&read[4])?);
+    Ok((loss, acc, Evaluation::new(&probs, &predicted, &labels, names)))
+}
+
+/// Every example of `data` on its own, read back at once: its cross-entropy loss `[n]`, class
+/// probabilities `[n, classes]` (row-major), prediction and label `[n]`.
+pub async fn per_example(model: &Net, data: &DeviceData, batch_size: usize) -> Result<PerExample, TrainError> {
+    let mut logits = vec![];
+    let _ = evaluate_pass(model, data, batch_size, |l| logits.push(l));
+    if logits.is_empty() {
+        return Err(TrainError::Readback("the set is empty".into()));
+    }
+    let logits = Tensor::cat(logits, 0); // [n, classes]
+    let n = logits.dims()[0];
+    let targets = data.labels.clone().reshape([n, 1]); // [n, 1]
+    let losses = burn::tensor::activation::log_softmax(logits.clone(), 1).gather(1, targets).neg().reshape([n]); // [n]
+    let tx = Transaction::default()
+        .register(losses)
+        .register(burn::tensor::activation::softmax(logits.clone(), 1))
+        .register(predict(logits))
+        .register(data.labels.clone());
+    let read = read_all(tx).await?;
+    Ok(PerExample {
+        losses: read_floats(&read[0])?,
+        probs: read_floats(&read[1])?,
+        predicted: read_indices(&read[2])?,
+        labels: read_indices(&read[3])?,
+    })
+}
+
+/// What [`per_example`] reads back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerExample {
+    pub losses: Vec<f32>,
+    pub probs: Vec<f32>,
+    pub predicted: Vec<usize>,
+    pub labels: Vec<usize>,
+}
+
+fn read_floats(data: &TensorData) -> Result<Vec<f32>, TrainError> {
+    data.try_to_vec::<f32>().map_err(|e| TrainError::Readback(format!("{e:?}")))
+}
+
+/// Class indices read back from an Int tensor, whichever integer width the backend uses.
+fn read_indices(data: &TensorData) -> Result<Vec<usize>, TrainError> {
+    let wide = data.try_to_vec::<i64>().map(|v| v.into_iter().map(|i| i as usize).collect());
+    wide.or_else(|_| data.try_to_vec::<i32>().map(|v| v.into_iter().map(|i| i as usize).collect()))
+        .map_err(|e| TrainError::Readback(format!("{e:?}")))
 }
 
 async fn read_all(tx: Transaction) -> Result<Vec<TensorData>, TrainError> {
@@ -338,7 +416,7 @@ pub async fn run_model_shared(
         let mut tx = stats.register(Transaction::default());
         let mut valid_n = None;
         if let Some(v) = valid {
-            let stats = evaluate_pass(&model, v, EVAL_BATCH);
+            let stats = evaluate_pass(&model, v, EVAL_BATCH, |_| {});
             valid_n = Some(stats.n);
             tx = stats.register(tx);
         }
@@ -444,7 +522,7 @@ async fn warm_up(
     // The epoch's end as well: the evaluation pass and the first layer's kernels.
     let mut tx = stats.register(Transaction::default());
     if let Some(valid) = valid {
-        tx = evaluate_pass(&model, valid, EVAL_BATCH).register(tx);
+        tx = evaluate_pass(&model, valid, EVAL_BATCH, |_| {}).register(tx);
     }
     read_all(register_first_kernels(tx, &model)).await?;
     Ok(model)

@@ -52,6 +52,27 @@ fn run_synth_prints_one_json_object_per_epoch_then_a_summary() {
     assert_eq!(done["epochs_trained"], 3);
     assert_eq!(done["parameters"], 442);
     assert!(done["kernels_answer"].as_str().unwrap().starts_with("Kernel 1 "));
+    // On the 100 validation images, against the last epoch's validation accuracy.
+    assert_confusion(done, 2, 100, lines[2]["valid_acc"].as_f64().unwrap());
+}
+
+/// `"confusion"` (rows = true class) sums to the images evaluated, its trace over that is
+/// `accuracy`; `"per_class_acc"` has a value per class; `"mistakes"` are wrong, most confident first.
+fn assert_confusion(result: &serde_json::Value, classes: usize, images: u64, accuracy: f64) {
+    let rows = result["confusion"].as_array().expect("a confusion matrix");
+    assert_eq!(rows.len(), classes);
+    let cell = |t: usize, p: usize| rows[t][p].as_u64().unwrap();
+    let total: u64 = (0..classes).flat_map(|t| (0..classes).map(move |p| (t, p))).map(|(t, p)| cell(t, p)).sum();
+    let trace: u64 = (0..classes).map(|i| cell(i, i)).sum();
+    assert_eq!(total, images, "{result}");
+    assert!((100.0 * trace as f64 / images as f64 - accuracy).abs() < 1e-9, "{trace}/{images} vs {accuracy}");
+    assert_eq!(result["per_class_acc"].as_array().unwrap().len(), classes);
+    let mistakes = result["mistakes"].as_array().unwrap();
+    assert_eq!(mistakes.len() as u64, (images - trace).min(20));
+    for pair in mistakes.windows(2) {
+        assert!(pair[0]["confidence"].as_f64() >= pair[1]["confidence"].as_f64());
+    }
+    assert!(mistakes.iter().all(|m| m["label"] != m["predicted"]));
 }
 
 #[test]
@@ -136,6 +157,9 @@ fn mnist_scaling_prints_epochs_results_and_the_fit() {
     assert!(epochs.iter().all(|e| e["size"].is_number() && e["train_loss"].is_number()));
     let results: Vec<_> = lines.iter().filter(|l| l.get("test_acc").is_some()).collect();
     assert_eq!(results.iter().map(|r| r["size"].as_u64().unwrap()).collect::<Vec<_>>(), vec![100, 200]);
+    for r in &results {
+        assert_confusion(r, 10, 1000, r["test_acc"].as_f64().unwrap());
+    }
     let done = lines.last().unwrap();
     assert_eq!(done["done"], true);
     assert_eq!(done["fit"]["full_size"], 60_000);
@@ -230,6 +254,9 @@ fn run_dogs_trains_the_cnn_on_the_stand_in_with_json_records() {
     assert_eq!(lines[1]["epochs_trained"], 1);
     assert!(lines[1]["test_acc"].as_f64().unwrap() >= 0.0);
     assert!(lines[1]["model"].as_str().unwrap().contains("9x9 stride 3"));
+    let rows = lines[1]["confusion"].as_array().unwrap();
+    let test_images = rows.iter().flat_map(|r| r.as_array().unwrap()).map(|c| c.as_u64().unwrap()).sum();
+    assert_confusion(&lines[1], 10, test_images, lines[1]["test_acc"].as_f64().unwrap());
 }
 
 #[test]

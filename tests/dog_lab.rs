@@ -53,6 +53,10 @@ fn the_mlp_learns_and_is_tested_once_after_training() {
     let (test_loss, test_acc) = run.test.unwrap();
     assert!(test_loss.is_finite());
     assert_eq!(test_acc, 100.0, "the classes differ by 130 levels of red");
+    let e = run.evaluation.expect("a tested run has its confusion matrix");
+    assert_eq!(e.confusion.accuracy(), test_acc);
+    assert_eq!(e.confusion.total() as usize, splits().splits[2].len());
+    assert!(e.mistakes.is_empty());
     assert!(run.record.epochs.iter().all(|e| e.valid_loss.is_some() && e.valid_acc.is_some()));
 }
 

@@ -11,7 +11,7 @@ use nnlab::data::Dataset;
 use nnlab::model::{Init, Net, NetConfig};
 use nnlab::run::StopReason;
 use nnlab::train::native::{NativeDriver, block_on};
-use nnlab::train::{DeviceData, Event, evaluate, run_model, train_one_epoch};
+use nnlab::train::{DeviceData, Event, evaluate, evaluate_detailed, run_model, train_one_epoch};
 
 const TRAIN_X: [[f32; 2]; 10] = [
     [0.5, 1.0],
@@ -64,6 +64,46 @@ fn evaluate_matches_the_course_reference() {
     let (loss, acc) = block_on(evaluate(&tiny(1.0, &device), &data, 4)).unwrap();
     assert!(close(loss, std::f64::consts::LN_2), "{loss}"); // the course's 0.69314718
     assert_eq!(acc, 25.0);
+}
+
+#[test]
+fn the_detailed_evaluation_counts_the_same_predictions_as_evaluate() {
+    // The course's all-ties case: every image predicted as the last class (1), so the matrix
+    // is worked by hand: the one true 1 on the diagonal, the three true 0s taken for 1s.
+    let device = Device::flex();
+    let data = Dataset {
+        images: vec![1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0],
+        labels: vec![1, 0, 0, 0],
+        shape: [1, 1, 2],
+        class_names: vec!["0".into(), "1".into()],
+    };
+    let data = DeviceData::upload(&data, &device);
+    let (loss, acc, e) = block_on(evaluate_detailed(&tiny(1.0, &device), &data, 3, &data_names())).unwrap();
+    assert!(close(loss, std::f64::consts::LN_2), "{loss}");
+    assert_eq!(e.confusion.counts, vec![vec![0, 3], vec![0, 1]]);
+    assert_eq!((e.confusion.total(), e.confusion.accuracy()), (4, acc));
+    assert_eq!(
+        e.mistakes.iter().map(|m| (m.index, m.label, m.predicted)).collect::<Vec<_>>(),
+        [(1, 0, 1), (2, 0, 1), (3, 0, 1)]
+    );
+    assert!(e.mistakes.iter().all(|m| m.confidence == 0.5));
+
+    // A trained model on the line data: the matrix's sum is the set's size and its trace the accuracy.
+    let device = device.autodiff();
+    let train = DeviceData::upload(&points(&TRAIN_X), &device);
+    let mut driver = NativeDriver::default();
+    let (net, _) =
+        block_on(run_model(tiny(0.3, &device), &train, None, &config(0.1, 3), &mut driver, &mut |_| {})).unwrap();
+    let valid = DeviceData::upload(&points(&VALID_X), &device);
+    let (_, acc) = block_on(evaluate(&net, &valid, 3)).unwrap();
+    let (_, acc2, e) = block_on(evaluate_detailed(&net, &valid, 3, &data_names())).unwrap();
+    assert_eq!(acc, acc2);
+    assert_eq!(e.confusion.total(), 4);
+    assert_eq!(e.confusion.accuracy(), acc);
+}
+
+fn data_names() -> Vec<String> {
+    vec!["0".into(), "1".into()]
 }
 
 #[test]

@@ -24,6 +24,12 @@ impl Shard {
         self.labels.len()
     }
 
+    /// Image `i`'s `[h, w, c]` bytes.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let size: usize = self.image_shape.iter().product();
+        &self.images[i * size..(i + 1) * size]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }

@@ -19,6 +19,11 @@ pub const BAR_VALUE: f32 = 1.0;
 /// Standard deviation of the Gaussian pixel noise ("mild noise": a tenth of the bar).
 pub const NOISE_STD: f32 = 0.1;
 pub const CLASS_NAMES: [&str; 2] = ["horizontal", "vertical"];
+
+/// [`CLASS_NAMES`] as owned strings, as datasets and evaluations keep them.
+pub fn class_names() -> Vec<String> {
+    CLASS_NAMES.iter().map(|s| s.to_string()).collect()
+}
 /// The noise pattern of every image in the shift sweep and the demo, so only the bar's
 /// position changes between them.
 pub const PROBE_NOISE_SEED: u64 = 0;
@@ -160,7 +165,7 @@ impl SynthBuilder {
                 images: self.images,
                 labels: self.labels,
                 shape: [SIZE, SIZE, 1],
-                class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
+                class_names: class_names(),
             },
             bars: self.bars,
         }

@@ -149,9 +149,25 @@ impl MnistView {
                 parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
             }),
             test: result.map(|r| (r.test_loss, r.test_acc)),
+            evaluation: result.and_then(|r| r.evaluation.clone()),
             checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
             error: self.state.error.clone(),
         }
+    }
+
+    /// A saved model's result, as the lab's table, fit and report take it (the inverse of
+    /// [`MnistView::saved`]); `None` for a model that did not finish.
+    pub fn result_of(run: &SavedRun, size: usize) -> Option<SizeResult> {
+        let (summary, (test_loss, test_acc)) = (run.summary.as_ref()?, run.test?);
+        Some(SizeResult {
+            size,
+            losses: run.epochs.iter().map(|e| e.train_loss).collect(),
+            train_seconds: summary.train_seconds,
+            test_acc,
+            test_loss,
+            epochs_trained: summary.epochs_trained,
+            evaluation: run.evaluation.clone(),
+        })
     }
 
     /// Fraction of all epochs of all sizes done, 0..1.

@@ -36,6 +36,7 @@ fn every_message_round_trips() {
             backend: BackendChoice::Auto,
             resume: None,
             share: Some(Share { index: 1, count: 2 }),
+            picks: vec![12, 7],
         },
         ToWorker::Gallery { class: 3, page: 2 },
         ToWorker::ForgetDogs,
@@ -104,7 +105,17 @@ fn every_message_round_trips() {
         },
         FromWorker::Gallery { class: 1, page: 0, pages: 4, indices: vec![3, 9], images: vec![7; 6] },
         FromWorker::Layers { run: 6, layers: crate::net::NetConfig::dog_mlp().shape_table().unwrap() },
-        FromWorker::Tested { run: 6, loss: 1.5, accuracy: 41.0 },
+        FromWorker::Tested {
+            run: 6,
+            loss: 1.5,
+            accuracy: 41.0,
+            evaluation: Some(Evaluation::new(
+                &[0.9, 0.1, 0.4, 0.6],
+                &[0, 1],
+                &[0, 0],
+                &["beagle".into(), "poodle".into()],
+            )),
+        },
         FromWorker::Xor {
             run: 7,
             linear: XorRun {
@@ -152,6 +163,7 @@ fn every_message_round_trips() {
                 test_acc: 85.0,
                 test_loss: 0.5,
                 epochs_trained: 2,
+                evaluation: None,
             },
             checkpoint: None,
         },

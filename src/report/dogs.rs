@@ -1,7 +1,7 @@
 //! Sections 3 and 5 in the report: each DogSet network's runs with their curves, layer table
 //! and the curve answer; the CNN's first-layer kernels; and the comparison of the two networks.
 
-use super::{epochs_table, figure, qa, run_block, settings, table};
+use super::{epochs_table, evaluation_block, figure, qa, run_block, settings, table};
 use crate::labs::dogs::DogLab;
 use crate::labs::dogs::answers::{Trained, best_epoch, comparison_answer, curve_answer};
 use crate::metrics::format_count;
@@ -27,6 +27,9 @@ pub(super) fn cnn_section(cnns: &[&SavedRun], mlps: &[&SavedRun]) -> String {
     html
 }
 
+/// HOMEWORK section 2's hard-images task, answered from a trained network's verdicts.
+const PICKS_QUESTION: &str = "Browse one breed and pick 3 images a classifier may find hard.";
+
 /// One network's run: settings, curves, layer table, epochs, kernels (CNN) and its answer.
 fn net_run(run: &SavedRun, cnn: bool) -> String {
     let lab = config(run);
@@ -43,6 +46,9 @@ fn net_run(run: &SavedRun, cnn: bool) -> String {
         body += &layer_table(&layers);
     }
     body += &epochs_table(run);
+    if let Some(e) = &run.evaluation {
+        body += &evaluation_block(e, if cnn { "the CNN" } else { "the MLP" });
+    }
     if cnn {
         body += &kernels(run);
     }
@@ -56,7 +62,12 @@ fn net_run(run: &SavedRun, cnn: bool) -> String {
         ),
     };
     let settings = lab.as_ref().map(settings::dogs_rows).unwrap_or_default();
-    run_block(run, &settings, body, qa(CURVE_QUESTION, &answer))
+    let mut answers = qa(CURVE_QUESTION, &answer);
+    let picks = run.evaluation.as_ref().and_then(|e| e.picks_answer(if cnn { "The CNN" } else { "The MLP" }));
+    if let Some(picks) = picks {
+        answers += &qa(PICKS_QUESTION, &picks);
+    }
+    run_block(run, &settings, body, answers)
 }
 
 /// The layer table of the network the run trained: shapes, weights and biases per layer, and

@@ -3,8 +3,8 @@
 //! loss curve, the results table and the lab's answers.
 
 use super::{figure, qa, run_block, settings, table};
-use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, ScalingSummary, SizeResult, answers, check_text, summarise};
+use crate::labs::mnist::{MnistLab, MnistView};
 use crate::metrics::{format_count, format_duration};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, escape, format_value};
 use crate::runs::SavedRun;
@@ -63,15 +63,7 @@ pub(super) fn latest_with_check(all: &[SavedRun]) -> Vec<SavedRun> {
 
 /// A finished model's result, as the lab's table and fit take it.
 fn result(run: &SavedRun) -> Option<SizeResult> {
-    let (summary, (test_loss, test_acc)) = (run.summary.as_ref()?, run.test?);
-    Some(SizeResult {
-        size: size(run)?,
-        losses: run.epochs.iter().map(|e| e.train_loss).collect(),
-        train_seconds: summary.train_seconds,
-        test_acc,
-        test_loss,
-        epochs_trained: summary.epochs_trained,
-    })
+    MnistView::result_of(run, size(run)?)
 }
 
 /// Every scaling run among `runs`, each with its check (if the report has one after it).
@@ -120,6 +112,11 @@ fn scaling_run(models: &[&SavedRun], check: Option<&SavedRun>) -> String {
     html += &figure(&loss_chart(models), "Mean training loss of every epoch, one line per training-set size.");
     html += "</div>";
     html += &results_table(&results);
+    // The largest model's matrix: what the digits are still taken for with the most data.
+    if let Some(r) = results.iter().rev().find(|r| r.evaluation.is_some()) {
+        let what = format!("the model trained on N = {}", format_count(r.size));
+        html += &super::evaluation_block(r.evaluation.as_ref().expect("found with an evaluation"), &what);
+    }
     html += &models.iter().map(|r| super::epochs_table(r)).collect::<String>();
     let (time_answer, acc_answer) = answers(&results, fit.as_ref());
     let check_answer = check.and_then(|c| {

@@ -1,7 +1,7 @@
 //! Section 6 in the report: the Synth CNN's runs with their curves and first-layer kernels,
 //! the lab's answers for each, the repeats question over all of them, and what the data holds.
 
-use super::{DESCRIBED_IMAGES, Extras, epochs_table, figure, qa, run_block, settings};
+use super::{DESCRIBED_IMAGES, Extras, epochs_table, evaluation_block, figure, qa, run_block, settings};
 use crate::data::synthetic::{Which, generate};
 use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{escape, heatmap_svg, run_charts};
@@ -40,6 +40,9 @@ fn run(run: &SavedRun) -> String {
         body += &format!("<div class=\"charts\">{}{}</div>", figure(&loss, ""), figure(&acc, ""));
     }
     body += &epochs_table(run);
+    if let Some(e) = &run.evaluation {
+        body += &evaluation_block(e, "the trained CNN");
+    }
     let kernels = run.first_kernels();
     let verdict = answers::verdict(&run.epochs);
     let training = lab.as_ref().map_or_else(String::new, |lab| answers::training_answer(&run.epochs, lab));

@@ -33,6 +33,7 @@ fn run(lab: &str, config: serde_json::Value, created: f64, tensors: Vec<TensorVa
         epochs: (1..=3).map(|e| record(e, true)).collect(),
         summary: Some(RunSummary { epochs_trained: 3, stop: StopReason::Completed, train_seconds: 4.5, parameters: 0 }),
         test: Some((1.25, 41.0)),
+        evaluation: None,
         checkpoint: Some(Checkpoint { epoch: 3, tensors }),
         error: None,
     }
@@ -79,6 +80,7 @@ fn scaling_run(created: f64) -> Vec<SavedRun> {
             test_acc: acc,
             test_loss: 0.5,
             epochs_trained: 3,
+            evaluation: None,
         });
     }
     view.state.phase = Phase::Finished;
@@ -164,6 +166,7 @@ fn the_full_set_check_is_reported_with_the_scaling_run_it_checks() {
         test_acc: 95.0,
         test_loss: 0.2,
         epochs_trained: 1,
+        evaluation: None,
     });
     runs.push(view.saved(60_000, "1700000100000-8-60000", 1.7000001e12));
     let html = report_html(&runs, &Extras::default());
@@ -197,6 +200,46 @@ fn the_cnn_section_has_kernels_layers_and_the_comparison_under_its_question() {
         answer.contains("The convolutional net reached 42.5% test accuracy against the fully connected net's 30.0%")
     );
     assert!(s5.contains("aria-label=\"dogs-cnn run: loss per epoch (cross-entropy)\""));
+}
+
+#[test]
+fn a_tested_network_is_reported_with_its_confusion_matrix_and_mistakes() {
+    let mut cnn = dogs(DogModel::Cnn { convs: [(5, 1); 2] }, 2.0e12, 50.0, 68_138);
+    let names = vec!["beagle".to_string(), "poodle".to_string()];
+    // Four test images: one beagle right, one taken for a poodle; both poodles right.
+    let probs = [0.9, 0.1, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6];
+    cnn.evaluation = Some(crate::confusion::Evaluation::new(&probs, &[0, 1, 1, 1], &[0, 0, 1, 1], &names));
+    let html = report_html(&[cnn], &Extras::default());
+    let s5 = between(&html, "<h2>Section 5. DogSet: convolutional network</h2>", "<h2>");
+    assert!(s5.contains("aria-label=\"Confusion matrix of the CNN on the test set\""));
+    assert_eq!(s5.matches("class=\"cell\"").count(), 4);
+    assert!(s5.contains(
+        "3 of 4 images on the diagonal (75.0%). Its most common mistake: beagle taken for poodle (1 image)."
+    ));
+    let matrix = between(s5, "<table class=\"confusion", "</table>");
+    assert!(matrix.contains("<tr><td>beagle</td><td>1</td><td>1</td><td>2</td><td>50.0</td></tr>"), "{matrix}");
+    let mistakes = between(s5, "<table class=\"mistakes", "</table>");
+    assert!(mistakes.contains("<td>1</td><td>beagle</td><td>poodle</td><td>70.0</td>"), "{mistakes}");
+    assert!(!s5.contains("pick 3 images"), "no picks, no answer to the picks question");
+}
+
+#[test]
+fn the_marked_hard_images_are_answered_with_the_trained_networks_verdicts() {
+    let mut cnn = dogs(DogModel::Cnn { convs: [(5, 1); 2] }, 2.0e12, 50.0, 68_138);
+    let names = vec!["beagle".to_string(), "poodle".to_string()];
+    let losses = [0.1, 2.5, 0.3, 0.2];
+    let probs = [0.9, 0.1, 0.1, 0.9, 0.7, 0.3, 0.8, 0.2];
+    let picks = crate::confusion::PickVerdict::judge(&losses, &probs, &[0, 1, 0, 0], &[0, 0, 0, 0], &[1]);
+    cnn.evaluation = Some(crate::confusion::Evaluation { names, picks, ..Default::default() });
+    let html = report_html(&[cnn], &Extras::default());
+    let answer = between(&html, "“Browse one breed and pick 3 images a classifier may find hard.”", "</div>");
+    assert!(answer.contains("The CNN agrees that your marked images are hard: all 1 are among"), "{answer}");
+    assert!(
+        answer.contains(
+            "image 1 (a beagle) is taken for poodle, with 10.0% for its true class, and ranks 1 of 4 by loss"
+        ),
+        "{answer}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use super::Session;
 use crate::labs::dogs::DogLab;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::MnistView;
-use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, SizeResult};
+use crate::labs::mnist::scaling::FULL_TRAIN_SIZE;
 use crate::labs::synth::SynthLab;
 use crate::labs::xor::{XorLab, XorRun, XorView};
 use crate::protocol::ToWorker;
@@ -106,6 +106,7 @@ impl Session {
         view.records = run.epochs.clone();
         view.summary = run.summary.clone();
         view.test = run.test;
+        view.evaluation = run.evaluation.clone();
         view.kernels = run.checkpoint.as_ref().and_then(Kernels::from_checkpoint);
         view.checkpoint = run.checkpoint.clone().map(Into::into);
         view
@@ -134,16 +135,7 @@ impl Session {
         }
         for ((run, _), size) in members.iter().zip(&sizes) {
             view.epochs.extend(run.epochs.iter().map(|e| (*size, e.clone())));
-            if let (Some(summary), Some((test_loss, test_acc))) = (&run.summary, run.test) {
-                view.results.push(SizeResult {
-                    size: *size,
-                    losses: run.epochs.iter().map(|e| e.train_loss).collect(),
-                    train_seconds: summary.train_seconds,
-                    test_acc,
-                    test_loss,
-                    epochs_trained: summary.epochs_trained,
-                });
-            }
+            view.results.extend(MnistView::result_of(run, *size));
             if let Some(c) = &run.checkpoint {
                 view.weights.push((*size, c.clone()));
             }
@@ -199,6 +191,7 @@ mod tests {
                 parameters: 442,
             }),
             test: Some((0.3, 91.0)),
+            evaluation: None,
             checkpoint: Some(checkpoint),
             error: None,
         }

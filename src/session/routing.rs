@@ -87,7 +87,7 @@ impl Session {
         // The DogSet CNN on the CPU trains data-parallel over the free workers: its step's
         // compute (about 70 ms) dwarfs its gradient (272 KB), so shares pay (see the README's
         // figures). The fully connected net's 6.3 MB gradient per step would not.
-        if let ToWorker::TrainDogs { run, lab, backend, resume, share: None } = &message
+        if let ToWorker::TrainDogs { run, lab, backend, resume, share: None, picks } = &message
             && matches!(lab.model, DogModel::Cnn { .. })
             && self.trains_on_cpu(*backend)
         {
@@ -102,6 +102,7 @@ impl Session {
                             backend: *backend,
                             resume: resume.clone(),
                             share,
+                            picks: picks.clone(),
                         };
                         self.pool.route(job).out
                     })

@@ -164,14 +164,21 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     s.apply(FromWorker::Layers { run: mlp, layers: cnn_lab.net().shape_table().unwrap() });
     s.apply(FromWorker::Epoch { run: mlp, record: record(1), kernels: Kernels::default() });
     assert!(s.is_training() || s.dogs.is_training());
-    s.apply(FromWorker::Tested { run: mlp, loss: 1.2, accuracy: 55.0 });
+    s.apply(FromWorker::Tested { run: mlp, loss: 1.2, accuracy: 55.0, evaluation: None });
     let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 2.0, parameters: 9 };
     s.apply(FromWorker::Done { run: mlp, summary });
     let m = s.dogs.mlp.as_ref().unwrap();
     assert_eq!((m.state.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
 
     let cnn = s.start_dogs(cnn_lab.clone());
-    s.send(ToWorker::TrainDogs { run: cnn, lab: cnn_lab, backend: BackendChoice::Cpu, resume: None, share: None });
+    s.send(ToWorker::TrainDogs {
+        run: cnn,
+        lab: cnn_lab,
+        backend: BackendChoice::Cpu,
+        resume: None,
+        share: None,
+        picks: vec![],
+    });
     s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
     s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
     assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
@@ -224,6 +231,7 @@ fn each_mnist_model_is_saved_as_its_own_run() {
         test_acc: 85.0,
         test_loss: 0.4,
         epochs_trained: 1,
+        evaluation: None,
     };
     let weights = Checkpoint { epoch: 1, tensors: vec![] };
     s.apply(FromWorker::SizeDone { run: id, result, checkpoint: Some(weights.clone()) });
@@ -254,7 +262,14 @@ fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_en
         ("dogs", |s| {
             let lab = DogLab::homework(DogModel::Mlp);
             let run = s.start_dogs(lab.clone());
-            s.send(ToWorker::TrainDogs { run, lab, backend: BackendChoice::Cpu, resume: None, share: None });
+            s.send(ToWorker::TrainDogs {
+                run,
+                lab,
+                backend: BackendChoice::Cpu,
+                resume: None,
+                share: None,
+                picks: vec![],
+            });
             run
         }),
         ("xor", |s| {
@@ -290,7 +305,15 @@ fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_en
 }
 
 fn size_result(size: usize, test_acc: f64) -> SizeResult {
-    SizeResult { size, losses: vec![0.5], train_seconds: 1.0, test_acc, test_loss: 0.4, epochs_trained: 1 }
+    SizeResult {
+        size,
+        losses: vec![0.5],
+        train_seconds: 1.0,
+        test_acc,
+        test_loss: 0.4,
+        epochs_trained: 1,
+        evaluation: None,
+    }
 }
 
 /// The MNIST lab over a pool of `workers`, each model taking time in proportion to its size:
@@ -389,7 +412,7 @@ fn the_dogset_cnn_on_the_cpu_trains_over_the_free_workers_and_a_crashed_share_st
     let busy = train(&mut s, 3).0;
     let job = |s: &mut Session, lab: DogLab, backend| {
         let run = s.start_dogs(lab.clone());
-        (run, s.send(ToWorker::TrainDogs { run, lab, backend, resume: None, share: None }))
+        (run, s.send(ToWorker::TrainDogs { run, lab, backend, resume: None, share: None, picks: vec![] }))
     };
     // The fully connected net: one worker, whatever is free.
     let (mlp, out) = job(&mut s, DogLab::homework(DogModel::Mlp), BackendChoice::Cpu);

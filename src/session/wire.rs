@@ -36,7 +36,11 @@ impl<L: LabConfig> RunView<L> {
                 }
             }
             FromWorker::Layers { layers, .. } => self.layers = layers,
-            FromWorker::Tested { loss, accuracy, .. } => self.test = Some((loss, accuracy)),
+            FromWorker::Evaluated { evaluation, .. } => self.evaluation = Some(evaluation),
+            FromWorker::Tested { loss, accuracy, evaluation, .. } => {
+                self.test = Some((loss, accuracy));
+                self.evaluation = evaluation;
+            }
             FromWorker::Done { summary, .. } => {
                 self.state.apply(RunEvent::Finished);
                 if let StopReason::Diverged { .. } = summary.stop {

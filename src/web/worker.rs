@@ -19,7 +19,7 @@ use crate::data::manifest::ManifestError;
 use crate::data::sample::SampleError;
 use crate::data::shards::ShardError;
 use crate::labs::mnist::engine::{MnistError, run_scaling};
-use crate::labs::synth::engine::{probe, run_synth, shift_sweep};
+use crate::labs::synth::engine::{evaluate_valid, probe, run_synth, shift_sweep};
 use crate::labs::{mnist::MnistLab, synth::SynthLab};
 use crate::model::Net;
 use crate::protocol::{FromWorker, ToWorker};
@@ -227,8 +227,8 @@ fn handle(message: ToWorker) {
                 fail(Some(run), error);
             }
         }),
-        ToWorker::TrainDogs { run, lab, backend, resume, share } => {
-            start_run(run, dogs::train(run, lab, backend, resume, share))
+        ToWorker::TrainDogs { run, lab, backend, resume, share, picks } => {
+            start_run(run, dogs::train(run, lab, backend, resume, share, picks))
         }
         ToWorker::Gallery { class, page } => dogs::gallery(class, page),
         ToWorker::ForgetDogs => spawn_local(dogs::forget()),
@@ -359,6 +359,10 @@ async fn train_inner(
             let extra = s.trained.len().saturating_sub(KEEP_TRAINED);
             s.trained.drain(..extra);
         });
+    }
+    if trained {
+        let evaluation = evaluate_valid(&lab, &net, &device).await?;
+        post(&FromWorker::Evaluated { run, evaluation });
     }
     post(&FromWorker::Done { run, summary: record.summary });
     if trained {

@@ -4,13 +4,15 @@
 
 use burn::prelude::*;
 
+use crate::confusion::{Evaluation, PickVerdict};
 use crate::data::dogs::DogSplits;
 use crate::labs::dogs::DogLab;
 use crate::model::{Init, LayerRow, Net, NoPixels};
 use crate::run::{Checkpoint, EpochRecord};
 use crate::train::parallel::{Alone, Exchange};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate, resumed, run_model_shared,
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, per_example, resumed,
+    run_model_shared,
 };
 
 /// A finished DogSet run.
@@ -21,6 +23,26 @@ pub struct DogRun {
     /// Test loss and accuracy (percent), evaluated once after training; `None` when the run
     /// was stopped before its first epoch ended.
     pub test: Option<(f64, f64)>,
+    /// The test set's confusion matrix and most confident mistakes, with `test`.
+    pub evaluation: Option<Evaluation>,
+}
+
+/// The trained network's verdict on the training images the student marked as hard: each
+/// one's prediction, probability of its true class and rank by loss among all the training
+/// images (one pass over them, one readback).
+pub async fn judge_picks(
+    net: &Net,
+    data: &DogSplits,
+    picks: &[usize],
+    device: &Device,
+) -> Result<Vec<PickVerdict>, TrainError> {
+    let train = DeviceData::upload_bytes(data.train(), &data.standardise(), device);
+    let all = per_example(net, &train, EVAL_BATCH).await?;
+    let mut verdicts = PickVerdict::judge(&all.losses, &all.probs, &all.predicted, &all.labels, picks);
+    for v in &mut verdicts {
+        v.pixels = data.train().image(v.index).to_vec();
+    }
+    Ok(verdicts)
 }
 
 /// The layer table of the network `lab` builds, from a forward pass of the built model.
@@ -69,6 +91,12 @@ pub async fn run_dogs_shared(
     let [train, valid, test] = data.splits.each_ref().map(|s| DeviceData::upload_bytes(s, &standardise, device));
     let (net, record) =
         run_model_shared(net, &train, Some(&valid), &lab.train, resume, exchange, driver, on_event).await?;
-    let test = if record.epochs.is_empty() || !leader { None } else { Some(evaluate(&net, &test, EVAL_BATCH).await?) };
-    Ok(DogRun { net, record, test })
+    let (test, evaluation) = if record.epochs.is_empty() || !leader {
+        (None, None)
+    } else {
+        let (loss, acc, evaluation) = evaluate_detailed(&net, &test, EVAL_BATCH, &data.class_names).await?;
+        let shard = &data.splits[2];
+        (Some((loss, acc)), Some(evaluation.with_images(shard.image_shape, |i| shard.image(i).to_vec())))
+    };
+    Ok(DogRun { net, record, test, evaluation })
 }

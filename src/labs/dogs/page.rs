@@ -6,6 +6,7 @@ mod explore;
 
 use leptos::prelude::*;
 
+use crate::confusion::Evaluation;
 use crate::data::dogs::PARTITIONS;
 use crate::form::FormText;
 use crate::labs::LabId;
@@ -13,14 +14,15 @@ use crate::labs::dogs::DogLab;
 use crate::labs::dogs::answers::{Trained, best_epoch, comparison_answer, curve_answer};
 use crate::metrics::format_count;
 use crate::net::LayerRow;
-use crate::plot::{EPOCH_HEADERS, epoch_rows, kernel_rgba, run_charts};
+use crate::plot::{EPOCH_HEADERS, bytes_rgba, epoch_rows, kernel_rgba, run_charts};
 use crate::protocol::ToWorker;
 use crate::run::DogSource;
 use crate::run_view::RunView;
 use crate::session::{Engine, Phase};
 use crate::web::app::Ctx;
 use crate::web::app::widgets::{
-    ChartExport, DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ShareLink, Svg,
+    ChartExport, ConfusionView, DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ScrollBox, ShareLink, Svg,
+    picture_scale,
 };
 use explore::{DataSection, ExploreSection};
 
@@ -61,13 +63,6 @@ fn SettingsSection(form: RwSignal<FormText>) -> impl IntoView {
             <ShareLink lab=LabId::Dogs form=form/>
         </section>
     }
-}
-
-/// A table that may be wider than a phone scrolls inside its own box, not the page sideways;
-/// the box takes focus so that arrow keys scroll it too.
-#[component]
-pub(super) fn ScrollBox(#[prop(into)] label: String, children: Children) -> impl IntoView {
-    view! { <div class="table-scroll" tabindex="0" role="region" aria-label=label>{children()}</div> }
 }
 
 /// Weights and biases of a layer table, summed.
@@ -153,6 +148,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                 backend: ctx.choice.get_untracked(),
                 resume: None,
                 share: None,
+                picks: explore::marked(&set),
             });
         }
     };
@@ -223,6 +219,10 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             <ScrollBox label=format!("Per-epoch records of the {name}")>
                 <DataTable caption=format!("per-epoch records of the {name}") headers=EPOCH_HEADERS.to_vec() rows=rows testid=format!("{id}-epochs")/>
             </ScrollBox>
+            {move || run.with(|r| r.as_ref().and_then(|r| r.evaluation.clone())).map(|evaluation| view! {
+                <ConfusionView evaluation=evaluation.clone() what=format!("the {name}") testid=format!("{id}-confusion")/>
+                <PickVerdicts evaluation=evaluation name=name testid=format!("{id}-picks")/>
+            })}
             {cnn.then(|| view! { <Kernels run=run/> })}
         </section>
     }
@@ -331,4 +331,38 @@ fn CompareSection() -> impl IntoView {
             <p class="note">{PARTITIONS.join(", ")}" partitions are used as the course splits them: train to fit, valid to stop early, test once at the end."</p>
         </section>
     }
+}
+
+/// The trained network's verdict on the images marked as hard when it started training, each
+/// pictured, and the homework's hard-images answer computed from them.
+#[component]
+fn PickVerdicts(evaluation: Evaluation, name: &'static str, testid: String) -> impl IntoView {
+    let answer = evaluation.picks_answer(&format!("The {name}"))?;
+    let [h, w, c] = evaluation.image_shape;
+    let cards = evaluation
+        .picks
+        .iter()
+        .map(|p| {
+            let label = format!("training image {}, a {}", format_count(p.index), evaluation.name(p.label));
+            let verdict = if p.predicted == p.label { "right".to_string() } else { format!("taken for {}", evaluation.name(p.predicted)) };
+            view! {
+                <figure class="mistake" data-rank=p.rank>
+                    {(p.pixels.len() == h * w * c && h > 0).then(|| view! {
+                        <PixelCanvas rgba=bytes_rgba(&p.pixels, c) width=w as u32 height=h as u32 scale=picture_scale(w) label=label.clone()/>
+                    })}
+                    <figcaption>
+                        <span>{format!("image {}: {}", format_count(p.index), evaluation.name(p.label))}</span>
+                        <strong class:guess=p.predicted != p.label>{verdict}</strong>
+                        <span>{format!("{:.1}% for its class", 100.0 * p.p_true)}</span>
+                        <span>{format!("hardest {} of {}", format_count(p.rank), format_count(p.of))}</span>
+                    </figcaption>
+                </figure>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <h4>"Your hard images, as the trained network sees them"</h4>
+        <div class="mistakes" data-testid=format!("{testid}-images")>{cards}</div>
+        <p class="answer" data-testid=testid>{answer}</p>
+    })
 }

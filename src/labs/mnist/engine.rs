@@ -10,7 +10,7 @@ use crate::data::Dataset;
 use crate::data::sample::{SampleError, balanced};
 use crate::data::shards::Shard;
 use crate::model::{Init, NetConfig};
-use crate::train::{DeviceData, Driver, Event, TrainError, evaluate, read_checkpoint, run_model};
+use crate::train::{DeviceData, Driver, Event, TrainError, evaluate_detailed, read_checkpoint, run_model};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MnistError {
@@ -32,7 +32,7 @@ pub async fn run_scaling(
     on_event: &mut impl FnMut(usize, Event),
 ) -> Result<Vec<SizeResult>, MnistError> {
     let test_idx = balanced(&test.labels, class_names.len(), lab.test_size, lab.seed)?;
-    let test = DeviceData::upload(&Dataset::from_shard(test, class_names, Some(&test_idx)), device);
+    let test_data = DeviceData::upload(&Dataset::from_shard(test, class_names, Some(&test_idx)), device);
     let mut results = vec![];
     for &size in &lab.sizes {
         // The whole split as it is (MNIST's digits are not quite balanced: 5421 fives), else a
@@ -46,7 +46,8 @@ pub async fn run_scaling(
         if record.epochs.is_empty() {
             break; // stopped before one epoch finished
         }
-        let (test_loss, test_acc) = evaluate(&net, &test, 1000).await?;
+        let (test_loss, test_acc, evaluation) = evaluate_detailed(&net, &test_data, 1000, class_names).await?;
+        let evaluation = evaluation.with_images(test.image_shape, |i| test.image(test_idx[i]).to_vec());
         // The final weights, kept with the saved run (109,386 numbers, read back once).
         on_event(size, Event::Checkpoint(read_checkpoint(&net, record.epochs.len()).await?));
         results.push(SizeResult {
@@ -56,6 +57,7 @@ pub async fn run_scaling(
             test_acc,
             test_loss,
             epochs_trained: record.summary.epochs_trained,
+            evaluation: Some(evaluation),
         });
         if record.summary.stop == crate::run::StopReason::Cancelled {
             break;

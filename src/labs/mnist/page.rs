@@ -14,7 +14,9 @@ use crate::protocol::ToWorker;
 use crate::run::DataProgress;
 use crate::session::Phase;
 use crate::web::app::Ctx;
-use crate::web::app::widgets::{ChartExport, DataTable, FormFields, LabArticle, ShareLink, Svg, download_text};
+use crate::web::app::widgets::{
+    ChartExport, ConfusionView, DataTable, FormFields, LabArticle, ShareLink, Svg, download_text,
+};
 
 /// One colour per model, distinct and readable on white.
 const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];
@@ -280,6 +282,7 @@ pub fn MnistLabPanel() -> impl IntoView {
                 <div class="table-scroll" tabindex="0" role="region" aria-label="One row per model">
                     <DataTable caption="one row per model" headers=vec!["training examples", "training time (s)", "the line's time (s)", "measured minus line (s)", "last loss", "test accuracy (%)"] rows=rows testid="mnist-table"/>
                 </div>
+                <ConfusionSection view_state=view_state/>
             </section>
             <section aria-labelledby="mnist-check-title">
                 <h3 id="mnist-check-title">"3. Check the extrapolation"</h3>
@@ -317,5 +320,27 @@ pub fn MnistLabPanel() -> impl IntoView {
                 </ol>
             </section>
         </LabArticle>
+    }
+}
+
+/// Each tested model's confusion matrix, the largest training set's open: what the digits
+/// are taken for, and how that changes with N.
+#[component]
+fn ConfusionSection(view_state: Memo<Option<MnistView>>) -> impl IntoView {
+    let tested = Memo::new(move |_| {
+        view_state.with(|v| {
+            let results = v.as_ref().map(|v| v.results.as_slice()).unwrap_or_default();
+            results.iter().rev().filter_map(|r| Some((r.size, r.evaluation.clone()?))).collect::<Vec<_>>()
+        })
+    });
+    view! {
+        {move || {
+            tested.get().into_iter().enumerate().map(move |(i, (size, evaluation))| view! {
+                <details class="confusion-size" open=i == 0 data-testid=format!("mnist-confusion-{size}")>
+                    <summary>{format!("What the model trained on N = {} gets wrong: confusion matrix and mistakes", format_count(size))}</summary>
+                    <ConfusionView evaluation=evaluation what=format!("the model trained on N = {}", format_count(size)) testid=format!("mnist-confusion-{size}-view")/>
+                </details>
+            }).collect_view()
+        }}
     }
 }

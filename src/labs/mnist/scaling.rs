@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::confusion::Evaluation;
 use crate::metrics::{LinearFit, format_count, format_duration};
 
 /// MNIST's full training split, the size the homework asks to extrapolate to.
@@ -21,6 +22,10 @@ pub struct SizeResult {
     pub test_acc: f64,
     pub test_loss: f64,
     pub epochs_trained: usize,
+    /// The test set's confusion matrix and most confident mistakes (none in runs saved before
+    /// they were kept).
+    #[serde(default)]
+    pub evaluation: Option<Evaluation>,
 }
 
 /// The least R² of the time fit at which the answer calls the growth "roughly linear".
@@ -312,7 +317,15 @@ mod tests {
     use super::*;
 
     fn result(size: usize, seconds: f64, acc: f64) -> SizeResult {
-        SizeResult { size, losses: vec![], train_seconds: seconds, test_acc: acc, test_loss: 0.0, epochs_trained: 1 }
+        SizeResult {
+            size,
+            losses: vec![],
+            train_seconds: seconds,
+            test_acc: acc,
+            test_loss: 0.0,
+            epochs_trained: 1,
+            evaluation: None,
+        }
     }
 
     fn timed(sizes_seconds: &[(usize, f64)], epochs: usize) -> Vec<SizeResult> {

@@ -4,11 +4,14 @@
 use burn::prelude::*;
 use burn::tensor::{Transaction, activation::softmax};
 
+use crate::confusion::{Evaluation, Held};
 use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
 use crate::labs::synth::SynthLab;
 use crate::model::{Init, Net, NetConfig};
 use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
-use crate::train::{DeviceData, Driver, Event, Resume, RunRecord, TrainError, resumed, run_model_from};
+use crate::train::{
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, resumed, run_model_from,
+};
 
 /// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
 /// and the records up to it) and returns it with its records. Emits a checkpoint every epoch:
@@ -30,6 +33,21 @@ pub async fn run_synth(
     let (net, prior) = resumed(net, resume, device)?;
     let resume = Resume { prior, checkpoints: true };
     run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await
+}
+
+/// The trained CNN on the lab's validation images in detail: its confusion matrix and most
+/// confident mistakes (the homework's synth lab has no test set). The images are generated
+/// again from the lab's data seed: the same images the run validated on.
+pub async fn evaluate_valid(lab: &SynthLab, net: &Net, device: &Device) -> Result<Evaluation, TrainError> {
+    let images = synthetic::generate(lab.valid_size, lab.data_seed, Which::Valid).data;
+    let valid = DeviceData::upload(&images, device);
+    let (_, _, evaluation) = evaluate_detailed(net, &valid, EVAL_BATCH, &synthetic::class_names()).await?;
+    let size: usize = images.shape.iter().product();
+    // The generator's pixels are 0..1 (noise may step outside): as bytes, clamped.
+    let bytes = |i: usize| {
+        images.images[i * size..(i + 1) * size].iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect()
+    };
+    Ok(Evaluation { held: Held::Valid, ..evaluation.with_images(images.shape, bytes) })
 }
 
 /// `[n, 28, 28, 1]` images on the device.

@@ -15,7 +15,9 @@ use crate::protocol::ToWorker;
 use crate::run::Kernels;
 use crate::session::Phase;
 use crate::web::app::Ctx;
-use crate::web::app::widgets::{DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, RunProgress, ShareLink, Svg};
+use crate::web::app::widgets::{
+    ConfusionView, DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, RunProgress, ShareLink, Svg,
+};
 
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;
@@ -263,6 +265,9 @@ fn CurvesSection(current: Memo<Option<SynthRun>>) -> impl IntoView {
                 rows=rows
                 testid="epoch-table"
             />
+            {move || current.with(|r| r.as_ref().and_then(|r| r.evaluation.clone())).map(|evaluation| view! {
+                <ConfusionView evaluation=evaluation what="the trained CNN" testid="synth-confusion"/>
+            })}
         </section>
     }
 }

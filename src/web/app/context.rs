@@ -371,6 +371,7 @@ impl Ctx {
                 | FromWorker::Checkpoint { run, .. }
                 | FromWorker::Done { run, .. }
                 | FromWorker::Tested { run, .. }
+                | FromWorker::Evaluated { run, .. }
                 | FromWorker::Error { run: Some(run), .. } => vec![*run],
                 FromWorker::Crashed { .. } => ctx.tracked.with_value(|t| t.keys().copied().collect()),
                 _ => vec![],

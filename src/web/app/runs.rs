@@ -138,7 +138,7 @@ pub fn RunsPanel() -> impl IntoView {
             let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
             ctx.session.update(|s| id = s.resume_dogs(lab.clone(), run.epochs.clone(), checkpoint));
             let saved_as = if lab.model == DogModel::Mlp { "dogs-mlp" } else { "dogs-cnn" };
-            (ToWorker::TrainDogs { run: id, lab, backend, resume, share: None }, LabId::Dogs, saved_as)
+            (ToWorker::TrainDogs { run: id, lab, backend, resume, share: None, picks: vec![] }, LabId::Dogs, saved_as)
         };
         ctx.track(id, lab_name, run.name.clone(), Some((run.key.clone(), run.created)));
         ctx.send(&message);

@@ -3,8 +3,11 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use crate::confusion::{Evaluation, MISTAKE_HEADERS};
 use crate::form::FormText;
 use crate::labs::LabId;
+use crate::metrics::format_count;
+use crate::plot::{bytes_rgba, confusion_headers, confusion_rows, confusion_svg};
 use crate::run_view::{LabConfig, RunView};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
@@ -89,6 +92,11 @@ pub fn DataTable(
     #[prop(into)] rows: Signal<Vec<Vec<String>>>,
     #[prop(optional, into)] testid: String,
 ) -> impl IntoView {
+    data_table(caption, headers.into_iter().map(String::from).collect(), rows, testid)
+}
+
+/// [`DataTable`] with headers made at run time (a column per class).
+fn data_table(caption: String, headers: Vec<String>, rows: Signal<Vec<Vec<String>>>, testid: String) -> impl IntoView {
     view! {
         <details class="data-table">
             <summary>"Data table: " {caption.clone()}</summary>
@@ -108,6 +116,121 @@ pub fn DataTable(
             </table>
         </details>
     }
+}
+
+/// A table that may be wider than a phone scrolls inside its own box, not the page sideways;
+/// the box takes focus so that arrow keys scroll it too.
+#[component]
+pub fn ScrollBox(#[prop(into)] label: String, children: Children) -> impl IntoView {
+    view! { <div class="table-scroll" tabindex="0" role="region" aria-label=label>{children()}</div> }
+}
+
+/// A test evaluation of a trained model: its confusion matrix as a heatmap with counts (rows
+/// the true class, columns the prediction; each cell focusable with its count and share), the
+/// matrix with per-class accuracy as a table behind it, and the most confident mistakes.
+/// `what` names the model in captions ("the DogSet CNN"); `testid` prefixes the test ids.
+#[component]
+pub fn ConfusionView(
+    evaluation: Evaluation,
+    #[prop(into)] what: String,
+    #[prop(into)] testid: String,
+) -> impl IntoView {
+    let c = &evaluation.confusion;
+    let svg = confusion_svg(c, &evaluation.names, &evaluation.label(&what));
+    let rows = confusion_rows(c, &evaluation.names);
+    let headers = confusion_headers(&evaluation.names, c.classes());
+    let mistakes = evaluation.mistake_rows();
+    let n_mistakes = mistakes.len();
+    // The hovered or focused cell in words under the matrix (screen readers read its label).
+    let detail = RwSignal::new("Hover over or tab to a cell for its count and share.".to_string());
+    let show = move |target: Option<web_sys::EventTarget>| {
+        let cell =
+            target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()).and_then(|e| e.closest(".cell").ok().flatten());
+        if let Some(text) = cell.and_then(|e| e.get_attribute("aria-label")) {
+            detail.set(text);
+        }
+    };
+    let (chart_id, cell_id, caption_id) =
+        (format!("{testid}-chart"), format!("{testid}-cell"), format!("{testid}-caption"));
+    let (gallery_id, mistakes_id) = (format!("{testid}-gallery"), format!("{testid}-mistakes"));
+    let caption = evaluation.caption(&what);
+    let table = data_table(
+        format!("confusion matrix of {what} with per-class accuracy"),
+        headers,
+        Signal::stored(rows),
+        format!("{testid}-table"),
+    );
+    let mistakes_table = (n_mistakes > 0).then(|| {
+        let table = data_table(
+            evaluation.mistakes_caption(&what),
+            MISTAKE_HEADERS.map(String::from).to_vec(),
+            Signal::stored(mistakes),
+            mistakes_id,
+        );
+        view! { <ScrollBox label=format!("The most confident mistakes of {what}")>{table}</ScrollBox> }
+    });
+    view! {
+        <div class="confusion-view" data-testid=testid data-total=c.total() data-correct=c.correct()>
+            <figure class="confusion-figure" on:focusin=move |e| show(e.target()) on:mouseover=move |e| show(e.target())>
+                <Svg svg=svg testid=chart_id/>
+                <p class="cell-detail" aria-hidden="true" data-testid=cell_id>{detail}</p>
+                <figcaption data-testid=caption_id>{caption}</figcaption>
+            </figure>
+            <ScrollBox label=format!("Confusion matrix of {what}, as a table")>{table}</ScrollBox>
+            <MistakesGallery evaluation=evaluation.clone() testid=gallery_id/>
+            {mistakes_table}
+        </div>
+    }
+}
+
+/// The most confident mistakes as pictures: each image with its true and predicted class and
+/// the model's three most probable classes.
+#[component]
+fn MistakesGallery(evaluation: Evaluation, testid: String) -> impl IntoView {
+    let [h, w, c] = evaluation.image_shape;
+    let pictured: Vec<_> =
+        evaluation.mistakes.iter().filter(|m| h > 0 && m.pixels.len() == h * w * c).cloned().collect();
+    if pictured.is_empty() {
+        return None;
+    }
+    let scale = picture_scale(w);
+    let cards = pictured
+        .into_iter()
+        .map(|m| {
+            let (truth, guess) = (evaluation.name(m.label), evaluation.name(m.predicted));
+            let label = format!(
+                "test image {}: a {truth}, taken for a {guess} with {:.1}% confidence",
+                format_count(m.index),
+                100.0 * m.confidence
+            );
+            let top = m
+                .top
+                .iter()
+                .map(|(k, p)| view! { <li>{format!("{} {:.1}%", evaluation.name(*k), 100.0 * p)}</li> })
+                .collect_view();
+            view! {
+                <figure class="mistake">
+                    <PixelCanvas rgba=bytes_rgba(&m.pixels, c) width=w as u32 height=h as u32 scale=scale label=label/>
+                    <figcaption>
+                        <span class="truth">{format!("true: {truth}")}</span>
+                        <strong class="guess">{format!("predicted: {guess}")}</strong>
+                        <ol class="top">{top}</ol>
+                    </figcaption>
+                </figure>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <details class="mistakes-box" open>
+            <summary>{format!("The {} mistakes it was surest of", evaluation.mistakes.len())}</summary>
+            <div class="mistakes" data-testid=testid>{cards}</div>
+        </details>
+    })
+}
+
+/// Canvas pixels per image pixel for a picture about 100 px wide: 4 for MNIST's 28, 2 for 64.
+pub fn picture_scale(width: usize) -> u32 {
+    ((100.0 / width.max(1) as f64).round() as u32).max(1)
 }
 
 /// A labelled text input bound to a signal.

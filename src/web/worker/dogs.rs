@@ -21,7 +21,7 @@ use crate::data::dogs::{
 };
 use crate::data::shards;
 use crate::labs::dogs::DogLab;
-use crate::labs::dogs::engine::run_dogs_shared;
+use crate::labs::dogs::engine::{judge_picks, run_dogs_shared};
 use crate::protocol::FromWorker;
 use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId, Share};
 use crate::train::parallel::{Alone, Exchange};
@@ -149,6 +149,7 @@ pub async fn train(
     choice: BackendChoice,
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     share: Option<Share>,
+    picks: Vec<usize>,
 ) -> Result<(), WorkerError> {
     lab.validate()?;
     let (device, gpu) = open_device(run, choice).await?;
@@ -160,13 +161,13 @@ pub async fn train(
         });
     }
     match share.filter(|s| s.count > 1) {
-        None => train_share(run, &lab, &loaded, resume, &mut Alone, &device).await,
+        None => train_share(run, &lab, &loaded, resume, &picks, &mut Alone, &device).await,
         Some(share) => {
             // The page handed this worker its ports to the other shares just before the job.
             let ports = STATE.with_borrow_mut(|s| s.ports.take_if(|(r, _)| *r == run)).ok_or(WorkerError::NoPorts)?;
             let flags = STATE.with_borrow(|s| s.flags.clone());
             let mut exchange = PortExchange::new(share, ports.1, flags);
-            train_share(run, &lab, &loaded, resume, &mut exchange, &device).await
+            train_share(run, &lab, &loaded, resume, &picks, &mut exchange, &device).await
         }
     }
 }
@@ -177,6 +178,7 @@ async fn train_share(
     lab: &DogLab,
     loaded: &Loaded,
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
+    picks: &[usize],
     exchange: &mut impl Exchange,
     device: &burn::prelude::Device,
 ) -> Result<(), WorkerError> {
@@ -205,7 +207,11 @@ async fn train_share(
         return Ok(());
     }
     if let Some((loss, accuracy)) = result.test {
-        post(&FromWorker::Tested { run, loss, accuracy });
+        let mut evaluation = result.evaluation;
+        if let Some(e) = evaluation.as_mut().filter(|_| !picks.is_empty()) {
+            e.picks = judge_picks(&result.net, &loaded.splits, picks, device).await?;
+        }
+        post(&FromWorker::Tested { run, loss, accuracy, evaluation });
     }
     post(&FromWorker::Done { run, summary: result.record.summary });
     Ok(())

@@ -67,10 +67,13 @@ pub fn run(lab: DogLab, stand_in: bool, data: &Path, format: Format) -> Result<(
     let summary = &run.record.summary;
     let answer = curve_answer(&run.record.epochs, summary, run.test.map(|t| t.1));
     match format {
-        Format::Json => outln!(
-            "{}",
-            json!({"done": true, "model": net.name, "epochs_trained": summary.epochs_trained, "stop": summary.stop.describe(), "train_seconds": summary.train_seconds, "parameters": summary.parameters, "test_loss": run.test.map(|t| t.0), "test_acc": run.test.map(|t| t.1), "answer": answer})
-        ),
+        Format::Json => {
+            let mut done = json!({"done": true, "model": net.name, "epochs_trained": summary.epochs_trained, "stop": summary.stop.describe(), "train_seconds": summary.train_seconds, "parameters": summary.parameters, "test_loss": run.test.map(|t| t.0), "test_acc": run.test.map(|t| t.1), "answer": answer});
+            if let (Some(e), Some(fields)) = (&run.evaluation, done.as_object_mut()) {
+                fields.extend(e.json_fields());
+            }
+            outln!("{done}")
+        }
         Format::Table => {
             outln!("{} epochs in {:.1} s: {}", summary.epochs_trained, summary.train_seconds, summary.stop.describe());
             if let Some((loss, acc)) = run.test {

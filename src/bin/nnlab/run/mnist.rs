@@ -60,10 +60,11 @@ pub fn run(lab: MnistLab, dir: &Path, format: Format) -> Result<(), CliError> {
     match format {
         Format::Json => {
             for r in &results {
-                outln!(
-                    "{}",
-                    json!({"size": r.size, "test_acc": r.test_acc, "train_seconds": r.train_seconds, "epochs_trained": r.epochs_trained})
-                );
+                let mut line = json!({"size": r.size, "test_acc": r.test_acc, "train_seconds": r.train_seconds, "epochs_trained": r.epochs_trained});
+                if let (Some(e), Some(fields)) = (&r.evaluation, line.as_object_mut()) {
+                    fields.extend(e.json_fields());
+                }
+                outln!("{line}");
             }
             outln!(
                 "{}",

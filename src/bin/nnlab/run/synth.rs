@@ -6,7 +6,7 @@ use serde_json::json;
 
 use nnlab::labs::synth::SynthLab;
 use nnlab::labs::synth::answers as synth_answers;
-use nnlab::labs::synth::engine::{run_synth, shift_sweep};
+use nnlab::labs::synth::engine::{evaluate_valid, run_synth, shift_sweep};
 use nnlab::metrics::format_duration;
 use nnlab::run::Kernels;
 use nnlab::train::Event;
@@ -66,20 +66,25 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
         }))?;
     bar.finish_and_clear();
     let sweep = block_on(shift_sweep(&net, &device))?;
+    let evaluation = block_on(evaluate_valid(&config, &net, &device))?;
     let verdict = synth_answers::verdict(&record.epochs);
     let kernels_answer = last_kernels.as_ref().map(|k| synth_answers::kernels_answer(k, verdict)).unwrap_or_default();
     let shift_answer = synth_answers::shift_answer(&sweep, verdict);
     let s = &record.summary;
     let last = record.epochs.last();
     match format {
-        Format::Json => outln!(
-            "{}",
-            json!({"done": true, "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
+        Format::Json => {
+            let mut done = json!({"done": true, "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
                    "train_seconds": s.train_seconds, "parameters": s.parameters,
                    "final_train_acc": last.map(|r| r.train_acc), "final_valid_acc": last.and_then(|r| r.valid_acc),
                    "learned": !verdict.at_chance(),
-                   "kernels": last_kernels, "kernels_answer": kernels_answer, "shift_answer": shift_answer})
-        ),
+                   "kernels": last_kernels, "kernels_answer": kernels_answer, "shift_answer": shift_answer});
+            // On the validation images: the synth lab has no test set.
+            if let Some(fields) = done.as_object_mut() {
+                fields.extend(evaluation.json_fields());
+            }
+            outln!("{done}")
+        }
         Format::Table => {
             outln!(
                 "\n{} epochs in {} ({}); {} parameters.",

@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use super::ScrollBox;
 use crate::data::dogs::DogSetInfo;
 use crate::metrics::format_count;
 use crate::plot::rgb_to_rgba;
@@ -11,6 +10,7 @@ use crate::protocol::ToWorker;
 use crate::run::{DataProgress, DogSource};
 use crate::session::Engine;
 use crate::web::app::Ctx;
+use crate::web::app::widgets::ScrollBox;
 use crate::web::app::widgets::{DataTable, PixelCanvas, download_text};
 
 /// Hard images a student marks (HOMEWORK section 2).
@@ -217,6 +217,11 @@ fn load_picks(set: &str) -> Picks {
         .and_then(|text| serde_json::from_str::<Picks>(&text).ok())
         .filter(|p| p.set == set)
         .unwrap_or_else(|| Picks { set: set.into(), ..Picks::default() })
+}
+
+/// The training-partition indices of the images marked as hard in the set titled `set`.
+pub(super) fn marked(set: &str) -> Vec<usize> {
+    load_picks(set).images.into_iter().map(|(_, index)| index).collect()
 }
 
 fn save_picks(picks: &Picks) {
