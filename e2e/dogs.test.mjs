@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withPage, byTestId, engineReady, OUT } from './lib.mjs';
+import { withPage, byTestId, engineReady, setForm, OUT } from './lib.mjs';
 import { dogsetFolder, withHostedDogSet } from './dogset.mjs';
 
 
@@ -144,6 +144,36 @@ test('a DogSet converted with nnlab data dogs and hosted in data/ is offered and
     assert.match(await byTestId(page, 'dog-title').textContent(), /^DogSet: 2 breeds, 64x64 RGB/);
     const options = await page.$$eval('[data-testid="dog-source-choice"] option', (os) => os.map((o) => o.value));
     assert.deepEqual(options, ['Hosted', 'StandIn']);
+    assert.deepEqual(errors, []);
+  });
+});
+
+test('the trained CNN is looked inside for a chosen test image: 16 and 32 maps, a map large with its kernel', async () => {
+  await withPage('?backend=cpu#dogs', async ({ page, errors }) => {
+    await engineReady(page);
+    await page.waitForSelector('[data-testid="dog-source"][data-source="StandIn"]', { timeout: 120_000 });
+    // One epoch with strided convolutions: short on two cores, the same blocks of maps.
+    await setForm(page, { 'dog-epochs': 1, 'dog-lr': 0.001, 'cnn-k1': 5, 'cnn-s1': 2, 'cnn-k2': 3, 'cnn-s2': 2 });
+    await byTestId(page, 'cnn-train').click();
+    await page.waitForFunction(() => ['finished', 'failed'].includes(document.querySelector('[data-testid="cnn-progress"]')?.dataset.phase), null, { timeout: 400_000 });
+    assert.equal(await byTestId(page, 'cnn-confusion').getAttribute('data-total'), '555');
+    await byTestId(page, 'inside-index').fill('7');
+    await byTestId(page, 'inside-show').click();
+    const inside = byTestId(page, 'cnn-inside');
+    await inside.waitFor();
+    const blocks = await inside.locator('figure.layer-maps').evaluateAll((fs) => fs.map((f) => [f.dataset.layer, Number(f.dataset.maps)]));
+    assert.deepEqual(blocks, [['conv1 + relu', 16], ['maxpool1', 16], ['conv2 + relu', 32], ['maxpool2', 32]]);
+    assert.equal(await inside.locator('button.map').count(), 96);
+    assert.match(await inside.locator('.inside-head figcaption').textContent(), /^test image 7, a /);
+    const probs = await inside.locator('[data-testid="cnn-inside-probs"] .value').allTextContents();
+    assert.equal(probs.length, 10);
+    assert.ok(Math.abs(probs.reduce((s, p) => s + parseFloat(p), 0) - 100) < 0.5, `${probs}`);
+    assert.equal(await inside.locator('[data-testid="cnn-inside-units"] tbody tr').count(), 10);
+    // A map of the second block, large, with its kernel's 16 input slices of 3x3.
+    await inside.locator('button.map').nth(40).click();
+    assert.match(await byTestId(page, 'cnn-inside-chosen').textContent(), /conv2 \+ relu, map 9 \(.*16 slices of 3x3/);
+    assert.equal(await byTestId(page, 'cnn-inside-chosen').locator('.kernel-slice').count(), 16);
+    await page.screenshot({ path: OUT + 'dogs-inside.png', fullPage: true });
     assert.deepEqual(errors, []);
   });
 });

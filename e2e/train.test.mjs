@@ -44,6 +44,12 @@ test('the synth lab trains on the CPU backend: loss falls, curves, kernels and t
     assert.notEqual(await label(), before);
     const p = parseFloat(await byTestId(page, 'prob-vertical').textContent());
     assert.ok(p >= 0 && p <= 100);
+    // Every layer for the demo's image: each conv block's maps after ReLU and after pooling.
+    await byTestId(page, 'inside-show').click();
+    await byTestId(page, 'synth-inside').waitFor();
+    const blocks = await byTestId(page, 'synth-inside').locator('figure.layer-maps').evaluateAll((fs) => fs.map((f) => [f.dataset.layer, Number(f.dataset.maps)]));
+    assert.deepEqual(blocks, [['conv1 + relu', 2], ['maxpool1', 2], ['conv2 + relu', 4], ['maxpool2', 4], ['conv3 + relu', 8], ['maxpool3', 8]]);
+    assert.match(await byTestId(page, 'synth-inside-chosen').textContent(), /conv1 \+ relu, map 1 \(24x24\).*1 slice of 5x5/);
     await page.screenshot({ path: OUT + 'cpu-trained.png', fullPage: true });
     assert.deepEqual(errors, []);
   });

@@ -11,6 +11,7 @@
 //! but the browser glue builds and is tested natively; the modules that need burn sit behind the
 //! `engine` feature so the page's bundle stays small.
 
+pub mod activations;
 pub mod config;
 pub mod confusion;
 pub mod data;

@@ -109,6 +109,23 @@ impl ParamInit {
     }
 }
 
+/// A layer's output as [`Net`]'s forward pass shows it to a trace.
+pub enum Traced<'a> {
+    /// Feature maps `[batch, c, h, w]`.
+    Maps(&'a Tensor<4>),
+    /// A vector per image `[batch, n]`.
+    Vector(&'a Tensor<2>),
+}
+
+impl Traced<'_> {
+    pub fn dims(&self) -> Vec<usize> {
+        match self {
+            Traced::Maps(x) => x.dims().to_vec(),
+            Traced::Vector(x) => x.dims().to_vec(),
+        }
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct Net {
     pub convs: Vec<Conv2d>,
@@ -123,8 +140,22 @@ impl Net {
         self.forward_traced(images, &mut |_, _| {})
     }
 
-    /// The forward pass, reporting every layer's output shape.
-    fn forward_traced(&self, images: Tensor<4>, trace: &mut impl FnMut(String, Vec<usize>)) -> Tensor<2> {
+    /// Every layer's output for `images` `[1, h, w, c]`: each conv block's feature maps after
+    /// ReLU and after pooling (`[1, c, h, w]`), the flattened vector `[1, n]` and the logits
+    /// `[1, classes]`, all left on the device.
+    pub fn activations(&self, images: Tensor<4>) -> (Vec<(String, Tensor<4>)>, Tensor<2>, Tensor<2>) {
+        let (mut maps, mut flat) = (vec![], None);
+        let logits = self.forward_traced(images, &mut |name, out| match out {
+            Traced::Maps(x) => maps.push((name, x.clone())),
+            Traced::Vector(x) if flat.is_none() => flat = Some(x.clone()),
+            Traced::Vector(_) => {}
+        });
+        (maps, flat.expect("every forward pass flattens"), logits)
+    }
+
+    /// The forward pass, showing `trace` every layer's output (by reference: tracing keeps no
+    /// tensor alive unless it clones it).
+    fn forward_traced(&self, images: Tensor<4>, trace: &mut impl FnMut(String, Traced<'_>)) -> Tensor<2> {
         let [b, h, w, c] = images.dims();
         let mut x: Tensor<2> = if self.convs.is_empty() {
             images.reshape([b, h * w * c]) // [batch, h*w*c]
@@ -132,14 +163,14 @@ impl Net {
             let mut x = images.permute([0, 3, 1, 2]); // [batch, c, h, w]
             for (i, conv) in self.convs.iter().enumerate() {
                 x = self.relu.forward(crate::kernels::conv2d(conv, x));
-                trace(format!("conv{} + relu", i + 1), x.dims().to_vec());
+                trace(format!("conv{} + relu", i + 1), Traced::Maps(&x));
                 x = crate::kernels::max_pool(&self.pool, x);
-                trace(format!("maxpool{}", i + 1), x.dims().to_vec());
+                trace(format!("maxpool{}", i + 1), Traced::Maps(&x));
             }
             let [b, c, h, w] = x.dims();
             x.reshape([b, c * h * w]) // [batch, c*h*w], PyTorch's flatten order
         };
-        trace("flatten".into(), x.dims().to_vec());
+        trace("flatten".into(), Traced::Vector(&x));
         for (i, linear) in self.linears.iter().enumerate() {
             x = self.activate(i, crate::kernels::linear(linear, x));
             let name = if i + 1 < self.linears.len() {
@@ -147,7 +178,7 @@ impl Net {
             } else {
                 format!("linear{} (logits)", i + 1)
             };
-            trace(name, x.dims().to_vec());
+            trace(name, Traced::Vector(&x));
         }
         x
     }
@@ -231,7 +262,7 @@ impl Net {
     pub fn layer_table(&self, input: [usize; 3], device: &Device) -> Vec<LayerRow> {
         let mut shapes = vec![];
         let [h, w, c] = input;
-        self.forward_traced(Tensor::zeros([1, h, w, c], device), &mut |name, shape| shapes.push((name, shape)));
+        self.forward_traced(Tensor::zeros([1, h, w, c], device), &mut |name, out| shapes.push((name, out.dims())));
         let mut params =
             self.convs
                 .iter()

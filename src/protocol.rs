@@ -3,6 +3,7 @@
 //! worker boundary as JSON strings (`to_json` / `from_json`); every variant is round-trip
 //! tested below.
 
+use crate::activations::{Activations, Input};
 use crate::confusion::Evaluation;
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::labs::adversarial::Sample;
@@ -103,6 +104,11 @@ pub enum ToWorker {
     Probe {
         run: RunId,
         image: Vec<f32>,
+    },
+    /// Every layer's output for one image in the CNN trained by run `run`.
+    LookInside {
+        run: RunId,
+        input: Input,
     },
     /// Test hook: make the worker panic, to test crash reporting and restart.
     Crash,
@@ -262,6 +268,11 @@ pub enum FromWorker {
         #[serde(default)]
         evaluation: Option<Evaluation>,
     },
+    /// Every layer's output for one image, as asked by `LookInside`.
+    Inside {
+        run: RunId,
+        activations: Activations,
+    },
     /// The synth CNN's validation images, evaluated in detail after training.
     Evaluated {
         run: RunId,
@@ -328,6 +339,7 @@ impl FromWorker {
             | FromWorker::Layers { run, .. }
             | FromWorker::Tested { run, .. }
             | FromWorker::Evaluated { run, .. }
+            | FromWorker::Inside { run, .. }
             | FromWorker::Xor { run, .. }
             | FromWorker::AttacksReady { run, .. }
             | FromWorker::Attacked { run, .. }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::activations::Activations;
 use crate::config::TrainConfig;
 use crate::confusion::Evaluation;
 use crate::metrics::eta_seconds;
@@ -56,6 +57,9 @@ pub struct RunView<L> {
     pub test: Option<(f64, f64)>,
     /// The test set's confusion matrix and most confident mistakes.
     pub evaluation: Option<Evaluation>,
+    /// Every layer's output for the image last looked inside (shared: the views are cloned
+    /// on every update).
+    pub inside: Option<Arc<Activations>>,
     pub sweep: Option<ShiftSweep>,
     /// The parameters after the latest epoch, for resuming.
     ///
@@ -77,6 +81,7 @@ impl<L: LabConfig> RunView<L> {
             summary: None,
             test: None,
             evaluation: None,
+            inside: None,
             sweep: None,
             checkpoint: None,
         }

@@ -262,6 +262,47 @@ pub async fn per_example(model: &Net, data: &DeviceData, batch_size: usize) -> R
     })
 }
 
+/// One image through the trained network, read back at once: each conv block's maps after ReLU
+/// and after pooling, the flattened vector, the class probabilities and each conv's weight.
+pub async fn layer_outputs(net: &Net, image: Tensor<4>) -> Result<LayerOutputs, TrainError> {
+    let (maps, flat, logits) = net.valid().activations(image); // [1, c, h, w]..., [1, n], [1, classes]
+    let names: Vec<String> = maps.iter().map(|(name, _)| name.clone()).collect();
+    let shapes: Vec<Vec<usize>> = maps.iter().map(|(_, m)| m.dims().to_vec()).collect();
+    // The weights as the trained model holds them: on an autodiff device a transaction takes
+    // only tensors of that device's kind, as the outputs above are.
+    let weights: Vec<Tensor<4>> = net.convs.iter().map(|c| c.weight.val()).collect();
+    let weight_shapes: Vec<Vec<usize>> = weights.iter().map(|w| w.dims().to_vec()).collect();
+    let mut tx = Transaction::default().register(flat).register(burn::tensor::activation::softmax(logits, 1));
+    for (_, m) in maps {
+        tx = tx.register(m);
+    }
+    for w in weights {
+        tx = tx.register(w);
+    }
+    let read = read_all(tx).await?;
+    let values =
+        |i: usize, shape: Vec<usize>| Ok::<_, TrainError>(TensorValues { shape, values: read_floats(&read[i])? });
+    let maps = names.into_iter().zip(shapes).enumerate().map(|(i, (name, shape))| Ok((name, values(2 + i, shape)?)));
+    let maps = maps.collect::<Result<Vec<_>, TrainError>>()?;
+    let first_weight = 2 + maps.len();
+    let kernels = weight_shapes.into_iter().enumerate().map(|(i, shape)| values(first_weight + i, shape));
+    Ok(LayerOutputs {
+        maps,
+        flat: read_floats(&read[0])?,
+        probs: read_floats(&read[1])?,
+        kernels: kernels.collect::<Result<_, _>>()?,
+    })
+}
+
+/// What [`layer_outputs`] reads back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerOutputs {
+    pub maps: Vec<(String, TensorValues)>,
+    pub flat: Vec<f32>,
+    pub probs: Vec<f32>,
+    pub kernels: Vec<TensorValues>,
+}
+
 /// What [`per_example`] reads back.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PerExample {

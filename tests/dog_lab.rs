@@ -4,9 +4,11 @@
 use burn::prelude::*;
 use nnlab::data::dogs::{DogSplits, IMAGE_SHAPE};
 use nnlab::data::shards::Shard;
-use nnlab::labs::dogs::engine::{layer_table, run_dogs};
+use nnlab::labs::dogs::engine::{layer_table, look_inside, run_dogs};
 use nnlab::labs::dogs::{DogLab, DogModel};
+use nnlab::model::Init;
 use nnlab::run::StopReason;
+use nnlab::train::DeviceData;
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -101,4 +103,36 @@ fn resumed_matches_uninterrupted(lab: DogLab) {
         |r: &nnlab::train::RunRecord| r.epochs.iter().map(|e| (e.train_loss, e.valid_loss)).collect::<Vec<_>>();
     assert_eq!(losses(&resumed.record), losses(&whole.record));
     assert_eq!(resumed.test, whole.test);
+}
+
+#[test]
+fn a_look_inside_the_cnn_has_every_layer_of_the_layer_table_and_burns_own_first_maps() {
+    // The device the worker trains on: autodiff over the CPU backend.
+    let device = Device::flex().autodiff();
+    let lab = lab(DogModel::Cnn { convs: [(5, 1); 2] }, 1, None);
+    let net = lab.net().init(Init::PyTorch { seed: 3 }, &device).unwrap();
+    let data = splits();
+    let inside = block_on(look_inside(&net, &data, 4, &device)).unwrap();
+    // The shapes of the maps and the flattened vector, as the layer table gives them.
+    let table = layer_table(&lab, &device).unwrap();
+    let traced: Vec<(String, Vec<usize>)> = inside.layers.iter().map(|(n, t)| (n.clone(), t.shape.clone())).collect();
+    let expected: Vec<(String, Vec<usize>)> =
+        table.iter().filter(|r| r.output_shape.len() == 4).map(|r| (r.layer.clone(), r.output_shape.clone())).collect();
+    assert_eq!(traced, expected);
+    assert_eq!(traced.len(), 4);
+    assert_eq!(inside.shape(0)[0], 16);
+    assert_eq!(inside.shape(2)[0], 32);
+    let flat = table.iter().find(|r| r.layer == "flatten").unwrap();
+    assert_eq!(inside.flat.len(), flat.output_shape[1]);
+    assert!((inside.probs.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+    assert_eq!(inside.kernels[1].shape, vec![32, 16, 5, 5]);
+    assert_eq!(inside.title, "test image 4, a dark");
+    // The first block's maps against burn's own convolution on the same standardised image.
+    let one = Shard { images: data.splits[2].image(4).to_vec(), labels: vec![0], image_shape: IMAGE_SHAPE };
+    let image = DeviceData::upload_bytes(&one, &data.standardise(), &device).slice(0, 1);
+    let reference: Vec<f32> = net.first_layer_maps(image).into_data().try_to_vec().unwrap();
+    let ours = &inside.layers[0].1.values;
+    assert_eq!(ours.len(), reference.len());
+    let worst = ours.iter().zip(&reference).map(|(a, b)| (a - b).abs() / b.abs().max(1.0)).fold(0.0, f32::max);
+    assert!(worst < 1e-5, "largest difference {worst}");
 }

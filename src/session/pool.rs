@@ -194,7 +194,7 @@ impl Pool {
                 self.paused.remove(&run);
                 self.workers_of(run).into_iter().map(|w| (w, message.clone())).collect()
             }
-            ToWorker::Probe { run, .. } | ToWorker::Attack { run, .. } => {
+            ToWorker::Probe { run, .. } | ToWorker::Attack { run, .. } | ToWorker::LookInside { run, .. } => {
                 let home = self.homes.get(&run).copied().filter(|&w| self.slots[w].is_live());
                 home.or_else(|| self.any_worker()).map(|w| (w, message)).into_iter().collect()
             }
@@ -294,7 +294,9 @@ impl Pool {
 
     fn assign(&mut self, w: WorkerId, run: RunId, message: ToWorker) -> Outbox {
         self.slots[w].job = Some(run);
-        self.homes.insert(run, w);
+        // The first worker a run is given is its home: a data-parallel run's leader (share 0),
+        // which keeps the trained model.
+        self.homes.entry(run).or_insert(w);
         let mut out = vec![(w, message)];
         if self.paused.contains(&run) {
             out.push((w, ToWorker::Pause { run }));

@@ -37,6 +37,7 @@ impl<L: LabConfig> RunView<L> {
             }
             FromWorker::Layers { layers, .. } => self.layers = layers,
             FromWorker::Evaluated { evaluation, .. } => self.evaluation = Some(evaluation),
+            FromWorker::Inside { activations, .. } => self.inside = Some(activations.into()),
             FromWorker::Tested { loss, accuracy, evaluation, .. } => {
                 self.test = Some((loss, accuracy));
                 self.evaluation = evaluation;

@@ -2,6 +2,7 @@
 //! the state machine (`session`) and every number shown come from the core.
 
 mod context;
+pub mod inside;
 mod offline;
 mod pool;
 mod presenter;

@@ -14,12 +14,14 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use super::fetch::FetchError;
 use super::js::get;
+use crate::activations::Input;
 use crate::config::ConfigError;
 use crate::data::manifest::ManifestError;
 use crate::data::sample::SampleError;
 use crate::data::shards::ShardError;
+use crate::labs::dogs::engine::look_inside as dogs_inside;
 use crate::labs::mnist::engine::{MnistError, run_scaling};
-use crate::labs::synth::engine::{evaluate_valid, probe, run_synth, shift_sweep};
+use crate::labs::synth::engine::{evaluate_valid, look_inside as synth_inside, probe, run_synth, shift_sweep};
 use crate::labs::{mnist::MnistLab, synth::SynthLab};
 use crate::model::Net;
 use crate::protocol::{FromWorker, ToWorker};
@@ -130,7 +132,8 @@ struct State {
     mnist: Option<Rc<data::Mnist>>,
     /// The DogSet loaded last, kept between runs.
     dogs: Option<dogs::Loaded>,
-    /// The last few Synth CNNs this worker trained, newest last, for the shift demo.
+    /// The last few CNNs this worker trained (Synth, DogSet), newest last, for the shift demo
+    /// and the look inside them.
     trained: Vec<(RunId, Net, Device)>,
     /// The run this worker is training (one at a time); Pause and Stop name it.
     current: Option<RunId>,
@@ -138,7 +141,8 @@ struct State {
     ports: Option<(RunId, Vec<web_sys::MessagePort>)>,
 }
 
-/// How many trained Synth CNNs a worker keeps for the shift demo (442 parameters each).
+/// How many trained CNNs a worker keeps (442 parameters for a Synth CNN, 68,138 for the
+/// homework's DogSet CNN).
 const KEEP_TRAINED: usize = 4;
 
 thread_local! {
@@ -242,6 +246,7 @@ fn handle(message: ToWorker) {
         ToWorker::Stop { run } if is_current(run) => flags.stop.set(true),
         ToWorker::Pause { .. } | ToWorker::Resume { .. } | ToWorker::Stop { .. } => {}
         ToWorker::Probe { run, image } => spawn_local(probe_image(run, image)),
+        ToWorker::LookInside { run, input } => spawn_local(look_inside(run, input)),
         ToWorker::Crash => panic!("test hook: the page asked this worker to crash"),
         ToWorker::LoseGpu => lose_gpu(),
     }
@@ -354,11 +359,7 @@ async fn train_inner(
     let (net, record) = run_synth(&lab, resume, &device, &mut WorkerDriver::new(run), &mut |e| poster.event(e)).await?;
     let trained = !record.epochs.is_empty();
     if trained {
-        STATE.with_borrow_mut(|s| {
-            s.trained.push((run, net.clone(), device.clone()));
-            let extra = s.trained.len().saturating_sub(KEEP_TRAINED);
-            s.trained.drain(..extra);
-        });
+        keep_trained(run, &net, &device);
     }
     if trained {
         let evaluation = evaluate_valid(&lab, &net, &device).await?;
@@ -372,10 +373,40 @@ async fn train_inner(
     Ok(())
 }
 
+/// Keeps run `run`'s trained CNN for the demos, dropping the oldest past [`KEEP_TRAINED`].
+pub(crate) fn keep_trained(run: RunId, net: &Net, device: &Device) {
+    STATE.with_borrow_mut(|s| {
+        s.trained.push((run, net.clone(), device.clone()));
+        let extra = s.trained.len().saturating_sub(KEEP_TRAINED);
+        s.trained.drain(..extra);
+    });
+}
+
+/// The CNN run `run` trained, if this worker keeps it.
+fn trained_model(run: RunId) -> Option<(Net, Device)> {
+    STATE.with_borrow(|s| s.trained.iter().find(|(r, ..)| *r == run).map(|(_, n, d)| (n.clone(), d.clone())))
+}
+
+/// Every layer's output for one image in run `run`'s trained CNN.
+async fn look_inside(run: RunId, input: Input) {
+    let Some((net, device)) = trained_model(run) else {
+        return fail(Some(run), WorkerError::NotTrained);
+    };
+    let result = match input {
+        Input::Pixels(image) => synth_inside(&net, image, &device).await,
+        Input::DogTest(index) => match STATE.with_borrow(|s| s.dogs.clone()) {
+            Some(loaded) => dogs_inside(&net, &loaded.splits, index, &device).await,
+            None => return fail(Some(run), WorkerError::NoDogsLoaded),
+        },
+    };
+    match result {
+        Ok(activations) => post(&FromWorker::Inside { run, activations }),
+        Err(e) => fail(Some(run), e.into()),
+    }
+}
+
 async fn probe_image(run: RunId, image: Vec<f32>) {
-    let model =
-        STATE.with_borrow(|s| s.trained.iter().find(|(r, ..)| *r == run).map(|(_, n, d)| (n.clone(), d.clone())));
-    let Some((net, device)) = model else {
+    let Some((net, device)) = trained_model(run) else {
         return fail(Some(run), WorkerError::NotTrained);
     };
     match probe(&net, image, &device).await {

@@ -4,15 +4,19 @@
 
 use burn::prelude::*;
 
+use crate::activations::Activations;
 use crate::confusion::{Evaluation, PickVerdict};
 use crate::data::dogs::DogSplits;
+use crate::data::shards::Shard;
 use crate::labs::dogs::DogLab;
+use crate::metrics::format_count;
 use crate::model::{Init, LayerRow, Net, NoPixels};
+use crate::plot::bytes_rgba;
 use crate::run::{Checkpoint, EpochRecord};
 use crate::train::parallel::{Alone, Exchange};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, per_example, resumed,
-    run_model_shared,
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, layer_outputs,
+    per_example, resumed, run_model_shared,
 };
 
 /// A finished DogSet run.
@@ -43,6 +47,33 @@ pub async fn judge_picks(
         v.pixels = data.train().image(v.index).to_vec();
     }
     Ok(verdicts)
+}
+
+/// Every layer's output of the trained CNN for test image `index`, standardised as in training.
+pub async fn look_inside(
+    net: &Net,
+    data: &DogSplits,
+    index: usize,
+    device: &Device,
+) -> Result<Activations, TrainError> {
+    let test = &data.splits[2];
+    let index = index.min(test.len().saturating_sub(1));
+    let one =
+        Shard { images: test.image(index).to_vec(), labels: vec![test.labels[index]], image_shape: test.image_shape };
+    let image = DeviceData::upload_bytes(&one, &data.standardise(), device).slice(0, 1); // [1, 64, 64, 3]
+    let out = layer_outputs(net, image).await?;
+    let [h, w, c] = test.image_shape;
+    let class = data.class_names.get(test.labels[index] as usize).cloned().unwrap_or_default();
+    Ok(Activations {
+        title: format!("test image {}, a {class}", format_count(index)),
+        rgba: bytes_rgba(&one.images, c),
+        image_size: [h, w],
+        layers: out.maps,
+        flat: out.flat,
+        probs: out.probs,
+        names: data.class_names.clone(),
+        kernels: out.kernels,
+    })
 }
 
 /// The layer table of the network `lab` builds, from a forward pass of the built model.

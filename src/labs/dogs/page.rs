@@ -6,6 +6,7 @@ mod explore;
 
 use leptos::prelude::*;
 
+use crate::activations::Input;
 use crate::confusion::Evaluation;
 use crate::data::dogs::PARTITIONS;
 use crate::form::FormText;
@@ -20,6 +21,7 @@ use crate::run::DogSource;
 use crate::run_view::RunView;
 use crate::session::{Engine, Phase};
 use crate::web::app::Ctx;
+use crate::web::app::inside::InsideView;
 use crate::web::app::widgets::{
     ChartExport, ConfusionView, DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ScrollBox, ShareLink, Svg,
     picture_scale,
@@ -223,6 +225,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                 <ConfusionView evaluation=evaluation.clone() what=format!("the {name}") testid=format!("{id}-confusion")/>
                 <PickVerdicts evaluation=evaluation name=name testid=format!("{id}-picks")/>
             })}
+            {cnn.then(|| view! { <LookInside run=run/> })}
             {cnn.then(|| view! { <Kernels run=run/> })}
         </section>
     }
@@ -365,4 +368,35 @@ fn PickVerdicts(evaluation: Evaluation, name: &'static str, testid: String) -> i
         <div class="mistakes" data-testid=format!("{testid}-images")>{cards}</div>
         <p class="answer" data-testid=testid>{answer}</p>
     })
+}
+
+/// Every layer of the trained CNN for a test image the student picks (any of the test
+/// partition's, or one of its surest mistakes by number).
+#[component]
+fn LookInside(run: Memo<Option<RunView<DogLab>>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let index = RwSignal::new("0".to_string());
+    let tested = Memo::new(move |_| run.with(|r| r.as_ref().filter(|r| r.evaluation.is_some()).map(|r| r.id)));
+    let test_images = move || ctx.session.with(|s| s.dogs.info.as_ref().map_or(0, |i| i.counts[2]));
+    let parsed = Memo::new(move |_| index.with(|t| t.trim().parse::<usize>().ok().filter(|&i| i < test_images())));
+    let show = move || {
+        if let (Some(run), Some(i)) = (tested.get_untracked(), parsed.get_untracked()) {
+            ctx.send(&ToWorker::LookInside { run, input: Input::DogTest(i) });
+        }
+    };
+    let inside = Memo::new(move |_| run.with(|r| r.as_ref().and_then(|r| r.inside.clone())));
+    move || {
+        tested.get().map(|_| {
+            view! {
+                <h4>"Look inside the trained CNN"</h4>
+                <form class="inline-form" on:submit=move |ev| { ev.prevent_default(); show(); }>
+                    <label for="inside-index">{move || format!("Test image (0 to {})", test_images().saturating_sub(1))}</label>
+                    <input id="inside-index" type="number" min="0" data-testid="inside-index" prop:value=move || index.get()
+                        on:input=move |ev| index.set(event_target_value(&ev))/>
+                    <button type="submit" data-testid="inside-show" disabled=move || parsed.get().is_none()>"Show every layer"</button>
+                </form>
+                {move || inside.get().map(|a| view! { <InsideView activations=a testid="cnn-inside"/> })}
+            }
+        })
+    }
 }

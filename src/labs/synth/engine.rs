@@ -4,13 +4,15 @@
 use burn::prelude::*;
 use burn::tensor::{Transaction, activation::softmax};
 
+use crate::activations::Activations;
 use crate::confusion::{Evaluation, Held};
 use crate::data::synthetic::{self, Bar, Orientation, PROBE_NOISE_SEED, SIZE, Which};
 use crate::labs::synth::SynthLab;
 use crate::model::{Init, Net, NetConfig};
 use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, resumed, run_model_from,
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, layer_outputs, resumed,
+    run_model_from,
 };
 
 /// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
@@ -48,6 +50,22 @@ pub async fn evaluate_valid(lab: &SynthLab, net: &Net, device: &Device) -> Resul
         images.images[i * size..(i + 1) * size].iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect()
     };
     Ok(Evaluation { held: Held::Valid, ..evaluation.with_images(images.shape, bytes) })
+}
+
+/// Every layer's output of the trained CNN for one `[28, 28, 1]` image (the demo's bar).
+pub async fn look_inside(net: &Net, image: Vec<f32>, device: &Device) -> Result<Activations, TrainError> {
+    let rgba = crate::plot::grey_rgba(&image, 0.0, 1.0);
+    let out = layer_outputs(net, images_tensor(image, device)).await?;
+    Ok(Activations {
+        title: "the demo's image".into(),
+        rgba,
+        image_size: [SIZE, SIZE],
+        layers: out.maps,
+        flat: out.flat,
+        probs: out.probs,
+        names: synthetic::class_names(),
+        kernels: out.kernels,
+    })
 }
 
 /// `[n, 28, 28, 1]` images on the device.

@@ -206,6 +206,9 @@ async fn train_share(
     if !leader {
         return Ok(());
     }
+    if !result.net.convs.is_empty() && result.test.is_some() {
+        super::keep_trained(run, &result.net, device);
+    }
     if let Some((loss, accuracy)) = result.test {
         let mut evaluation = result.evaluation;
         if let Some(e) = evaluation.as_mut().filter(|_| !picks.is_empty()) {

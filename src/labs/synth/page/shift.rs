@@ -3,11 +3,13 @@
 
 use leptos::prelude::*;
 
+use crate::activations::Input;
 use crate::data::synthetic::{self, Bar, Orientation, SIZE};
 use crate::labs::synth::answers;
 use crate::plot::{grey_rgba, heatmap_svg};
 use crate::protocol::ToWorker;
 use crate::web::app::Ctx;
+use crate::web::app::inside::InsideView;
 use crate::web::app::widgets::{PixelCanvas, Svg};
 
 /// A sweep grid as a heatmap (blue 0, white 0.5, red 1), with the demo's bar marked.
@@ -94,6 +96,7 @@ pub(super) fn ShiftDemo() -> impl IntoView {
         }
     };
     let sweep = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.sweep.clone())));
+    let inside = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.inside.clone())));
     let at_chance =
         Memo::new(move |_| ctx.session.with(|s| s.trained().is_some_and(|r| answers::verdict(&r.records).at_chance())));
     // The class the model picks: the larger probability, ties to the last class (the rule
@@ -159,6 +162,15 @@ pub(super) fn ShiftDemo() -> impl IntoView {
                     })}
                 </div>
             </div>
+            {move || trained.get().map(|run| view! {
+                <p>
+                    <button type="button" data-testid="inside-show"
+                        on:click=move |_| ctx.send(&ToWorker::LookInside { run, input: Input::Pixels(image.get_untracked()) })>
+                        "Look inside: every layer for this image"
+                    </button>
+                </p>
+            })}
+            {move || inside.get().map(|a| view! { <InsideView activations=a testid="synth-inside"/> })}
             {move || sweep.get().map(|sweep| view! {
                 <h4>"The true class's probability at every position"</h4>
                 <p>"Each cell is one position of the bar's top-left corner (row down, column across); the black square marks the bar in the demo above."</p>
