@@ -55,6 +55,60 @@ test('presenter mode enlarges the page, hides the lab list, and space starts tra
   });
 });
 
+/** Decodes the QR code in a PNG with jsQR, in a blank page of the same browser. */
+async function decodeQr(context, png) {
+  const blank = await context.newPage();
+  try {
+    await blank.evaluate(readFileSync(new URL('../node_modules/jsqr/dist/jsQR.js', import.meta.url), 'utf8'));
+    return await blank.evaluate(async (src) => {
+      const img = new Image();
+      img.src = src;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      [canvas.width, canvas.height] = [img.width, img.height];
+      const g = canvas.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const { data, width, height } = g.getImageData(0, 0, img.width, img.height);
+      return window.jsQR(data, width, height)?.data ?? null;
+    }, `data:image/png;base64,${png.toString('base64')}`);
+  } finally {
+    await blank.close();
+  }
+}
+
+test('presenter mode shows a QR code that decodes to the lab\'s shared link, which opens on a phone and trains', async () => {
+  await withPage('?present#mnist', async ({ page, errors, server }) => {
+    await engineReady(page);
+    await byTestId(page, 'mnist-sizes').fill('100');
+    await byTestId(page, 'mnist-epochs').fill('2');
+    await page.waitForFunction(() => document.querySelector('[data-testid="join-url"]')?.textContent.includes('epochs=2'));
+    const decoded = await decodeQr(page.context(), await byTestId(page, 'qr').screenshot());
+    assert.equal(decoded, await byTestId(page, 'join-url').textContent(), 'the code is the link under it');
+    const box = await byTestId(page, 'qr').boundingBox();
+    assert.ok(box.width >= 300, `large enough to scan from the back of a room: ${box.width} px`);
+    // Exactly the link "Copy a link to these settings" gives (out of presenter mode, which
+    // hides that button), and without presenter mode.
+    await byTestId(page, 'present-toggle').click();
+    await byTestId(page, 'mnist-share').click();
+    assert.equal(decoded, await byTestId(page, 'mnist-share-url').inputValue());
+    assert.ok(decoded.startsWith(server.url) && decoded.includes('#mnist?') && !decoded.includes('present'), decoded);
+
+    // Opened on a phone: the lab at phone width, with the settings, and it trains.
+    const phone = await page.context().newPage();
+    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.goto(decoded);
+    await engineReady(phone);
+    assert.equal(await byTestId(phone, 'mnist-epochs').inputValue(), '2');
+    assert.equal(await byTestId(phone, 'mnist-sizes').inputValue(), '100');
+    assert.equal(await phone.evaluate(() => document.body.classList.contains('present')), false);
+    assert.ok(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scroll');
+    await byTestId(phone, 'mnist-train').click();
+    await phone.waitForFunction(() => document.querySelector('[data-testid="mnist-progress"]')?.dataset.phase === 'finished', null, { timeout: 120_000 });
+    await phone.close();
+    assert.deepEqual(errors, []);
+  });
+});
+
 test('the Content-Security-Policy is in force and the app runs under it', async () => {
   const html = readFileSync('dist/index.html', 'utf8');
   const policy = html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)?.[1];

@@ -61,9 +61,9 @@ if [ "$what" = test ]; then
     echo "setup: installing Debian's chromium"
     apt_install chromium || fail "chromium (apt)" "The browser tests need Debian's chromium package."
   fi
-  if [ ! -d node_modules/playwright-core ]; then
+  if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/jsqr ]; then
     echo "setup: installing the browser-test packages (npm ci)"
-    npm ci --no-audit --no-fund || fail "playwright-core (npm)" "The browser tests drive chromium with playwright-core."
+    npm ci --no-audit --no-fund || fail "playwright-core and jsqr (npm)" "The browser tests drive chromium with playwright-core and decode QR codes with jsqr."
   fi
 fi
 echo "setup: ready ($what)"

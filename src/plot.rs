@@ -11,7 +11,7 @@ use std::fmt::Write;
 use crate::run::{EpochRecord, Kernels, RunSummary, StopReason};
 
 mod confusion;
-pub use confusion::{confusion_headers, confusion_rows, confusion_svg};
+pub use confusion::{PER_CLASS_HEADERS, confusion_headers, confusion_rows, confusion_svg, per_class_rows};
 
 /// One line on a chart.
 #[derive(Clone, Debug, PartialEq)]

@@ -14,7 +14,7 @@ mod synth;
 use crate::confusion::{Evaluation, MISTAKE_HEADERS};
 use crate::labs::LabId;
 use crate::metrics::format_duration;
-use crate::plot::{EPOCH_HEADERS, confusion_headers, confusion_rows, confusion_svg, epoch_rows, escape};
+use crate::plot::{EPOCH_HEADERS, PER_CLASS_HEADERS, confusion_svg, epoch_rows, escape, per_class_rows};
 use crate::runs::SavedRun;
 
 pub use settings::{describe_layers, describe_source};
@@ -218,14 +218,13 @@ fn figure(svg: &str, caption: &str) -> String {
 /// as a table, and the most confident mistakes. `what` names the model ("the CNN").
 fn evaluation_block(e: &Evaluation, what: &str) -> String {
     let svg = confusion_svg(&e.confusion, &e.names, &e.label(what));
-    let headers = confusion_headers(&e.names, e.confusion.classes());
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut html = figure(&svg, &e.caption(what));
+    // The counts are in the drawn matrix; a table of every cell would not fit a printed page.
     html += &table(
-        "confusion",
-        &format!("Confusion matrix of {what} with per-class accuracy"),
-        &headers,
-        &confusion_rows(&e.confusion, &e.names),
+        "per-class",
+        &format!("Per-class accuracy of {what}"),
+        &PER_CLASS_HEADERS,
+        &per_class_rows(&e.confusion, &e.names),
     );
     if !e.mistakes.is_empty() {
         html += &table("mistakes", &e.mistakes_caption(what), &MISTAKE_HEADERS, &e.mistake_rows());

@@ -112,6 +112,27 @@ pub fn encode(lab: &str, fields: &[(&str, String)]) -> String {
     if query.is_empty() { lab.to_string() } else { format!("{lab}?{}", query.join("&")) }
 }
 
+/// The shared link to `fragment` from the page at `href`: its address with the fragment
+/// replaced, and without `present`, so a student who opens it gets the normal page.
+pub fn link(href: &str, fragment: &str) -> String {
+    let base = href.split('#').next().unwrap_or_default();
+    let (path, query) = base.split_once('?').unwrap_or((base, ""));
+    let kept: Vec<&str> = query.split('&').filter(|p| !p.is_empty() && !presenter_requested(p)).collect();
+    let query = if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) };
+    format!("{path}{query}#{fragment}")
+}
+
+/// A link as a QR code, in SVG: dark modules on white with the standard quiet zone, scaled by
+/// its container. `None` for a link too long for any QR code (about 2,900 bytes).
+pub fn qr_svg(link: &str, label: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(link.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let svg = code.render::<qrcode::render::svg::Color>().quiet_zone(true).module_dimensions(8, 8).build();
+    // An element for inline HTML: no XML declaration, an accessible name, a size set by CSS.
+    let start = svg.find("<svg")?;
+    let attributes = format!(r#"<svg role="img" aria-label="{}" class="qr""#, crate::plot::escape(label));
+    Some(svg[start..].replacen("<svg", &attributes, 1))
+}
+
 /// Whether the page's query asks for presenter mode (`?present`).
 pub fn presenter_requested(query: &str) -> bool {
     query.trim_start_matches('?').split('&').any(|p| p == "present" || p == "present=1")
@@ -168,5 +189,24 @@ mod tests {
         assert!(presenter_requested("?backend=cpu&present=1"));
         assert!(!presenter_requested("?presenter=0"));
         assert!(!presenter_requested(""));
+    }
+
+    #[test]
+    fn a_link_becomes_a_qr_code_svg_with_its_name_and_too_long_a_link_none() {
+        let svg = qr_svg("https://example.org/nnlab/#mnist?sizes=500,1000", "QR code of the link").unwrap();
+        assert!(svg.starts_with(r#"<svg role="img" aria-label="QR code of the link" class="qr""#), "{svg}");
+        assert!(!svg.contains("<?xml"));
+        assert!(svg.contains("viewBox"));
+        assert_eq!(qr_svg(&"x".repeat(5000), "too long"), None);
+    }
+
+    #[test]
+    fn a_shared_link_keeps_the_address_and_query_but_not_presenter_mode() {
+        assert_eq!(
+            link("https://h.org/c/nnlab/?present#synth", "mnist?epochs=7"),
+            "https://h.org/c/nnlab/#mnist?epochs=7"
+        );
+        assert_eq!(link("http://h/x/?backend=cpu&present=1&a=b#old", "dogs"), "http://h/x/?backend=cpu&a=b#dogs");
+        assert_eq!(link("http://h/x/", "runs"), "http://h/x/#runs");
     }
 }

@@ -107,14 +107,29 @@ pub fn confusion_rows(confusion: &Confusion, names: &[String]) -> Vec<Vec<String
         .collect()
 }
 
-/// The table's headers: "true class", "predicted <name>" per class, "images", "accuracy (%)".
+/// The table's headers: "true \\ predicted", a class name per column, "images", "accuracy (%)".
 pub fn confusion_headers(names: &[String], classes: usize) -> Vec<String> {
     let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| i.to_string());
-    let mut headers = vec!["true class".to_string()];
-    headers.extend((0..classes).map(|i| format!("predicted {}", name(i))));
+    let mut headers = vec!["true \\ predicted".to_string()];
+    headers.extend((0..classes).map(name));
     headers.extend(["images".to_string(), "accuracy (%)".to_string()]);
     headers
 }
+
+/// Per true class: its name, test images, how many were right and the accuracy: the matrix's
+/// summary where its counts are drawn already (the printed report).
+pub fn per_class_rows(confusion: &Confusion, names: &[String]) -> Vec<Vec<String>> {
+    let name = |i: usize| names.get(i).cloned().unwrap_or_else(|| i.to_string());
+    let per_class = confusion.per_class();
+    let cells = |(t, class): (usize, &crate::confusion::ClassAccuracy)| {
+        let accuracy = class.percent().map_or("no images".into(), |p| format!("{p:.1}"));
+        vec![name(t), format_count(class.images as usize), format_count(class.correct as usize), accuracy]
+    };
+    per_class.iter().enumerate().map(cells).collect()
+}
+
+/// The headers of [`per_class_rows`].
+pub const PER_CLASS_HEADERS: [&str; 4] = ["true class", "images", "right", "accuracy (%)"];
 
 #[cfg(test)]
 mod tests {
@@ -133,6 +148,10 @@ mod tests {
         let rows = confusion_rows(&c, &names);
         assert_eq!(rows[0], ["horizontal", "3", "1", "4", "75.0"]);
         assert_eq!(rows[1], ["vertical", "0", "4", "4", "100.0"]);
-        assert_eq!(confusion_headers(&names, 2)[1], "predicted horizontal");
+        assert_eq!(
+            confusion_headers(&names, 2),
+            ["true \\ predicted", "horizontal", "vertical", "images", "accuracy (%)"]
+        );
+        assert_eq!(per_class_rows(&c, &names)[0], ["horizontal", "4", "3", "75.0"]);
     }
 }

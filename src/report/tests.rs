@@ -216,8 +216,9 @@ fn a_tested_network_is_reported_with_its_confusion_matrix_and_mistakes() {
     assert!(s5.contains(
         "3 of 4 images on the diagonal (75.0%). Its most common mistake: beagle taken for poodle (1 image)."
     ));
-    let matrix = between(s5, "<table class=\"confusion", "</table>");
-    assert!(matrix.contains("<tr><td>beagle</td><td>1</td><td>1</td><td>2</td><td>50.0</td></tr>"), "{matrix}");
+    let per_class = between(s5, "<table class=\"per-class", "</table>");
+    assert!(per_class.contains("<tr><td>beagle</td><td>2</td><td>1</td><td>50.0</td></tr>"), "{per_class}");
+    assert!(s5.contains(r#"data-true="0" data-predicted="1" data-count="1""#), "the counts are in the drawn matrix");
     let mistakes = between(s5, "<table class=\"mistakes", "</table>");
     assert!(mistakes.contains("<td>1</td><td>beagle</td><td>poodle</td><td>70.0</td>"), "{mistakes}");
     assert!(!s5.contains("pick 3 images"), "no picks, no answer to the picks question");

@@ -88,6 +88,7 @@ fn App() -> impl IntoView {
         written: RwSignal::new(HashMap::new()),
         tracked: StoredValue::new_local(HashMap::new()),
         forms: StoredValue::new_local(HashMap::new()),
+        forms_made: RwSignal::new(0),
         owner: StoredValue::new_local(Owner::current().expect("the app runs inside its reactive owner")),
     };
     provide_context(ctx);
@@ -136,6 +137,7 @@ fn App() -> impl IntoView {
             </details>
         </header>
         <EngineBanner/>
+        {move || ctx.presenting.get().then(|| view! { <presenter::JoinCode/> })}
         <div class="layout">
             <LabList/>
             <main id="lab" tabindex="-1">

@@ -51,6 +51,9 @@ pub struct Ctx {
     pub storage_error: RwSignal<Option<String>>,
     /// Each lab's form once shown, kept while the student visits other labs.
     pub(super) forms: StoredValue<HashMap<LabId, RwSignal<FormText>>, LocalStorage>,
+    /// How many forms `forms` holds: what depends on a lab's form (the class-join link) hears
+    /// when the form it waits for is made.
+    pub(super) forms_made: RwSignal<usize>,
     /// The app's reactive owner: the forms belong to it, not to the panel that first showed
     /// them (a panel is dropped when the student switches labs).
     pub(super) owner: StoredValue<Owner, LocalStorage>,
@@ -268,7 +271,21 @@ impl Ctx {
         self.forms.update_value(|f| {
             f.insert(lab, form);
         });
+        self.forms_made.update(|n| *n += 1);
         form
+    }
+
+    /// The link "Copy a link to these settings" makes for the lab on screen: this page's
+    /// address with the lab and its form in the fragment.
+    pub fn shared_link(&self) -> String {
+        self.forms_made.track();
+        let lab = self.lab.get();
+        let form = self.forms.with_value(|f| f.get(&lab).copied());
+        let fragment = match form {
+            Some(form) => form.with(|f| crate::share::encode(lab.slug(), &f.pairs())),
+            None => lab.slug().to_string(),
+        };
+        crate::share::link(&window().location().href().unwrap_or_default(), &fragment)
     }
 
     /// Settings a fragment typed later carries: into the lab's form if it was shown, else kept

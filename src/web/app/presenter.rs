@@ -50,3 +50,23 @@ pub(super) fn presenter_mode(ctx: Ctx) {
     // The page lives as long as the tab: keep the listener.
     std::mem::forget(handle);
 }
+
+/// The class joins by QR code: the link to this lab and its settings, large enough to scan
+/// from the back of a room, with the address under it for typing.
+#[component]
+pub(super) fn JoinCode() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let link = Memo::new(move |_| ctx.shared_link());
+    view! {
+        <aside class="join" data-testid="join" aria-label="Join this lab on your own device">
+            {move || {
+                let link = link.get();
+                match crate::share::qr_svg(&link, "QR code of the link to this lab and its settings") {
+                    Some(svg) => view! { <div class="qr-box" data-testid="qr" inner_html=svg></div> }.into_any(),
+                    None => view! { <p class="note">"This link is too long for a QR code: share the address below."</p> }.into_any(),
+                }
+            }}
+            <p class="join-url">"Scan to open this lab with these settings, or type: " <code data-testid="join-url">{move || link.get()}</code></p>
+        </aside>
+    }
+}

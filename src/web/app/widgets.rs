@@ -418,7 +418,7 @@ pub fn ShareLink(lab: LabId, form: RwSignal<FormText>) -> impl IntoView {
         let location = window().location();
         // Setting the fragment of this URL (not navigating to "#..." against <base>).
         let _ = location.set_hash(&fragment);
-        let href = location.href().unwrap_or_default();
+        let href = crate::share::link(&location.href().unwrap_or_default(), &fragment);
         let navigator = window().navigator();
         // Feature detection: `navigator.clipboard` is missing outside secure contexts, and
         // web-sys's getter assumes it is there.
