@@ -100,6 +100,8 @@ test('the stand-in is explored, the fully connected net trains 2 epochs, and the
     const rows = await cells('mlp-epochs');
     assert.equal(rows.length, 2);
     for (const r of rows) assert.ok(Number.isFinite(parseFloat(r[3])), `valid loss in ${r}`);
+    // Before the next run, its expected duration at the speed just measured.
+    assert.match(await byTestId(page, 'mlp-expected').textContent(), /^Expected: at most about .+ of training for 2 epochs of 7,665 images, at the [\d,]+ examples\/s this browser last measured on CPU/);
     const result = await byTestId(page, 'mlp-result').textContent();
     assert.match(result, /Test accuracy \(evaluated once, after training\): \d+\.\d%/);
     // The confusion matrix: every test image counted once, its diagonal the test accuracy.

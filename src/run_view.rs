@@ -35,6 +35,25 @@ pub fn expected_seconds(examples: usize, epochs: usize, examples_per_s: f64) -> 
     (examples * epochs) as f64 / examples_per_s.max(1e-9)
 }
 
+/// Before Train, how long the run should take on this machine: from the `(examples/s,
+/// backend)` this browser last measured for the same network, else where the time will show.
+/// `early_stop`: the run may end before its last epoch.
+pub fn expected_text(measured: Option<(f64, String)>, examples: usize, epochs: usize, early_stop: bool) -> String {
+    match measured {
+        Some((rate, backend)) if rate > 0.0 => format!(
+            "Expected: {}about {} of training for {} epochs of {} images, at the {} examples/s this browser last \
+             measured on {backend}{}.",
+            if early_stop { "at most " } else { "" },
+            crate::metrics::format_duration(expected_seconds(examples, epochs, rate)),
+            epochs,
+            crate::metrics::format_count(examples),
+            crate::metrics::format_count(rate.round() as usize),
+            if early_stop { " (early stopping may end it sooner)" } else { "" },
+        ),
+        _ => "The time left shows beside the progress bar from the first batches on.".into(),
+    }
+}
+
 /// A lab config with training settings (what a run's progress is counted against).
 pub trait LabConfig {
     fn train(&self) -> &TrainConfig;
@@ -180,5 +199,19 @@ impl<L: LabConfig> RunView<L> {
             }
             _ => self.state.status.clone().unwrap_or_else(|| "starting".into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_expected_duration_comes_from_the_last_measured_speed() {
+        let text = super::expected_text(Some((2_000.0, "CPU".into())), 7_665, 100, true);
+        assert_eq!(
+            text,
+            "Expected: at most about 6 min 23 s of training for 100 epochs of 7,665 images, at the 2,000 examples/s this \
+             browser last measured on CPU (early stopping may end it sooner)."
+        );
+        assert!(super::expected_text(None, 7_665, 100, true).starts_with("The time left shows"));
     }
 }

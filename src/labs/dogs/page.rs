@@ -200,6 +200,9 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                     role="status" id=format!("{id}-train-reason")
                     data-testid=format!("{id}-form-error")>{move || refusal.get()}</span>
             </div>
+            {move || (!training.get()).then(|| view! {
+                <p class="note" data-testid=format!("{id}-expected")>{move || expected_duration(ctx, cnn, parsed.get().ok())}</p>
+            })}
             <RunProgress current=run prefix=if cnn { "cnn-" } else { "mlp-" }/>
             {move || run.with(|r| r.as_ref().and_then(|r| Some((ctx.written_epochs(r.id)?, r.checkpoint_bytes()?)))).map(|(n, bytes)| view! {
                 <p class="saved-note" data-testid=format!("{id}-saved-epochs") data-epochs=n.to_string()>
@@ -399,4 +402,23 @@ fn LookInside(run: Memo<Option<RunView<DogLab>>>) -> impl IntoView {
             }
         })
     }
+}
+
+/// Before Train, how long this network's run should take here, from the speed this browser
+/// last measured for the same network (this page's run, else the newest saved one).
+fn expected_duration(ctx: Ctx, cnn: bool, lab: Option<DogLab>) -> String {
+    let kind = if cnn { "dogs-cnn" } else { "dogs-mlp" };
+    let measured = ctx.session.with(|s| {
+        let run = if cnn { s.dogs.cnn.as_ref() } else { s.dogs.mlp.as_ref() }?;
+        Some((run.records.last()?.examples_per_s, run.state.backend.clone()?.name))
+    });
+    let measured = measured.or_else(|| {
+        ctx.saved.with(|all| {
+            let run = all.iter().filter(|r| r.lab == kind).max_by(|a, b| a.created.total_cmp(&b.created))?;
+            Some((run.epochs.last()?.examples_per_s, run.backend.clone()?.name))
+        })
+    });
+    let images = ctx.session.with(|s| s.dogs.info.as_ref().map_or(0, |i| i.counts[0]));
+    let epochs = lab.map_or(0, |l| l.train.epochs);
+    crate::run_view::expected_text(measured.filter(|_| images > 0 && epochs > 0), images, epochs, true)
 }

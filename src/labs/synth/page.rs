@@ -166,16 +166,9 @@ fn expected_duration(ctx: Ctx, form: RwSignal<crate::form::FormText>) -> String 
             Some((run.epochs.last()?.examples_per_s, run.backend.clone()?.name))
         })
     });
-    let lab = form.with(SynthLab::parse).ok();
-    match (measured, lab) {
-        (Some((rate, backend)), Some(lab)) if rate > 0.0 => format!(
-            "Expected: about {} of training for {} epochs of {} images, at the {} examples/s this browser last measured on {backend}.",
-            crate::metrics::format_duration(crate::run_view::expected_seconds(lab.train_size, lab.train.epochs, rate)),
-            lab.train.epochs,
-            format_count(lab.train_size),
-            format_count(rate.round() as usize),
-        ),
-        _ => "The time left shows beside the progress bar from the first batches on.".into(),
+    match form.with(SynthLab::parse) {
+        Ok(lab) => crate::run_view::expected_text(measured, lab.train_size, lab.train.epochs, false),
+        Err(_) => crate::run_view::expected_text(None, 0, 0, false),
     }
 }
 
