@@ -175,11 +175,11 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                 view! { <p>"The 64x64x3 image flattened to 12,288 inputs → 128 → ReLU → 64 → ReLU → 10."</p> }.into_any()
             }}
             {move || match table.get() {
-                Ok(layers) => view! { <LayerTable caption="Layers of the settings in the form" layers=layers testid=format!("{id}-layers")/> }.into_any(),
+                Ok(layers) => view! { <LayerTable caption=format!("Layers of the {name} the form's settings build") layers=layers testid=format!("{id}-layers")/> }.into_any(),
                 Err(e) => view! { <p class="empty" data-testid=format!("{id}-layers-none")>{format!("No layer table: these settings build no network ({e}).")}</p> }.into_any(),
             }}
             {move || built.get().map(|layers| view! {
-                <LayerTable caption="Layers of the last run's model (traced from the network it built)" layers=layers testid=format!("{id}-run-layers")/>
+                <LayerTable caption=format!("Layers of the last run's {name} (traced from the network it built)") layers=layers testid=format!("{id}-run-layers")/>
             })}
             <div class="buttons">
                 <button type="button" data-testid=format!("{id}-train") data-shortcut=(!cnn).then_some("space") disabled=move || !can_train() on:click=move |_| train()

@@ -221,7 +221,7 @@ pub fn RunsPanel() -> impl IntoView {
                 <div class="table-scroll" data-testid="runs-table-box">
                 <table class="compare runs" data-testid="runs-table">
                     <thead><tr>
-                        {["compare", "name", "lab", "status", "epochs", "training time", "last valid acc (%)", "test acc (%)", "started", ""].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
+                        {["compare", "name", "lab", "status", "epochs", "training time", "last valid acc (%)", "test acc (%)", "started", "actions"].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
                         {move || shown.get().into_iter().map(|run| {
