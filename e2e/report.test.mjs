@@ -151,7 +151,8 @@ test('the DogSet networks export with their layer tables, the CNN kernels and th
     const compare = html.match(/<table class="compare[^"]*">.*?<\/table>/s)[0];
     assert.equal((compare.match(/<tr><td>/g) ?? []).length, 2);
     assert.match(answerTo(html, 'Compare with the fully connected net.'), /test accuracy against the .*\. The convolutional net has [\d,]+ parameters/);
-    assert.match(answerTo(html, 'Describe the interaction'), /^Over 1 epochs? the training loss/);
+    // The curves explained, or (a run at chance) said to show nothing yet.
+    assert.match(answerTo(html, 'Describe the interaction'), /^(Over 1 epochs? the training loss|The network did not learn: after 1 epoch )/);
 
     const pages = await printReport(page.context(), html, 'report-dogs');
     for (const [format, n] of Object.entries(pages)) assert.ok(n >= 2 && n <= 12, `${n} ${format} pages`);

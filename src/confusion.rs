@@ -334,13 +334,13 @@ impl Evaluation {
         Some(format!("{summary} In detail: {}.", each.join("; ")))
     }
 
-    /// The mistakes table's caption.
+    /// The mistakes table's caption, after "the": "20 test images the CNN got wrong ...".
     pub fn mistakes_caption(&self, what: &str) -> String {
         let images = match self.held {
             Held::Test => "test images",
             Held::Valid => "validation images",
         };
-        format!("The {} {images} {what} got wrong with the highest confidence", self.mistakes.len())
+        format!("{} {images} {what} got wrong with the highest confidence", self.mistakes.len())
     }
 
     /// The chart's accessible name.

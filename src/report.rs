@@ -227,7 +227,7 @@ fn evaluation_block(e: &Evaluation, what: &str) -> String {
         &per_class_rows(&e.confusion, &e.names),
     );
     if !e.mistakes.is_empty() {
-        html += &table("mistakes", &e.mistakes_caption(what), &MISTAKE_HEADERS, &e.mistake_rows());
+        html += &table("mistakes", &format!("The {}", e.mistakes_caption(what)), &MISTAKE_HEADERS, &e.mistake_rows());
     }
     html
 }

@@ -387,21 +387,22 @@ fn trained_model(run: RunId) -> Option<(Net, Device)> {
     STATE.with_borrow(|s| s.trained.iter().find(|(r, ..)| *r == run).map(|(_, n, d)| (n.clone(), d.clone())))
 }
 
-/// Every layer's output for one image in run `run`'s trained CNN.
+/// Every layer's output for one image in run `run`'s trained CNN. A failure is the page's
+/// notice, not the run's: the run itself finished.
 async fn look_inside(run: RunId, input: Input) {
     let Some((net, device)) = trained_model(run) else {
-        return fail(Some(run), WorkerError::NotTrained);
+        return fail(None, WorkerError::NotTrained);
     };
     let result = match input {
         Input::Pixels(image) => synth_inside(&net, image, &device).await,
         Input::DogTest(index) => match STATE.with_borrow(|s| s.dogs.clone()) {
             Some(loaded) => dogs_inside(&net, &loaded.splits, index, &device).await,
-            None => return fail(Some(run), WorkerError::NoDogsLoaded),
+            None => return fail(None, WorkerError::NoDogsLoaded),
         },
     };
     match result {
         Ok(activations) => post(&FromWorker::Inside { run, activations }),
-        Err(e) => fail(Some(run), e.into()),
+        Err(e) => fail(None, e.into()),
     }
 }
 

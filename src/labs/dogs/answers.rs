@@ -2,6 +2,7 @@
 
 use crate::metrics::{format_count, format_duration};
 use crate::run::{EpochRecord, RunSummary, StopReason};
+use crate::verdict::{Verdict, chance_percent};
 
 /// The epoch (from 1) with the lowest validation loss, and that loss.
 pub fn best_epoch(epochs: &[EpochRecord]) -> Option<(usize, f64)> {
@@ -14,6 +15,22 @@ pub fn curve_answer(epochs: &[EpochRecord], summary: &RunSummary, test_acc: Opti
     let (Some(first), Some(last), Some((best, best_loss))) = (epochs.first(), epochs.last(), best_epoch(epochs)) else {
         return "No epoch with a validation loss has finished yet.".into();
     };
+    let test = test_acc
+        .map_or(String::new(), |acc| format!(" Test accuracy, measured once after training: {acc:.1}% (chance: 10%)."));
+    // An untrained network's curves say nothing about when it stopped learning.
+    if let Verdict::AtChance { train, valid, .. } = Verdict::of(epochs, chance_percent(CLASSES)) {
+        return format!(
+            "The network did not learn: after {} epoch{} its training accuracy is {train:.1}% and its validation \
+             accuracy {:.1}%, about chance (10% for ten classes), and the training loss went only from {:.4} to {:.4} \
+             (ln 10 = 2.3026 is a uniform guess). So these curves cannot show when it stops learning: train more \
+             epochs, or with a larger learning rate, until the accuracy leaves chance.{test}",
+            epochs.len(),
+            if epochs.len() == 1 { "" } else { "s" },
+            valid.unwrap_or(f64::NAN),
+            first.train_loss,
+            last.train_loss,
+        );
+    }
     let at_best = &epochs[best - 1];
     let acc = |e: &EpochRecord| e.valid_acc.unwrap_or(f64::NAN);
     let mut text = format!(
@@ -50,11 +67,11 @@ pub fn curve_answer(epochs: &[EpochRecord], summary: &RunSummary, test_acc: Opti
         text += &format!(" after epoch {}", summary.epochs_trained);
     }
     text += ".";
-    if let Some(acc) = test_acc {
-        text += &format!(" Test accuracy, measured once after training: {acc:.1}% (chance: 10%).");
-    }
-    text
+    text + &test
 }
+
+/// The DogSet's breeds (and the stand-in's classes).
+const CLASSES: usize = 10;
 
 /// One trained network for the comparison table.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +87,23 @@ pub struct Trained<'a> {
 pub fn comparison_answer(mlp: &Trained, cnn: &Trained) -> String {
     let (better, worse) = if cnn.test_acc >= mlp.test_acc { (cnn, mlp) } else { (mlp, cnn) };
     let ratio = mlp.parameters as f64 / cnn.parameters.max(1) as f64;
-    format!(
+    // A network at chance on the test set did not learn: comparing it says little.
+    let untrained: Vec<&str> = [mlp, cnn]
+        .iter()
+        .filter(|t| Verdict::of_accuracy(t.test_acc, None, chance_percent(CLASSES)).at_chance())
+        .map(|t| t.name)
+        .collect();
+    let caveat = match untrained.as_slice() {
+        [] => String::new(),
+        [one] => format!(
+            " Careful: the {one} is at about chance (10%): it did not learn in its epochs, so this compares a trained \
+             network with an untrained one. Train it until it learns before you compare."
+        ),
+        _ => " Careful: both networks are at about chance (10%): neither learned, so the accuracies compare nothing \
+              yet. Train them until they learn before you compare."
+            .into(),
+    };
+    let text = format!(
         "The {} reached {:.1}% test accuracy against the {}'s {:.1}% ({:+.1} points). The convolutional net has \
          {} parameters, {ratio:.1} times fewer than the fully connected net's {}: its kernels are shared over every \
          position of the image, where each of the fully connected net's first-layer weights belongs to one pixel. \
@@ -86,7 +119,8 @@ pub fn comparison_answer(mlp: &Trained, cnn: &Trained) -> String {
         cnn.epochs,
         format_duration(mlp.seconds),
         mlp.epochs,
-    )
+    );
+    text + &caveat
 }
 
 #[cfg(test)]
@@ -146,5 +180,25 @@ mod tests {
         assert!(text.contains("(+12.5 points)") && text.contains("23.2 times fewer"), "{text}");
         assert!(text.contains("68,138 parameters") && text.contains("net's 1,581,898:"), "{text}");
         assert!(text.contains("took 2 min 00 s over 12 epochs (CNN) and 40.0 s over 20 epochs"), "{text}");
+    }
+
+    #[test]
+    fn a_network_at_chance_is_said_not_to_have_learned_and_not_compared_as_if_it_had() {
+        let mut records = epochs(&[2.30, 2.29]);
+        for r in &mut records {
+            (r.train_acc, r.valid_acc, r.train_loss) = (10.5, Some(9.8), 2.30);
+        }
+        let summary = RunSummary { epochs_trained: 2, stop: StopReason::Completed, train_seconds: 1.0, parameters: 9 };
+        let text = curve_answer(&records, &summary, Some(9.4));
+        assert!(text.starts_with("The network did not learn: after 2 epochs its training accuracy is 10.5%"), "{text}");
+        assert!(!text.contains("still learning"), "{text}");
+        assert!(text.ends_with("Test accuracy, measured once after training: 9.4% (chance: 10%)."), "{text}");
+        let mlp =
+            Trained { name: "fully connected net", parameters: 1_581_898, test_acc: 40.0, epochs: 3, seconds: 5.0 };
+        let cnn = Trained { name: "convolutional net", parameters: 68_138, test_acc: 9.4, epochs: 1, seconds: 15.0 };
+        let text = comparison_answer(&mlp, &cnn);
+        assert!(text.contains("Careful: the convolutional net is at about chance (10%)"), "{text}");
+        let trained = Trained { test_acc: 52.0, ..cnn };
+        assert!(!comparison_answer(&mlp, &trained).contains("Careful"));
     }
 }

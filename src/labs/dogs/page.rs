@@ -379,7 +379,11 @@ fn PickVerdicts(evaluation: Evaluation, name: &'static str, testid: String) -> i
 fn LookInside(run: Memo<Option<RunView<DogLab>>>) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let index = RwSignal::new("0".to_string());
-    let tested = Memo::new(move |_| run.with(|r| r.as_ref().filter(|r| r.evaluation.is_some()).map(|r| r.id)));
+    // A tested model a worker of this page holds (a run restored after a reload is not loaded).
+    let tested = Memo::new(move |_| {
+        let id = run.with(|r| r.as_ref().filter(|r| r.evaluation.is_some()).map(|r| r.id))?;
+        ctx.session.with(|s| s.pool.home_of(id).is_some()).then_some(id)
+    });
     let test_images = move || ctx.session.with(|s| s.dogs.info.as_ref().map_or(0, |i| i.counts[2]));
     let parsed = Memo::new(move |_| index.with(|t| t.trim().parse::<usize>().ok().filter(|&i| i < test_images())));
     let show = move || {

@@ -162,7 +162,7 @@ pub fn ConfusionView(
     );
     let mistakes_table = (n_mistakes > 0).then(|| {
         let table = data_table(
-            evaluation.mistakes_caption(&what),
+            format!("the {}", evaluation.mistakes_caption(&what)),
             MISTAKE_HEADERS.map(String::from).to_vec(),
             Signal::stored(mistakes),
             mistakes_id,
