@@ -2,7 +2,8 @@
 // origin, and refuses bad hyper-parameters at the form.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withPage, byTestId, engineReady, OUT } from './lib.mjs';
+import { chromium } from 'playwright-core';
+import { serve, open, withPage, byTestId, engineReady, OUT } from './lib.mjs';
 
 test('the page loads from a sub-path with no console errors and no request off its origin', async () => {
   await withPage('', async ({ page, errors, requests, server }) => {
@@ -103,4 +104,48 @@ test('the perceptron network computes any truth table, row by row', async () => 
     await page.screenshot({ path: OUT + 'perceptrons.png', fullPage: true });
     assert.deepEqual(errors, []);
   });
+});
+
+test('before the page\'s wasm arrives index.html shows the name, the labs and what is loading; the app takes its place without moving them', async () => {
+  const server = await serve();
+  const place = () => ({
+    h1: document.querySelector('h1').getBoundingClientRect().y,
+    labs: [...document.querySelectorAll('nav.labs li a')].map((a) => [a.textContent.trim(), a.getAttribute('href'), Math.round(a.getBoundingClientRect().y)]),
+  });
+  try {
+    for (const [width, height] of [[1280, 900], [390, 844]]) {
+      // The page's wasm never arrives: the static shell is all there is.
+      const slow = await open('about:blank');
+      await slow.page.setViewportSize({ width, height });
+      await slow.page.route('**/app-*_bg.wasm', () => {});
+      await slow.page.goto(server.url, { waitUntil: 'domcontentloaded' });
+      await slow.page.locator('#shell h1').waitFor();
+      assert.match(await slow.page.locator('[data-testid="shell-loading"]').textContent(), /^Loading the labs \(\d+ KB\)…/);
+      const shell = await slow.page.evaluate(place);
+      await slow.close();
+      // Loaded: the app's header and lab list stand where the shell's stood.
+      const loaded = await open('about:blank');
+      await loaded.page.setViewportSize({ width, height });
+      await loaded.page.goto(server.url);
+      await engineReady(loaded.page);
+      assert.equal(await loaded.page.locator('#shell').count(), 0, 'the app took the shell\'s place');
+      const app = await loaded.page.evaluate(place);
+      assert.deepEqual(shell.labs.map(([t, h]) => [t, h]), app.labs.map(([t, h]) => [t, h]), 'the shell lists the labs of LABS');
+      assert.ok(Math.abs(shell.h1 - app.h1) <= 1, `the name stays at ${width} px: ${shell.h1} -> ${app.h1}`);
+      assert.ok(Math.abs(shell.labs[0][2] - app.labs[0][2]) <= 1, `the lab list stays at ${width} px: ${shell.labs[0][2]} -> ${app.labs[0][2]}`);
+      assert.deepEqual(loaded.errors, []);
+      await loaded.close();
+    }
+    // Without JavaScript the page says what it needs.
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'] });
+    try {
+      const page = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+      await page.goto(server.url);
+      assert.match(await page.locator('main').textContent(), /nnlab needs JavaScript and WebAssembly/);
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    server.close();
+  }
 });

@@ -7,6 +7,7 @@ identified by its hash), and give the service worker the list of files to keep o
 NNLAB_WASM_NAMES=1 keeps the functions' names in the wasm (wasm-opt -g), for profiles
 (scripts/browser-profile.mjs); the bundles are otherwise the same."""
 import base64
+import gzip
 import hashlib
 import os
 import re
@@ -106,6 +107,11 @@ for name in sorted(os.listdir(dist)):
         shrink_wasm(os.path.join(dist, name), "-O2" if name.startswith("worker") else "-Oz")
 index_path = os.path.join(dist, "index.html")
 html = open(index_path, encoding="utf-8").read()
+# The static shell says how much the page's wasm weighs on the wire (gzip, as hosts serve it).
+page_wasm = [n for n in os.listdir(dist) if n.endswith("_bg.wasm") and not n.startswith("worker")]
+if page_wasm:
+    gz = len(gzip.compress(open(os.path.join(dist, page_wasm[0]), "rb").read(), 6))
+    html = html.replace('<span class="shell-size"></span>', f'<span class="shell-size"> ({round(gz / 1000)} KB)</span>', 1)
 html = re.sub(r'\s*<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
 
 inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)

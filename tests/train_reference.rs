@@ -50,17 +50,21 @@ fn close(got: f64, expected: f64) -> bool {
     ((got - expected) / expected).abs() < 1e-5
 }
 
-#[test]
-fn evaluate_matches_the_course_reference() {
-    // HOMEWORK section 0: loss 0.69314718, accuracy 25.0 (every logit ties; ties go to the last class).
-    let device = Device::flex();
-    let data = Dataset {
+/// The course's `evaluate` case: four points on which the test model's logits all tie.
+fn all_ties() -> Dataset {
+    Dataset {
         images: vec![1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0],
         labels: vec![1, 0, 0, 0],
         shape: [1, 1, 2],
         class_names: vec!["0".into(), "1".into()],
-    };
-    let data = DeviceData::upload(&data, &device);
+    }
+}
+
+#[test]
+fn evaluate_matches_the_course_reference() {
+    // HOMEWORK section 0: loss 0.69314718, accuracy 25.0 (every logit ties; ties go to the last class).
+    let device = Device::flex();
+    let data = DeviceData::upload(&all_ties(), &device);
     let (loss, acc) = block_on(evaluate(&tiny(1.0, &device), &data, 4)).unwrap();
     assert!(close(loss, std::f64::consts::LN_2), "{loss}"); // the course's 0.69314718
     assert_eq!(acc, 25.0);
@@ -71,13 +75,7 @@ fn the_detailed_evaluation_counts_the_same_predictions_as_evaluate() {
     // The course's all-ties case: every image predicted as the last class (1), so the matrix
     // is worked by hand: the one true 1 on the diagonal, the three true 0s taken for 1s.
     let device = Device::flex();
-    let data = Dataset {
-        images: vec![1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0, -1.0],
-        labels: vec![1, 0, 0, 0],
-        shape: [1, 1, 2],
-        class_names: vec!["0".into(), "1".into()],
-    };
-    let data = DeviceData::upload(&data, &device);
+    let data = DeviceData::upload(&all_ties(), &device);
     let (loss, acc, e) = block_on(evaluate_detailed(&tiny(1.0, &device), &data, 3, &data_names())).unwrap();
     assert!(close(loss, std::f64::consts::LN_2), "{loss}");
     assert_eq!(e.confusion.counts, vec![vec![0, 3], vec![0, 1]]);

@@ -60,6 +60,10 @@ fn follow_fragment(ctx: Ctx) {
 /// Mounts the app on `<body>`.
 pub fn mount() {
     console_error_panic_hook::set_once();
+    // The static shell of index.html painted while this wasm loaded: the app takes its place.
+    if let Some(shell) = document().get_element_by_id("shell") {
+        shell.remove();
+    }
     leptos::mount::mount_to_body(App);
 }
 
