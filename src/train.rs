@@ -217,13 +217,8 @@ pub async fn evaluate_detailed(
     batch_size: usize,
     names: &[String],
 ) -> Result<(f64, f64, Evaluation), TrainError> {
-    let mut logits = vec![];
-    let stats = evaluate_pass(model, data, batch_size, |l| logits.push(l));
+    let (stats, logits) = all_logits(model, data, batch_size)?; // [n, classes]
     let n = stats.n;
-    if logits.is_empty() {
-        return Err(TrainError::Readback("the test set is empty".into()));
-    }
-    let logits = Tensor::cat(logits, 0); // [n, classes]
     let tx = stats
         .register(Transaction::default())
         .register(burn::tensor::activation::softmax(logits.clone(), 1))
@@ -236,15 +231,20 @@ pub async fn evaluate_detailed(
     Ok((loss, acc, Evaluation::new(&probs, &predicted, &labels, names)))
 }
 
+/// An evaluation pass that also keeps every batch's logits, joined: `[n, classes]`, on the device.
+fn all_logits(model: &Net, data: &DeviceData, batch_size: usize) -> Result<(DeviceStats, Tensor<2>), TrainError> {
+    let mut logits = vec![];
+    let stats = evaluate_pass(model, data, batch_size, |l| logits.push(l));
+    if logits.is_empty() {
+        return Err(TrainError::Readback("the set to evaluate is empty".into()));
+    }
+    Ok((stats, Tensor::cat(logits, 0)))
+}
+
 /// Every example of `data` on its own, read back at once: its cross-entropy loss `[n]`, class
 /// probabilities `[n, classes]` (row-major), prediction and label `[n]`.
 pub async fn per_example(model: &Net, data: &DeviceData, batch_size: usize) -> Result<PerExample, TrainError> {
-    let mut logits = vec![];
-    let _ = evaluate_pass(model, data, batch_size, |l| logits.push(l));
-    if logits.is_empty() {
-        return Err(TrainError::Readback("the set is empty".into()));
-    }
-    let logits = Tensor::cat(logits, 0); // [n, classes]
+    let (_, logits) = all_logits(model, data, batch_size)?; // [n, classes]
     let n = logits.dims()[0];
     let targets = data.labels.clone().reshape([n, 1]); // [n, 1]
     let losses = burn::tensor::activation::log_softmax(logits.clone(), 1).gather(1, targets).neg().reshape([n]); // [n]
