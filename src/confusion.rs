@@ -108,6 +108,22 @@ impl Confusion {
     }
 }
 
+/// Pictures as base64 text: a third of the size of JSON numbers in a saved run (saved runs of
+/// format 1 held number arrays; `runs::format` rewrites them).
+mod bytes_base64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        STANDARD.decode(String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A test image the model got wrong.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Mistake {
@@ -120,7 +136,7 @@ pub struct Mistake {
     /// The three most probable classes with their probabilities, most probable first.
     pub top: Vec<(usize, f32)>,
     /// The image, `[h, w, c]` bytes 0..255 ([`Evaluation::image_shape`]), for the gallery.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "bytes_base64")]
     pub pixels: Vec<u8>,
 }
 
@@ -178,7 +194,7 @@ pub struct PickVerdict {
     /// Images in the partition.
     pub of: usize,
     /// `[h, w, c]` bytes, as [`Mistake::pixels`].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "bytes_base64")]
     pub pixels: Vec<u8>,
 }
 

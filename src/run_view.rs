@@ -114,6 +114,7 @@ impl<L: LabConfig> RunView<L> {
         let status = RunStatus::of(&self.state);
         SavedRun {
             format: RUN_FORMAT,
+            written_by: crate::runs::written_by(),
             key: key.into(),
             name: name.into(),
             lab: lab.into(),

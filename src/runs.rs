@@ -1,14 +1,15 @@
 //! Saved runs: what the browser keeps of every run (so a closed tab loses nothing), and their
-//! CSV export. A saved run is versioned JSON; the HTML report built from saved runs is
-//! [`crate::report`].
+//! CSV export. A saved run is versioned JSON (see [`format`]); the HTML report built from
+//! saved runs is [`crate::report`].
+
+mod format;
 
 use serde::{Deserialize, Serialize};
 
 use crate::confusion::Evaluation;
 use crate::run::{BackendInfo, Checkpoint, EpochRecord, Kernels, Phase, RunState, RunSummary};
 
-/// Bumped whenever a saved run's meaning changes; older files are refused with a reason.
-pub const RUN_FORMAT: u32 = 1;
+pub use format::{OLDEST_FORMAT, RUN_FORMAT, written_by};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RunStatus {
@@ -44,7 +45,10 @@ impl RunStatus {
 /// Everything about one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedRun {
+    /// [`RUN_FORMAT`] when written by this build; older records are migrated on reading.
     pub format: u32,
+    /// The nnlab that wrote it (`nnlab 0.1.0`), so an older page can say which one to open it in.
+    pub written_by: String,
     /// Unique in this browser: creation time and the page's run id.
     pub key: String,
     /// Editable by the user.
@@ -61,9 +65,8 @@ pub struct SavedRun {
     pub summary: Option<RunSummary>,
     /// Test loss and accuracy (DogSet networks).
     pub test: Option<(f64, f64)>,
-    /// The test set's confusion matrix and most confident mistakes (absent from runs saved
-    /// before they were kept).
-    #[serde(default)]
+    /// The test set's confusion matrix and most confident mistakes (none in runs saved before
+    /// they were kept).
     pub evaluation: Option<Evaluation>,
     /// The parameters after the last saved epoch (small models), for resuming.
     pub checkpoint: Option<Checkpoint>,
@@ -74,12 +77,43 @@ pub struct SavedRun {
 pub enum RunFileError {
     #[error("this is not an nnlab run file ({0})")]
     Parse(String),
-    #[error("this run file has format {found}; this nnlab reads format {RUN_FORMAT}")]
-    Format { found: u32 },
+    #[error("this is not an nnlab run file (it has no format number)")]
+    NoFormat,
+    #[error(
+        "it was saved by a newer nnlab ({}, format {found}); this page reads formats {OLDEST_FORMAT} to {RUN_FORMAT}: reload the page to update it, or open the run where it was saved",
+        written_by.as_deref().unwrap_or("unnamed")
+    )]
+    Newer { found: u32, written_by: Option<String> },
+}
+
+/// A record in this browser that this page cannot read (saved by a newer nnlab, or damaged):
+/// listed with its name and the reason, kept, and deleted only when the student asks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unreadable {
+    pub key: String,
+    /// The run's name where the record still shows one.
+    pub name: Option<String>,
+    pub reason: RunFileError,
+    /// The record as stored, to download as it is.
+    pub text: String,
+}
+
+impl Unreadable {
+    pub fn new(key: String, text: String, reason: RunFileError) -> Self {
+        let value: Option<serde_json::Value> = serde_json::from_str(&text).ok();
+        // A stored record is a list of one run (see `SavedRun::to_json`).
+        let run = value.map(|v| match v {
+            serde_json::Value::Array(mut items) if !items.is_empty() => items.swap_remove(0),
+            one => one,
+        });
+        let name = run.and_then(|r| r.get("name").and_then(|n| n.as_str()).map(str::to_string));
+        Unreadable { key, name, reason, text }
+    }
 }
 
 impl SavedRun {
-    /// A file of one run or of several (`[...]`), with the format checked first.
+    /// A file of one run or of several (`[...]`), each of any format this build reads,
+    /// brought up to [`RUN_FORMAT`].
     pub fn parse_file(text: &str) -> Result<Vec<SavedRun>, RunFileError> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| RunFileError::Parse(e.to_string()))?;
         let items = match value {
@@ -88,13 +122,7 @@ impl SavedRun {
         };
         items
             .into_iter()
-            .map(|item| {
-                let found = item.get("format").and_then(|f| f.as_u64()).unwrap_or(0) as u32;
-                if found != RUN_FORMAT {
-                    return Err(RunFileError::Format { found });
-                }
-                serde_json::from_value(item).map_err(|e| RunFileError::Parse(e.to_string()))
-            })
+            .map(|item| serde_json::from_value(format::migrate(item)?).map_err(|e| RunFileError::Parse(e.to_string())))
             .collect()
     }
 
@@ -165,6 +193,7 @@ mod tests {
     fn saved(status: RunStatus, epochs: usize) -> SavedRun {
         SavedRun {
             format: RUN_FORMAT,
+            written_by: written_by(),
             key: "1700000000000-3".into(),
             name: "first <try>".into(),
             lab: "synth".into(),
@@ -201,8 +230,11 @@ mod tests {
         assert_eq!(SavedRun::parse_file(&text).unwrap(), vec![run.clone()]);
         let one = serde_json::to_string(&run).unwrap();
         assert_eq!(SavedRun::parse_file(&one).unwrap().len(), 1, "a single run, not in a list");
-        let future = one.replace("\"format\":1", "\"format\":2");
-        assert_eq!(SavedRun::parse_file(&future), Err(RunFileError::Format { found: 2 }));
+        let future = one.replace(&format!("\"format\":{RUN_FORMAT}"), "\"format\":99");
+        let newer = SavedRun::parse_file(&future).unwrap_err();
+        assert_eq!(newer, RunFileError::Newer { found: 99, written_by: Some(written_by()) });
+        assert!(newer.to_string().contains("saved by a newer nnlab (nnlab 0.1.0, format 99)"), "{newer}");
+        assert_eq!(SavedRun::parse_file("{\"name\":\"x\"}"), Err(RunFileError::NoFormat));
         assert!(matches!(SavedRun::parse_file("{\"format\":1}"), Err(RunFileError::Parse(_))));
         assert!(matches!(SavedRun::parse_file("not json"), Err(RunFileError::Parse(_))));
     }

@@ -134,6 +134,7 @@ impl MnistView {
         let lab = MnistLab { sizes: vec![size], ..self.lab.clone() };
         SavedRun {
             format: RUN_FORMAT,
+            written_by: crate::runs::written_by(),
             key: key.into(),
             name: format!("MNIST MLP, N = {}, seed {}", format_count(size), self.lab.seed),
             lab: "mnist".into(),

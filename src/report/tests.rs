@@ -23,6 +23,7 @@ fn record(epoch: usize, valid: bool) -> EpochRecord {
 fn run(lab: &str, config: serde_json::Value, created: f64, tensors: Vec<TensorValues>) -> SavedRun {
     SavedRun {
         format: RUN_FORMAT,
+        written_by: crate::runs::written_by(),
         key: format!("{created}-1"),
         name: format!("{lab} run"),
         lab: lab.into(),

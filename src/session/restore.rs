@@ -176,6 +176,7 @@ mod tests {
         };
         SavedRun {
             format: RUN_FORMAT,
+            written_by: crate::runs::written_by(),
             key: key.into(),
             name: key.into(),
             lab: lab.into(),
