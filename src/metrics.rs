@@ -14,6 +14,15 @@ pub fn eta_seconds(epoch_seconds: &[f64], epochs_total: usize) -> Option<f64> {
     Some(mean * epochs_total.saturating_sub(epoch_seconds.len()) as f64)
 }
 
+/// A size in bytes as a student reads it: `850 KB`, `8.4 MB` (decimal units, as browsers and
+/// file managers show them).
+pub fn format_bytes(bytes: usize) -> String {
+    match bytes {
+        0..1_000_000 => format!("{} KB", bytes.div_ceil(1000).max(1)),
+        _ => format!("{:.1} MB", bytes as f64 / 1e6),
+    }
+}
+
 /// "1 h 02 min", "3 min 05 s", "12.3 s", "0.049 s": durations as people read them. Under a
 /// second two significant digits, so that a short epoch does not read "0.0 s".
 pub fn format_duration(seconds: f64) -> String {
@@ -120,6 +129,14 @@ pub fn early_stop(valid_losses: &[f64], stop_thr: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_kilobytes_then_megabytes() {
+        assert_eq!(format_bytes(0), "1 KB");
+        assert_eq!(format_bytes(6_413), "7 KB");
+        assert_eq!(format_bytes(999_999), "1000 KB");
+        assert_eq!(format_bytes(8_436_800), "8.4 MB");
+    }
 
     #[test]
     fn early_stopping_follows_a_scripted_loss_sequence() {

@@ -10,5 +10,7 @@ pub mod fetch;
 pub mod js;
 #[cfg(feature = "csr")]
 pub mod store;
+#[cfg(feature = "csr")]
+pub mod tabs;
 #[cfg(feature = "engine")]
 pub mod worker;

@@ -7,6 +7,7 @@ mod offline;
 mod pool;
 mod presenter;
 mod runs;
+mod saving;
 pub mod widgets;
 
 pub use context::Ctx;
@@ -89,6 +90,7 @@ fn App() -> impl IntoView {
         link_notice: RwSignal::new(shared.notice()),
         saved: RwSignal::new(vec![]),
         storage_error: RwSignal::new(None),
+        keeping: saving::Keeping::new(),
         written: RwSignal::new(HashMap::new()),
         tracked: StoredValue::new_local(HashMap::new()),
         forms: StoredValue::new_local(HashMap::new()),

@@ -11,7 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbObjectStore, IdbObjectStoreParameters, IdbRequest, IdbTransactionMode};
 
 use super::js::describe;
-use crate::runs::SavedRun;
+use crate::runs::{RunFileError, SavedRun, Unreadable};
 
 const DB: &str = "nnlab";
 const VERSION: u32 = 1;
@@ -34,9 +34,20 @@ pub enum StoreError {
     Js(String),
 }
 
+impl StoreError {
+    /// Whether the browser refused the write for lack of room.
+    pub fn is_quota(&self) -> bool {
+        matches!(self, StoreError::Request { name, .. } if name == "QuotaExceededError")
+    }
+}
+
 impl From<JsValue> for StoreError {
     fn from(error: JsValue) -> Self {
-        StoreError::Js(describe(&error))
+        // A call that throws (as a put over quota may) throws a DOMException: keep its name.
+        match error.dyn_into::<web_sys::DomException>() {
+            Ok(e) => StoreError::Request { name: e.name(), message: e.message() },
+            Err(error) => StoreError::Js(describe(&error)),
+        }
     }
 }
 
@@ -55,9 +66,12 @@ async fn request(req: &IdbRequest) -> Result<JsValue, StoreError> {
     if JsFuture::from(promise).await.is_ok() {
         return Ok(req.result()?);
     }
-    Err(match req.error() {
-        Ok(Some(e)) => StoreError::Request { name: e.name(), message: e.message() },
-        _ => StoreError::Js("the request failed without an error".into()),
+    // A write over quota aborts its transaction: the request says AbortError, the
+    // transaction says why.
+    let why = req.transaction().and_then(|tx| tx.error()).or_else(|| req.error().ok().flatten());
+    Err(match why {
+        Some(e) => StoreError::Request { name: e.name(), message: e.message() },
+        None => StoreError::Js("the request failed without an error".into()),
     })
 }
 
@@ -114,25 +128,60 @@ pub async fn put(run: &SavedRun) -> Result<(), StoreError> {
     request(&store(IdbTransactionMode::Readwrite).await?.put(&record)?).await.map(|_| ())
 }
 
-/// Every saved run, oldest first; unreadable entries are skipped and counted.
-pub async fn all() -> Result<(Vec<SavedRun>, usize), StoreError> {
+/// Reads one stored `{key, json}` record.
+fn read(item: &JsValue) -> Result<SavedRun, Unreadable> {
+    // The record's two fields, by name, as written by `put`.
+    let key = Reflect::get(item, &"key".into()).ok().and_then(|k| k.as_string()).unwrap_or_default();
+    let Some(json) = Reflect::get(item, &"json".into()).ok().and_then(|j| j.as_string()) else {
+        return Err(Unreadable::new(key, String::new(), RunFileError::Parse("the record holds no run".into())));
+    };
+    match SavedRun::parse_file(&json) {
+        Ok(runs) if runs.len() == 1 => Ok(runs.into_iter().next().expect("one run")),
+        Ok(runs) => {
+            let why = RunFileError::Parse(format!("the record holds {} runs, not one", runs.len()));
+            Err(Unreadable::new(key, json, why))
+        }
+        Err(e) => Err(Unreadable::new(key, json, e)),
+    }
+}
+
+/// Every saved run, oldest first, and the records this page cannot read (kept as they are).
+pub async fn all() -> Result<(Vec<SavedRun>, Vec<Unreadable>), StoreError> {
     let items: Array = request(&store(IdbTransactionMode::Readonly).await?.get_all()?).await?.unchecked_into();
     let mut runs = vec![];
-    let mut unreadable = 0;
+    let mut unreadable = vec![];
     for item in items.iter() {
-        // The record's `json` field, by name, as written by `put`.
-        let json = Reflect::get(&item, &"json".into()).ok().and_then(|j| j.as_string());
-        match json.map(|t| SavedRun::parse_file(&t)) {
-            Some(Ok(found)) => runs.extend(found),
-            _ => unreadable += 1,
+        match read(&item) {
+            Ok(run) => runs.push(run),
+            Err(u) => unreadable.push(u),
         }
     }
     runs.sort_by(|a, b| a.created.total_cmp(&b.created));
     Ok((runs, unreadable))
 }
 
+/// The run stored under `key` now (another tab may have written it), if any.
+pub async fn get(key: &str) -> Result<Option<Result<SavedRun, Unreadable>>, StoreError> {
+    let item = request(&store(IdbTransactionMode::Readonly).await?.get(&key.into())?).await?;
+    Ok((!item.is_undefined()).then(|| read(&item)))
+}
+
 pub async fn delete(key: &str) -> Result<(), StoreError> {
     request(&store(IdbTransactionMode::Readwrite).await?.delete(&key.into())?).await.map(|_| ())
+}
+
+/// Whether the browser keeps this site's storage until the user deletes it
+/// (`navigator.storage.persisted()`); `None` where it does not say.
+pub async fn persisted() -> Option<bool> {
+    let promise = web_sys::window()?.navigator().storage().persisted().ok()?;
+    JsFuture::from(promise).await.ok()?.as_bool()
+}
+
+/// Asks the browser to keep this site's storage until the user deletes it, and returns its
+/// answer (`navigator.storage.persist()`).
+pub async fn persist() -> Option<bool> {
+    let promise = web_sys::window()?.navigator().storage().persist().ok()?;
+    JsFuture::from(promise).await.ok()?.as_bool()
 }
 
 /// Bytes this site stores and may store (`navigator.storage.estimate()`).

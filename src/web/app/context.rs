@@ -49,6 +49,8 @@ pub struct Ctx {
     pub written: RwSignal<HashMap<String, usize>>,
     /// Why the last save failed (a full quota), for the banner.
     pub storage_error: RwSignal<Option<String>>,
+    /// The other tabs, storage that lasts, and runs the browser would not store.
+    pub keeping: super::saving::Keeping,
     /// Each lab's form once shown, kept while the student visits other labs.
     pub(super) forms: StoredValue<HashMap<LabId, RwSignal<FormText>>, LocalStorage>,
     /// How many forms `forms` holds: what depends on a lab's form (the class-join link) hears
@@ -64,12 +66,12 @@ pub struct Ctx {
 /// Where one of this page's runs is saved.
 #[derive(Clone)]
 pub(super) struct Tracked {
-    key: String,
-    name: String,
+    pub(super) key: String,
+    pub(super) name: String,
     /// The saved run's lab name: `synth`, `mnist`, `dogs-mlp`, `dogs-cnn`.
-    lab: &'static str,
+    pub(super) lab: &'static str,
     /// When the run started (ms since the epoch), kept across resumes.
-    created: f64,
+    pub(super) created: f64,
 }
 
 /// At most one probe in flight; while one is, only the newest request waits.
@@ -123,110 +125,11 @@ impl Ctx {
     /// Keeps run `id` in this browser as it goes (under `key`, or a new one).
     pub fn track(&self, id: RunId, lab: &'static str, name: String, key: Option<(String, f64)>) {
         let now = js_sys::Date::now();
-        let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}"), now));
+        // The tab's mark keeps two tabs' runs apart even when both start run 1 in one millisecond.
+        let tab = self.keeping.tab;
+        let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}-{tab}"), now));
         self.tracked.update_value(|t| {
             t.insert(id, Tracked { key, name, lab, created });
-        });
-    }
-
-    /// Epochs of run `id` safely written to this browser so far.
-    pub fn written_epochs(&self, id: RunId) -> Option<usize> {
-        let key = self.tracked.with_value(|t| t.get(&id).map(|t| t.key.clone()))?;
-        self.written.with(|w| w.get(&key).copied())
-    }
-
-    /// Saves the model of size `size` of the tracked MNIST run `id` (each model is a run).
-    fn persist_mnist(&self, id: RunId, size: usize) {
-        let Some(Tracked { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
-        let key = format!("{key}-{size}");
-        let run = self.session.with_untracked(|s| {
-            [&s.mnist, &s.mnist_check].into_iter().flatten().find(|m| m.id == id).map(|m| m.saved(size, &key, created))
-        });
-        if let Some(run) = run {
-            let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
-            self.save(SavedRun { name: name.unwrap_or(run.name.clone()), ..run });
-        }
-    }
-
-    /// Saves the tracked run `id` as it stands now.
-    fn persist(&self, id: RunId) {
-        let Some(Tracked { key, name, lab, created }) = self.tracked.with_value(|t| t.get(&id).cloned()) else {
-            return;
-        };
-        let run = self.session.with_untracked(|s| {
-            s.runs
-                .iter()
-                .find(|r| r.id == id)
-                .map(|r| r.saved(&key, &name, lab, created))
-                .or_else(|| s.dogs.runs().find(|r| r.id == id).map(|r| r.saved(&key, &name, lab, created)))
-        });
-        let Some(run) = run else { return };
-        // The user may have renamed it in the runs list meanwhile.
-        let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
-        let run = SavedRun { name: name.unwrap_or(run.name.clone()), ..run };
-        self.save(run);
-    }
-
-    /// Writes `run` to IndexedDB and the list; a failure (a full quota) goes to the banner.
-    pub fn save(&self, run: SavedRun) {
-        self.saved.update(|all| match all.iter_mut().find(|r| r.key == run.key) {
-            Some(old) => *old = run.clone(),
-            None => all.push(run.clone()),
-        });
-        let ctx = *self;
-        leptos::task::spawn_local(async move {
-            match crate::web::store::put(&run).await {
-                Ok(()) => {
-                    let epochs = run.checkpoint.as_ref().map_or(run.epochs.len(), |c| c.epoch.min(run.epochs.len()));
-                    ctx.written.update(|w| {
-                        w.insert(run.key.clone(), epochs);
-                    });
-                    ctx.storage_error.set(None)
-                }
-                Err(e) => ctx.storage_error.set(Some(format!(
-                    "nnlab could not save \"{}\" in this browser ({e}). Storage may be full: delete runs you no longer need in Saved runs, or export them first",
-                    run.name
-                ))),
-            }
-        });
-    }
-
-    /// Loads the saved runs; a run still marked running was interrupted by the page going away.
-    pub(super) fn load_saved(&self) {
-        let ctx = *self;
-        leptos::task::spawn_local(async move {
-            match crate::web::store::all().await {
-                Ok((runs, unreadable)) => {
-                    let runs: Vec<SavedRun> = runs
-                        .into_iter()
-                        .map(|r| {
-                            let found = r.clone().found_on_load();
-                            if found != r {
-                                ctx.save(found.clone());
-                            }
-                            found
-                        })
-                        .collect();
-                    // Each lab's last run back on screen, and finished Synth models back in a worker.
-                    let choice = ctx.choice.get_untracked();
-                    let reload = ctx.session.try_update(|s| s.restore(&runs, choice)).unwrap_or_default();
-                    for message in &reload {
-                        ctx.send(message);
-                    }
-                    ctx.saved.update(|all| {
-                        for r in runs {
-                            if !all.iter().any(|a| a.key == r.key) {
-                                all.push(r);
-                            }
-                        }
-                    });
-                    if unreadable > 0 {
-                        ctx.storage_error
-                            .set(Some(format!("{unreadable} saved runs could not be read and are not shown")));
-                    }
-                }
-                Err(e) => ctx.storage_error.set(Some(format!("Saved runs are not available here: {e}"))),
-            }
         });
     }
 

@@ -12,7 +12,8 @@ use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::ToWorker;
 use crate::report::{DESCRIBED_IMAGES, Extras, lab_runs, report_html, run_kinds, sort_for_list, synth_data_seeds};
-use crate::runs::{SavedRun, runs_csv};
+use crate::runs::{RunStatus, SavedRun, runs_csv};
+use crate::web::tabs::Announce;
 
 /// Images generated between the browser's turns while the report describes a Synth data set.
 const DESCRIBE_STEP: usize = 100;
@@ -93,6 +94,74 @@ fn show_comparison() {
     });
 }
 
+/// Deletes the stored record under `key`, tells the other tabs, and saves again what the
+/// browser refused for lack of room.
+fn delete_record(ctx: Ctx, key: String) {
+    leptos::task::spawn_local(async move {
+        match crate::web::store::delete(&key).await {
+            Ok(()) => {
+                ctx.tell(&Announce::Deleted(key));
+                ctx.retry_unsaved();
+            }
+            Err(e) => ctx.storage_error.set(Some(format!("could not delete the run: {e}"))),
+        }
+    });
+}
+
+/// A run's status in the list.
+fn status_text(status: RunStatus, elsewhere: bool, unsaved: bool) -> String {
+    let status = if elsewhere { "training in another tab" } else { status.name() };
+    if unsaved { format!("{status}, not saved (storage full)") } else { status.to_string() }
+}
+
+/// What the browser answered when asked to keep this site's storage.
+fn persist_text(kept: bool) -> &'static str {
+    match kept {
+        true => "This browser keeps these runs until you delete them (persistent storage granted).",
+        false => {
+            "This browser may delete these runs when it runs short of space (it did not grant persistent storage): export the runs you need to keep."
+        }
+    }
+}
+
+/// The records this page cannot read (saved by a newer nnlab, or damaged): named, with the
+/// reason, to download as they are or delete after asking.
+#[component]
+fn UnreadableRecords() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let records = ctx.keeping.unreadable;
+    let delete = move |key: String| {
+        let asked = window().confirm_with_message(
+            "Delete this record for good? This page cannot read it; a newer nnlab may. Download it first to keep it.",
+        );
+        if asked.unwrap_or(false) {
+            records.update(|u| u.retain(|r| r.key != key));
+            delete_record(ctx, key);
+        }
+    };
+    move || {
+        (!records.with(Vec::is_empty)).then(|| view! {
+            <div role="group" aria-labelledby="runs-unreadable-title" data-testid="runs-unreadable">
+                <h4 id="runs-unreadable-title">"Records this page cannot read"</h4>
+                <p>"They stay in this browser as they are, until you delete them."</p>
+                <ul>
+                    {records.get().into_iter().map(|record| {
+                        let name = record.name.clone().unwrap_or_else(|| format!("(no name, key {})", record.key));
+                        let (key, text) = (record.key.clone(), record.text.clone());
+                        view! {
+                            <li data-testid="unreadable-record">
+                                <strong>{name}</strong>": "{record.reason.to_string()}". "
+                                <button type="button" on:click=move |_| download_text(&format!("nnlab-unreadable-{key}.json"), "application/json", &text)>"Download as is"</button>
+                                <button type="button" data-testid="unreadable-delete" on:click={let key = record.key.clone(); move |_| delete(key.clone())}>"Delete…"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </div>
+        })
+    }
+}
+
 #[component]
 pub fn RunsPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -114,11 +183,7 @@ pub fn RunsPanel() -> impl IntoView {
     let remove = move |key: String| {
         ctx.saved.update(|all| all.retain(|r| r.key != key));
         compare.update(|c| c.retain(|k| *k != key));
-        leptos::task::spawn_local(async move {
-            if let Err(e) = crate::web::store::delete(&key).await {
-                ctx.storage_error.set(Some(format!("could not delete the run: {e}")));
-            }
-        });
+        delete_record(ctx, key);
     };
     let rename = move |key: String, name: String| {
         if let Some(run) = ctx.saved.with_untracked(|all| all.iter().find(|r| r.key == key).cloned()) {
@@ -166,6 +231,8 @@ pub fn RunsPanel() -> impl IntoView {
         });
     };
     let training = move || ctx.session.with(|s| s.is_training());
+    let elsewhere = ctx.keeping.elsewhere;
+    let unsaved = ctx.keeping.unsaved;
     let compared = move || {
         let keys = compare.get();
         let pick = |k: &String| ctx.saved.with(|all| all.iter().find(|r| r.key == *k).cloned());
@@ -183,6 +250,9 @@ pub fn RunsPanel() -> impl IntoView {
                         format!("This site stores {:.1} MB (runs, datasets and the offline app) of {:.0} MB the browser allows.", used / 1e6, quota / 1e6)
                     })}
                 </p>
+                {move || ctx.keeping.persisted.get().map(|kept| view! {
+                    <p data-testid="runs-persist">{persist_text(kept)}</p>
+                })}
                 <div class="gallery-controls">
                     <label>"Show: "
                         <select data-testid="runs-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
@@ -219,7 +289,7 @@ pub fn RunsPanel() -> impl IntoView {
                 })}
                 {move || (compare.with(|c| c.len()) == 1).then(|| view! { <p class="empty">"Tick a second run to compare their curves."</p> })}
                 <div class="table-scroll" data-testid="runs-table-box">
-                <table class="compare runs" data-testid="runs-table">
+                <table class="compare runs" data-testid="runs-table" data-loaded=move || ctx.keeping.loaded.get().to_string()>
                     <thead><tr>
                         {["compare", "name", "lab", "status", "epochs", "training time", "last valid acc (%)", "test acc (%)", "started", "actions"].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                     </tr></thead>
@@ -231,8 +301,11 @@ pub fn RunsPanel() -> impl IntoView {
                             let started = js_sys::Date::new(&run.created.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
                             let single = run.clone();
                             let for_resume = run.clone();
+                            let (k5, k6, k7) = (key.clone(), key.clone(), key.clone());
+                            let busy = Memo::new(move |_| elsewhere.with(|e| e.contains(&k5)));
+                            let status = run.status;
                             view! {
-                                <tr data-testid="run-row" data-status=run.status.name()>
+                                <tr data-testid="run-row" data-status=run.status.name() data-elsewhere=move || busy.get().to_string()>
                                     <td><input type="checkbox" aria-label=format!("compare {}", run.name)
                                         prop:checked=move || compare.with(|c| c.contains(&k1))
                                         on:change=move |ev| {
@@ -247,10 +320,10 @@ pub fn RunsPanel() -> impl IntoView {
                                         }/></td>
                                     // As wide as the name (whole words shown, not cut at the box's edge).
                                     <td><input type="text" value=run.name.clone() aria-label="run name" data-testid="run-name"
-                                        size=run.name.chars().count().clamp(12, 48)
+                                        size=run.name.chars().count().clamp(12, 48) disabled=move || busy.get()
                                         on:change=move |ev| rename(k3.clone(), event_target_value(&ev))/></td>
                                     <td>{run.lab.clone()}</td>
-                                    <td data-testid="run-status">{run.status.name()}</td>
+                                    <td data-testid="run-status">{move || status_text(status, elsewhere.with(|e| e.contains(&k6)), unsaved.with(|u| u.contains(&k7)))}</td>
                                     <td data-testid="run-epochs">{run.epochs.len()}</td>
                                     <td data-testid="run-seconds">{crate::metrics::format_duration(run.train_seconds())}</td>
                                     <td>{run.epochs.last().and_then(|e| e.valid_acc).map_or("-".into(), |a| format!("{a:.1}"))}</td>
@@ -262,7 +335,7 @@ pub fn RunsPanel() -> impl IntoView {
                                         })}
                                         <button type="button" data-testid="run-report" on:click=move |_| export(std::slice::from_ref(&single), "html")>"Report"</button>
                                         <button type="button" data-testid="run-json" on:click={let r = run.clone(); move |_| export(std::slice::from_ref(&r), "json")}>"JSON"</button>
-                                        <button type="button" data-testid="run-delete" on:click=move |_| remove(k4.clone())>"Delete"</button>
+                                        <button type="button" data-testid="run-delete" disabled=move || busy.get() on:click=move |_| remove(k4.clone())>"Delete"</button>
                                     </td>
                                 </tr>
                             }
@@ -271,6 +344,7 @@ pub fn RunsPanel() -> impl IntoView {
                 </table>
                 </div>
                 {move || shown.with(|s| s.is_empty()).then(|| view! { <p class="empty">"No runs yet: train one in a lab and it appears here."</p> })}
+                <UnreadableRecords/>
             </section>
         </LabArticle>
     }
