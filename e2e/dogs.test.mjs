@@ -55,6 +55,16 @@ test('a folder without dogs.csv is refused with a message', async () => {
       await byTestId(page, 'dog-folder').setInputFiles(root);
       await page.waitForSelector('[data-testid="dog-load-error"]', { timeout: 30_000 });
       assert.match(await byTestId(page, 'dog-load-error').textContent(), /no dogs\.csv found/);
+
+      // A set too large for the worker's memory is refused from its dogs.csv alone, before
+      // one image is read: 40,000 rows naming images that are not even there.
+      let csv = 'filename,numeric_label,semantic_label,partition\n';
+      for (let i = 0; i < 40_000; i++) csv += `${i}.png,${i % 2},${i % 2 ? 'poodle' : 'beagle'},train\n`;
+      writeFileSync(join(root, 'dogs.csv'), csv);
+      await byTestId(page, 'dog-folder').setInputFiles(root);
+      await page.waitForFunction(() => /needs about/.test(document.querySelector('[data-testid="dog-load-error"]')?.textContent));
+      assert.match(await byTestId(page, 'dog-load-error').textContent(),
+        /this DogSet needs about 2344 MB of the training worker's memory \(40000 images at 60 KB each, and 0 MB of files\), more than the 2048 MB a DogSet may take in a browser worker: keep at most 34952 rows in dogs\.csv/);
     });
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -114,6 +114,9 @@ pub enum ToWorker {
     Crash,
     /// Test hook: destroy the WebGPU device, as a driver reset or a lost GPU would.
     LoseGpu,
+    /// Test hook: allocate until the worker's memory runs out, as a set or model too large
+    /// for it would.
+    ExhaustMemory,
 }
 
 /// A model of the MNIST lab to attack: its training-set size and final weights.

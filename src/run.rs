@@ -311,6 +311,8 @@ impl Phase {
 
 /// What a run that lost its worker says.
 pub const WORKER_DIED: &str = "the training worker stopped during this run";
+/// How a worker's last note begins when it ran out of memory (see `web::worker::memory`).
+pub const OUT_OF_MEMORY: &str = "the training worker ran out of memory";
 /// What a run that was sent but has no answer yet says.
 pub const QUEUED: &str = "waiting for the training engine";
 /// What a run waiting in the pool's queue says.
@@ -394,12 +396,17 @@ impl RunState {
         self.status = None;
     }
 
-    /// The worker died: an active run is interrupted (and can be resumed where its lab keeps
-    /// checkpoints); a finished or failed one stays as it was.
-    pub fn worker_died(&mut self) {
+    /// The worker died (`crash`: its last words): an active run is interrupted (and can be
+    /// resumed where its lab keeps checkpoints); a finished or failed one stays as it was.
+    pub fn worker_died(&mut self, crash: &str) {
         if self.phase.is_active() {
             self.phase = Phase::Interrupted;
-            self.error = Some(WORKER_DIED.into());
+            self.error = Some(match crash.starts_with(OUT_OF_MEMORY) {
+                true => format!(
+                    "{crash}. The epochs so far are kept: train on fewer images or a smaller batch, or close other tabs to free memory"
+                ),
+                false => WORKER_DIED.into(),
+            });
         }
     }
 

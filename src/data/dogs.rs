@@ -7,6 +7,7 @@
 //! [`DogSetBuilder`]. Every decision about what is kept, converted or refused is made here,
 //! once, and tested natively.
 //!
+//! - `budget.rs`: what a set costs the worker's memory, checked before it is read
 //! - `rows.rs`: `dogs.csv` read and each row checked
 //! - `files.rs`: finding the set among a folder's or a .zip's files, and loading it from them
 //! - `pixels.rs`: a decoded image made 64x64 RGB (resizing, dropped alpha, grey detection)
@@ -15,6 +16,7 @@
 //! - `splits.rs`: the partitions in memory and what the explore view shows of them
 //! - `stand_in.rs`: the Fashion-MNIST stand-in made DogSet-shaped
 
+pub mod budget;
 mod builder;
 mod files;
 mod pixels;

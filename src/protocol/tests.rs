@@ -58,6 +58,7 @@ fn every_message_round_trips() {
         ToWorker::Probe { run: 3, image: vec![0.5; 4] },
         ToWorker::Crash,
         ToWorker::LoseGpu,
+        ToWorker::ExhaustMemory,
     ];
     for m in to {
         assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);

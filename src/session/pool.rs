@@ -206,7 +206,7 @@ impl Pool {
             }
             ToWorker::ForgetDogs => self.live().map(|w| (w, message.clone())).collect(),
             // Test hooks: the worker of the newest run, else the first.
-            ToWorker::Crash | ToWorker::LoseGpu => {
+            ToWorker::Crash | ToWorker::LoseGpu | ToWorker::ExhaustMemory => {
                 let newest = self.slots.iter().enumerate().filter_map(|(w, s)| Some((s.job?, w))).max();
                 newest.map(|(_, w)| w).or_else(|| self.any_worker()).map(|w| (w, message)).into_iter().collect()
             }
@@ -230,7 +230,11 @@ impl Pool {
                 return self.next_job(w);
             }
             FromWorker::Crashed { message } => {
-                slot.state = WorkerState::Crashed(message.clone());
+                // The first word is the one to keep: a worker out of memory says so, and then
+                // its engine's trap ("unreachable") follows.
+                if slot.is_live() {
+                    slot.state = WorkerState::Crashed(message.clone());
+                }
                 slot.job = None;
                 self.homes.retain(|_, home| *home != w);
                 if self.dogs_home == Some(w) {

@@ -139,11 +139,11 @@ impl Session {
     /// queued job for a worker that became free, Stop for the rest of a failed run).
     pub fn apply_from(&mut self, from: WorkerId, message: FromWorker) -> Outbox {
         let mut orphaned = None;
-        if let FromWorker::Crashed { .. } = message {
+        if let FromWorker::Crashed { message: crash } = &message {
             if let Some(run) = self.pool.slots().get(from).and_then(|s| s.job)
                 && let Some(state) = self.state_mut(run)
             {
-                state.worker_died();
+                state.worker_died(crash);
                 orphaned = Some(run);
             }
             if self.pool.holds_dogs(from) {

@@ -81,6 +81,26 @@ fn messages_of_an_old_run_do_not_touch_the_new_one() {
 }
 
 #[test]
+fn a_worker_out_of_memory_interrupts_its_run_saying_so_and_keeps_its_epochs() {
+    let mut s = Session::default();
+    s.apply_from(0, FromWorker::Ready);
+    let (id, _) = train(&mut s, 2);
+    s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+    let epochs = s.run_mut(id).unwrap().records.len();
+    assert_eq!(epochs, 1);
+    let note = format!("{} (it asked for 512 MB more with 3900 MB in use)", crate::run::OUT_OF_MEMORY);
+    s.apply_from(0, FromWorker::Crashed { message: note.clone() });
+    // The engine's own "unreachable" follows the worker's note: the note's words stay.
+    s.apply_from(0, FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
+    let run = s.run_mut(id).unwrap();
+    assert_eq!(run.state.phase, Phase::Interrupted);
+    assert_eq!(run.records.len(), epochs, "the epochs so far stay");
+    let error = run.state.error.clone().unwrap();
+    assert!(error.starts_with(&note) && error.contains("The epochs so far are kept"), "{error}");
+    assert_eq!(s.engine(), Engine::Crashed(note), "the banner keeps the worker's own words");
+}
+
+#[test]
 fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
     let mut s = Session::default();
     let (id, _) = train(&mut s, 2);

@@ -33,6 +33,7 @@ mod data;
 mod device;
 mod dogs;
 mod event_loop;
+mod memory;
 mod parallel;
 
 use data::{load_manifest, load_mnist, load_split, start_progress};
@@ -249,6 +250,7 @@ fn handle(message: ToWorker) {
         ToWorker::LookInside { run, input } => spawn_local(look_inside(run, input)),
         ToWorker::Crash => panic!("test hook: the page asked this worker to crash"),
         ToWorker::LoseGpu => lose_gpu(),
+        ToWorker::ExhaustMemory => memory::exhaust(),
     }
 }
 

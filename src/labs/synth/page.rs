@@ -128,6 +128,9 @@ pub fn SynthLabPanel() -> impl IntoView {
                             <button type="button" data-testid="lose-gpu" on:click=move |_| ctx.send(&ToWorker::LoseGpu)>
                                 "Lose the GPU device (test hook)"
                             </button>
+                            <button type="button" data-testid="exhaust-memory" on:click=move |_| ctx.send(&ToWorker::ExhaustMemory)>
+                                "Run the worker out of memory (test hook)"
+                            </button>
                         })}
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}

@@ -42,6 +42,9 @@ pub enum UploadError {
     Unzip { path: String, source: UnzipError },
     #[error(transparent)]
     Dogs(#[from] DogsError),
+    /// Too large for the worker's memory, found before reading or decoding it.
+    #[error(transparent)]
+    TooLarge(#[from] dogs::budget::TooLarge),
     /// The checks left a partition empty: the report says which rows were refused.
     #[error(transparent)]
     Refused(Box<LoadFailure>),
@@ -255,6 +258,14 @@ impl Files {
         }
     }
 
+    /// Bytes the files take in memory now (the user's own files are read one at a time).
+    fn bytes(&self) -> u64 {
+        match self {
+            Files::Blobs(_) => 0,
+            Files::Unzipped(m) => m.values().map(|b| b.len() as u64).sum(),
+        }
+    }
+
     fn paths(&self) -> Vec<&str> {
         match self {
             Files::Blobs(m) => m.keys().map(String::as_str).collect(),
@@ -318,6 +329,8 @@ async fn read_upload(entries: &JsValue) -> Result<Files, UploadError> {
     if let [(path, blob)] = blobs.iter().collect::<Vec<_>>()[..]
         && path.to_ascii_lowercase().ends_with(".zip")
     {
+        // A folder's files are read one at a time; a zip is held whole, packed and unpacked.
+        dogs::budget::check_files(blob.dyn_ref::<Blob>().map_or(0.0, Blob::size) as u64, true)?;
         let bytes = read_blob(blob).await.map_err(|source| UploadError::Read { path: path.clone(), source })?;
         return dogs::unzip(&bytes)
             .map(Files::Unzipped)
@@ -336,6 +349,7 @@ async fn check_upload(entries: &JsValue) -> Result<(DogSplits, LoadReport), Uplo
         .map_err(|source| UploadError::Read { path: "dogs.csv".into(), source })?;
     let mut builder = DogSetBuilder::new(dogs::check_csv(&String::from_utf8_lossy(&bytes))?);
     let total = builder.rows().len();
+    dogs::budget::check_images(total, files.bytes())?;
     let mut last = 0.0;
     for i in 0..total {
         let image = match dogs::resolve(&root, &builder.rows()[i].file, |p| files.has(p)) {
