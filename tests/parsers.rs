@@ -16,7 +16,7 @@ use nnlab::data::dogs::{self, ImageError, MAX_IMAGE_PIXELS, UnzipError};
 use nnlab::data::idx::{self, IdxError};
 use nnlab::data::manifest::{self, Manifest, ManifestError, ShardEntry};
 use nnlab::data::shards::{self, Shard};
-use nnlab::run::Checkpoint;
+use nnlab::run::{Checkpoint, Kernels};
 use nnlab::runs::{RUN_FORMAT, SavedRun};
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
@@ -341,14 +341,24 @@ proptest! {
     fn run_files_load_or_say_why(
         text in prop_oneof![
             ".{0,120}",
-            "[A-Za-z0-9+/=]{0,40}".prop_map(|b64| run_text(&format!("\"{b64}\""))),
-            mutated(run_text("\"AACAPw==\"").into_bytes()).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
+            "[A-Za-z0-9+/=]{0,40}".prop_map(|b64| run_text("[1,1,1,1]", &format!("\"{b64}\""))),
+            // A convolution's shape with any number of values, as an edited file could have.
+            (prop::collection::vec(dim(), 4), prop::collection::vec(-1.0f32..1.0, 0..20))
+                .prop_map(|(shape, values)| run_text(&format!("{shape:?}"), &format!("{values:?}"))),
+            mutated(run_text("[1,1,1,1]", "\"AACAPw==\"").into_bytes()).prop_map(|b| String::from_utf8_lossy(&b).into_owned()),
         ]
     ) {
         match SavedRun::parse_file(&text) {
             Ok(runs) => {
                 for run in runs {
-                    let _ = run.first_kernels();
+                    // The page restores a run's kernels and draws each one.
+                    let restored = run.checkpoint.as_ref().and_then(Kernels::from_checkpoint);
+                    for kernels in run.first_kernels().map(|(_, k)| k).into_iter().chain(restored) {
+                        let [out, cin, ..] = kernels.shape;
+                        for (o, i) in (0..out.min(3)).flat_map(|o| (0..cin.min(3)).map(move |i| (o, i))) {
+                            let _ = kernels.kernel(o, i);
+                        }
+                    }
                     let _ = SavedRun::to_json(&[run.found_on_load()]);
                 }
             }
@@ -477,12 +487,13 @@ fn idx_file(dims: &[u32], data: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A saved run file of this format with a checkpoint whose values are `values` (JSON).
-fn run_text(values: &str) -> String {
+/// A saved run file of this format with a checkpoint whose first tensor has `shape` and
+/// `values` (JSON).
+fn run_text(shape: &str, values: &str) -> String {
     format!(
         r#"[{{"format":{RUN_FORMAT},"key":"k","name":"n","lab":"synth","config":{{}},"backend":null,"created":0,
         "status":"Interrupted","epochs":[],"summary":null,"test":null,
-        "checkpoint":{{"epoch":0,"tensors":[{{"shape":[1,1,1,1],"values":{values}}},{{"shape":[1],"values":[0.5]}}]}},"error":null}}]"#
+        "checkpoint":{{"epoch":0,"tensors":[{{"shape":{shape},"values":{values}}},{{"shape":[1],"values":[0.5]}}]}},"error":null}}]"#
     )
 }
 
@@ -504,4 +515,16 @@ fn forged_sizes_are_refused_naming_the_size_and_the_limit() {
 
     let err = idx::parse(&idx_file(&[1_000_000, 1_000_000], &[0; 16])).unwrap_err();
     assert!(err.to_string().contains("[1000000, 1000000] make more than 200000000 bytes"), "{err}");
+}
+
+/// What the run-file property found: kernels drawn from values that do not fill their shape.
+#[test]
+fn checkpoints_whose_values_do_not_fill_their_shape_give_no_kernels() {
+    for shape in ["[1, 1, 2, 3]", "[1, 4294967296, 1, 4294967296]", "[1099511627776, 0, 1, 1]"] {
+        let runs = SavedRun::parse_file(&run_text(shape, "[]")).unwrap();
+        assert_eq!(runs[0].first_kernels(), None, "{shape}");
+        assert_eq!(runs[0].checkpoint.as_ref().and_then(Kernels::from_checkpoint), None, "{shape}");
+    }
+    let runs = SavedRun::parse_file(&run_text("[1, 1, 1, 2]", "[0.25, -0.25]")).unwrap();
+    assert_eq!(runs[0].first_kernels().unwrap().1.kernel(0, 0), &[0.25, -0.25]);
 }
