@@ -123,6 +123,12 @@ impl Kernels {
     pub fn from_checkpoint(checkpoint: &Checkpoint) -> Option<Kernels> {
         let weights = checkpoint.tensors.first()?;
         let shape = <[usize; 4]>::try_from(weights.shape.as_slice()).ok()?;
+        // An imported file's values may not fill its shape (`kernel` would slice past them),
+        // and a zero in it would let `[huge, 0, 1, 1]` size the biases below.
+        let size = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if size != Some(weights.values.len()) || size == Some(0) {
+            return None;
+        }
         let biases = checkpoint.tensors.get(1).filter(|b| b.shape == [shape[0]]);
         Some(Kernels {
             shape,

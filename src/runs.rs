@@ -154,7 +154,9 @@ impl SavedRun {
         let checkpoint = self.checkpoint.as_ref()?;
         let [weight, bias, ..] = &checkpoint.tensors[..] else { return None };
         let [out, cin, kh, kw] = weight.shape[..] else { return None };
-        if bias.shape != [out] || weight.values.len() != out * cin * kh * kw {
+        // Checked: an imported [1, 2^32, 1, 2^32] wraps to 0 and would pass with no values.
+        let size = [out, cin, kh, kw].iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if bias.shape != [out] || size != Some(weight.values.len()) || size == Some(0) {
             return None;
         }
         let kernels =

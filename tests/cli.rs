@@ -176,6 +176,39 @@ fn data_verify_checks_the_committed_shards() {
     assert!(!ok && stderr.contains("nnlab data build"), "{stderr}");
 }
 
+#[test]
+fn data_verify_parses_every_shard_not_only_its_checksum() {
+    use nnlab::data::manifest::{self, DatasetEntry, Manifest};
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("nnlab-verify-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (mut split, files) = manifest::shard_split("toy", "train", &[7; 8], &[0, 1], [2, 2, 1]);
+    // The shard replaced by a gzip of garbage, with a size and sha256 that match it: only
+    // parsing the shard can find that it is not one.
+    let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
+    gz.write_all(b"\x10\x00\x00\x00\x00\x00\x00\x00not safetensors!").unwrap();
+    let garbage = gz.finish().unwrap();
+    split.shards[0].bytes = garbage.len() as u64;
+    split.shards[0].sha256 = manifest::sha256_hex(&garbage);
+    std::fs::create_dir_all(dir.join("toy")).unwrap();
+    std::fs::write(dir.join(&files[0].0), &garbage).unwrap();
+    let dataset = DatasetEntry {
+        title: "Toy".into(),
+        licence: "MIT".into(),
+        provenance: "made up".into(),
+        class_names: vec!["a".into(), "b".into()],
+        image_shape: [2, 2, 1],
+        splits: [("train".to_string(), split)].into(),
+    };
+    let manifest =
+        Manifest { format_version: manifest::FORMAT_VERSION, datasets: [("toy".to_string(), dataset)].into() };
+    std::fs::write(dir.join("manifest.json"), manifest.to_json()).unwrap();
+    let (ok, _, stderr) = nnlab(&["data", "verify", "--dir", dir.to_str().unwrap()]);
+    assert!(!ok, "a shard of garbage passed verify");
+    assert!(stderr.contains("toy/train-00.safetensors.gz: the file is not a readable safetensors file"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A DogSet-like folder: dogs.csv and PNG images, some of them broken on purpose.
 fn write_dogset(dir: &std::path::Path) {
     let images = dir.join("images");

@@ -27,8 +27,10 @@ mod standardise;
 
 pub use builder::{DogSetBuilder, LoadFailure, LoadReport};
 #[cfg(feature = "engine")]
-pub use files::{UnzipError, unzip};
+pub use files::{MAX_ENTRY_BYTES, MAX_UNZIPPED_BYTES, UnzipError, unzip};
 pub use files::{find_root, image_paths, load, resolve};
+#[cfg(feature = "cli")]
+pub use pixels::decode_image;
 pub use pixels::{Conversion, Decoded, palette, resize_bilinear, to_dog_pixels};
 pub use rows::{CheckedCsv, Problem, Row, check_csv};
 pub use splits::{DogSetInfo, DogSplits, GALLERY_PAGE};
@@ -83,6 +85,23 @@ pub enum ImageError {
     Host(String),
     #[error("decodes to a {width}x{height} image with no usable pixels")]
     Empty { width: usize, height: usize },
+    #[error(
+        "the image says it is {width}x{height} pixels, more than the {MAX_IMAGE_PIXELS} pixels nnlab decodes (the labs shrink every image to 64x64): resize it first"
+    )]
+    TooLarge { width: usize, height: usize },
+}
+
+/// The most pixels an image of a DogSet may declare, checked from its header before it is
+/// decoded: a 48-megapixel phone photo (8000x6000) fits; a forged header of 100000x100000
+/// would otherwise ask for 40 GB of RGBA.
+pub const MAX_IMAGE_PIXELS: usize = 48_000_000;
+
+/// Whether an image of `width` x `height` (as its header declares) may be decoded.
+pub fn check_dimensions(width: usize, height: usize) -> Result<(), ImageError> {
+    match width.checked_mul(height) {
+        Some(pixels) if pixels <= MAX_IMAGE_PIXELS => Ok(()),
+        _ => Err(ImageError::TooLarge { width, height }),
+    }
 }
 
 /// Fixtures for this module's and other modules' tests.

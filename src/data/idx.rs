@@ -23,10 +23,21 @@ pub enum IdxError {
     UnsupportedType(u8),
     #[error("the header promises {expected} bytes of data but the file holds {got}")]
     WrongLength { expected: usize, got: usize },
+    #[error("the header promises {expected} bytes of data but the file holds more")]
+    TooLong { expected: usize },
+    #[error(
+        "the header's dimensions {dims:?} make more than {limit} bytes, more than nnlab reads from one IDX file: it is not an MNIST-style file, or it is damaged"
+    )]
+    TooLarge { dims: Vec<usize>, limit: usize },
 }
 
-/// Parses an uncompressed IDX file.
-pub fn parse(bytes: &[u8]) -> Result<Idx, IdxError> {
+/// The most data bytes one IDX file may declare: MNIST's training images are 47 MB, so four
+/// times that. The gzip reader stops here, so no header makes it allocate more.
+pub const MAX_DATA: usize = 200_000_000;
+
+/// The header's dimensions, and the data bytes they declare (checked against [`MAX_DATA`]
+/// with no overflow: 255 dimensions of 2^32 - 1 would wrap a plain product).
+fn header(bytes: &[u8]) -> Result<(usize, Vec<usize>, usize), IdxError> {
     if bytes.len() < 4 {
         return Err(IdxError::TooShort(bytes.len()));
     }
@@ -43,7 +54,15 @@ pub fn parse(bytes: &[u8]) -> Result<Idx, IdxError> {
     }
     let dims: Vec<usize> =
         bytes[4..header].chunks_exact(4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize).collect();
-    let expected = dims.iter().product::<usize>();
+    match dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_DATA) {
+        Some(expected) => Ok((header, dims, expected)),
+        None => Err(IdxError::TooLarge { dims, limit: MAX_DATA }),
+    }
+}
+
+/// Parses an uncompressed IDX file.
+pub fn parse(bytes: &[u8]) -> Result<Idx, IdxError> {
+    let (header, dims, expected) = header(bytes)?;
     let data = &bytes[header..];
     if data.len() != expected {
         return Err(IdxError::WrongLength { expected, got: data.len() });
@@ -51,10 +70,22 @@ pub fn parse(bytes: &[u8]) -> Result<Idx, IdxError> {
     Ok(Idx { dims, data: data.to_vec() })
 }
 
-/// Parses a gzip-compressed IDX file (`*-ubyte.gz`).
+/// Parses a gzip-compressed IDX file (`*-ubyte.gz`), unpacking no more than its header
+/// declares (plus one byte, to tell a file that holds more): a small .gz can unpack to
+/// gigabytes.
 pub fn parse_gz(bytes: &[u8]) -> Result<Idx, IdxError> {
+    let gzip = |e: std::io::Error| IdxError::Gzip(e.to_string());
+    let mut reader = flate2::read::GzDecoder::new(bytes);
     let mut raw = vec![];
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut raw).map_err(|e| IdxError::Gzip(e.to_string()))?;
+    (&mut reader).take(4).read_to_end(&mut raw).map_err(gzip)?;
+    if raw.len() == 4 {
+        (&mut reader).take(4 * raw[3] as u64).read_to_end(&mut raw).map_err(gzip)?;
+    }
+    let (header, _, expected) = header(&raw)?;
+    reader.take(expected as u64 + 1).read_to_end(&mut raw).map_err(gzip)?;
+    if raw.len() > header + expected {
+        return Err(IdxError::TooLong { expected });
+    }
     parse(&raw)
 }
 
@@ -92,5 +123,20 @@ mod tests {
         assert_eq!(parse(&good[..good.len() - 1]), Err(IdxError::WrongLength { expected: 6, got: 5 }));
         assert_eq!(parse(&good[..9]), Err(IdxError::TooShort(9)));
         assert!(matches!(parse_gz(&good), Err(IdxError::Gzip(_))));
+    }
+
+    #[test]
+    fn huge_declared_dimensions_are_refused_before_reading_the_data() {
+        // 2^64 wraps to 0 in a plain product, which an empty file would have matched.
+        let wrapping = encode(&[1 << 16, 1 << 16, 1 << 16, 1 << 16], &[]);
+        assert!(matches!(parse(&wrapping), Err(IdxError::TooLarge { .. })));
+        // 10^12 declared bytes in a 20-byte file.
+        let big = encode(&[1_000_000, 1_000_000], &[0; 8]);
+        let err = parse(&big).unwrap_err();
+        assert!(err.to_string().contains("[1000000, 1000000]") && err.to_string().contains("200000000"), "{err}");
+        let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::best());
+        gz.write_all(&encode(&[3], &[0; 1_000_000])).unwrap();
+        let err = parse_gz(&gz.finish().unwrap()).unwrap_err();
+        assert_eq!(err, IdxError::TooLong { expected: 3 }, "stops one byte past the header's size");
     }
 }

@@ -73,6 +73,10 @@ pub enum ManifestError {
     Checksum { file: String, got: String, expected: String },
     #[error("{file}: {source}")]
     Shard { file: String, source: ShardError },
+    #[error(
+        "{dataset}: image shape {shape:?} is impossible: one image must have at least one pixel and fit in a shard ({limit} bytes at most)"
+    )]
+    ImageShape { dataset: String, shape: [usize; 3], limit: usize },
     #[error("{file}: holds {got} examples of shape {shape:?}, but the manifest says {expected}")]
     Contents { file: String, got: usize, expected: usize, shape: [usize; 3] },
 }
@@ -92,7 +96,17 @@ impl Manifest {
         if version.format_version != FORMAT_VERSION {
             return Err(ManifestError::Version { found: version.format_version });
         }
-        serde_json::from_str(text).map_err(|e| ManifestError::Parse(e.to_string()))
+        let manifest: Manifest = serde_json::from_str(text).map_err(|e| ManifestError::Parse(e.to_string()))?;
+        // The page sizes models and views from a dataset's image shape before any shard
+        // arrives, so a shape no shard could hold is refused here, not at the first product.
+        for (name, dataset) in &manifest.datasets {
+            shards::image_bytes(dataset.image_shape).map_err(|_| ManifestError::ImageShape {
+                dataset: name.clone(),
+                shape: dataset.image_shape,
+                limit: shards::MAX_UNPACKED,
+            })?;
+        }
+        Ok(manifest)
     }
 
     pub fn to_json(&self) -> String {
@@ -238,5 +252,12 @@ mod tests {
         let future = manifest.to_json().replace("\"format_version\": 1", "\"format_version\": 2");
         assert!(Manifest::parse(&future).unwrap_err().to_string().contains("format version 2"));
         assert!(matches!(Manifest::parse("{ not json"), Err(ManifestError::Parse(_))));
+        let huge = manifest.to_json().replacen(
+            "\"image_shape\": [\n        2,",
+            "\"image_shape\": [\n        100000000000,",
+            1,
+        );
+        let err = Manifest::parse(&huge).unwrap_err();
+        assert!(matches!(err, ManifestError::ImageShape { .. }) && err.to_string().contains("16000000 bytes"), "{err}");
     }
 }

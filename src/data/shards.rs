@@ -47,6 +47,25 @@ pub enum ShardError {
     Layout { name: &'static str, dtype: String, shape: Vec<usize>, expected: String },
     #[error("{images} images but {labels} labels")]
     CountMismatch { images: usize, labels: usize },
+    #[error(
+        "the file unpacks to more than {limit} bytes, the most a shard holds: it is not a shard of nnlab, or it is damaged"
+    )]
+    TooLarge { limit: usize },
+    #[error(
+        "its images have shape {shape:?}: one image of that shape does not fit in a shard ({limit} bytes at most, and at least one pixel)"
+    )]
+    ImageSize { shape: [usize; 3], limit: usize },
+}
+
+/// The most bytes a shard may unpack to: twice the most image bytes `nnlab data build` puts in
+/// one (`manifest::SHARD_BYTES`, 8 MB), leaving room for the header. A gzip stream can unpack to
+/// a thousand times its size, so the limit is applied while unpacking, not after.
+pub const MAX_UNPACKED: usize = 16_000_000;
+
+/// Bytes per image of `shape` (`h * w * c`), if one such image can be in a shard.
+pub fn image_bytes(shape: [usize; 3]) -> Result<usize, ShardError> {
+    let bytes = shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    bytes.filter(|&b| (1..=MAX_UNPACKED).contains(&b)).ok_or(ShardError::ImageSize { shape, limit: MAX_UNPACKED })
 }
 
 /// gzip(safetensors(images, labels)), byte-for-byte the same for the same shard (the gzip
@@ -67,7 +86,12 @@ pub fn encode(shard: &Shard) -> Vec<u8> {
 /// Reads a shard written by [`encode`], checking the tensors' names, types and shapes.
 pub fn decode(bytes: &[u8]) -> Result<Shard, ShardError> {
     let mut raw = vec![];
-    flate2::read::GzDecoder::new(bytes).read_to_end(&mut raw).map_err(|e| ShardError::Gzip(e.to_string()))?;
+    // One byte past the limit tells a stream at the limit from one beyond it.
+    let mut unpacked = flate2::read::GzDecoder::new(bytes).take(MAX_UNPACKED as u64 + 1);
+    unpacked.read_to_end(&mut raw).map_err(|e| ShardError::Gzip(e.to_string()))?;
+    if raw.len() > MAX_UNPACKED {
+        return Err(ShardError::TooLarge { limit: MAX_UNPACKED });
+    }
     let tensors = SafeTensors::deserialize(&raw).map_err(|e| ShardError::Safetensors(e.to_string()))?;
     let get = |name: &'static str, rank: usize| {
         let t = tensors.tensor(name).map_err(|_| ShardError::Missing(name))?;
@@ -86,7 +110,11 @@ pub fn decode(bytes: &[u8]) -> Result<Shard, ShardError> {
     if shape[0] != label_shape[0] {
         return Err(ShardError::CountMismatch { images: shape[0], labels: label_shape[0] });
     }
-    Ok(Shard { images, labels, image_shape: [shape[1], shape[2], shape[3]] })
+    // safetensors checks that the bytes match the shape, but with no images any shape
+    // matches: `[0, 2^40, 2^40, 1]` would make every later `h * w * c` overflow.
+    let image_shape = [shape[1], shape[2], shape[3]];
+    image_bytes(image_shape)?;
+    Ok(Shard { images, labels, image_shape })
 }
 
 #[cfg(test)]
@@ -117,5 +145,21 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::default());
         gz.write_all(b"\x08\x00\x00\x00\x00\x00\x00\x00{}").unwrap();
         assert!(matches!(decode(&gz.finish().unwrap()), Err(ShardError::Safetensors(_)) | Err(ShardError::Missing(_))));
+    }
+
+    #[test]
+    fn a_gzip_bomb_and_impossible_image_shapes_are_refused() {
+        // 17 MB of zeros pack into about 17 kB: refused while unpacking, at the limit.
+        let mut gz = flate2::write::GzEncoder::new(vec![], flate2::Compression::best());
+        gz.write_all(&vec![0; MAX_UNPACKED + 1_000_000]).unwrap();
+        let err = decode(&gz.finish().unwrap()).unwrap_err();
+        assert_eq!(err, ShardError::TooLarge { limit: MAX_UNPACKED });
+        assert!(err.to_string().contains("more than 16000000 bytes"), "{err}");
+        // No images, so safetensors accepts any shape; a shape whose size overflows is refused.
+        let empty = Shard { images: vec![], labels: vec![], image_shape: [1 << 40, 1 << 40, 1] };
+        let err = decode(&encode(&empty)).unwrap_err();
+        assert!(matches!(err, ShardError::ImageSize { .. }), "{err}");
+        let zero = Shard { images: vec![], labels: vec![], image_shape: [0, 2, 2] };
+        assert!(matches!(decode(&encode(&zero)), Err(ShardError::ImageSize { .. })));
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use nnlab::data::build::{self, idx_names, matches_sums};
-use nnlab::data::dogs::{self, Decoded};
+use nnlab::data::dogs;
 use nnlab::data::idx::{self, Idx};
 use nnlab::data::manifest::Manifest;
 use nnlab::data::shards::Shard;
@@ -48,7 +48,7 @@ pub fn dogs(path: &Path, out: &Path) -> Result<(), CliError> {
         let bytes = std::fs::read(path).map_err(CliError::io(path))?;
         dogs::unzip(&bytes).map_err(|source| CliError::Unzip { path: path.into(), source })?
     };
-    let (splits, report) = match dogs::load(&files, decode) {
+    let (splits, report) = match dogs::load(&files, dogs::decode_image) {
         Ok(loaded) => loaded,
         Err(failure) => {
             for line in failure.report.lines() {
@@ -104,10 +104,4 @@ fn read_folder(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
         }
     }
     Ok(files)
-}
-
-/// Decodes an image file with the `image` crate, as RGBA.
-fn decode(bytes: &[u8]) -> Result<Decoded, image::ImageError> {
-    let image = image::load_from_memory(bytes)?.to_rgba8();
-    Ok(Decoded { width: image.width() as usize, height: image.height() as usize, rgba: image.into_raw() })
 }

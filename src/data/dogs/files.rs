@@ -42,41 +42,83 @@ pub enum UnzipError {
     Entry { index: usize, source: zip::result::ZipError },
     #[error("{name}: cannot be unpacked ({source})")]
     Unpack { name: String, source: std::io::Error },
+    #[error(
+        "{name}: the .zip says it unpacks to {declared} bytes, more than the {limit} bytes nnlab reads for one file of a DogSet"
+    )]
+    EntryTooLarge { name: String, declared: u64, limit: u64 },
+    #[error(
+        "the .zip says its files unpack to {declared} bytes in all, more than the {limit} bytes nnlab reads for a DogSet"
+    )]
+    TooLarge { declared: u64, limit: u64 },
+    #[error("{name}: unpacks to more than the {declared} bytes the .zip says it holds: the .zip is damaged")]
+    LyingSize { name: String, declared: u64 },
 }
 
+/// The most bytes one file of an unpacked DogSet may have: a dog photo or dogs.csv is far
+/// smaller (the course's images are 64x64), and a photo of [`super::MAX_IMAGE_PIXELS`] packs
+/// into less.
+#[cfg(feature = "engine")]
+pub const MAX_ENTRY_BYTES: u64 = 64_000_000;
+/// The most bytes a whole unpacked DogSet may have: a few hundred thousand photos, and less
+/// than a browser tab's 4 GB of wasm memory.
+#[cfg(feature = "engine")]
+pub const MAX_UNZIPPED_BYTES: u64 = 2_000_000_000;
+
 /// The files of a .zip archive by path (folders left out).
+///
+/// The sizes the archive declares are checked against [`MAX_ENTRY_BYTES`] and
+/// [`MAX_UNZIPPED_BYTES`] before anything is unpacked, and each file is unpacked no further
+/// than its declared size (plus one byte, to catch a file that holds more): a .zip of a few kB
+/// can otherwise unpack to gigabytes.
 #[cfg(feature = "engine")]
 pub fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>, UnzipError> {
     use std::io::Read;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(UnzipError::Archive)?;
+    let mut declared_total = 0u64;
+    for index in 0..archive.len() {
+        let entry = archive.by_index_raw(index).map_err(|source| UnzipError::Entry { index, source })?;
+        let (name, declared) = (entry.name().to_string(), entry.size());
+        if declared > MAX_ENTRY_BYTES {
+            return Err(UnzipError::EntryTooLarge { name, declared, limit: MAX_ENTRY_BYTES });
+        }
+        declared_total += declared;
+    }
+    if declared_total > MAX_UNZIPPED_BYTES {
+        return Err(UnzipError::TooLarge { declared: declared_total, limit: MAX_UNZIPPED_BYTES });
+    }
     let mut files = BTreeMap::new();
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|source| UnzipError::Entry { index, source })?;
+        let entry = archive.by_index(index).map_err(|source| UnzipError::Entry { index, source })?;
         if entry.is_dir() {
             continue;
         }
-        let mut data = Vec::with_capacity(entry.size() as usize);
-        entry.read_to_end(&mut data).map_err(|source| UnzipError::Unpack { name: entry.name().to_string(), source })?;
-        files.insert(entry.name().to_string(), data);
+        let (name, declared) = (entry.name().to_string(), entry.size());
+        let mut data = vec![];
+        entry
+            .take(declared + 1)
+            .read_to_end(&mut data)
+            .map_err(|source| UnzipError::Unpack { name: name.clone(), source })?;
+        if data.len() as u64 > declared {
+            return Err(UnzipError::LyingSize { name, declared });
+        }
+        files.insert(name, data);
     }
     Ok(files)
 }
 
 /// Loads a DogSet from its files by path (a folder read into memory, or an unpacked .zip),
-/// decoding images with the host's `decode` (whose error is shown as the decoder's words).
-pub fn load<E: std::fmt::Display>(
+/// decoding images with the host's `decode` ([`super::decode_image`] for the CLI).
+pub fn load(
     files: &BTreeMap<String, Vec<u8>>,
-    mut decode: impl FnMut(&[u8]) -> Result<Decoded, E>,
+    mut decode: impl FnMut(&[u8]) -> Result<Decoded, ImageError>,
 ) -> Result<(DogSplits, LoadReport), Box<LoadFailure>> {
     let fail = |error| Box::new(LoadFailure { error, report: LoadReport::default() });
     let root = find_root(files.keys().map(String::as_str)).map_err(fail)?;
     let csv = String::from_utf8_lossy(&files[&format!("{root}dogs.csv")]).into_owned();
     let mut builder = DogSetBuilder::new(check_csv(&csv).map_err(fail)?);
     for i in 0..builder.rows().len() {
-        let image = resolve(&root, &builder.rows()[i].file, |p| files.contains_key(p)).and_then(|path| {
-            // The decoder's own error types differ by host; the student reads its message.
-            decode(&files[&path]).map_err(|e| ImageError::Undecodable(e.to_string()))
-        });
+        let image =
+            resolve(&root, &builder.rows()[i].file, |p| files.contains_key(p)).and_then(|path| decode(&files[&path]));
         builder.add_image(i, image);
     }
     builder.finish()
@@ -113,7 +155,7 @@ mod tests {
         assert_eq!(files.len(), 5, "folders are left out");
         let (sets, report) = load(&files, |b| {
             let grey = b[0];
-            Ok::<_, String>(image(64, 64, [grey, grey, grey, 255]))
+            Ok(image(64, 64, [grey, grey, grey, 255]))
         })
         .unwrap();
         assert_eq!(report.kept, [2, 1, 1]);

@@ -10,6 +10,43 @@ pub struct Decoded {
     pub rgba: Vec<u8>,
 }
 
+/// Decodes a PNG or JPEG file to RGBA with the `image` crate (the CLI's decoder; the page
+/// uses the browser's), reading the header's dimensions first so that an image too large for
+/// [`super::MAX_IMAGE_PIXELS`] is refused before any pixel memory is asked for.
+#[cfg(feature = "cli")]
+pub fn decode_image(bytes: &[u8]) -> Result<Decoded, super::ImageError> {
+    use super::ImageError;
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .expect("reading from memory cannot fail")
+    };
+    let undecodable = |e: image::ImageError| ImageError::Undecodable(e.to_string());
+    // The PNG decoder refuses a row wider than its memory limit before the header is
+    // returned, with only "Memory limit exceeded": the header's own numbers say more.
+    if let Some((width, height)) = png_dimensions(bytes) {
+        super::check_dimensions(width, height)?;
+    }
+    let (width, height) = reader().into_dimensions().map_err(undecodable)?;
+    super::check_dimensions(width as usize, height as usize)?;
+    let mut reader = reader();
+    // The header passed; this caps what a decoder may allocate beyond it (RGBA of the
+    // largest allowed image, plus a copy while converting).
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(2 * 4 * super::MAX_IMAGE_PIXELS as u64);
+    reader.limits(limits);
+    let image = reader.decode().map_err(undecodable)?.to_rgba8();
+    Ok(Decoded { width: image.width() as usize, height: image.height() as usize, rgba: image.into_raw() })
+}
+
+/// The width and height in a PNG's header (its IHDR chunk, first after the signature).
+#[cfg(feature = "cli")]
+fn png_dimensions(bytes: &[u8]) -> Option<(usize, usize)> {
+    let header = bytes.get(..24).filter(|b| b.starts_with(b"\x89PNG\r\n\x1a\n") && &b[12..16] == b"IHDR")?;
+    let at = |i: usize| u32::from_be_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]) as usize;
+    Some((at(16), at(20)))
+}
+
 /// What converting one image changed.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Conversion {
