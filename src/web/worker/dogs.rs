@@ -307,6 +307,11 @@ async fn decode(bytes: &[u8]) -> Result<Decoded, ImageError> {
     let bitmap: ImageBitmap =
         resolve(promise).await.map_err(|e| ImageError::Undecodable(e.to_string()))?.unchecked_into();
     let (width, height) = (bitmap.width(), bitmap.height());
+    // Its pixels are copied into the worker's memory next: refuse a giant before that.
+    if let Err(e) = dogs::check_dimensions(width as usize, height as usize) {
+        bitmap.close();
+        return Err(e);
+    }
     let canvas = OffscreenCanvas::new(width, height).map_err(host)?;
     let context: OffscreenCanvasRenderingContext2d = canvas
         .get_context("2d")
