@@ -491,8 +491,8 @@ fn idx_file(dims: &[u32], data: &[u8]) -> Vec<u8> {
 /// `values` (JSON).
 fn run_text(shape: &str, values: &str) -> String {
     format!(
-        r#"[{{"format":{RUN_FORMAT},"key":"k","name":"n","lab":"synth","config":{{}},"backend":null,"created":0,
-        "status":"Interrupted","epochs":[],"summary":null,"test":null,
+        r#"[{{"format":{RUN_FORMAT},"written_by":"nnlab test","key":"k","name":"n","lab":"synth","config":{{}},"backend":null,"created":0,
+        "status":"Interrupted","epochs":[],"summary":null,"test":null,"evaluation":null,
         "checkpoint":{{"epoch":0,"tensors":[{{"shape":{shape},"values":{values}}},{{"shape":[1],"values":[0.5]}}]}},"error":null}}]"#
     )
 }
