@@ -8,9 +8,10 @@ import { once } from 'node:events';
 export const OUT = new URL('./out/', import.meta.url).pathname;
 mkdirSync(OUT, { recursive: true });
 
-/** Serves dist/ at http://127.0.0.1:<free port><prefix>; returns { url, origin, close }. */
-export async function serve(prefix = '/some/sub/path/', dir = 'dist') {
-  const server = spawn('python3', ['scripts/serve.py', '--dir', dir, '--port', '0', '--prefix', prefix], {
+/** Serves dist/ at http://127.0.0.1:<free port><prefix> (with serve.py's `extra` flags, e.g.
+ * `--gzip`); returns { url, origin, close }. */
+export async function serve(prefix = '/some/sub/path/', dir = 'dist', extra = []) {
+  const server = spawn('python3', ['scripts/serve.py', '--dir', dir, '--port', '0', '--prefix', prefix, ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [chunk] = await once(server.stdout, 'data');

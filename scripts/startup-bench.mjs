@@ -1,33 +1,62 @@
 // Measures the page's start-up in headless chromium, after `make build`:
-//   node scripts/startup-bench.mjs [runs] [fragment, e.g. '#dogs' to open another lab first]
-// Prints one JSON line per run: first contentful paint, when the training engine said Ready,
-// and every main-thread long task (over 50 ms) until then, from the browser's own timings.
+//   node scripts/startup-bench.mjs [--link KBPS/RTT_MS] [runs] [fragment, e.g. '#dogs']
+// Each run is a fresh browser (cold cache) against dist/ served gzipped, as a static host or
+// CDN serves it. --link emulates a network through the DevTools protocol, e.g. `10000/40`
+// (10 Mbit/s, 40 ms round trip) or `1600/150` (slow mobile); without it, loopback speed.
+// Prints one JSON line per run: first contentful paint, when Train became pressable, when the
+// training engine said Ready, every main-thread long task (over 50 ms) until then, and the bytes
+// on the wire per file (the workers' fetches included), from the browser's own timings.
 import { serve, open } from '../e2e/lib.mjs';
 
-const runs = Number(process.argv[2] ?? 3);
-const fragment = process.argv[3] ?? '';
-const server = await serve(undefined, process.env.DIST ?? 'dist');
+const argv = process.argv.slice(2);
+const at = argv.indexOf('--link');
+const link = at >= 0 ? argv.splice(at, 2)[1] : null;
+const [kbps, rtt] = link ? link.split('/').map(Number) : [];
+if (link && !(kbps > 0 && rtt >= 0)) {
+  console.error('usage: startup-bench.mjs [--link KBPS/RTT_MS] [runs] [fragment]');
+  process.exit(64);
+}
+const runs = Number(argv[0] ?? 3);
+const fragment = argv[1] ?? '';
+const server = await serve(undefined, process.env.DIST ?? 'dist', ['--gzip']);
 try {
   for (let i = 0; i < runs; i++) {
     const { page, close } = await open('about:blank');
     try {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      // The workers' requests go through their page's network emulation too.
+      if (link) {
+        const bytesPerS = (kbps * 1000) / 8;
+        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput: bytesPerS, uploadThroughput: bytesPerS });
+      }
+      const wire = {};
+      page.context().on('requestfinished', async (request) => {
+        const sizes = await request.sizes().catch(() => null);
+        const name = new URL(request.url()).pathname.split('/').pop() || 'index.html';
+        if (sizes) wire[name] = (wire[name] ?? 0) + sizes.responseBodySize + sizes.responseHeadersSize;
+      });
       await page.addInitScript(() => {
         window.__longTasks = [];
         new PerformanceObserver((list) => {
           for (const e of list.getEntries()) window.__longTasks.push({ start: Math.round(e.startTime), ms: Math.round(e.duration) });
         }).observe({ type: 'longtask', buffered: true });
         new MutationObserver(() => {
+          const train = document.querySelector('[data-testid="train"], [data-testid="mnist-train"], [data-testid="mlp-train"]');
+          if (!window.__train && train && !train.disabled) window.__train = performance.now();
           if (!window.__ready && document.querySelector('[data-testid="engine-ready"]')) window.__ready = performance.now();
         }).observe(document, { subtree: true, childList: true, attributes: true });
       });
       await page.goto(server.url + fragment);
-      await page.waitForFunction(() => window.__ready, null, { timeout: 120_000 });
+      await page.waitForFunction(() => window.__ready, null, { timeout: 300_000 });
       const result = await page.evaluate(() => ({
         fcp_ms: Math.round(performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN),
+        train_pressable_ms: Math.round(window.__train ?? NaN),
         engine_ready_ms: Math.round(window.__ready),
         long_tasks: window.__longTasks,
       }));
-      console.log(JSON.stringify({ run: i + 1, ...result }));
+      const kb = Object.fromEntries(Object.entries(wire).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v / 1000)]));
+      console.log(JSON.stringify({ run: i + 1, link: link ?? 'loopback', ...result, wire_kb: kb }));
     } finally {
       await close();
     }
