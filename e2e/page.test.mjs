@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { serve, open, withPage, byTestId, engineReady, OUT } from './lib.mjs';
+import { serve, open, withPage, byTestId, engineReady, setForm, waitPhase, QUICK, OUT } from './lib.mjs';
 
 test('the page loads from a sub-path with no console errors and no request off its origin', async () => {
   await withPage('', async ({ page, errors, requests, server }) => {
@@ -146,6 +146,50 @@ test('before the page\'s wasm arrives index.html shows the name, the labs and wh
       await browser.close();
     }
   } finally {
+    server.close();
+  }
+});
+
+test('the engine downloads once the page\'s wasm is in; a Train pressed before it is here waits, says so with the bytes, and trains once it arrives', async () => {
+  const server = await serve();
+  const { browser, page, errors, requests } = await open('about:blank');
+  try {
+    // The engine's wasm is held back until the test lets it go, whichever build is picked.
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    let asked;
+    const engineAsked = new Promise((resolve) => (asked = resolve));
+    await page.context().route(/\/worker(_relaxed|_webgpu)?_bg\.wasm$/, async (route) => {
+      asked();
+      await held;
+      await route.continue();
+    });
+    // Every text the loading line shows, however briefly (a DOM observer, set up before load).
+    await page.addInitScript(() => {
+      window.__downloads = [];
+      new MutationObserver(() => {
+        const text = document.querySelector('[data-testid="engine-download"]')?.textContent;
+        if (text && window.__downloads.at(-1) !== text) window.__downloads.push(text);
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    await page.goto(server.url + '?backend=cpu#synth');
+    await byTestId(page, 'engine-loading').waitFor();
+    await engineAsked;
+    await setForm(page, QUICK);
+    await byTestId(page, 'train').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="progress"]')?.dataset.phase === 'queued');
+    assert.match(await page.locator('#lab').textContent(), /waiting for the training engine/);
+    await page.screenshot({ path: OUT + 'train-before-engine.png' });
+
+    release();
+    await waitPhase(page, ['finished', 'failed']);
+    assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'finished');
+    const seen = await page.evaluate(() => window.__downloads);
+    assert.ok(seen.some((t) => /^Loading the training engine: \d+ KB of \d+\.\d MB \(once; it is kept for offline use\)\. You can press Train now/.test(t)), JSON.stringify(seen));
+    assert.ok([...requests].some((url) => /\/early\.js$/.test(url)));
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
     server.close();
   }
 });

@@ -6,6 +6,9 @@
 // chosen build for offline use. Every build trains on the CPU too.
 const NNLAB_ENGINES = { cpu: "worker", cpuRelaxed: "worker_relaxed", webgpu: "worker_webgpu" };
 
+// Each build's wasm in bytes, [raw, gzipped]: written by scripts/postbuild.py.
+const NNLAB_ENGINE_BYTES = {};
+
 // The smallest module that uses relaxed SIMD: one function returning
 // f32x4.relaxed_madd(v128.const 0, v128.const 0, v128.const 0).
 const NNLAB_RELAXED_SIMD_PROBE = new Uint8Array([

@@ -8,6 +8,40 @@ function crashed(what, error) {
 }
 self.addEventListener("unhandledrejection", (event) => crashed("the training engine failed", event.reason));
 
+// The response with its body counted as it streams in (compilation still streams), each step
+// posted to the page as FromWorker::EngineProgress, in bytes on the wire: the body's own length
+// unless the host compressed it, else its share of the gzipped size postbuild measured.
+function counted(response, name) {
+  if (!response.ok || !response.body) return response;
+  const [raw, gzipped] = NNLAB_ENGINE_BYTES[name] || [0, 0];
+  const length = Number(response.headers.get("Content-Length")) || 0;
+  const packed = (response.headers.get("Content-Encoding") || "identity") !== "identity";
+  const total = packed ? gzipped : length || raw;
+  if (!total) return response;
+  let loaded = 0;
+  let posted = 0;
+  const post = (done) => {
+    const wire = Math.min(total, Math.round(packed ? (loaded / raw) * total : loaded));
+    postMessage(JSON.stringify({ EngineProgress: { loaded: done ? total : wire, total } }));
+  };
+  post(false);
+  const counter = new TransformStream({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      const now = Date.now();
+      if (now - posted > 100) {
+        posted = now;
+        post(false);
+      }
+      controller.enqueue(chunk);
+    },
+    flush() {
+      post(true);
+    },
+  });
+  return new Response(response.body.pipeThrough(counter), { status: response.status, headers: { "Content-Type": "application/wasm" } });
+}
+
 try {
   importScripts("./engine.js");
   nnlabEngine()
@@ -15,7 +49,7 @@ try {
       // Which build runs here, for the browser tests and anyone debugging.
       self.nnlabEngineName = name;
       importScripts("./" + name + ".js");
-      return wasm_bindgen({ module_or_path: "./" + name + "_bg.wasm" });
+      return fetch("./" + name + "_bg.wasm").then((response) => wasm_bindgen({ module_or_path: counted(response, name) }));
     })
     .catch((e) => crashed("could not load the training engine", e));
 } catch (e) {

@@ -8,6 +8,7 @@ NNLAB_WASM_NAMES=1 keeps the functions' names in the wasm (wasm-opt -g), for pro
 (scripts/browser-profile.mjs); the bundles are otherwise the same."""
 import base64
 import gzip
+import json
 import hashlib
 import os
 import re
@@ -105,6 +106,18 @@ def shrink_wasm(path, level):
 for name in sorted(os.listdir(dist)):
     if name.endswith("_bg.wasm"):
         shrink_wasm(os.path.join(dist, name), "-O2" if name.startswith("worker") else "-Oz")
+# Each engine build's size, raw and gzipped (as hosts serve it), for its loader's progress in
+# bytes on the wire (the fetch stream counts unpacked bytes).
+engine_path = os.path.join(dist, "engine.js")
+sizes = {}
+for name in sorted(os.listdir(dist)):
+    if name.startswith("worker") and name.endswith("_bg.wasm"):
+        raw = open(os.path.join(dist, name), "rb").read()
+        sizes[name[: -len("_bg.wasm")]] = [len(raw), len(gzip.compress(raw, 6))]
+engine = open(engine_path, encoding="utf-8").read()
+engine = re.sub(r"const NNLAB_ENGINE_BYTES = \{[^}]*\};", "const NNLAB_ENGINE_BYTES = %s;" % json.dumps(sizes), engine, count=1)
+open(engine_path, "w", encoding="utf-8").write(engine)
+
 index_path = os.path.join(dist, "index.html")
 html = open(index_path, encoding="utf-8").read()
 # The static shell says how much the page's wasm weighs on the wire (gzip, as hosts serve it).

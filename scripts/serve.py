@@ -3,9 +3,13 @@
 a WebAssembly app needs. Used by `make serve` and by the browser tests.
 
   scripts/serve.py --dir dist --port 8080 [--prefix /some/sub/path/] [--log requests.log] [--gzip]
+                   [--throttle KBPS/RTT_MS]
 Port 0 picks a free port; the chosen URL is printed on the first line of output. --gzip sends
 text and wasm gzipped (level 6) to browsers that accept it, as static hosts and CDNs do, so
-start-up timings count the bytes a student's browser would download."""
+start-up timings count the bytes a student's browser would download. --throttle serves as over
+a slow link: one round trip before each response, and every response's bytes through one
+shared link of KBPS kilobits per second (the page's, its workers' and its service worker's
+requests alike, which the browser's own network emulation does not reliably cover)."""
 import argparse
 import functools
 import gzip
@@ -13,6 +17,8 @@ import http.server
 import io
 import os
 import sys
+import threading
+import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--dir", default="dist")
@@ -20,7 +26,27 @@ parser.add_argument("--port", type=int, default=8080)
 parser.add_argument("--prefix", default="/")
 parser.add_argument("--log")
 parser.add_argument("--gzip", action="store_true")
+parser.add_argument("--throttle")
 args = parser.parse_args()
+
+
+class Link:
+    """One slow link shared by every response: bytes leave no faster than its rate."""
+
+    def __init__(self, spec):
+        kbps, rtt_ms = (float(x) for x in spec.split("/"))
+        self.rate, self.rtt = kbps * 1000 / 8, rtt_ms / 1000
+        self.lock = threading.Lock()
+        self.free_at = time.monotonic()
+
+    def send(self, n):
+        with self.lock:
+            self.free_at = max(time.monotonic(), self.free_at) + n / self.rate
+            done = self.free_at
+        time.sleep(max(0.0, done - time.monotonic()))
+
+
+link = Link(args.throttle) if args.throttle else None
 prefix = "/" + args.prefix.strip("/") + "/" if args.prefix.strip("/") else "/"
 
 
@@ -35,7 +61,16 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     COMPRESSIBLE = (".html", ".js", ".css", ".wasm", ".json", ".svg")
     gzipped = {}
 
+    def copyfile(self, source, outputfile):
+        if not link:
+            return super().copyfile(source, outputfile)
+        while chunk := source.read(16 * 1024):
+            link.send(len(chunk))
+            outputfile.write(chunk)
+
     def send_head(self):
+        if link:
+            time.sleep(link.rtt)
         path = self.translate_path(self.path.split("?", 1)[0].split("#", 1)[0])
         if os.path.isdir(path):
             if not self.path.split("?", 1)[0].endswith("/"):

@@ -1,8 +1,10 @@
 // Measures the page's start-up in headless chromium, after `make build`:
 //   node scripts/startup-bench.mjs [--link KBPS/RTT_MS] [runs] [fragment, e.g. '#dogs']
 // Each run is a fresh browser (cold cache) against dist/ served gzipped, as a static host or
-// CDN serves it. --link emulates a network through the DevTools protocol, e.g. `10000/40`
-// (10 Mbit/s, 40 ms round trip) or `1600/150` (slow mobile); without it, loopback speed.
+// CDN serves it. --link serves it as over a slow link, e.g. `10000/40` (10 Mbit/s, 40 ms round
+// trip) or `1600/150` (slow mobile); without it, loopback speed. The link is the server's
+// (scripts/serve.py --throttle): the DevTools protocol's network emulation throttled the
+// workers' fetches in some runs and not in others, so it is not used.
 // Prints one JSON line per run: first contentful paint, when Train became pressable, when the
 // training engine said Ready, every main-thread long task (over 50 ms) until then, and the bytes
 // on the wire per file (the workers' fetches included), from the browser's own timings.
@@ -18,18 +20,11 @@ if (link && !(kbps > 0 && rtt >= 0)) {
 }
 const runs = Number(argv[0] ?? 3);
 const fragment = argv[1] ?? '';
-const server = await serve(undefined, process.env.DIST ?? 'dist', ['--gzip']);
+const server = await serve(undefined, process.env.DIST ?? 'dist', ['--gzip', ...(link ? ['--throttle', link] : [])]);
 try {
   for (let i = 0; i < runs; i++) {
     const { page, close } = await open('about:blank');
     try {
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('Network.enable');
-      // The workers' requests go through their page's network emulation too.
-      if (link) {
-        const bytesPerS = (kbps * 1000) / 8;
-        await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: rtt, downloadThroughput: bytesPerS, uploadThroughput: bytesPerS });
-      }
       const wire = {};
       page.context().on('requestfinished', async (request) => {
         const sizes = await request.sizes().catch(() => null);

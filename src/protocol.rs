@@ -285,6 +285,12 @@ pub enum FromWorker {
         run: Option<RunId>,
         message: String,
     },
+    /// Bytes of the engine's wasm downloaded so far, of `total` (sent by its loader script,
+    /// public/worker_loader.js, before the engine runs).
+    EngineProgress {
+        loaded: u64,
+        total: u64,
+    },
     /// The worker can no longer be used (sent by its loader script when the engine fails to
     /// load or an uncaught error escapes); the page must start a new one.
     Crashed {
@@ -354,6 +360,7 @@ impl FromWorker {
             | FromWorker::DogLoadFailed { .. }
             | FromWorker::Gallery { .. }
             | FromWorker::Error { run: None, .. }
+            | FromWorker::EngineProgress { .. }
             | FromWorker::Crashed { .. } => None,
         }
     }

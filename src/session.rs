@@ -50,6 +50,8 @@ pub struct Session {
     pub probe: Option<Probe>,
     /// A message not tied to a run.
     pub notice: Option<String>,
+    /// The engine's download, furthest first worker: bytes loaded and of how many.
+    pub engine_download: Option<(u64, u64)>,
     /// The latest MNIST scaling run.
     pub mnist: Option<MnistView>,
     /// One epoch on the full training set, checking the scaling run's extrapolation.
@@ -78,6 +80,7 @@ impl Default for Session {
             runs: vec![],
             probe: None,
             notice: None,
+            engine_download: None,
             mnist: None,
             mnist_check: None,
             dogs: DogsView::default(),
@@ -268,6 +271,12 @@ impl Session {
                 self.probe = Some(Probe { run, maps, map_shape, probs });
             }
             FromWorker::Error { run: None, message } => self.notice = Some(message),
+            // Workers load the same file (the HTTP cache shares it): the furthest one counts.
+            FromWorker::EngineProgress { loaded, total }
+                if self.engine_download.is_none_or(|(done, _)| loaded > done) =>
+            {
+                self.engine_download = Some((loaded, total));
+            }
             // Late messages of runs that are no longer on the page.
             _ => {}
         }

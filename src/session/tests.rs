@@ -81,6 +81,19 @@ fn messages_of_an_old_run_do_not_touch_the_new_one() {
 }
 
 #[test]
+fn the_engine_download_shows_the_furthest_worker_and_a_run_sent_before_it_waits() {
+    let mut s = Session::default();
+    assert!(s.can_start(), "Train works before the engine is here");
+    let (id, out) = train(&mut s, 2);
+    assert_eq!(out.len(), 1, "the job goes to the loading worker (its bridge keeps it)");
+    assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Queued);
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 500, total: 1_000 });
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 200, total: 1_000 });
+    assert_eq!(s.engine_download, Some((500, 1_000)), "a second worker starting over does not go back");
+    assert_eq!(s.engine(), Engine::Loading);
+}
+
+#[test]
 fn a_worker_out_of_memory_interrupts_its_run_saying_so_and_keeps_its_epochs() {
     let mut s = Session::default();
     s.apply_from(0, FromWorker::Ready);

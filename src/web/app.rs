@@ -58,6 +58,20 @@ fn follow_fragment(ctx: Ctx) {
     on_cleanup(move || handle.remove());
 }
 
+/// What the loading banner says: the engine's download in bytes once its loader reports them.
+fn engine_download_text(download: Option<(u64, u64)>) -> String {
+    use crate::metrics::format_bytes;
+    match download {
+        None => "Loading the training engine (once; it is kept for offline use)…".into(),
+        Some((loaded, total)) if loaded < total => format!(
+            "Loading the training engine: {} of {} (once; it is kept for offline use). You can press Train now: the run starts when it is here.",
+            format_bytes(loaded as usize),
+            format_bytes(total as usize)
+        ),
+        Some((_, total)) => format!("Starting the training engine ({} downloaded)…", format_bytes(total as usize)),
+    }
+}
+
 /// Mounts the app on `<body>`.
 pub fn mount() {
     console_error_panic_hook::set_once();
@@ -102,8 +116,16 @@ fn App() -> impl IntoView {
     focus_stop_on_start();
     presenter_mode(ctx);
     ctx.load_saved();
-    keep_offline(ctx);
     ctx.start_pool();
+    // The offline copy is fetched once the engine is here, so its download does not share a
+    // slow link with the engine's and finds the files in the HTTP cache.
+    Effect::new(move |registered: Option<bool>| {
+        let ready = registered == Some(true) || ctx.session.with(|s| s.engine() == Engine::Ready);
+        if ready && registered != Some(true) {
+            keep_offline(ctx);
+        }
+        ready
+    });
     let settings_badge = move || {
         let backend = match ctx.choice.get() {
             BackendChoice::Auto => "automatic",
@@ -343,10 +365,15 @@ fn EngineBanner() -> impl IntoView {
     view! {
         {move || match engine() {
             Engine::Loading => {
+                let download = move || ctx.session.with(|s| s.engine_download);
                 view! {
                     <div class="banner loading" role="status" data-testid="engine-loading">
-                        <span>"Loading the training engine (about 5 MB, once)…"</span>
-                        <progress aria-label="Loading the training engine"></progress>
+                        <span data-testid="engine-download">{move || engine_download_text(download())}</span>
+                        // Indeterminate until the loader knows the size.
+                        {move || match download() {
+                            Some((loaded, total)) => view! { <progress aria-label="Loading the training engine" max=total as f64 value=loaded as f64></progress> }.into_any(),
+                            None => view! { <progress aria-label="Loading the training engine"></progress> }.into_any(),
+                        }}
                     </div>
                 }
                     .into_any()

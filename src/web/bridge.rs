@@ -2,7 +2,9 @@
 //! says `Ready`, reports a crash, and can start a fresh one. Which worker gets what is decided
 //! in the core (`session::pool`); this only posts.
 //!
-//! Each worker fetches and compiles the engine itself, on its own thread. Compiling it once on
+//! The first worker is started by public/early.js as soon as the page's wasm has arrived, and
+//! adopted here with what it posted meanwhile. Each worker fetches and compiles the engine
+//! itself, on its own thread. Compiling it once on
 //! the page (`WebAssembly.compileStreaming`) and handing the module to each worker was tried:
 //! it added two or three main-thread tasks of 51-124 ms at start-up (measured with
 //! `scripts/startup-bench.mjs`), against the page's 50 ms budget, so it was taken out.
@@ -34,6 +36,24 @@ struct Inner {
     handlers: Vec<Closure<dyn FnMut(JsValue)>>,
 }
 
+/// The first worker, started by public/early.js while the page's wasm downloaded (so the
+/// engine's download starts with the page's), with the events it posted meanwhile; `None` for
+/// any other worker, or where early.js started none. Marks the pool as started, so a late
+/// early.js starts nothing.
+fn adopt_early_worker(w: WorkerId) -> Option<(Worker, Array)> {
+    let global = js_sys::global();
+    let _ = js_sys::Reflect::set(&global, &"nnlabPoolStarted".into(), &JsValue::TRUE);
+    if w != 0 {
+        return None;
+    }
+    // A plain `{worker, events}` object of early.js's own, read by name.
+    let early = super::js::get(&global, "nnlabEarlyWorker");
+    let worker = super::js::get(&early, "worker").dyn_into::<Worker>().ok()?;
+    let events = super::js::get(&early, "events").dyn_into::<Array>().unwrap_or_default();
+    let _ = js_sys::Reflect::set(&global, &"nnlabEarlyWorker".into(), &JsValue::UNDEFINED);
+    Some((worker, events))
+}
+
 /// One training worker.
 #[derive(Default)]
 struct Bridge {
@@ -45,10 +65,17 @@ impl Bridge {
     /// `on_message`; an uncaught error in it arrives as `FromWorker::Crashed`.
     fn start(&self, w: WorkerId, on_message: OnMessage) -> Result<(), String> {
         self.terminate();
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Classic);
-        let worker = Worker::new_with_options(WORKER_URL, &options)
-            .map_err(|e| format!("the browser refused to start the training worker: {}", super::js::describe(&e)))?;
+        let (worker, early) = match adopt_early_worker(w) {
+            Some(adopted) => adopted,
+            None => {
+                let options = WorkerOptions::new();
+                options.set_type(WorkerType::Classic);
+                let worker = Worker::new_with_options(WORKER_URL, &options).map_err(|e| {
+                    format!("the browser refused to start the training worker: {}", super::js::describe(&e))
+                })?;
+                (worker, Array::new())
+            }
+        };
 
         let inner = self.inner.clone();
         let deliver = on_message.clone();
@@ -76,6 +103,14 @@ impl Bridge {
             let message = if event.message().is_empty() { "an uncaught error".to_string() } else { event.message() };
             on_message(w, FromWorker::Crashed { message });
         });
+        // What an early worker said before the app was here, in order, then the rest.
+        for event in early.iter() {
+            let handler: &js_sys::Function = match event.is_instance_of::<ErrorEvent>() {
+                true => on_err.as_ref().unchecked_ref(),
+                false => on_msg.as_ref().unchecked_ref(),
+            };
+            let _ = handler.call1(&JsValue::NULL, &event);
+        }
         worker.set_onmessage(Some(on_msg.as_ref().unchecked_ref()));
         worker.set_onerror(Some(on_err.as_ref().unchecked_ref()));
         let mut inner = self.inner.borrow_mut();
