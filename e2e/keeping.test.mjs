@@ -115,6 +115,14 @@ test('a save refused for a full quota keeps the run, says what to delete, and sa
     await byTestId(page, 'lab-runs').click();
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="run-status"]')].some((s) => s.textContent === 'finished, not saved (storage full)'));
     await page.screenshot({ path: OUT + 'storage-full.png', fullPage: true });
+    // Leaving the page now would lose the run: the browser asks first, and staying keeps it.
+    const asked = new Promise((resolve) => page.once('dialog', async (dialog) => {
+      resolve(dialog.type());
+      await dialog.dismiss();
+    }));
+    await page.close({ runBeforeUnload: true });
+    assert.equal(await asked, 'beforeunload');
+    assert.ok(!page.isClosed());
 
     // Room again: deleting the old run saves the kept one at once.
     await page.evaluate(() => localStorage.removeItem('test-storage-full'));

@@ -93,10 +93,7 @@ impl Ctx {
     /// [`tabs`]) until a save says it stopped. A write the browser refuses keeps the run on
     /// the page and says what to delete.
     pub fn save(&self, run: SavedRun) {
-        self.saved.update(|all| match all.iter_mut().find(|r| r.key == run.key) {
-            Some(old) => *old = run.clone(),
-            None => all.push(run.clone()),
-        });
+        self.take_in(run.clone());
         let training = run.status == RunStatus::Running;
         if training {
             tabs::hold(&run.key);
@@ -229,7 +226,7 @@ impl Ctx {
         });
     }
 
-    /// Puts a run another tab wrote into this tab's list.
+    /// Puts `run` into this tab's list, in place of the one with its key.
     fn take_in(&self, run: SavedRun) {
         self.saved.update(|all| match all.iter_mut().find(|r| r.key == run.key) {
             Some(old) => *old = run,
@@ -275,6 +272,13 @@ impl Ctx {
     pub(super) fn load_saved(&self) {
         let ctx = *self;
         self.keeping.channel.set_value(Channel::open(move |announce| ctx.heard(announce)));
+        // A run the browser would not store exists only on this page: leaving asks first.
+        let leaving = window_event_listener(leptos::ev::beforeunload, move |event| {
+            if !ctx.keeping.unsaved.with_untracked(HashSet::is_empty) {
+                event.prevent_default();
+            }
+        });
+        on_cleanup(move || leaving.remove());
         leptos::task::spawn_local(async move {
             ctx.keeping.persisted.set(store::persisted().await);
             let read = store::all().await;
