@@ -82,9 +82,13 @@ pub fn release(key: &str) {
 pub async fn training_elsewhere() -> HashSet<String> {
     let Some(locks) = locks() else { return HashSet::new() };
     let Ok(snapshot) = JsFuture::from(locks.query()).await else { return HashSet::new() };
-    let held: Array = crate::web::js::get(&snapshot, "held").dyn_into().unwrap_or_default();
+    // Requested counts as held: a tab asks for its lock just before its first write, and the
+    // grant may still be on its way.
+    let list = |name| crate::web::js::get(&snapshot, name).dyn_into::<Array>().unwrap_or_default();
     let ours = HELD.with(|h| h.borrow().keys().cloned().collect::<HashSet<_>>());
-    held.iter()
+    list("held")
+        .iter()
+        .chain(list("pending").iter())
         .filter_map(|lock| lock.unchecked_into::<LockInfo>().name())
         .filter_map(|name| name.strip_prefix(LOCK_PREFIX).map(str::to_string))
         .filter(|key| !ours.contains(key))
