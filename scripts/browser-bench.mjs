@@ -5,23 +5,9 @@
 // WebGPU the compute dispatches and queue submits per training step, counted in the workers by
 // wrapping the WebGPU API's own methods (evaluation and the warm-up pass included).
 import { serve, open, byTestId, engineReady, setForm, waitPhase } from '../e2e/lib.mjs';
+import { countGpuCalls } from './gpu-count.mjs';
 
 const [cpuImages = 10000, gpuImages = 500] = process.argv.slice(2).map(Number);
-
-/** Runs in a worker: counts compute dispatches and queue submits from now on. */
-function countGpuCalls() {
-  if (self.nnlabGpuCalls || !self.GPUComputePassEncoder) return;
-  const calls = (self.nnlabGpuCalls = { dispatches: 0, submits: 0 });
-  const wrap = (proto, method, key) => {
-    const original = proto[method];
-    proto[method] = function (...args) {
-      calls[key] += 1;
-      return original.apply(this, args);
-    };
-  };
-  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'dispatches');
-  wrap(GPUQueue.prototype, 'submit', 'submits');
-}
 
 async function measure(backend, images, epochs) {
   const server = await serve(undefined, process.env.DIST ?? 'dist');

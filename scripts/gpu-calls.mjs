@@ -7,25 +7,7 @@
 // the batches trained between them (from the run's progress bar), so the warm-up and the
 // epoch's end are left out. Prints one JSON line per lab.
 import { serve, open, byTestId, engineReady, setForm } from '../e2e/lib.mjs';
-
-/** Runs in a worker: counts the calls from now on. */
-function countGpuCalls() {
-  if (self.nnlabGpuCalls || !self.GPUComputePassEncoder) return;
-  const calls = (self.nnlabGpuCalls = { dispatches: 0, submits: 0, buffers: 0, writes: 0, readbacks: 0 });
-  const wrap = (proto, method, key) => {
-    const original = proto[method];
-    proto[method] = function (...args) {
-      calls[key] += 1;
-      return original.apply(this, args);
-    };
-  };
-  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'dispatches');
-  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroupsIndirect', 'dispatches');
-  wrap(GPUQueue.prototype, 'submit', 'submits');
-  wrap(GPUDevice.prototype, 'createBuffer', 'buffers');
-  wrap(GPUQueue.prototype, 'writeBuffer', 'writes');
-  wrap(GPUBuffer.prototype, 'mapAsync', 'readbacks');
-}
+import { countGpuCalls } from './gpu-count.mjs';
 
 // Each lab: where it is, a short form, its Train and progress ids, and its batches per epoch.
 const LABS = {
