@@ -152,13 +152,17 @@ fn models_list(models: &[&SavedRun]) -> String {
 
 /// "Least-squares fit: t = ... s × N + ... s, so all 60,000 examples would take about ...".
 fn fit_caption(fit: &ScalingSummary) -> String {
+    let extrapolated = match fit.full_prediction() {
+        Some(t) => format!("extrapolated to N = {}: about {}", format_count(fit.full_size), format_duration(t)),
+        None => {
+            format!("the line does not rise with N, so it predicts nothing for N = {}", format_count(fit.full_size))
+        }
+    };
     format!(
-        "Least-squares fit: t = {:.3e} s × N {} {:.2} s; extrapolated to N = {}: about {}.",
+        "Least-squares fit: t = {:.3e} s × N {} {:.2} s; {extrapolated}.",
         fit.slope,
         if fit.intercept < 0.0 { "−" } else { "+" },
         fit.intercept.abs(),
-        format_count(fit.full_size),
-        format_duration(fit.full_seconds)
     )
 }
 

@@ -189,7 +189,7 @@ pub fn MnistLabPanel() -> impl IntoView {
         })?;
         let (measured, test_size) =
             check.with(|c| c.as_ref().and_then(|c| c.results.first().cloned().map(|r| (r, c.lab.test_size))))?;
-        let predicted = summary.full_seconds / epochs.max(1) as f64;
+        let predicted = summary.per_epoch_prediction(epochs);
         let text = check_text(&summary, epochs, test_size, &measured, largest.as_ref());
         Some((text, measured, predicted))
     });
@@ -299,7 +299,9 @@ pub fn MnistLabPanel() -> impl IntoView {
                         <dt>"One epoch on all 60,000, measured"</dt>
                         <dd data-testid="mnist-check-time">{format_duration(measured.train_seconds)}</dd>
                         <dt>"The fit's prediction for one epoch"</dt>
-                        <dd data-testid="mnist-check-predicted">{format_duration(predicted)}</dd>
+                        <dd data-testid="mnist-check-predicted">
+                            {predicted.map_or_else(|| "none: the line does not rise with N".into(), format_duration)}
+                        </dd>
                         <dt>"Test accuracy after that epoch"</dt>
                         <dd data-testid="mnist-check-accuracy">{format!("{:.1}%", measured.test_acc)}</dd>
                     </dl>

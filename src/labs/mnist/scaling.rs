@@ -65,6 +65,19 @@ impl ScalingSummary {
         let each = self.residuals.iter().map(|&(n, r)| format!("N = {}: {}", format_count(n), signed_duration(r)));
         each.collect::<Vec<_>>().join(", ")
     }
+
+    /// The fit's time for all `full_size` examples; `None` when the line does not rise with N
+    /// (short, noisy timings can fit a falling line), since a zero or negative time predicts
+    /// nothing.
+    pub fn full_prediction(&self) -> Option<f64> {
+        (self.full_seconds > 0.0).then_some(self.full_seconds)
+    }
+
+    /// The fit's time for one epoch on the full training set, when the fit is over runs of
+    /// `epochs` epochs each.
+    pub fn per_epoch_prediction(&self, epochs: usize) -> Option<f64> {
+        self.full_prediction().map(|t| t / epochs.max(1) as f64)
+    }
 }
 
 /// A signed duration: "+0.061 s", "-1.2 s".
@@ -96,12 +109,21 @@ pub fn check_text(
     measured: &SizeResult,
     largest: Option<&SizeResult>,
 ) -> String {
-    let predicted = summary.full_seconds / epochs.max(1) as f64;
-    let mut text = format!(
-        "One epoch on all {} examples took {}; the fit predicts {} per epoch ({} / {epochs} epochs), \
-         so the measurement is {:.2}x the extrapolation.",
+    let took = format!(
+        "One epoch on all {} examples took {}",
         format_count(summary.full_size),
-        format_duration(measured.train_seconds),
+        format_duration(measured.train_seconds)
+    );
+    let Some(predicted) = summary.per_epoch_prediction(epochs) else {
+        return format!(
+            "{took}. The line fitted to your sizes does not rise with N, so it predicted nothing to compare \
+             with: train larger sizes, whose times are longer than the noise, for a fit that does.{}",
+            accuracy_after_check(test_size, measured, largest)
+        );
+    };
+    let mut text = format!(
+        "{took}; the fit predicts {} per epoch ({} / {epochs} epochs), so the measurement is {:.2}x the \
+         extrapolation.",
         format_duration(predicted),
         format_duration(summary.full_seconds),
         measured.train_seconds / predicted
@@ -109,7 +131,12 @@ pub fn check_text(
     if summary.r_squared < LINEAR_R2 {
         text += &format!(" The fit's R² is only {:.3}, so its prediction was a rough guess.", summary.r_squared);
     }
-    text += &format!(
+    text + &accuracy_after_check(test_size, measured, largest)
+}
+
+/// The check's test accuracy beside the scaling run's largest model.
+fn accuracy_after_check(test_size: usize, measured: &SizeResult, largest: Option<&SizeResult>) -> String {
+    let mut text = format!(
         " After that one epoch the model scores {:.1}% on the {} test images",
         measured.test_acc,
         format_count(test_size)
@@ -181,24 +208,18 @@ fn time_answer(results: &[SizeResult], s: &ScalingSummary) -> String {
         text += &short_runs_warning(results, short);
     }
     let trusted = linear && short == 0;
-    text += &if s.full_seconds <= 0.0 {
-        format!(
-            " The line does not rise with N, so it predicts nothing for all {} examples.",
-            format_count(s.full_size)
-        )
-    } else if trusted {
-        format!(
-            " For all {} examples the same epochs would take about {} on this machine and backend.",
-            format_count(s.full_size),
-            format_duration(s.full_seconds)
-        )
-    } else {
-        format!(
-            " For all {} examples the same epochs would take about {} if the line held; with this fit, take \
+    let all = format_count(s.full_size);
+    text += &match s.full_prediction() {
+        None => format!(" The line does not rise with N, so it predicts nothing for all {all} examples."),
+        Some(t) if trusted => format!(
+            " For all {all} examples the same epochs would take about {} on this machine and backend.",
+            format_duration(t)
+        ),
+        Some(t) => format!(
+            " For all {all} examples the same epochs would take about {} if the line held; with this fit, take \
              that as a rough guess.",
-            format_count(s.full_size),
-            format_duration(s.full_seconds)
-        )
+            format_duration(t)
+        ),
     };
     text
 }
@@ -359,9 +380,17 @@ mod tests {
             ),
             "{text}"
         );
-        let rough = ScalingSummary { r_squared: 0.73, ..s };
+        let rough = ScalingSummary { r_squared: 0.73, ..s.clone() };
         let text = check_text(&rough, 100, 1000, &measured, None);
         assert!(text.contains("The fit's R² is only 0.730, so its prediction was a rough guess."), "{text}");
+        assert!(text.ends_with("on the 1,000 test images."), "{text}");
+        // Noisy timings can fit a falling line: then there is no prediction and no ratio.
+        let falling = ScalingSummary { slope: -0.0001, intercept: 0.2, full_seconds: -5.8, ..s };
+        assert_eq!(falling.per_epoch_prediction(100), None);
+        let text = check_text(&falling, 100, 1000, &measured, None);
+        assert!(text.starts_with("One epoch on all 60,000 examples took 0.90 s. The line fitted"), "{text}");
+        assert!(text.contains("predicted nothing to compare with"), "{text}");
+        assert!(!text.contains("x the extrapolation") && !text.contains("unknown"), "{text}");
         assert!(text.ends_with("on the 1,000 test images."), "{text}");
     }
 
