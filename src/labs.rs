@@ -7,7 +7,10 @@
 //! leptos component, built into the page only). The worker's message handling for a lab lives
 //! with the rest of the worker (`web/worker*`).
 
+use serde::{Deserialize, Serialize};
+
 use crate::form::Field;
+use crate::run::{Resume, Share};
 
 pub mod adversarial;
 pub mod conv_size;
@@ -97,6 +100,57 @@ pub const LABS: [LabInfo; 8] = [
     },
     LabInfo { id: LabId::Runs, slug: "runs", title: "Saved runs and reports", section: "every lab", fields: &[] },
 ];
+
+/// What one run of a lab does: the page starts it (`Session::start`), the pool gives it a
+/// worker (`ToWorker::Start`), and the worker runs it (`web/worker/jobs.rs`) until it ends.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Job {
+    /// Train a Synth CNN, or continue a saved run from its last checkpoint (and its records).
+    Synth {
+        lab: synth::SynthLab,
+        #[serde(default)]
+        resume: Option<Resume>,
+    },
+    /// Fetch and check MNIST, then train one MLP per size. `check`: the one epoch on the full
+    /// training set that checks a scaling run's fit (the page keeps it beside that run).
+    Mnist {
+        lab: mnist::MnistLab,
+        #[serde(default)]
+        check: bool,
+    },
+    /// Train a DogSet network on `lab.source` (loading it first if needed), or continue a saved
+    /// run from its checkpoint.
+    Dogs {
+        lab: dogs::DogLab,
+        #[serde(default)]
+        resume: Option<Resume>,
+        /// This worker's share of a data-parallel run (the page has handed it the message ports
+        /// to the other shares first); `None`: the whole run.
+        #[serde(default)]
+        share: Option<Share>,
+        /// Training-partition indices of the images the student marked as hard: the trained
+        /// model's verdict on each comes with the test.
+        #[serde(default)]
+        picks: Vec<usize>,
+    },
+    /// Train the linear and the ReLU network on one 2-input function.
+    Xor { lab: xor::XorLab },
+    /// Get an MNIST model to attack (the MNIST lab's, sent by the page, which keeps every
+    /// trained model's weights, or a quick one trained on the spot) and sweep epsilon.
+    Attacks {
+        epsilons: Vec<f64>,
+        #[serde(default)]
+        lab_model: Option<adversarial::LabModel>,
+    },
+}
+
+/// A lab's whole result, sent once at the end of its run (`FromWorker::Result`), for the labs
+/// whose result comes at once rather than epoch by epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LabResult {
+    /// The XOR lab's linear and ReLU networks.
+    Xor { linear: xor::XorRun, relu: xor::XorRun },
+}
 
 impl LabId {
     pub fn info(self) -> &'static LabInfo {

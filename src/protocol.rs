@@ -8,31 +8,22 @@ use crate::confusion::Evaluation;
 use crate::data::dogs::{DogSetInfo, LoadReport};
 use crate::labs::adversarial::Sample;
 use crate::labs::mnist::scaling::SizeResult;
-use crate::labs::xor::{XorLab, XorRun};
-use crate::labs::{dogs::DogLab, mnist::MnistLab, synth::SynthLab};
+pub use crate::labs::{Job, LabResult};
 use crate::net::LayerRow;
 use crate::run::{
     Attack, BackendChoice, BackendInfo, Checkpoint, DataProgress, DogSource, EpochRecord, Kernels, RunEvent, RunId,
-    RunSummary, Share, ShiftSweep,
+    RunSummary, ShiftSweep,
 };
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
-    /// Train a fresh Synth CNN.
-    Train {
+    /// Start run `run`: one lab's job (see [`Job`]), on `backend`. It takes the worker until
+    /// it ends (the worker then posts `Idle`).
+    Start {
         run: RunId,
-        lab: SynthLab,
         backend: BackendChoice,
-        /// Continue a saved run from its last checkpoint (and its records so far).
-        #[serde(default)]
-        resume: Option<(Checkpoint, Vec<EpochRecord>)>,
-    },
-    /// Train the MNIST lab: fetch and check the shards, then one MLP per size.
-    TrainMnist {
-        run: RunId,
-        lab: MnistLab,
-        backend: BackendChoice,
+        job: Job,
     },
     /// Load a DogSet (fetch and check its shards, or take the one the user loaded) and
     /// describe it; `DogSource::Auto` prefers the user's own, then a hosted one, then the
@@ -41,23 +32,6 @@ pub enum ToWorker {
         run: RunId,
         source: DogSource,
     },
-    /// Train a DogSet network on `lab.source` (loading it first if needed), or continue a
-    /// saved run from its checkpoint.
-    TrainDogs {
-        run: RunId,
-        lab: DogLab,
-        backend: BackendChoice,
-        #[serde(default)]
-        resume: Option<(Checkpoint, Vec<EpochRecord>)>,
-        /// This worker's share of a data-parallel run (the page has handed it the message
-        /// ports to the other shares first); `None`: the whole run.
-        #[serde(default)]
-        share: Option<Share>,
-        /// Training-partition indices of the images the student marked as hard: the trained
-        /// model's verdict on each comes with the test.
-        #[serde(default)]
-        picks: Vec<usize>,
-    },
     /// One page of the loaded set's training images of `class`.
     Gallery {
         class: u8,
@@ -65,22 +39,6 @@ pub enum ToWorker {
     },
     /// Delete the DogSet the user loaded from this browser.
     ForgetDogs,
-    /// Train the linear and the ReLU network on one 2-input function.
-    TrainXor {
-        run: RunId,
-        lab: XorLab,
-        backend: BackendChoice,
-    },
-    /// Get an MNIST model to attack (a quick one trained on the spot) and sweep epsilon.
-    PrepareAttacks {
-        run: RunId,
-        epsilons: Vec<f64>,
-        backend: BackendChoice,
-        /// Attack this model of the MNIST lab (sent by the page, which keeps every trained
-        /// model's weights: any worker of the pool can take it), not a quick one.
-        #[serde(default)]
-        lab_model: Option<LabModel>,
-    },
     /// Attack test image `image` of the prepared set: the fast gradient sign step of
     /// `epsilon`, or the targeted iterative attack towards `target`.
     Attack {
@@ -117,13 +75,6 @@ pub enum ToWorker {
     /// Test hook: allocate until the worker's memory runs out, as a set or model too large
     /// for it would.
     ExhaustMemory,
-}
-
-/// A model of the MNIST lab to attack: its training-set size and final weights.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LabModel {
-    pub size: usize,
-    pub weights: Checkpoint,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -236,11 +187,10 @@ pub enum FromWorker {
         run: RunId,
         layers: Vec<LayerRow>,
     },
-    /// Both XOR-lab networks, trained.
-    Xor {
+    /// A lab's result, whole, at the end of its run (the labs whose result comes at once).
+    Result {
         run: RunId,
-        linear: XorRun,
-        relu: XorRun,
+        result: LabResult,
     },
     /// The model to attack is ready: its accuracy under each epsilon of the sweep, and one
     /// test image of each digit (index into the prepared set, label, 28x28 pixels 0..1).
@@ -303,11 +253,7 @@ impl ToWorker {
     /// until it ends (the worker then posts `Idle`).
     pub fn job(&self) -> Option<RunId> {
         match self {
-            ToWorker::Train { run, .. }
-            | ToWorker::TrainMnist { run, .. }
-            | ToWorker::TrainDogs { run, .. }
-            | ToWorker::TrainXor { run, .. }
-            | ToWorker::PrepareAttacks { run, .. } => Some(*run),
+            ToWorker::Start { run, .. } => Some(*run),
             _ => None,
         }
     }
@@ -349,7 +295,7 @@ impl FromWorker {
             | FromWorker::Tested { run, .. }
             | FromWorker::Evaluated { run, .. }
             | FromWorker::Inside { run, .. }
-            | FromWorker::Xor { run, .. }
+            | FromWorker::Result { run, .. }
             | FromWorker::AttacksReady { run, .. }
             | FromWorker::Attacked { run, .. }
             | FromWorker::Error { run: Some(run), .. } => Some(*run),

@@ -228,6 +228,9 @@ impl StopReason {
     }
 }
 
+/// A saved run's checkpoint and its epochs so far, to continue from.
+pub type Resume = (Checkpoint, Vec<EpochRecord>);
+
 /// Which part of every batch a worker trains on: share `index` of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Share {

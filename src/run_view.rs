@@ -107,6 +107,16 @@ impl<L: LabConfig> RunView<L> {
     }
 
     /// The run as the browser keeps it, under `key` (see [`crate::runs`]).
+    /// The view of a run continued from a saved one (`resume`), its records and checkpoint
+    /// already on screen; a fresh run's view as it is.
+    pub fn resumed(mut self, resume: &Option<crate::run::Resume>) -> Self {
+        if let Some((checkpoint, records)) = resume {
+            self.records = records.clone();
+            self.checkpoint = Some(checkpoint.clone().into());
+        }
+        self
+    }
+
     pub fn saved(&self, key: &str, name: &str, lab: &str, created: f64) -> SavedRun
     where
         L: serde::Serialize,

@@ -14,15 +14,17 @@ pub use restore::RESTORED;
 
 use pool::Pool;
 
+use crate::labs::Job;
 use crate::labs::adversarial::AttackView;
-use crate::labs::dogs::{DogLab, DogModel, DogsView};
-use crate::labs::mnist::{MnistLab, MnistView};
-use crate::labs::synth::{SynthLab, SynthRun};
-use crate::labs::xor::{XorLab, XorView};
-use crate::protocol::FromWorker;
-use crate::run::{Checkpoint, EpochRecord, RunId, RunState};
+use crate::labs::dogs::{DogModel, DogsView};
+use crate::labs::mnist::MnistView;
+use crate::labs::synth::SynthRun;
+use crate::labs::xor::XorView;
+use crate::protocol::{FromWorker, ToWorker};
+use crate::run::{BackendChoice, RunId, RunState};
 pub use crate::run::{Phase, WORKER_DIED};
 use crate::run_view::RunView;
+use pool::Outbox;
 
 /// A data-parallel run takes at most this many workers: 2 are measured to pay (see the
 /// README); beyond 4 each share's batch part (10 / 4 rows) is too small to keep a core busy.
@@ -133,40 +135,6 @@ impl Session {
         synth.chain(dogs).chain(mnist).chain(xor).chain(attacks)
     }
 
-    /// Registers an MNIST run the page is about to send; returns its id.
-    pub fn start_mnist(&mut self, lab: MnistLab) -> RunId {
-        self.mnist_check = None;
-        let (id, view) = self.new_mnist(lab);
-        self.mnist = Some(view);
-        id
-    }
-
-    /// Registers a one-epoch run on the full training set (keeps the scaling run).
-    pub fn start_mnist_check(&mut self, lab: MnistLab) -> RunId {
-        let (id, view) = self.new_mnist(lab);
-        self.mnist_check = Some(view);
-        id
-    }
-
-    fn new_mnist(&mut self, lab: MnistLab) -> (RunId, MnistView) {
-        let id = self.take_id();
-        (id, MnistView::new(id, lab))
-    }
-
-    /// Registers an XOR-lab run the page is about to send.
-    pub fn start_xor(&mut self, lab: XorLab) -> RunId {
-        let id = self.take_id();
-        self.xor = Some(XorView::new(id, lab));
-        id
-    }
-
-    /// Registers the preparation of the adversarial lab's model.
-    pub fn start_attacks(&mut self) -> RunId {
-        let id = self.take_id();
-        self.attacks = Some(AttackView::new(id));
-        id
-    }
-
     /// Takes the XOR and adversarial labs' messages; returns the others.
     fn apply_concepts(&mut self, message: FromWorker) -> Option<FromWorker> {
         let run = message.run();
@@ -179,26 +147,37 @@ impl Session {
         Some(message)
     }
 
-    /// Registers a DogSet run the page is about to send (replacing that network's last run).
-    pub fn start_dogs(&mut self, lab: DogLab) -> RunId {
-        let id = self.take_id();
-        let run = Some(RunView::new(id, lab));
-        if matches!(run.as_ref().map(|r| &r.lab.model), Some(DogModel::Mlp)) {
-            self.dogs.mlp = run;
-        } else {
-            self.dogs.cnn = run;
-        }
-        id
+    /// Starts a run: the one verb every lab's Train goes through. Registers the run's view
+    /// (its lab shows it as queued), routes the job to the pool and returns the run's id with
+    /// what to post where.
+    pub fn start(&mut self, job: Job, backend: BackendChoice) -> (RunId, Outbox) {
+        let run = self.take_id();
+        self.register(run, &job);
+        (run, self.send(ToWorker::Start { run, backend, job }))
     }
 
-    /// Registers a resumed DogSet run: it starts with the saved records and checkpoint.
-    pub fn resume_dogs(&mut self, lab: DogLab, records: Vec<EpochRecord>, checkpoint: Checkpoint) -> RunId {
-        let id = self.start_dogs(lab);
-        let run = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().find(|r| r.id == id);
-        let run = run.expect("just registered");
-        run.records = records;
-        run.checkpoint = Some(checkpoint.into());
-        id
+    /// Puts run `id`'s view on its lab, replacing that lab's last run where it shows one.
+    fn register(&mut self, id: RunId, job: &Job) {
+        match job {
+            Job::Synth { lab, resume } => self.runs.push(RunView::new(id, lab.clone()).resumed(resume)),
+            Job::Mnist { lab, check } => {
+                let view = Some(MnistView::new(id, lab.clone()));
+                if *check {
+                    self.mnist_check = view;
+                } else {
+                    (self.mnist, self.mnist_check) = (view, None);
+                }
+            }
+            Job::Dogs { lab, resume, .. } => {
+                let view = Some(RunView::new(id, lab.clone()).resumed(resume));
+                match lab.model {
+                    DogModel::Mlp => self.dogs.mlp = view,
+                    DogModel::Cnn { .. } => self.dogs.cnn = view,
+                }
+            }
+            Job::Xor { lab } => self.xor = Some(XorView::new(id, lab.clone())),
+            Job::Attacks { .. } => self.attacks = Some(AttackView::new(id)),
+        }
     }
 
     /// Registers a request to load a DogSet; returns its id.
@@ -222,22 +201,6 @@ impl Session {
     /// The newest run that finished with a model (what the shift demo probes).
     pub fn trained(&self) -> Option<&SynthRun> {
         self.runs.iter().rev().find(|r| r.state.phase == Phase::Finished && !r.records.is_empty())
-    }
-
-    /// Registers a resumed run: it starts with the saved records and checkpoint.
-    pub fn resume_run(&mut self, lab: SynthLab, records: Vec<EpochRecord>, checkpoint: Checkpoint) -> RunId {
-        let id = self.start_run(lab);
-        let run = self.run_mut(id).expect("just registered");
-        run.records = records;
-        run.checkpoint = Some(checkpoint.into());
-        id
-    }
-
-    /// Registers a run the page is about to send; returns its id.
-    pub fn start_run(&mut self, lab: SynthLab) -> RunId {
-        let id = self.take_id();
-        self.runs.push(RunView::new(id, lab));
-        id
     }
 
     fn run_mut(&mut self, id: RunId) -> Option<&mut SynthRun> {

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::run::{Attack, RunId, RunState};
+use crate::run::{Attack, Checkpoint, RunId, RunState};
 
 #[cfg(feature = "engine")]
 pub mod engine;
@@ -30,6 +30,13 @@ pub struct AttackView {
     pub attack: Option<Attacked>,
     /// An attack is on its way.
     pub attacking: bool,
+}
+
+/// A model of the MNIST lab to attack: its training-set size and final weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LabModel {
+    pub size: usize,
+    pub weights: Checkpoint,
 }
 
 /// A test image offered for attacking.

@@ -1,7 +1,10 @@
 //! Tests of `protocol.rs`.
 
 use super::*;
-use crate::run::{BackendKind, StopReason, SweepGrid, TensorValues};
+use crate::labs::adversarial::LabModel;
+use crate::labs::synth::SynthLab;
+use crate::labs::xor::{XorLab, XorRun};
+use crate::run::{BackendKind, Share, StopReason, SweepGrid, TensorValues};
 
 fn record() -> EpochRecord {
     EpochRecord {
@@ -18,38 +21,62 @@ fn record() -> EpochRecord {
 #[test]
 fn every_message_round_trips() {
     let to = vec![
-        ToWorker::Train { run: 3, lab: SynthLab::homework(), backend: BackendChoice::Auto, resume: None },
-        ToWorker::Train {
-            run: 4,
-            lab: SynthLab::homework(),
-            backend: BackendChoice::Cpu,
-            resume: Some((
-                Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![2], values: vec![0.5, -1.0] }] },
-                vec![record()],
-            )),
-        },
-        ToWorker::TrainMnist { run: 4, lab: crate::labs::mnist::MnistLab::homework(), backend: BackendChoice::Cpu },
-        ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
-        ToWorker::TrainDogs {
-            run: 6,
-            lab: crate::labs::dogs::DogLab { source: DogSource::StandIn, ..crate::labs::dogs::DogLab::homework_cnn() },
+        ToWorker::Start {
+            run: 3,
             backend: BackendChoice::Auto,
-            resume: None,
-            share: Some(Share { index: 1, count: 2 }),
-            picks: vec![12, 7],
+            job: Job::Synth { lab: SynthLab::homework(), resume: None },
+        },
+        ToWorker::Start {
+            run: 4,
+            backend: BackendChoice::Cpu,
+            job: Job::Synth {
+                lab: SynthLab::homework(),
+                resume: Some((
+                    Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![2], values: vec![0.5, -1.0] }] },
+                    vec![record()],
+                )),
+            },
+        },
+        ToWorker::Start {
+            run: 4,
+            backend: BackendChoice::Cpu,
+            job: Job::Mnist { lab: crate::labs::mnist::MnistLab::homework(), check: true },
+        },
+        ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
+        ToWorker::Start {
+            run: 6,
+            backend: BackendChoice::Auto,
+            job: Job::Dogs {
+                lab: crate::labs::dogs::DogLab {
+                    source: DogSource::StandIn,
+                    ..crate::labs::dogs::DogLab::homework_cnn()
+                },
+                resume: None,
+                share: Some(Share { index: 1, count: 2 }),
+                picks: vec![12, 7],
+            },
         },
         ToWorker::Gallery { class: 3, page: 2 },
         ToWorker::ForgetDogs,
-        ToWorker::TrainXor { run: 7, lab: XorLab::xor(), backend: BackendChoice::Cpu },
-        ToWorker::PrepareAttacks { run: 8, epsilons: vec![0.0, 0.1], backend: BackendChoice::Auto, lab_model: None },
-        ToWorker::PrepareAttacks {
+        ToWorker::Start { run: 7, backend: BackendChoice::Cpu, job: Job::Xor { lab: XorLab::xor() } },
+        ToWorker::Start {
+            run: 8,
+            backend: BackendChoice::Auto,
+            job: Job::Attacks { epsilons: vec![0.0, 0.1], lab_model: None },
+        },
+        ToWorker::Start {
             run: 9,
-            epsilons: vec![0.1],
             backend: BackendChoice::Cpu,
-            lab_model: Some(LabModel {
-                size: 500,
-                weights: Checkpoint { epoch: 3, tensors: vec![TensorValues { shape: vec![1], values: vec![0.25] }] },
-            }),
+            job: Job::Attacks {
+                epsilons: vec![0.1],
+                lab_model: Some(LabModel {
+                    size: 500,
+                    weights: Checkpoint {
+                        epoch: 3,
+                        tensors: vec![TensorValues { shape: vec![1], values: vec![0.25] }],
+                    },
+                }),
+            },
         },
         ToWorker::Attack { run: 8, image: 3, epsilon: 0.1, target: Some(7) },
         ToWorker::Pause { run: 3 },
@@ -117,23 +144,30 @@ fn every_message_round_trips() {
                 &["beagle".into(), "poodle".into()],
             )),
         },
-        FromWorker::Xor {
+        FromWorker::Result {
             run: 7,
-            linear: XorRun {
-                activation: crate::labs::xor::Activation::Linear,
-                losses: vec![0.7, 0.69],
-                outputs: vec![0.5; 4],
-                accuracy: 50.0,
-                grid: vec![0.5; 4],
-                collapsed: Some(crate::labs::xor::Affine { inputs: 2, outputs: 2, w: vec![1.0; 4], b: vec![0.0; 2] }),
-            },
-            relu: XorRun {
-                activation: crate::labs::xor::Activation::Relu,
-                losses: vec![0.7, 0.1],
-                outputs: vec![0.1, 0.9, 0.9, 0.1],
-                accuracy: 100.0,
-                grid: vec![0.5; 4],
-                collapsed: None,
+            result: LabResult::Xor {
+                linear: XorRun {
+                    activation: crate::labs::xor::Activation::Linear,
+                    losses: vec![0.7, 0.69],
+                    outputs: vec![0.5; 4],
+                    accuracy: 50.0,
+                    grid: vec![0.5; 4],
+                    collapsed: Some(crate::labs::xor::Affine {
+                        inputs: 2,
+                        outputs: 2,
+                        w: vec![1.0; 4],
+                        b: vec![0.0; 2],
+                    }),
+                },
+                relu: XorRun {
+                    activation: crate::labs::xor::Activation::Relu,
+                    losses: vec![0.7, 0.1],
+                    outputs: vec![0.1, 0.9, 0.9, 0.1],
+                    accuracy: 100.0,
+                    grid: vec![0.5; 4],
+                    collapsed: None,
+                },
             },
         },
         FromWorker::AttacksReady {

@@ -3,15 +3,14 @@
 //! state (no browser), so the routing is tested natively; `web/bridge.rs` only posts.
 //!
 //! Each worker is its own wasm instance of the engine and trains one run at a time. A run is
-//! a *job* (`Train`, `TrainMnist`, `TrainDogs`, `TrainXor`, `PrepareAttacks`): it goes to a
-//! free worker, or waits in a first-in-first-out queue until a worker posts `Idle`. The other
+//! a *job* (`ToWorker::Start`, one [`Job`] of a lab): it goes to a free worker, or waits in a first-in-first-out queue until a worker posts `Idle`. The other
 //! messages follow the state they need: a probe or an attack goes to the worker holding that
 //! run's model, the gallery to the worker that loaded the DogSet, Pause and Stop to the
 //! workers training that run.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{FromWorker, Job, ToWorker};
 use crate::run::RunId;
 
 /// A worker's index in the pool.
@@ -166,19 +165,19 @@ impl Pool {
 
     /// Where `message` goes now; a job with no free worker waits for one.
     pub fn route(&mut self, message: ToWorker) -> Routed {
-        if let Some(run) = message.job() {
-            let prefer = matches!(message, ToWorker::TrainDogs { .. }).then_some(self.dogs_home).flatten();
-            let out = match self.free_worker(prefer) {
-                Some(w) => self.assign(w, run, message),
-                None => {
-                    self.queue.push_back((run, message));
-                    vec![]
-                }
-            };
-            return Routed { out, dropped: 0 };
-        }
         let mut dropped = 0;
         let out = match message {
+            ToWorker::Start { run, ref job, .. } => {
+                // A DogSet network trains best where the set is already loaded.
+                let prefer = matches!(job, Job::Dogs { .. }).then_some(self.dogs_home).flatten();
+                match self.free_worker(prefer) {
+                    Some(w) => self.assign(w, run, message),
+                    None => {
+                        self.queue.push_back((run, message));
+                        vec![]
+                    }
+                }
+            }
             ToWorker::Pause { run } | ToWorker::Resume { run } => {
                 if matches!(message, ToWorker::Pause { .. }) {
                     self.paused.insert(run);
@@ -210,11 +209,6 @@ impl Pool {
                 let newest = self.slots.iter().enumerate().filter_map(|(w, s)| Some((s.job?, w))).max();
                 newest.map(|(_, w)| w).or_else(|| self.any_worker()).map(|w| (w, message)).into_iter().collect()
             }
-            ToWorker::Train { .. }
-            | ToWorker::TrainMnist { .. }
-            | ToWorker::TrainDogs { .. }
-            | ToWorker::TrainXor { .. }
-            | ToWorker::PrepareAttacks { .. } => unreachable!("jobs are routed above"),
         };
         Routed { out, dropped }
     }
@@ -327,7 +321,11 @@ mod tests {
     use crate::run::BackendChoice;
 
     fn train(run: RunId) -> ToWorker {
-        ToWorker::Train { run, lab: SynthLab::homework(), backend: BackendChoice::Cpu, resume: None }
+        ToWorker::Start {
+            run,
+            backend: BackendChoice::Cpu,
+            job: Job::Synth { lab: SynthLab::homework(), resume: None },
+        }
     }
 
     fn ready(size: usize) -> Pool {
@@ -399,7 +397,7 @@ mod tests {
     fn probes_and_attacks_follow_the_model_and_the_gallery_the_dogset() {
         let mut pool = ready(2);
         pool.route(train(1));
-        pool.route(ToWorker::TrainXor { run: 2, lab: XorLab::xor(), backend: BackendChoice::Cpu });
+        pool.route(ToWorker::Start { run: 2, backend: BackendChoice::Cpu, job: Job::Xor { lab: XorLab::xor() } });
         pool.heard(0, &FromWorker::Idle);
         pool.heard(1, &FromWorker::Idle);
         let probe = ToWorker::Probe { run: 1, image: vec![0.0] };

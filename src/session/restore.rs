@@ -9,7 +9,7 @@ use crate::labs::mnist::MnistView;
 use crate::labs::mnist::scaling::FULL_TRAIN_SIZE;
 use crate::labs::synth::SynthLab;
 use crate::labs::xor::{XorLab, XorRun, XorView};
-use crate::protocol::ToWorker;
+use crate::protocol::{Job, ToWorker};
 use crate::run::{BackendChoice, Kernels, Phase, RunState};
 use crate::run_view::{LabConfig, RunView};
 use crate::runs::{RunStatus, SavedRun};
@@ -63,7 +63,7 @@ impl Session {
                     let resume = Some(((*checkpoint).clone(), run.epochs.clone()));
                     // It goes out as a job again: queued until the worker takes it.
                     self.runs.push(RunView { state: RunState { phase: Phase::Queued, ..view.state.clone() }, ..view });
-                    out.push(ToWorker::Train { run: id, lab, backend, resume });
+                    out.push(ToWorker::Start { run: id, backend, job: Job::Synth { lab, resume } });
                 }
                 None => self.runs.push(view),
             }
@@ -217,7 +217,8 @@ mod tests {
         assert_eq!(run.state.status.as_deref(), Some(RESTORED));
         let kernels = run.kernels.as_ref().expect("kernels from the checkpoint");
         assert_eq!((kernels.shape, kernels.weights.len(), kernels.biases.clone()), ([2, 1, 5, 5], 50, vec![0.5, -0.5]));
-        let [ToWorker::Train { run: id, resume: Some((checkpoint, records)), .. }] = &out[..] else {
+        let [ToWorker::Start { run: id, job: Job::Synth { resume: Some((checkpoint, records)), .. }, .. }] = &out[..]
+        else {
             panic!("one job loads the model: {out:?}")
         };
         assert_eq!((*id, checkpoint.epoch, records.len()), (run.id, 4, 4), "resumed with no epoch left");

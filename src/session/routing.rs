@@ -4,9 +4,10 @@
 
 use super::pool::{Outbox, WorkerId, WorkerState};
 use super::{MAX_SHARES, Session};
+use crate::labs::adversarial::LabModel;
 use crate::labs::dogs::DogModel;
 use crate::labs::mnist::MnistLab;
-use crate::protocol::{FromWorker, LabModel, ToWorker};
+use crate::protocol::{FromWorker, Job, ToWorker};
 use crate::run::{BackendChoice, RunId, RunState, RunSummary, Share, WAITING};
 
 impl Session {
@@ -68,7 +69,7 @@ impl Session {
     /// one worker training them in turn).
     pub fn send(&mut self, message: ToWorker) -> Outbox {
         let job = message.job();
-        if let ToWorker::TrainMnist { run, lab, backend } = message {
+        if let ToWorker::Start { run, backend, job: Job::Mnist { lab, check } } = message {
             let mut sizes = lab.sizes.clone();
             sizes.sort_unstable_by(|a, b| b.cmp(a));
             if let Some(view) = self.mnist_mut(run) {
@@ -77,8 +78,8 @@ impl Session {
             let out: Outbox = sizes
                 .into_iter()
                 .flat_map(|size| {
-                    let lab = MnistLab { sizes: vec![size], ..lab.clone() };
-                    self.pool.route(ToWorker::TrainMnist { run, lab, backend }).out
+                    let job = Job::Mnist { lab: MnistLab { sizes: vec![size], ..lab.clone() }, check };
+                    self.pool.route(ToWorker::Start { run, backend, job }).out
                 })
                 .collect();
             self.note_waiting(run, &out);
@@ -87,7 +88,7 @@ impl Session {
         // The DogSet CNN on the CPU trains data-parallel over the free workers: its step's
         // compute (about 70 ms) dwarfs its gradient (272 KB), so shares pay (see the README's
         // figures). The fully connected net's 6.3 MB gradient per step would not.
-        if let ToWorker::TrainDogs { run, lab, backend, resume, share: None, picks } = &message
+        if let ToWorker::Start { run, backend, job: Job::Dogs { lab, resume, share: None, picks } } = &message
             && matches!(lab.model, DogModel::Cnn { .. })
             && self.trains_on_cpu(*backend)
         {
@@ -95,16 +96,13 @@ impl Session {
             if count > 1 {
                 return (0..count)
                     .flat_map(|index| {
-                        let share = Some(Share { index, count });
-                        let job = ToWorker::TrainDogs {
-                            run: *run,
+                        let job = Job::Dogs {
                             lab: lab.clone(),
-                            backend: *backend,
                             resume: resume.clone(),
-                            share,
+                            share: Some(Share { index, count }),
                             picks: picks.clone(),
                         };
-                        self.pool.route(job).out
+                        self.pool.route(ToWorker::Start { run: *run, backend: *backend, job }).out
                     })
                     .collect();
             }

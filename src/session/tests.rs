@@ -3,10 +3,16 @@
 use super::pool::Outbox;
 use super::*;
 use crate::data::dogs::LoadReport;
+use crate::labs::dogs::DogLab;
+use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::scaling::SizeResult;
-use crate::protocol::ToWorker;
+use crate::labs::synth::SynthLab;
+use crate::labs::xor::XorLab;
+use crate::protocol::{Job, ToWorker};
 use crate::run::Share;
-use crate::run::{BackendChoice, BackendInfo, BackendKind, DataProgress, Kernels, RunSummary, StopReason};
+use crate::run::{
+    BackendChoice, BackendInfo, BackendKind, Checkpoint, DataProgress, EpochRecord, Kernels, RunSummary, StopReason,
+};
 use crate::runs::RunStatus;
 
 fn record(epoch: usize) -> EpochRecord {
@@ -29,13 +35,20 @@ fn lab(epochs: usize) -> SynthLab {
 
 /// Registers a Synth run and sends it to the pool, as the page does.
 fn train(s: &mut Session, epochs: usize) -> (RunId, Outbox) {
-    let run = s.start_run(lab(epochs));
-    let out = s.send(ToWorker::Train { run, lab: lab(epochs), backend: BackendChoice::Cpu, resume: None });
-    (run, out)
+    s.start(Job::Synth { lab: lab(epochs), resume: None }, BackendChoice::Cpu)
 }
 
-fn mnist_job(run: RunId, lab: MnistLab) -> ToWorker {
-    ToWorker::TrainMnist { run, lab, backend: BackendChoice::Cpu }
+/// Starts the MNIST lab's scaling run (or, with `check`, its full-set check) on the CPU.
+fn mnist(s: &mut Session, lab: MnistLab, check: bool) -> (RunId, Outbox) {
+    s.start(Job::Mnist { lab, check }, BackendChoice::Cpu)
+}
+
+fn dogs(s: &mut Session, lab: DogLab, backend: BackendChoice) -> (RunId, Outbox) {
+    s.start(Job::Dogs { lab, resume: None, share: None, picks: vec![] }, backend)
+}
+
+fn train_lab(s: &mut Session, lab: SynthLab) -> RunId {
+    s.start(Job::Synth { lab, resume: None }, BackendChoice::Cpu).0
 }
 
 fn ready(s: &mut Session, workers: usize) {
@@ -48,7 +61,7 @@ fn ready(s: &mut Session, workers: usize) {
 #[test]
 fn a_run_goes_from_queued_to_finished() {
     let mut s = Session::default();
-    let id = s.start_run(lab(4));
+    let id = train_lab(&mut s, lab(4));
     assert_eq!(s.current().unwrap().progress_text(), "waiting for the training engine");
     s.apply(FromWorker::Ready);
     let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
@@ -73,8 +86,8 @@ fn a_run_goes_from_queued_to_finished() {
 #[test]
 fn messages_of_an_old_run_do_not_touch_the_new_one() {
     let mut s = Session::default();
-    let old = s.start_run(lab(2));
-    let new = s.start_run(lab(2));
+    let old = train_lab(&mut s, lab(2));
+    let new = train_lab(&mut s, lab(2));
     s.apply(FromWorker::Epoch { run: old, record: record(1), kernels: Kernels::default() });
     assert!(s.run_mut(new).unwrap().records.is_empty());
     assert_eq!(new, old + 1);
@@ -122,7 +135,7 @@ fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
     assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Interrupted);
 
     let mut s = Session::default();
-    let id = s.start_run(lab(2));
+    let id = train_lab(&mut s, lab(2));
     let stop = StopReason::Diverged { epoch: 1, lr: 9.0 };
     s.apply(FromWorker::Done {
         run: id,
@@ -135,11 +148,11 @@ fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
 #[test]
 fn an_mnist_run_collects_epochs_and_results_and_fails_with_the_file_named() {
     let mut s = Session::default();
-    let synth = s.start_run(lab(2));
-    let mut mnist = MnistLab::homework();
-    mnist.sizes = vec![100, 300];
-    mnist.train.epochs = 2;
-    let id = s.start_mnist(mnist.clone());
+    let synth = train_lab(&mut s, lab(2));
+    let mut lab = MnistLab::homework();
+    lab.sizes = vec![100, 300];
+    lab.train.epochs = 2;
+    let id = mnist(&mut s, lab, false).0;
     assert_ne!(id, synth);
     assert!(s.is_training());
     s.apply(FromWorker::DataProgress { run: id, loaded: 5, total: 10, cached_files: 0, files: 7 });
@@ -159,20 +172,20 @@ fn an_mnist_run_collects_epochs_and_results_and_fails_with_the_file_named() {
 #[test]
 fn the_full_set_check_keeps_the_scaling_run() {
     let mut s = Session::default();
-    let scaling = s.start_mnist(MnistLab::homework());
-    let check = s.start_mnist_check(MnistLab { sizes: vec![60_000], ..MnistLab::homework() });
+    let scaling = mnist(&mut s, MnistLab::homework(), false).0;
+    let check = mnist(&mut s, MnistLab { sizes: vec![60_000], ..MnistLab::homework() }, true).0;
     s.apply(FromWorker::SizeEpoch { run: check, size: 60_000, record: record(1) });
     assert_eq!(s.mnist_check.as_ref().unwrap().epochs.len(), 1);
     assert_eq!(s.mnist.as_ref().unwrap().id, scaling);
     assert!(s.mnist.as_ref().unwrap().epochs.is_empty());
-    s.start_mnist(MnistLab::homework());
+    mnist(&mut s, MnistLab::homework(), false).0;
     assert!(s.mnist_check.is_none(), "a new scaling run drops the old check");
 }
 
 #[test]
 fn errors_go_to_their_run_or_to_the_notice() {
     let mut s = Session::default();
-    let id = s.start_run(lab(2));
+    let id = train_lab(&mut s, lab(2));
     s.apply(FromWorker::Error { run: Some(id), message: "WebGPU is not available".into() });
     assert_eq!(s.current().unwrap().state.phase, Phase::Failed);
     s.apply(FromWorker::Error { run: None, message: "bad".into() });
@@ -184,7 +197,7 @@ fn errors_go_to_their_run_or_to_the_notice() {
 #[test]
 fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     use crate::data::dogs::tests_support;
-    use crate::labs::dogs::{DogLab, DogModel};
+    use crate::labs::dogs::DogModel;
     let mut s = Session::default();
     let load = s.load_dogs();
     s.apply(FromWorker::DataProgress { run: load, loaded: 5, total: 10, cached_files: 0, files: 3 });
@@ -192,7 +205,7 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     s.apply(FromWorker::DogData { run: load, info: tests_support::info() });
     assert_eq!((s.dogs.loading, s.dogs.info.as_ref().map(|i| i.counts)), (None, Some([3, 1, 1])));
 
-    let mlp = s.start_dogs(DogLab::homework(DogModel::Mlp));
+    let mlp = dogs(&mut s, DogLab::homework(DogModel::Mlp), BackendChoice::Cpu).0;
     let cnn_lab = DogLab::homework_cnn();
     s.apply(FromWorker::Layers { run: mlp, layers: cnn_lab.net().shape_table().unwrap() });
     s.apply(FromWorker::Epoch { run: mlp, record: record(1), kernels: Kernels::default() });
@@ -200,18 +213,11 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     s.apply(FromWorker::Tested { run: mlp, loss: 1.2, accuracy: 55.0, evaluation: None });
     let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 2.0, parameters: 9 };
     s.apply(FromWorker::Done { run: mlp, summary });
+    s.apply_from(0, FromWorker::Idle);
     let m = s.dogs.mlp.as_ref().unwrap();
     assert_eq!((m.state.phase, m.test, m.records.len(), m.layers.len()), (Phase::Finished, Some((1.2, 55.0)), 1, 6));
 
-    let cnn = s.start_dogs(cnn_lab.clone());
-    s.send(ToWorker::TrainDogs {
-        run: cnn,
-        lab: cnn_lab,
-        backend: BackendChoice::Cpu,
-        resume: None,
-        share: None,
-        picks: vec![],
-    });
+    let cnn = dogs(&mut s, cnn_lab, BackendChoice::Cpu).0;
     s.apply(FromWorker::Epoch { run: cnn, record: record(1), kernels: Kernels::default() });
     s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
     assert_eq!(s.dogs.cnn.as_ref().unwrap().state.phase, Phase::Interrupted);
@@ -240,7 +246,8 @@ fn a_run_is_saved_with_its_records_checkpoint_and_status() {
     assert_eq!(saved.status, RunStatus::Interrupted);
     assert!(saved.resumable());
 
-    let resumed = s.resume_run(lab(3), saved.epochs.clone(), checkpoint);
+    let resumed =
+        s.start(Job::Synth { lab: lab(3), resume: Some((checkpoint, saved.epochs.clone())) }, BackendChoice::Cpu).0;
     let r = s.current().unwrap();
     assert_eq!((r.id, r.records.len()), (resumed, 1));
     assert!(r.fraction_done() < 0.5);
@@ -249,8 +256,7 @@ fn a_run_is_saved_with_its_records_checkpoint_and_status() {
 #[test]
 fn each_mnist_model_is_saved_as_its_own_run() {
     let mut s = Session::default();
-    let id = s.start_mnist(MnistLab::homework());
-    s.send(mnist_job(id, MnistLab::homework()));
+    let id = mnist(&mut s, MnistLab::homework(), false).0;
     s.apply(FromWorker::SizeEpoch { run: id, size: 500, record: record(1) });
     s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
     let m = s.mnist.as_ref().unwrap();
@@ -277,44 +283,15 @@ fn each_mnist_model_is_saved_as_its_own_run() {
 
 #[test]
 fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_enabled_again() {
-    use crate::labs::dogs::{DogLab, DogModel};
+    use crate::labs::dogs::DogModel;
     type Start = fn(&mut Session) -> RunId;
     let labs: [(&str, Start); 6] = [
         ("synth", |s| train(s, 3).0),
-        ("mnist", |s| {
-            let run = s.start_mnist(MnistLab::homework());
-            s.send(mnist_job(run, MnistLab::homework()));
-            run
-        }),
-        ("mnist check", |s| {
-            let lab = MnistLab { sizes: vec![60_000], ..MnistLab::homework() };
-            let run = s.start_mnist_check(lab.clone());
-            s.send(mnist_job(run, lab));
-            run
-        }),
-        ("dogs", |s| {
-            let lab = DogLab::homework(DogModel::Mlp);
-            let run = s.start_dogs(lab.clone());
-            s.send(ToWorker::TrainDogs {
-                run,
-                lab,
-                backend: BackendChoice::Cpu,
-                resume: None,
-                share: None,
-                picks: vec![],
-            });
-            run
-        }),
-        ("xor", |s| {
-            let run = s.start_xor(XorLab::xor());
-            s.send(ToWorker::TrainXor { run, lab: XorLab::xor(), backend: BackendChoice::Cpu });
-            run
-        }),
-        ("adversarial", |s| {
-            let run = s.start_attacks();
-            s.send(ToWorker::PrepareAttacks { run, epsilons: vec![0.1], backend: BackendChoice::Cpu, lab_model: None });
-            run
-        }),
+        ("mnist", |s| mnist(s, MnistLab::homework(), false).0),
+        ("mnist check", |s| mnist(s, MnistLab { sizes: vec![60_000], ..MnistLab::homework() }, true).0),
+        ("dogs", |s| dogs(s, DogLab::homework(DogModel::Mlp), BackendChoice::Cpu).0),
+        ("xor", |s| s.start(Job::Xor { lab: XorLab::xor() }, BackendChoice::Cpu).0),
+        ("adversarial", |s| s.start(Job::Attacks { epsilons: vec![0.1], lab_model: None }, BackendChoice::Cpu).0),
     ];
     let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
     for (name, start) in labs {
@@ -355,18 +332,18 @@ fn mnist_over(workers: usize) -> (MnistView, Vec<Vec<usize>>) {
     let mut s = Session::default();
     ready(&mut s, workers);
     let lab = MnistLab { sizes: vec![500, 1000, 1500, 2000], ..MnistLab::homework() };
-    let run = s.start_mnist(lab.clone());
     let mut got = vec![vec![]; workers];
     // (time it ends, worker, size), for the jobs in flight.
     let mut busy = vec![];
     let mut start = |out: Outbox, now: usize, busy: &mut Vec<(usize, usize, usize)>| {
         for (w, job) in out {
-            let ToWorker::TrainMnist { lab, .. } = job else { panic!("{job:?}") };
+            let ToWorker::Start { job: Job::Mnist { lab, .. }, .. } = job else { panic!("{job:?}") };
             got[w].push(lab.sizes[0]);
             busy.push((now + lab.sizes[0], w, lab.sizes[0]));
         }
     };
-    start(s.send(mnist_job(run, lab)), 0, &mut busy);
+    let (run, out) = mnist(&mut s, lab, false);
+    start(out, 0, &mut busy);
     while let Some(next) = busy.iter().copied().min() {
         busy.retain(|b| *b != next);
         let (now, w, size) = next;
@@ -429,8 +406,8 @@ fn stop_ends_a_queued_run_at_once_and_a_failed_part_stops_the_rest() {
 
     let mut s = Session::default();
     ready(&mut s, 2);
-    let run = s.start_mnist(MnistLab::homework());
-    assert_eq!(s.send(mnist_job(run, MnistLab::homework())).len(), 2);
+    let (run, out) = mnist(&mut s, MnistLab::homework(), false);
+    assert_eq!(out.len(), 2);
     let out = s.apply_from(0, FromWorker::Error { run: Some(run), message: "out of memory".into() });
     assert_eq!(out, vec![(0, ToWorker::Stop { run }), (1, ToWorker::Stop { run })], "the queued parts go too");
     assert!(!s.pool.is_queued(run));
@@ -439,14 +416,11 @@ fn stop_ends_a_queued_run_at_once_and_a_failed_part_stops_the_rest() {
 
 #[test]
 fn the_dogset_cnn_on_the_cpu_trains_over_the_free_workers_and_a_crashed_share_stops_the_others() {
-    use crate::labs::dogs::{DogLab, DogModel};
+    use crate::labs::dogs::DogModel;
     let mut s = Session::default();
     ready(&mut s, 3);
     let busy = train(&mut s, 3).0;
-    let job = |s: &mut Session, lab: DogLab, backend| {
-        let run = s.start_dogs(lab.clone());
-        (run, s.send(ToWorker::TrainDogs { run, lab, backend, resume: None, share: None, picks: vec![] }))
-    };
+    let job = dogs;
     // The fully connected net: one worker, whatever is free.
     let (mlp, out) = job(&mut s, DogLab::homework(DogModel::Mlp), BackendChoice::Cpu);
     assert_eq!(out.iter().map(|(w, m)| (*w, m.job())).collect::<Vec<_>>(), vec![(1, Some(mlp))]);
@@ -456,7 +430,7 @@ fn the_dogset_cnn_on_the_cpu_trains_over_the_free_workers_and_a_crashed_share_st
     let shares: Vec<_> = out
         .iter()
         .map(|(w, m)| match m {
-            ToWorker::TrainDogs { share, .. } => (*w, *share),
+            ToWorker::Start { job: Job::Dogs { share, .. }, .. } => (*w, *share),
             other => panic!("{other:?}"),
         })
         .collect();

@@ -6,7 +6,7 @@ use crate::labs::adversarial::{AttackView, Attacked};
 use crate::labs::dogs::{DogsView, GalleryPage};
 use crate::labs::mnist::MnistView;
 use crate::labs::xor::XorView;
-use crate::protocol::FromWorker;
+use crate::protocol::{FromWorker, LabResult};
 use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, RunSummary, StopReason};
 use crate::run_view::{BatchProgress, LabConfig, RunView};
 
@@ -117,7 +117,7 @@ impl DogsView {
 impl XorView {
     pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
         match shared(&mut self.state, self.id, message)? {
-            FromWorker::Xor { linear, relu, .. } => {
+            FromWorker::Result { result: LabResult::Xor { linear, relu }, .. } => {
                 self.result = Some((linear, relu));
                 self.state.apply(RunEvent::Finished);
                 None

@@ -10,7 +10,7 @@ mod runs;
 mod saving;
 pub mod widgets;
 
-pub use context::Ctx;
+pub use context::{Ctx, Keep};
 pub use offline::Offline;
 
 use std::collections::HashMap;

@@ -3,7 +3,6 @@
 //! its messages until then.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use burn::prelude::*;
@@ -20,12 +19,11 @@ use crate::data::manifest::ManifestError;
 use crate::data::sample::SampleError;
 use crate::data::shards::ShardError;
 use crate::labs::dogs::engine::look_inside as dogs_inside;
-use crate::labs::mnist::engine::{MnistError, run_scaling};
-use crate::labs::synth::engine::{evaluate_valid, look_inside as synth_inside, probe, run_synth, shift_sweep};
-use crate::labs::{mnist::MnistLab, synth::SynthLab};
+use crate::labs::mnist::engine::MnistError;
+use crate::labs::synth::engine::{look_inside as synth_inside, probe};
 use crate::model::Net;
 use crate::protocol::{FromWorker, ToWorker};
-use crate::run::{BackendChoice, Checkpoint, EpochRecord, RunId, RunSummary, StopReason};
+use crate::run::RunId;
 use crate::train::{Driver, Event, Flow, TrainError};
 
 mod concepts;
@@ -33,6 +31,7 @@ mod data;
 mod device;
 mod dogs;
 mod event_loop;
+mod jobs;
 mod memory;
 mod parallel;
 
@@ -225,22 +224,14 @@ fn is_current(run: RunId) -> bool {
 fn handle(message: ToWorker) {
     let flags = STATE.with_borrow(|s| s.flags.clone());
     match message {
-        ToWorker::Train { run, lab, backend, resume } => start_run(run, train_inner(run, lab, backend, resume)),
-        ToWorker::TrainMnist { run, lab, backend } => start_run(run, train_mnist_inner(run, lab, backend)),
+        ToWorker::Start { run, backend, job } => start_run(run, jobs::run(run, backend, job)),
         ToWorker::LoadDogs { run, source } => spawn_local(async move {
             if let Err(error) = dogs::load(run, source).await {
                 fail(Some(run), error);
             }
         }),
-        ToWorker::TrainDogs { run, lab, backend, resume, share, picks } => {
-            start_run(run, dogs::train(run, lab, backend, resume, share, picks))
-        }
         ToWorker::Gallery { class, page } => dogs::gallery(class, page),
         ToWorker::ForgetDogs => spawn_local(dogs::forget()),
-        ToWorker::TrainXor { run, lab, backend } => start_run(run, concepts::xor(run, lab, backend)),
-        ToWorker::PrepareAttacks { run, epsilons, backend, lab_model } => {
-            start_run(run, concepts::prepare(run, epsilons, backend, lab_model))
-        }
         ToWorker::Attack { run, image, epsilon, target } => spawn_local(concepts::attack(run, image, epsilon, target)),
         ToWorker::Pause { run } if is_current(run) => flags.paused.set(true),
         ToWorker::Resume { run } if is_current(run) => flags.paused.set(false),
@@ -341,40 +332,6 @@ impl Driver for WorkerDriver {
     }
 }
 
-async fn train_inner(
-    run: RunId,
-    lab: SynthLab,
-    choice: BackendChoice,
-    resume: Option<(Checkpoint, Vec<EpochRecord>)>,
-) -> Result<(), WorkerError> {
-    lab.validate()?;
-    let (device, gpu) = open_device(run, choice).await?;
-    post(&FromWorker::Status {
-        run,
-        text: if gpu {
-            "Generating the images, then compiling GPU kernels before the first epoch (seconds, once per visit)".into()
-        } else {
-            "Generating the images".into()
-        },
-    });
-    let mut poster = Poster::new(run);
-    let (net, record) = run_synth(&lab, resume, &device, &mut WorkerDriver::new(run), &mut |e| poster.event(e)).await?;
-    let trained = !record.epochs.is_empty();
-    if trained {
-        keep_trained(run, &net, &device);
-    }
-    if trained {
-        let evaluation = evaluate_valid(&lab, &net, &device).await?;
-        post(&FromWorker::Evaluated { run, evaluation });
-    }
-    post(&FromWorker::Done { run, summary: record.summary });
-    if trained {
-        let sweep = shift_sweep(&net, &device).await?;
-        post(&FromWorker::Sweep { run, sweep });
-    }
-    Ok(())
-}
-
 /// Keeps run `run`'s trained CNN for the demos, dropping the oldest past [`KEEP_TRAINED`].
 pub(crate) fn keep_trained(run: RunId, net: &Net, device: &Device) {
     STATE.with_borrow_mut(|s| {
@@ -416,35 +373,4 @@ async fn probe_image(run: RunId, image: Vec<f32>) {
         Ok((maps, map_shape, probs)) => post(&FromWorker::Probe { run, maps, map_shape, probs }),
         Err(e) => fail(Some(run), e.into()),
     }
-}
-
-async fn train_mnist_inner(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), WorkerError> {
-    lab.validate()?;
-    let (device, _) = open_device(run, choice).await?;
-    let mnist = load_mnist(run).await?;
-    let (train, names, test) = &*mnist;
-    let mut driver = WorkerDriver::new(run);
-    let flags = driver.flags.clone();
-    let mut poster = Poster::new(run);
-    let mut weights = HashMap::new();
-    let results = run_scaling(&lab, train, test, names, &device, &mut driver, &mut |size, event| match event {
-        Event::Progress { epoch, batch, batches } => poster.progress(epoch, batch, batches),
-        Event::Epoch { record, .. } => post(&FromWorker::SizeEpoch { run, size, record }),
-        Event::Checkpoint(checkpoint) => {
-            weights.insert(size, checkpoint);
-        }
-    })
-    .await?;
-    for result in &results {
-        post(&FromWorker::SizeDone { run, result: result.clone(), checkpoint: weights.remove(&result.size) });
-    }
-    let stop = if flags.stop.get() { StopReason::Cancelled } else { StopReason::Completed };
-    let summary = RunSummary {
-        epochs_trained: results.iter().map(|r| r.epochs_trained).sum(),
-        stop,
-        train_seconds: results.iter().map(|r| r.train_seconds).sum(),
-        parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
-    };
-    post(&FromWorker::Done { run, summary });
-    Ok(())
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::labs::adversarial::{Attacked, Sample};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, diverging, grey_rgba};
-use crate::protocol::ToWorker;
+use crate::protocol::{Job, ToWorker};
 use crate::run::{Attack, DataProgress};
 use crate::session::Phase;
 use crate::web::app::Ctx;
@@ -54,16 +54,9 @@ pub fn AdversarialPanel() -> impl IntoView {
     let epsilon = RwSignal::new(0.1f64);
     let target = RwSignal::new(None::<u8>);
     let ready = move || state.with(|s| s.as_ref().is_some_and(|s| s.state.phase == Phase::Finished));
-    let prepare = move |lab_model: Option<crate::protocol::LabModel>| {
-        let mut run = 0;
-        ctx.session.update(|s| run = s.start_attacks());
+    let prepare = move |lab_model: Option<crate::labs::adversarial::LabModel>| {
         image.set(None);
-        ctx.send(&ToWorker::PrepareAttacks {
-            run,
-            epsilons: sweep_epsilons(),
-            backend: ctx.choice.get_untracked(),
-            lab_model,
-        });
+        ctx.start(Job::Attacks { epsilons: sweep_epsilons(), lab_model }, None);
     };
     // The MNIST lab's largest model, once that lab has tested one: the page keeps its weights
     // and sends them, so any worker of the pool can attack it.

@@ -16,16 +16,16 @@ use crate::labs::dogs::answers::{Trained, best_epoch, comparison_answer, curve_a
 use crate::metrics::format_count;
 use crate::net::LayerRow;
 use crate::plot::{EPOCH_HEADERS, bytes_rgba, epoch_rows, kernel_rgba, run_charts};
-use crate::protocol::ToWorker;
+use crate::protocol::{Job, ToWorker};
 use crate::run::DogSource;
 use crate::run_view::RunView;
 use crate::session::{Engine, Phase};
-use crate::web::app::Ctx;
 use crate::web::app::inside::InsideView;
 use crate::web::app::widgets::{
     ChartExport, ConfusionView, DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ScrollBox, ShareLink, Svg,
     picture_scale,
 };
+use crate::web::app::{Ctx, Keep};
 use explore::{DataSection, ExploreSection};
 
 #[component]
@@ -139,19 +139,11 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     let train = move || {
         if let Ok(mut lab) = parsed.get_untracked() {
             lab.source = source();
-            let mut id = 0;
-            ctx.session.update(|s| id = s.start_dogs(lab.clone()));
             let set = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| i.title.clone()).unwrap_or_default());
             let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
-            ctx.track(id, if cnn { "dogs-cnn" } else { "dogs-mlp" }, name, None);
-            ctx.send(&ToWorker::TrainDogs {
-                run: id,
-                lab,
-                backend: ctx.choice.get_untracked(),
-                resume: None,
-                share: None,
-                picks: explore::marked(&set),
-            });
+            let keep = Keep { kind: if cnn { "dogs-cnn" } else { "dogs-mlp" }, name, continues: None };
+            let picks = explore::marked(&set);
+            ctx.start(Job::Dogs { lab, resume: None, share: None, picks }, Some(keep));
         }
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));

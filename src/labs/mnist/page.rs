@@ -10,13 +10,13 @@ use crate::labs::mnist::MnistView;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
 use crate::metrics::{format_count, format_duration};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
-use crate::protocol::ToWorker;
+use crate::protocol::{Job, ToWorker};
 use crate::run::DataProgress;
 use crate::session::Phase;
-use crate::web::app::Ctx;
 use crate::web::app::widgets::{
     ChartExport, ConfusionView, DataTable, FormFields, LabArticle, ShareLink, Svg, download_text,
 };
+use crate::web::app::{Ctx, Keep};
 
 /// One colour per model, distinct and readable on white.
 const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];
@@ -144,10 +144,10 @@ pub fn MnistLabPanel() -> impl IntoView {
     let train = move || match form.with_untracked(MnistLab::parse) {
         Ok(lab) => {
             form_error.set(None);
-            let mut run = 0;
-            ctx.session.update(|s| run = s.start_mnist(lab.clone()));
-            ctx.track(run, "mnist", String::new(), None);
-            ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
+            ctx.start(
+                Job::Mnist { lab, check: false },
+                Some(Keep { kind: "mnist", name: String::new(), continues: None }),
+            );
         }
         Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };
@@ -177,10 +177,7 @@ pub fn MnistLabPanel() -> impl IntoView {
         let Some(lab) = view_state.with_untracked(|v| v.as_ref().map(|v| v.lab.clone())) else { return };
         let lab =
             MnistLab { sizes: vec![FULL_TRAIN_SIZE], train: TrainConfig { epochs: 1, ..lab.train.clone() }, ..lab };
-        let mut run = 0;
-        ctx.session.update(|s| run = s.start_mnist_check(lab.clone()));
-        ctx.track(run, "mnist", String::new(), None);
-        ctx.send(&ToWorker::TrainMnist { run, lab, backend: ctx.choice.get_untracked() });
+        ctx.start(Job::Mnist { lab, check: true }, Some(Keep { kind: "mnist", name: String::new(), continues: None }));
     };
     // The 60,000 check beside the fit: its time, the fit's prediction and its test accuracy.
     let check_result = Memo::new(move |_| {

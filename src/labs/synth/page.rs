@@ -11,13 +11,13 @@ use crate::labs::synth::answers;
 use crate::labs::synth::{LEARNING_EPOCHS, LEARNING_LR, SynthLab, SynthRun};
 use crate::metrics::format_count;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
-use crate::protocol::ToWorker;
+use crate::protocol::{Job, ToWorker};
 use crate::run::Kernels;
 use crate::session::Phase;
-use crate::web::app::Ctx;
 use crate::web::app::widgets::{
     ConfusionView, DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, RunProgress, ShareLink, Svg,
 };
+use crate::web::app::{Ctx, Keep};
 
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;
@@ -42,11 +42,8 @@ pub fn SynthLabPanel() -> impl IntoView {
     let train = move || match form.with_untracked(SynthLab::parse) {
         Ok(lab) => {
             form_error.set(None);
-            let mut run = 0;
-            ctx.session.update(|s| run = s.start_run(lab.clone()));
             let name = format!("Synth CNN, lr {}, seed {}, {} epochs", lab.train.lr, lab.train.seed, lab.train.epochs);
-            ctx.track(run, "synth", name, None);
-            ctx.send(&ToWorker::Train { run, lab, backend: ctx.choice.get_untracked(), resume: None });
+            ctx.start(Job::Synth { lab, resume: None }, Some(Keep { kind: "synth", name, continues: None }));
         }
         Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };

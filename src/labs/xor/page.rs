@@ -8,7 +8,7 @@ use crate::labs::xor::{
     Affine, Decision, POINTS, XorLab, XorRun, answer, decision_svg, is_constant, parse_truth, truth_text,
 };
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
-use crate::protocol::ToWorker;
+use crate::protocol::Job;
 use crate::session::Phase;
 use crate::web::app::Ctx;
 use crate::web::app::widgets::{DataTable, FormFields, LabArticle, ShareLink, Svg};
@@ -117,9 +117,7 @@ pub fn XorPanel() -> impl IntoView {
     };
     let train = move |_| {
         if let Ok(lab) = parsed.get_untracked() {
-            let mut run = 0;
-            ctx.session.update(|s| run = s.start_xor(lab.clone()));
-            ctx.send(&ToWorker::TrainXor { run, lab, backend: ctx.choice.get_untracked() });
+            ctx.start(Job::Xor { lab }, None);
         }
     };
     let loss_chart = move || {

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use super::Offline;
 use crate::form::FormText;
 use crate::labs::LabId;
-use crate::protocol::{FromWorker, ToWorker};
+use crate::protocol::{FromWorker, Job, ToWorker};
 use crate::run::{BackendChoice, RunId};
 use crate::runs::SavedRun;
 use crate::session::Session;
@@ -74,6 +74,15 @@ pub(super) struct Tracked {
     pub(super) created: f64,
 }
 
+/// How a run is kept in this browser as it trains.
+pub struct Keep {
+    /// The saved run's lab name: `synth`, `mnist`, `dogs-mlp`, `dogs-cnn`.
+    pub kind: &'static str,
+    pub name: String,
+    /// The key and start time of the saved run it continues.
+    pub continues: Option<(String, f64)>,
+}
+
 /// At most one probe in flight; while one is, only the newest request waits.
 #[derive(Default)]
 pub(super) struct ProbeQueue {
@@ -89,6 +98,20 @@ impl Ctx {
         self.post(out);
     }
 
+    /// Starts a run of `job` on the backend chosen on the page: the one verb every lab's Train
+    /// goes through. The session registers its view and routes it to the pool; `keep` saves it
+    /// in this browser as it trains (as what, under which name, and under a saved run's key
+    /// when it continues one). Returns the run's id.
+    pub fn start(&self, job: Job, keep: Option<Keep>) -> RunId {
+        let backend = self.choice.get_untracked();
+        let Some((run, out)) = self.session.try_update(|s| s.start(job, backend)) else { return 0 };
+        if let Some(Keep { kind, name, continues }) = keep {
+            self.track(run, kind, name, continues);
+        }
+        self.post(out);
+        run
+    }
+
     /// Sends a message to worker `w` itself (test hooks only: everything else is routed).
     pub fn send_to(&self, w: WorkerId, message: &ToWorker) {
         self.workers.with_value(|workers| workers.send(w, message));
@@ -99,7 +122,7 @@ impl Ctx {
             // The shares of a data-parallel run are connected before their jobs go out.
             let mut shares: Vec<(RunId, Vec<WorkerId>)> = vec![];
             for (w, message) in &out {
-                if let ToWorker::TrainDogs { run, share: Some(share), .. } = message
+                if let ToWorker::Start { run, job: Job::Dogs { share: Some(share), .. }, .. } = message
                     && share.count > 1
                 {
                     match shares.iter_mut().find(|(r, _)| r == run) {
@@ -123,7 +146,7 @@ impl Ctx {
     }
 
     /// Keeps run `id` in this browser as it goes (under `key`, or a new one).
-    pub fn track(&self, id: RunId, lab: &'static str, name: String, key: Option<(String, f64)>) {
+    fn track(&self, id: RunId, lab: &'static str, name: String, key: Option<(String, f64)>) {
         let now = js_sys::Date::now();
         // The tab's mark keeps two tabs' runs apart even when both start run 1 in one millisecond.
         let tab = self.keeping.tab;

@@ -3,14 +3,14 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
 use super::widgets::{LabArticle, Svg, download_text};
+use super::{Ctx, Keep};
 use crate::data::synthetic::{SynthBuilder, Which};
 use crate::labs::LabId;
 use crate::labs::dogs::{DogLab, DogModel};
 use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
-use crate::protocol::ToWorker;
+use crate::protocol::Job;
 use crate::report::{DESCRIBED_IMAGES, Extras, lab_runs, report_html, run_kinds, sort_for_list, synth_data_seeds};
 use crate::runs::{RunStatus, SavedRun, runs_csv};
 use crate::web::tabs::Announce;
@@ -192,21 +192,16 @@ pub fn RunsPanel() -> impl IntoView {
     };
     let resume = move |run: SavedRun| {
         let Some(checkpoint) = run.checkpoint.clone() else { return };
-        let mut id = 0;
-        let resume = Some((checkpoint.clone(), run.epochs.clone()));
-        let backend = ctx.choice.get_untracked();
-        let (message, lab_id, lab_name) = if run.lab == "synth" {
+        let resume = Some((checkpoint, run.epochs.clone()));
+        let (job, lab_id, kind) = if run.lab == "synth" {
             let Ok(lab) = serde_json::from_value::<SynthLab>(run.config.clone()) else { return };
-            ctx.session.update(|s| id = s.resume_run(lab.clone(), run.epochs.clone(), checkpoint));
-            (ToWorker::Train { run: id, lab, backend, resume }, LabId::Synth, "synth")
+            (Job::Synth { lab, resume }, LabId::Synth, "synth")
         } else {
             let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
-            ctx.session.update(|s| id = s.resume_dogs(lab.clone(), run.epochs.clone(), checkpoint));
-            let saved_as = if lab.model == DogModel::Mlp { "dogs-mlp" } else { "dogs-cnn" };
-            (ToWorker::TrainDogs { run: id, lab, backend, resume, share: None, picks: vec![] }, LabId::Dogs, saved_as)
+            let kind = if lab.model == DogModel::Mlp { "dogs-mlp" } else { "dogs-cnn" };
+            (Job::Dogs { lab, resume, share: None, picks: vec![] }, LabId::Dogs, kind)
         };
-        ctx.track(id, lab_name, run.name.clone(), Some((run.key.clone(), run.created)));
-        ctx.send(&message);
+        ctx.start(job, Some(Keep { kind, name: run.name.clone(), continues: Some((run.key.clone(), run.created)) }));
         let _ = window().location().set_hash(lab_id.slug());
         ctx.lab.set(lab_id);
     };

@@ -5,12 +5,13 @@ use std::rc::Rc;
 
 use crate::data::Dataset;
 use crate::data::sample::balanced;
+use crate::labs::adversarial::LabModel;
 use crate::labs::adversarial::Sample;
 use crate::labs::adversarial::engine::{epsilon_sweep, fgsm, quick_lab, quick_model, targeted};
 use crate::labs::xor::engine::train_xor;
 use crate::labs::xor::{Activation, XorLab};
 use crate::model::{Init, NetConfig};
-use crate::protocol::{FromWorker, LabModel};
+use crate::protocol::{FromWorker, LabResult};
 use crate::run::{BackendChoice, RunId};
 use crate::train::TrainError;
 
@@ -25,7 +26,7 @@ pub async fn xor(run: RunId, lab: XorLab, choice: BackendChoice) -> Result<(), W
     let (device, _) = open_device(run, choice).await?;
     let linear = train_xor(&lab, Activation::Linear, &device).await?;
     let relu = train_xor(&lab, Activation::Relu, &device).await?;
-    post(&FromWorker::Xor { run, linear, relu });
+    post(&FromWorker::Result { run, result: LabResult::Xor { linear, relu } });
     Ok(())
 }
 
