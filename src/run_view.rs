@@ -57,6 +57,8 @@ pub fn expected_text(measured: Option<(f64, String)>, examples: usize, epochs: u
 /// A lab config with training settings (what a run's progress is counted against).
 pub trait LabConfig {
     fn train(&self) -> &TrainConfig;
+    /// What a run of it trains, in words ("Synth CNN", "DogSet CNN").
+    fn title(&self) -> &'static str;
 }
 
 /// One training run as the page sees it (a Synth CNN or a DogSet network).

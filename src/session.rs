@@ -8,9 +8,10 @@
 pub mod pool;
 mod restore;
 mod routing;
-mod wire;
+mod views;
 
 pub use restore::RESTORED;
+pub use views::{Kept, LabView};
 
 use pool::Pool;
 
@@ -125,26 +126,28 @@ impl Session {
         self.runs.iter().filter(|r| r.is_active()).map(|r| r.id).collect()
     }
 
-    /// The state of every run on the page, of every lab.
-    fn states(&self) -> impl Iterator<Item = &RunState> {
-        let synth = self.runs.iter().map(|r| &r.state);
-        let dogs = self.dogs.runs().map(|r| &r.state);
-        let mnist = [&self.mnist, &self.mnist_check].into_iter().flatten().map(|m| &m.state);
-        let xor = self.xor.iter().map(|x| &x.state);
-        let attacks = self.attacks.iter().map(|a| &a.state);
-        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks)
+    /// Every lab's view, each behind [`LabView`]; a lab adds its view here and in `register`.
+    pub fn views(&self) -> [&dyn LabView; 6] {
+        [&self.runs, &self.mnist, &self.mnist_check, &self.dogs, &self.xor, &self.attacks]
     }
 
-    /// Takes the XOR and adversarial labs' messages; returns the others.
-    fn apply_concepts(&mut self, message: FromWorker) -> Option<FromWorker> {
-        let run = message.run();
-        if let Some(x) = self.xor.as_mut().filter(|x| Some(x.id) == run) {
-            return x.apply(message);
-        }
-        if let Some(a) = self.attacks.as_mut().filter(|a| Some(a.id) == run) {
-            return a.apply(message);
-        }
-        Some(message)
+    fn views_mut(&mut self) -> [&mut dyn LabView; 6] {
+        [&mut self.runs, &mut self.mnist, &mut self.mnist_check, &mut self.dogs, &mut self.xor, &mut self.attacks]
+    }
+
+    /// The state of every run on the page, of every lab.
+    fn states(&self) -> impl Iterator<Item = &RunState> {
+        self.views().into_iter().flat_map(|v| v.runs()).map(|(_, _, state)| state)
+    }
+
+    /// The state of run `id`, of whichever lab.
+    fn state_mut(&mut self, id: RunId) -> Option<&mut RunState> {
+        self.views_mut().into_iter().find_map(|v| v.state_mut(id))
+    }
+
+    /// Run `id` as a saved run as it stands now, of whichever lab keeps it as one.
+    pub fn saved(&self, id: RunId, kept: &Kept) -> Option<crate::runs::SavedRun> {
+        self.views().into_iter().find_map(|v| v.saved(id, kept))
     }
 
     /// Starts a run: the one verb every lab's Train goes through. Registers the run's view
@@ -203,28 +206,15 @@ impl Session {
         self.runs.iter().rev().find(|r| r.state.phase == Phase::Finished && !r.records.is_empty())
     }
 
-    fn run_mut(&mut self, id: RunId) -> Option<&mut SynthRun> {
-        self.runs.iter_mut().find(|r| r.id == id)
-    }
-
     /// Applies one message to the views (the pool's part is in [`Session::apply_from`]).
     fn apply(&mut self, message: FromWorker) {
-        let message = match message.run().and_then(|run| self.mnist_mut(run)) {
-            Some(m) => match m.apply(message) {
-                Some(rest) => rest,
+        let mut message = message;
+        for view in self.views_mut() {
+            match view.apply(message) {
+                Some(rest) => message = rest,
                 None => return,
-            },
-            None => message,
-        };
-        let Some(message) = self.dogs.apply(message) else { return };
-        let Some(message) = self.apply_concepts(message) else { return };
-        let message = match message.run().and_then(|id| self.run_mut(id)) {
-            Some(run) => match run.apply(message) {
-                Some(rest) => rest,
-                None => return,
-            },
-            None => message,
-        };
+            }
+        }
         match message {
             FromWorker::Ready => self.notice = None,
             FromWorker::Gpu { adapter, reason } => {

@@ -81,6 +81,13 @@ impl LabConfig for DogLab {
     fn train(&self) -> &TrainConfig {
         &self.train
     }
+
+    fn title(&self) -> &'static str {
+        match self.model {
+            DogModel::Mlp => "DogSet MLP",
+            DogModel::Cnn { .. } => "DogSet CNN",
+        }
+    }
 }
 
 /// The lab's form (both networks share the training settings; the MLP ignores the convs).

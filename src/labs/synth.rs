@@ -74,6 +74,10 @@ impl LabConfig for SynthLab {
     fn train(&self) -> &TrainConfig {
         &self.train
     }
+
+    fn title(&self) -> &'static str {
+        "Synth CNN"
+    }
 }
 
 /// The lab's form, in the page's order.

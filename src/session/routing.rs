@@ -8,7 +8,7 @@ use crate::labs::adversarial::LabModel;
 use crate::labs::dogs::DogModel;
 use crate::labs::mnist::MnistLab;
 use crate::protocol::{FromWorker, Job, ToWorker};
-use crate::run::{BackendChoice, RunId, RunState, RunSummary, Share, WAITING};
+use crate::run::{BackendChoice, RunId, RunSummary, Share, WAITING};
 
 impl Session {
     /// What each worker of the pool is doing, in words, for the pool panel.
@@ -38,19 +38,10 @@ impl Session {
 
     /// The lab a run belongs to, in words.
     fn lab_of(&self, run: RunId) -> &'static str {
-        if self.runs.iter().any(|r| r.id == run) {
-            "Synth CNN"
-        } else if self.dogs.mlp.as_ref().is_some_and(|r| r.id == run) {
-            "DogSet MLP"
-        } else if self.dogs.cnn.as_ref().is_some_and(|r| r.id == run) {
-            "DogSet CNN"
-        } else if [&self.mnist, &self.mnist_check].into_iter().flatten().any(|m| m.id == run) {
-            "MNIST lab"
-        } else if self.xor.as_ref().is_some_and(|x| x.id == run) {
-            "XOR networks"
-        } else {
-            "adversarial lab's model"
-        }
+        let runs = self.views().into_iter().flat_map(|v| v.runs());
+        runs.map(|(id, name, _)| (id, name))
+            .find(|(id, _)| *id == run)
+            .map_or("a run no longer shown", |(_, name)| name)
     }
 
     /// Whether a run with `backend` trains on the CPU: chosen, or automatic where the browser
@@ -168,15 +159,5 @@ impl Session {
             out.extend(self.send(ToWorker::Stop { run }));
         }
         out
-    }
-
-    /// The state of run `id`, of whichever lab.
-    fn state_mut(&mut self, id: RunId) -> Option<&mut RunState> {
-        let synth = self.runs.iter_mut().map(|r| (r.id, &mut r.state));
-        let dogs = [&mut self.dogs.mlp, &mut self.dogs.cnn].into_iter().flatten().map(|r| (r.id, &mut r.state));
-        let mnist = [&mut self.mnist, &mut self.mnist_check].into_iter().flatten().map(|m| (m.id, &mut m.state));
-        let xor = self.xor.iter_mut().map(|x| (x.id, &mut x.state));
-        let attacks = self.attacks.iter_mut().map(|a| (a.id, &mut a.state));
-        synth.chain(dogs).chain(mnist).chain(xor).chain(attacks).find(|(run, _)| *run == id).map(|(_, state)| state)
     }
 }

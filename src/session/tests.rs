@@ -15,6 +15,12 @@ use crate::run::{
 };
 use crate::runs::RunStatus;
 
+impl Session {
+    fn run_mut(&mut self, id: RunId) -> Option<&mut SynthRun> {
+        self.runs.iter_mut().find(|r| r.id == id)
+    }
+}
+
 fn record(epoch: usize) -> EpochRecord {
     EpochRecord {
         epoch,

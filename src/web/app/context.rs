@@ -13,8 +13,8 @@ use crate::labs::LabId;
 use crate::protocol::{FromWorker, Job, ToWorker};
 use crate::run::{BackendChoice, RunId};
 use crate::runs::SavedRun;
-use crate::session::Session;
 use crate::session::pool::{MAX_WORKERS, Outbox, WorkerId, default_size};
+use crate::session::{Kept, Session};
 use crate::share::Shared;
 use crate::web::bridge::{OnMessage, Workers};
 
@@ -60,18 +60,7 @@ pub struct Ctx {
     /// them (a panel is dropped when the student switches labs).
     pub(super) owner: StoredValue<Owner, LocalStorage>,
     /// Which saved run each of this page's runs writes to: key, name, lab, start time.
-    pub(super) tracked: StoredValue<HashMap<RunId, Tracked>, LocalStorage>,
-}
-
-/// Where one of this page's runs is saved.
-#[derive(Clone)]
-pub(super) struct Tracked {
-    pub(super) key: String,
-    pub(super) name: String,
-    /// The saved run's lab name: `synth`, `mnist`, `dogs-mlp`, `dogs-cnn`.
-    pub(super) lab: &'static str,
-    /// When the run started (ms since the epoch), kept across resumes.
-    pub(super) created: f64,
+    pub(super) tracked: StoredValue<HashMap<RunId, Kept>, LocalStorage>,
 }
 
 /// How a run is kept in this browser as it trains.
@@ -152,7 +141,7 @@ impl Ctx {
         let tab = self.keeping.tab;
         let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}-{tab}"), now));
         self.tracked.update_value(|t| {
-            t.insert(id, Tracked { key, name, lab, created });
+            t.insert(id, Kept { key, name, kind: lab, created });
         });
     }
 

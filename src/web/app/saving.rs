@@ -7,9 +7,9 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 
 use super::Ctx;
-use super::context::Tracked;
 use crate::run::RunId;
 use crate::runs::{RunStatus, SavedRun, Unreadable};
+use crate::session::Kept;
 use crate::web::store;
 use crate::web::tabs::{self, Announce, Channel};
 
@@ -59,34 +59,29 @@ impl Ctx {
 
     /// Saves the model of size `size` of the tracked MNIST run `id` (each model is a run).
     pub(super) fn persist_mnist(&self, id: RunId, size: usize) {
-        let Some(Tracked { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
+        let Some(Kept { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
         let key = format!("{key}-{size}");
         let run = self.session.with_untracked(|s| {
             [&s.mnist, &s.mnist_check].into_iter().flatten().find(|m| m.id == id).map(|m| m.saved(size, &key, created))
         });
         if let Some(run) = run {
-            let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
-            self.save(SavedRun { name: name.unwrap_or(run.name.clone()), ..run });
+            self.save_as_named(run);
         }
     }
 
     /// Saves the tracked run `id` as it stands now.
     pub(super) fn persist(&self, id: RunId) {
-        let Some(Tracked { key, name, lab, created }) = self.tracked.with_value(|t| t.get(&id).cloned()) else {
-            return;
-        };
-        let run = self.session.with_untracked(|s| {
-            s.runs
-                .iter()
-                .find(|r| r.id == id)
-                .map(|r| r.saved(&key, &name, lab, created))
-                .or_else(|| s.dogs.runs().find(|r| r.id == id).map(|r| r.saved(&key, &name, lab, created)))
-        });
-        let Some(run) = run else { return };
-        // The user may have renamed it in the runs list meanwhile (in this tab or another).
-        let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == key).map(|r| r.name.clone()));
-        let run = SavedRun { name: name.unwrap_or(run.name.clone()), ..run };
-        self.save(run);
+        let Some(kept) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
+        if let Some(run) = self.session.with_untracked(|s| s.saved(id, &kept)) {
+            self.save_as_named(run);
+        }
+    }
+
+    /// Saves `run` under the name the student may have given it in the runs list meanwhile
+    /// (in this tab or another).
+    fn save_as_named(&self, run: SavedRun) {
+        let name = self.saved.with_untracked(|all| all.iter().find(|r| r.key == run.key).map(|r| r.name.clone()));
+        self.save(SavedRun { name: name.unwrap_or(run.name.clone()), ..run });
     }
 
     /// Writes `run` to IndexedDB and the list. A run still training holds its lock (see

@@ -1,6 +1,7 @@
-//! How each message from the worker changes a view: the one place the page's state meets
-//! the wire format. Every view first hands a message to its [`RunState`] (the events all runs
-//! share) and takes only what its lab adds.
+//! Each lab's view behind one trait, [`LabView`]: what the session asks of it about its
+//! runs, how each message from the worker changes it (the one place the page's state meets
+//! the wire format) and its saved form. Every view first hands a message to its [`RunState`]
+//! (the events all runs share) and takes only what its lab adds.
 
 use crate::labs::adversarial::{AttackView, Attacked};
 use crate::labs::dogs::{DogsView, GalleryPage};
@@ -9,6 +10,86 @@ use crate::labs::xor::XorView;
 use crate::protocol::{FromWorker, LabResult};
 use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, RunSummary, StopReason};
 use crate::run_view::{BatchProgress, LabConfig, RunView};
+use crate::runs::SavedRun;
+use serde::Serialize;
+
+/// What the session asks of every lab's view: the session holds each lab's view (an `Option`
+/// for a lab that shows one run, a `Vec` for one that shows several) and goes through this
+/// trait for its states, its messages and its saving, never through per-lab arms.
+pub trait LabView {
+    /// The runs this view shows: each one's id, what it trains in words (the pool panel's
+    /// "training the Synth CNN") and its state.
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)>;
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState>;
+    /// Takes this lab's messages; returns the others.
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker>;
+    /// Run `run` as a saved run as it stands now (`kept`: its key, name and start), where this
+    /// view keeps it as one.
+    fn saved(&self, _run: RunId, _kept: &Kept) -> Option<SavedRun> {
+        None
+    }
+}
+
+/// Where a run is saved: its key, name, kind and start time (milliseconds since 1970).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kept {
+    pub key: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub created: f64,
+}
+
+impl<V: LabView> LabView for Option<V> {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        self.as_ref().map(V::runs).unwrap_or_default()
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        self.as_mut()?.state_mut(run)
+    }
+
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match self {
+            Some(view) => view.apply(message),
+            None => Some(message),
+        }
+    }
+
+    fn saved(&self, run: RunId, kept: &Kept) -> Option<SavedRun> {
+        self.as_ref()?.saved(run, kept)
+    }
+}
+
+impl<V: LabView> LabView for Vec<V> {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        self.iter().flat_map(V::runs).collect()
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        self.iter_mut().find_map(|v| v.state_mut(run))
+    }
+
+    fn apply(&mut self, mut message: FromWorker) -> Option<FromWorker> {
+        for view in self {
+            message = view.apply(message)?;
+        }
+        Some(message)
+    }
+
+    fn saved(&self, run: RunId, kept: &Kept) -> Option<SavedRun> {
+        self.iter().find_map(|v| v.saved(run, kept))
+    }
+}
+
+/// The one run of a view that shows one: `(id, name, state)`.
+fn one<'a>(id: RunId, name: &'static str, state: &'a RunState) -> Vec<(RunId, &'static str, &'a RunState)> {
+    vec![(id, name, state)]
+}
+
+/// Whether `message` is about run `id` (a view takes only its own run's messages).
+fn about(message: &FromWorker, id: RunId) -> bool {
+    message.run() == Some(id)
+}
 
 /// Feeds a message to `state` when it is one every run understands; returns the others.
 pub(super) fn shared(state: &mut RunState, id: RunId, message: FromWorker) -> Option<FromWorker> {
@@ -20,9 +101,24 @@ pub(super) fn shared(state: &mut RunState, id: RunId, message: FromWorker) -> Op
         _ => Some(message),
     }
 }
-impl<L: LabConfig> RunView<L> {
+impl<L: LabConfig + Serialize> LabView for RunView<L> {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        one(self.id, self.lab.title(), &self.state)
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        (run == self.id).then_some(&mut self.state)
+    }
+
+    fn saved(&self, run: RunId, kept: &Kept) -> Option<SavedRun> {
+        (run == self.id).then(|| RunView::saved(self, &kept.key, &kept.name, kept.kind, kept.created))
+    }
+
     /// Applies a message of this run; returns it back when it is not one a run takes.
-    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        if !about(&message, self.id) {
+            return Some(message);
+        }
         let message = shared(&mut self.state, self.id, message)?;
         match message {
             FromWorker::Progress { epoch, batch, batches, batches_per_s, .. } => {
@@ -57,9 +153,21 @@ impl<L: LabConfig> RunView<L> {
     }
 }
 
-impl DogsView {
+impl LabView for DogsView {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        [&self.mlp, &self.cnn].into_iter().flat_map(LabView::runs).collect()
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        [&mut self.mlp, &mut self.cnn].into_iter().find_map(|v| v.state_mut(run))
+    }
+
+    fn saved(&self, run: RunId, kept: &Kept) -> Option<SavedRun> {
+        [&self.mlp, &self.cnn].into_iter().find_map(|v| v.saved(run, kept))
+    }
+
     /// Takes the DogSet lab's messages; returns the others.
-    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
         match message {
             FromWorker::DogData { run, info } => {
                 if self.loading == Some(run) || self.runs().any(|r| r.id == run) || self.checking.is_some() || run == 0
@@ -107,15 +215,24 @@ impl DogsView {
             }
             return None;
         }
-        match [&mut self.mlp, &mut self.cnn].into_iter().flatten().find(|r| r.id == run) {
-            Some(r) => r.apply(message),
-            None => Some(message),
-        }
+        let message = self.mlp.apply(message)?;
+        self.cnn.apply(message)
     }
 }
 
-impl XorView {
-    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+impl LabView for XorView {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        one(self.id, "XOR networks", &self.state)
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        (run == self.id).then_some(&mut self.state)
+    }
+
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        if !about(&message, self.id) {
+            return Some(message);
+        }
         match shared(&mut self.state, self.id, message)? {
             FromWorker::Result { result: LabResult::Xor { linear, relu }, .. } => {
                 self.result = Some((linear, relu));
@@ -126,8 +243,19 @@ impl XorView {
         }
     }
 }
-impl AttackView {
-    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+impl LabView for AttackView {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        one(self.id, "adversarial lab's model", &self.state)
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        (run == self.id).then_some(&mut self.state)
+    }
+
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        if !about(&message, self.id) {
+            return Some(message);
+        }
         if let FromWorker::Error { message, .. } = &message
             && self.state.phase == Phase::Finished
         {
@@ -154,9 +282,20 @@ impl AttackView {
     }
 }
 
-impl MnistView {
+impl LabView for MnistView {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        one(self.id, "MNIST lab", &self.state)
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        (run == self.id).then_some(&mut self.state)
+    }
+
     /// Takes this MNIST run's messages; returns the others.
-    pub(super) fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        if !about(&message, self.id) {
+            return Some(message);
+        }
         match shared(&mut self.state, self.id, message)? {
             FromWorker::SizeEpoch { size, record, .. } => self.epochs.push((size, record)),
             FromWorker::SizeDone { result, checkpoint, .. } => {
