@@ -17,6 +17,7 @@ pub mod conv_size;
 pub mod dogs;
 pub mod mnist;
 pub mod perceptrons;
+pub mod rule;
 pub mod synth;
 pub mod xor;
 
@@ -28,6 +29,7 @@ pub enum LabId {
     Dogs,
     ConvSize,
     Perceptrons,
+    Rule,
     Xor,
     Adversarial,
     /// Not a lab but listed with them: the runs saved in this browser.
@@ -48,7 +50,7 @@ pub struct LabInfo {
 }
 
 /// The labs in the page's order; the first is shown when a link names none.
-pub const LABS: [LabInfo; 8] = [
+pub const LABS: [LabInfo; 9] = [
     LabInfo {
         id: LabId::Synth,
         slug: "synth",
@@ -85,6 +87,13 @@ pub const LABS: [LabInfo; 8] = [
         fields: &[],
     },
     LabInfo {
+        id: LabId::Rule,
+        slug: "perceptron-rule",
+        title: "The perceptron learning rule",
+        section: "section 7",
+        fields: rule::FIELDS,
+    },
+    LabInfo {
         id: LabId::Xor,
         slug: "linear-xor",
         title: "Linear layers cannot learn XOR",
@@ -100,6 +109,66 @@ pub const LABS: [LabInfo; 8] = [
     },
     LabInfo { id: LabId::Runs, slug: "runs", title: "Saved runs and reports", section: "every lab", fields: &[] },
 ];
+
+/// What a saved run is a run of (its `lab` field, written as its name: `dogs-cnn`). A lab
+/// whose runs are kept adds its kind here; the runs list, the reports and restoring after a
+/// reload go by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    Synth,
+    /// One model of the MNIST lab (each size is kept as its own run).
+    Mnist,
+    DogsMlp,
+    DogsCnn,
+    PerceptronRule,
+}
+
+impl RunKind {
+    pub const ALL: [RunKind; 5] =
+        [RunKind::Synth, RunKind::Mnist, RunKind::DogsMlp, RunKind::DogsCnn, RunKind::PerceptronRule];
+
+    /// Its name in saved runs and the runs list's filter.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunKind::Synth => "synth",
+            RunKind::Mnist => "mnist",
+            RunKind::DogsMlp => "dogs-mlp",
+            RunKind::DogsCnn => "dogs-cnn",
+            RunKind::PerceptronRule => "perceptron-rule",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// What its runs are, for the runs list's filter.
+    pub fn label(self) -> &'static str {
+        match self {
+            RunKind::Synth => "synthetic edges",
+            RunKind::Mnist => "MNIST models",
+            RunKind::DogsMlp => "DogSet fully connected",
+            RunKind::DogsCnn => "DogSet CNN",
+            RunKind::PerceptronRule => "perceptron learning rule",
+        }
+    }
+
+    /// The lab its runs belong to.
+    pub fn lab(self) -> LabId {
+        match self {
+            RunKind::Synth => LabId::Synth,
+            RunKind::Mnist => LabId::Mnist,
+            RunKind::DogsMlp | RunKind::DogsCnn => LabId::Dogs,
+            RunKind::PerceptronRule => LabId::Rule,
+        }
+    }
+
+    /// The kinds of `lab`'s runs.
+    pub fn of(lab: LabId) -> impl Iterator<Item = RunKind> {
+        Self::ALL.into_iter().filter(move |k| k.lab() == lab)
+    }
+}
 
 /// What one run of a lab does: the page starts it (`Session::start`), the pool gives it a
 /// worker (`ToWorker::Start`), and the worker runs it (`web/worker/jobs.rs`) until it ends.
@@ -135,6 +204,8 @@ pub enum Job {
     },
     /// Train the linear and the ReLU network on one 2-input function.
     Xor { lab: xor::XorLab },
+    /// Train one perceptron on a truth table by the perceptron learning rule.
+    Rule { lab: rule::RuleLab },
     /// Get an MNIST model to attack (the MNIST lab's, sent by the page, which keeps every
     /// trained model's weights, or a quick one trained on the spot) and sweep epsilon.
     Attacks {
@@ -146,10 +217,25 @@ pub enum Job {
 
 /// A lab's whole result, sent once at the end of its run (`FromWorker::Result`), for the labs
 /// whose result comes at once rather than epoch by epoch.
+// One is built per run and moved once, into its message: the variants' sizes cost nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum LabResult {
     /// The XOR lab's linear and ReLU networks.
     Xor { linear: xor::XorRun, relu: xor::XorRun },
+    /// The perceptron learning rule's passes and how they ended.
+    Rule(rule::RuleRun),
+}
+
+impl TryFrom<LabResult> for rule::RuleRun {
+    type Error = LabResult;
+
+    fn try_from(result: LabResult) -> Result<Self, LabResult> {
+        match result {
+            LabResult::Rule(run) => Ok(run),
+            other => Err(other),
+        }
+    }
 }
 
 impl LabId {

@@ -12,7 +12,7 @@ mod settings;
 mod synth;
 
 use crate::confusion::{Evaluation, MISTAKE_HEADERS};
-use crate::labs::LabId;
+use crate::labs::{LabId, RunKind};
 use crate::metrics::format_duration;
 use crate::plot::{EPOCH_HEADERS, PER_CLASS_HEADERS, confusion_svg, epoch_rows, escape, per_class_rows};
 use crate::runs::SavedRun;
@@ -53,25 +53,15 @@ pub const DESCRIBED_IMAGES: usize = 1_000;
 /// every Synth run (its repeats question compares them all).
 pub fn lab_runs(all: &[SavedRun], lab: LabId) -> Vec<SavedRun> {
     let latest =
-        |kind: &str| all.iter().filter(|r| r.lab == kind).max_by(|a, b| a.created.total_cmp(&b.created)).cloned();
+        |kind: RunKind| all.iter().filter(|r| r.lab == kind).max_by(|a, b| a.created.total_cmp(&b.created)).cloned();
     let mut runs = match lab {
         LabId::Mnist => mnist::latest_with_check(all),
-        LabId::Dogs => latest("dogs-mlp").into_iter().chain(latest("dogs-cnn")).collect(),
-        LabId::Synth => all.iter().filter(|r| r.lab == "synth").cloned().collect(),
+        LabId::Dogs => latest(RunKind::DogsMlp).into_iter().chain(latest(RunKind::DogsCnn)).collect(),
+        LabId::Synth => all.iter().filter(|r| r.lab == RunKind::Synth).cloned().collect(),
         _ => vec![],
     };
     sort_for_list(&mut runs);
     runs
-}
-
-/// The saved-run kinds of `lab`'s runs (an MNIST model, a DogSet network, a Synth CNN).
-pub fn run_kinds(lab: LabId) -> &'static [&'static str] {
-    match lab {
-        LabId::Mnist => &["mnist"],
-        LabId::Dogs => &["dogs-mlp", "dogs-cnn"],
-        LabId::Synth => &["synth"],
-        _ => &[],
-    }
 }
 
 /// The order of the runs list and of a report: oldest first, and the models of one MNIST run
@@ -99,11 +89,11 @@ pub fn report_html(runs: &[SavedRun], extras: &Extras) -> String {
     // References, not copies: a DogSet MLP's saved parameters are megabytes.
     let mut runs: Vec<&SavedRun> = runs.iter().collect();
     runs.sort_by(|a, b| list_order(a, b));
-    let of = |kind: &str| runs.iter().copied().filter(|r| r.lab == kind).collect::<Vec<_>>();
-    let (mlp, cnn) = (of("dogs-mlp"), of("dogs-cnn"));
+    let of = |kind: RunKind| runs.iter().copied().filter(|r| r.lab == kind).collect::<Vec<_>>();
+    let (mlp, cnn) = (of(RunKind::DogsMlp), of(RunKind::DogsCnn));
     let mut sections = vec![];
-    if !of("mnist").is_empty() {
-        sections.push((SECTION_1, mnist::section(&of("mnist"))));
+    if !of(RunKind::Mnist).is_empty() {
+        sections.push((SECTION_1, mnist::section(&of(RunKind::Mnist))));
     }
     if !mlp.is_empty() {
         sections.push((SECTION_3, dogs::mlp_section(&mlp)));
@@ -111,11 +101,12 @@ pub fn report_html(runs: &[SavedRun], extras: &Extras) -> String {
     if !cnn.is_empty() {
         sections.push((SECTION_5, dogs::cnn_section(&cnn, &mlp)));
     }
-    if !of("synth").is_empty() {
-        sections.push((SECTION_6, synth::section(&of("synth"), extras)));
+    if !of(RunKind::Synth).is_empty() {
+        sections.push((SECTION_6, synth::section(&of(RunKind::Synth), extras)));
     }
-    let known = ["mnist", "dogs-mlp", "dogs-cnn", "synth"];
-    let others: Vec<&SavedRun> = runs.iter().copied().filter(|r| !known.contains(&r.lab.as_str())).collect();
+    // Runs of the labs without a section of their own (the perceptron learning rule).
+    let known = [RunKind::Mnist, RunKind::DogsMlp, RunKind::DogsCnn, RunKind::Synth];
+    let others: Vec<&SavedRun> = runs.iter().copied().filter(|r| !known.contains(&r.lab)).collect();
     if !others.is_empty() {
         let blocks: String = others.iter().map(|r| run_block(r, &[], String::new(), String::new())).collect();
         sections.push(("Other runs", blocks));

@@ -119,7 +119,7 @@ impl<L: LabConfig> RunView<L> {
         self
     }
 
-    pub fn saved(&self, key: &str, name: &str, lab: &str, created: f64) -> SavedRun
+    pub fn saved(&self, key: &str, name: &str, lab: crate::labs::RunKind, created: f64) -> SavedRun
     where
         L: serde::Serialize,
     {
@@ -129,7 +129,7 @@ impl<L: LabConfig> RunView<L> {
             written_by: crate::runs::written_by(),
             key: key.into(),
             name: name.into(),
-            lab: lab.into(),
+            lab,
             config: serde_json::to_value(&self.lab).expect("lab configs serialise"),
             backend: self.state.backend.clone(),
             created,
@@ -226,5 +226,19 @@ mod tests {
              browser last measured on CPU (early stopping may end it sooner)."
         );
         assert!(super::expected_text(None, 7_665, 100, true).starts_with("The time left shows"));
+    }
+}
+
+/// A run whose lab's result comes whole at its end (`R`, sent as a `LabResult`) beside the
+/// epochs every run has: a lab with such a result needs no view code of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultView<L, R> {
+    pub run: RunView<L>,
+    pub result: Option<R>,
+}
+
+impl<L: LabConfig, R> ResultView<L, R> {
+    pub fn new(id: RunId, lab: L) -> Self {
+        Self { run: RunView::new(id, lab), result: None }
     }
 }

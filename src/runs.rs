@@ -7,6 +7,7 @@ mod format;
 use serde::{Deserialize, Serialize};
 
 use crate::confusion::Evaluation;
+use crate::labs::RunKind;
 use crate::run::{BackendInfo, Checkpoint, EpochRecord, Kernels, Phase, RunState, RunSummary};
 
 pub use format::{OLDEST_FORMAT, RUN_FORMAT, written_by};
@@ -53,8 +54,8 @@ pub struct SavedRun {
     pub key: String,
     /// Editable by the user.
     pub name: String,
-    /// `synth`, `mnist` (one model of the scaling lab), `dogs-mlp` or `dogs-cnn`.
-    pub lab: String,
+    /// What it is a run of (`synth`, `mnist` for one model of the scaling lab, ...).
+    pub lab: RunKind,
     /// The lab's config as sent to the worker (seed included).
     pub config: serde_json::Value,
     pub backend: Option<BackendInfo>,
@@ -174,7 +175,7 @@ pub fn runs_csv(runs: &[SavedRun]) -> String {
             let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
             out += &format!(
                 "{name},{},{},{},{},{},{},{}\n",
-                r.lab,
+                r.lab.name(),
                 e.epoch,
                 e.train_loss,
                 e.train_acc,
@@ -198,7 +199,7 @@ mod tests {
             written_by: written_by(),
             key: "1700000000000-3".into(),
             name: "first <try>".into(),
-            lab: "synth".into(),
+            lab: RunKind::Synth,
             config: serde_json::to_value(crate::labs::synth::SynthLab::homework()).unwrap(),
             backend: Some(BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None }),
             created: 1.7e12,

@@ -19,6 +19,7 @@ use crate::labs::Job;
 use crate::labs::adversarial::AttackView;
 use crate::labs::dogs::{DogModel, DogsView};
 use crate::labs::mnist::MnistView;
+use crate::labs::rule::RuleView;
 use crate::labs::synth::SynthRun;
 use crate::labs::xor::XorView;
 use crate::protocol::{FromWorker, ToWorker};
@@ -63,6 +64,7 @@ pub struct Session {
     pub dogs: DogsView,
     pub xor: Option<XorView>,
     pub attacks: Option<AttackView>,
+    pub rule: Option<RuleView>,
     /// The id the next run gets (ids are shared by all labs and all workers).
     next_id: RunId,
 }
@@ -89,6 +91,7 @@ impl Default for Session {
             dogs: DogsView::default(),
             xor: None,
             attacks: None,
+            rule: None,
             next_id: 1,
         }
     }
@@ -127,12 +130,13 @@ impl Session {
     }
 
     /// Every lab's view, each behind [`LabView`]; a lab adds its view here and in `register`.
-    pub fn views(&self) -> [&dyn LabView; 6] {
-        [&self.runs, &self.mnist, &self.mnist_check, &self.dogs, &self.xor, &self.attacks]
+    pub fn views(&self) -> [&dyn LabView; 7] {
+        [&self.runs, &self.mnist, &self.mnist_check, &self.dogs, &self.xor, &self.attacks, &self.rule]
     }
 
-    fn views_mut(&mut self) -> [&mut dyn LabView; 6] {
-        [&mut self.runs, &mut self.mnist, &mut self.mnist_check, &mut self.dogs, &mut self.xor, &mut self.attacks]
+    fn views_mut(&mut self) -> [&mut dyn LabView; 7] {
+        let (runs, mnist, check, dogs) = (&mut self.runs, &mut self.mnist, &mut self.mnist_check, &mut self.dogs);
+        [runs, mnist, check, dogs, &mut self.xor, &mut self.attacks, &mut self.rule]
     }
 
     /// The state of every run on the page, of every lab.
@@ -180,6 +184,7 @@ impl Session {
             }
             Job::Xor { lab } => self.xor = Some(XorView::new(id, lab.clone())),
             Job::Attacks { .. } => self.attacks = Some(AttackView::new(id)),
+            Job::Rule { lab } => self.rule = Some(RuleView::new(id, lab.clone())),
         }
     }
 

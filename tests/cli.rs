@@ -127,7 +127,9 @@ fn labs_prints_the_page_s_table_of_labs_with_each_lab_s_settings() {
     assert!(ok, "{stderr}");
     let lines = json_lines(&stdout);
     let slugs: Vec<_> = lines.iter().map(|l| l["slug"].as_str().unwrap().to_string()).collect();
-    assert_eq!(slugs, ["synth", "mnist", "dogs", "conv-size", "perceptrons", "linear-xor", "adversarial", "runs"]);
+    let labs =
+        ["synth", "mnist", "dogs", "conv-size", "perceptrons", "perceptron-rule", "linear-xor", "adversarial", "runs"];
+    assert_eq!(slugs, labs);
     let synth_flags: Vec<_> = lines[0]["settings"].as_array().unwrap().iter().map(|f| f["flag"].clone()).collect();
     assert!(synth_flags.contains(&"batch-size".into()) && synth_flags.contains(&"stop-thr".into()), "{synth_flags:?}");
 }

@@ -30,7 +30,7 @@ fn runs_of_every_format_load_with_their_configs_and_come_back_on_screen() {
             assert!(!runs.is_empty(), "format {format}, {kind}: no run");
             for run in &runs {
                 let at = format!("format {format}, {kind} run {}", run.key);
-                assert_eq!(run.lab, kind, "{at}");
+                assert_eq!(run.lab.name(), kind, "{at}");
                 assert_eq!(run.format, RUN_FORMAT, "{at}: brought up to this build's format");
                 assert!(!run.written_by.is_empty(), "{at}");
                 assert!(!run.epochs.is_empty(), "{at}: its epochs");

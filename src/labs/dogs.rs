@@ -91,18 +91,25 @@ impl LabConfig for DogLab {
 }
 
 /// The lab's form (both networks share the training settings; the MLP ignores the convs).
-pub const FIELDS: &[Field] = &[
-    Field::new("lr", "learning rate", "Learning rate", "dog-lr"),
-    Field::new("epochs", "epochs", "Epochs at most", "dog-epochs"),
-    Field::new("stop", "early-stop threshold", "Early stop below", "dog-stop-thr")
+pub const FIELDS: &[Field] =
+    &[field::LR, field::EPOCHS, field::STOP, field::SEED, field::K1, field::S1, field::K2, field::S2];
+
+/// Each field of the form by name, so a page or parse naming one that does not exist fails to
+/// compile.
+pub mod field {
+    use crate::form::Field;
+
+    pub const LR: Field = Field::new("lr", "learning rate", "Learning rate", "dog-lr");
+    pub const EPOCHS: Field = Field::new("epochs", "epochs", "Epochs at most", "dog-epochs");
+    pub const STOP: Field = Field::new("stop", "early-stop threshold", "Early stop below", "dog-stop-thr")
         .flag("stop-thr")
-        .hint("validation-loss improvement per epoch; empty = never"),
-    Field::new("seed", "seed", "Seed (weights, shuffles)", "dog-seed"),
-    Field::new("k1", "kernel size", "Conv 1 kernel size", "cnn-k1").flag("conv1-kernel"),
-    Field::new("s1", "stride", "Conv 1 stride", "cnn-s1").flag("conv1-stride"),
-    Field::new("k2", "kernel size", "Conv 2 kernel size", "cnn-k2").flag("conv2-kernel"),
-    Field::new("s2", "stride", "Conv 2 stride", "cnn-s2").flag("conv2-stride"),
-];
+        .hint("validation-loss improvement per epoch; empty = never");
+    pub const SEED: Field = Field::new("seed", "seed", "Seed (weights, shuffles)", "dog-seed");
+    pub const K1: Field = Field::new("k1", "kernel size", "Conv 1 kernel size", "cnn-k1").flag("conv1-kernel");
+    pub const S1: Field = Field::new("s1", "stride", "Conv 1 stride", "cnn-s1").flag("conv1-stride");
+    pub const K2: Field = Field::new("k2", "kernel size", "Conv 2 kernel size", "cnn-k2").flag("conv2-kernel");
+    pub const S2: Field = Field::new("s2", "stride", "Conv 2 stride", "cnn-s2").flag("conv2-stride");
+}
 
 impl DogLab {
     /// The form showing this config (an MLP shows the homework's convs).
@@ -127,10 +134,10 @@ impl DogLab {
             DogModel::Mlp
         };
         let mut lab = DogLab::homework(model);
-        lab.train.lr = form.parse("lr")?;
-        lab.train.epochs = form.parse("epochs")?;
-        lab.train.stop_thr = form.parse_optional("stop")?;
-        lab.train.seed = form.parse("seed")?;
+        lab.train.lr = form.parse(field::LR.key)?;
+        lab.train.epochs = form.parse(field::EPOCHS.key)?;
+        lab.train.stop_thr = form.parse_optional(field::STOP.key)?;
+        lab.train.seed = form.parse(field::SEED.key)?;
         lab.validate()?;
         Ok(lab)
     }
@@ -193,13 +200,13 @@ mod tests {
         assert_eq!(DogLab::parse(&form, true), Ok(DogLab::homework_cnn()));
         assert_eq!(DogLab::parse(&form, false), Ok(DogLab::homework(DogModel::Mlp)));
         let mut huge = form.clone();
-        huge.set("k1", "30");
-        huge.set("k2", "20");
+        huge.set(field::K1.key, "30");
+        huge.set(field::K2.key, "20");
         let err = DogLab::parse(&huge, true).unwrap_err().to_string();
         assert!(err.starts_with("kernels and strides leave no image: convolution block 2"), "{err}");
         assert!(DogLab::parse(&huge, false).is_ok(), "the MLP has no convolutions to collapse");
         let mut zero = form;
-        zero.set("s1", "0");
+        zero.set(field::S1.key, "0");
         assert!(DogLab::parse(&zero, true).unwrap_err().to_string().starts_with("stride"));
     }
 }

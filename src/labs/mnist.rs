@@ -65,12 +65,18 @@ impl MnistLab {
 }
 
 /// The lab's form, in the page's order.
-pub const FIELDS: &[Field] = &[
-    Field::new("sizes", "training-set sizes", "Training-set sizes", "mnist-sizes")
-        .hint("multiples of 10, comma-separated"),
-    Field::new("epochs", "epochs", "Epochs per model", "mnist-epochs"),
-    Field::new("seed", "seed", "Seed (samples, weights, shuffles)", "mnist-seed"),
-];
+pub const FIELDS: &[Field] = &[field::SIZES, field::EPOCHS, field::SEED];
+
+/// Each field of the form by name, so a page or parse naming one that does not exist fails to
+/// compile.
+pub mod field {
+    use crate::form::Field;
+
+    pub const SIZES: Field = Field::new("sizes", "training-set sizes", "Training-set sizes", "mnist-sizes")
+        .hint("multiples of 10, comma-separated");
+    pub const EPOCHS: Field = Field::new("epochs", "epochs", "Epochs per model", "mnist-epochs");
+    pub const SEED: Field = Field::new("seed", "seed", "Seed (samples, weights, shuffles)", "mnist-seed");
+}
 
 impl MnistLab {
     /// The form showing this config.
@@ -81,9 +87,9 @@ impl MnistLab {
     /// The form as a checked config (the homework's for what the form does not set).
     pub fn parse(form: &FormText) -> Result<Self, ConfigError> {
         let mut lab = MnistLab::homework();
-        lab.sizes = form.parse_list("sizes")?;
-        lab.train.epochs = form.parse("epochs")?;
-        lab.seed = form.parse("seed")?;
+        lab.sizes = form.parse_list(field::SIZES.key)?;
+        lab.train.epochs = form.parse(field::EPOCHS.key)?;
+        lab.seed = form.parse(field::SEED.key)?;
         lab.validate()?;
         Ok(lab)
     }
@@ -137,7 +143,7 @@ impl MnistView {
             written_by: crate::runs::written_by(),
             key: key.into(),
             name: format!("MNIST MLP, N = {}, seed {}", format_count(size), self.lab.seed),
-            lab: "mnist".into(),
+            lab: crate::labs::RunKind::Mnist,
             config: serde_json::to_value(&lab).expect("lab configs serialise"),
             backend: self.state.backend.clone(),
             created,
@@ -227,11 +233,11 @@ mod tests {
     #[test]
     fn the_form_parses_sizes_and_refuses_uneven_ones() {
         let form = MnistLab::homework().form();
-        assert_eq!(form.get("sizes"), "500, 1000, 1500, 2000");
+        assert_eq!(form.get(field::SIZES.key), "500, 1000, 1500, 2000");
         assert_eq!(MnistLab::parse(&form), Ok(MnistLab::homework()));
         let with = |value: &str| {
             let mut f = form.clone();
-            f.set("sizes", value);
+            f.set(field::SIZES.key, value);
             MnistLab::parse(&f).unwrap_err().to_string()
         };
         assert!(with("500, 1005").contains("multiple of 10"));

@@ -37,20 +37,56 @@ impl TruthTable {
         t
     }
 
-    /// The homework's presets, by name.
-    pub fn preset(name: &str, inputs: usize, seed: u64) -> Option<Self> {
+    /// One of the homework's functions of `inputs` inputs (`seed` draws the random one).
+    pub fn preset(preset: Preset, inputs: usize, seed: u64) -> Self {
         let ones = |x: &[bool]| x.iter().filter(|&&b| b).count();
-        Some(match name {
-            "and" => Self::from_fn(inputs, |x| x.iter().all(|&b| b)),
-            "or" => Self::from_fn(inputs, |x| x.iter().any(|&b| b)),
-            "xor" | "parity" => Self::from_fn(inputs, |x| ones(x) % 2 == 1),
-            "majority" => Self::from_fn(inputs, |x| 2 * ones(x) > x.len()),
-            "random" => {
+        match preset {
+            Preset::And => Self::from_fn(inputs, |x| x.iter().all(|&b| b)),
+            Preset::Or => Self::from_fn(inputs, |x| x.iter().any(|&b| b)),
+            Preset::Xor => Self::from_fn(inputs, |x| ones(x) % 2 == 1),
+            Preset::Majority => Self::from_fn(inputs, |x| 2 * ones(x) > x.len()),
+            Preset::Random => {
                 let mut rng = rng_for(seed, 0x7AB1E);
                 Self { inputs, outputs: (0..Self::rows(inputs)).map(|_| rng.random::<bool>()).collect() }
             }
-            _ => return None,
-        })
+        }
+    }
+}
+
+/// The truth tables the labs offer in one click.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    And,
+    Or,
+    /// XOR of two inputs; parity of more.
+    Xor,
+    Majority,
+    Random,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 5] = [Preset::And, Preset::Or, Preset::Xor, Preset::Majority, Preset::Random];
+
+    /// Its button's label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::And => "AND",
+            Preset::Or => "OR",
+            Preset::Xor => "XOR (parity)",
+            Preset::Majority => "Majority",
+            Preset::Random => "Random",
+        }
+    }
+
+    /// Its name in test ids: `preset-and`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Preset::And => "and",
+            Preset::Or => "or",
+            Preset::Xor => "xor",
+            Preset::Majority => "majority",
+            Preset::Random => "random",
+        }
     }
 }
 
@@ -180,7 +216,7 @@ mod tests {
 
     #[test]
     fn the_network_diagram_has_every_unit_and_edge() {
-        let table = TruthTable::preset("xor", 2, 0).unwrap();
+        let table = TruthTable::preset(Preset::Xor, 2, 0);
         let net = PerceptronNet::construct(&table);
         let svg = perceptron_svg(&net, &table);
         assert_eq!(svg.matches("<circle").count(), 2 + 2 + 1);
@@ -208,21 +244,20 @@ mod tests {
     #[test]
     fn random_four_input_functions_and_the_presets_are_computed_exactly() {
         for seed in 0..200 {
-            assert!(computes(&TruthTable::preset("random", 4, seed).unwrap()));
+            assert!(computes(&TruthTable::preset(Preset::Random, 4, seed)));
         }
-        for name in ["and", "or", "xor", "parity", "majority"] {
+        for preset in Preset::ALL {
             for inputs in [2, 3, 4] {
-                assert!(computes(&TruthTable::preset(name, inputs, 0).unwrap()), "{name} {inputs}");
+                assert!(computes(&TruthTable::preset(preset, inputs, 0)), "{preset:?} {inputs}");
             }
         }
-        assert_eq!(TruthTable::preset("xor", 2, 0).unwrap().outputs, vec![false, true, true, false]);
-        assert_eq!(TruthTable::preset("majority", 3, 0).unwrap().outputs.iter().filter(|&&b| b).count(), 4);
-        assert!(TruthTable::preset("nand", 2, 0).is_none());
+        assert_eq!(TruthTable::preset(Preset::Xor, 2, 0).outputs, vec![false, true, true, false]);
+        assert_eq!(TruthTable::preset(Preset::Majority, 3, 0).outputs.iter().filter(|&&b| b).count(), 4);
     }
 
     #[test]
     fn each_hidden_unit_fires_on_its_row_only() {
-        let table = TruthTable::preset("xor", 2, 0).unwrap();
+        let table = TruthTable::preset(Preset::Xor, 2, 0);
         let net = PerceptronNet::construct(&table);
         assert_eq!(net.hidden_rows, vec![1, 2]);
         assert_eq!(net.hidden[0], Perceptron { weights: vec![-1.0, 1.0], threshold: 0.5 });

@@ -81,20 +81,27 @@ impl LabConfig for SynthLab {
 }
 
 /// The lab's form, in the page's order.
-pub const FIELDS: &[Field] = &[
-    Field::new("lr", "learning rate", "Learning rate (SGD)", "lr"),
-    Field::new("batch", "batch size", "Batch size", "batch-size").flag("batch-size"),
-    Field::new("epochs", "epochs", "Epochs", "epochs"),
-    Field::new("seed", "seed", "Seed (weights, shuffles)", "seed"),
-    Field::new("train", "training images", "Training images", "train-size").flag("train-size"),
-    Field::new("valid", "validation images", "Validation images", "valid-size")
+pub const FIELDS: &[Field] =
+    &[field::LR, field::BATCH, field::EPOCHS, field::SEED, field::TRAIN, field::VALID, field::DATA_SEED, field::STOP];
+
+/// Each field of the form by name, so a page or parse naming one that does not exist fails to
+/// compile.
+pub mod field {
+    use crate::form::Field;
+
+    pub const LR: Field = Field::new("lr", "learning rate", "Learning rate (SGD)", "lr");
+    pub const BATCH: Field = Field::new("batch", "batch size", "Batch size", "batch-size").flag("batch-size");
+    pub const EPOCHS: Field = Field::new("epochs", "epochs", "Epochs", "epochs");
+    pub const SEED: Field = Field::new("seed", "seed", "Seed (weights, shuffles)", "seed");
+    pub const TRAIN: Field = Field::new("train", "training images", "Training images", "train-size").flag("train-size");
+    pub const VALID: Field = Field::new("valid", "validation images", "Validation images", "valid-size")
         .flag("valid-size")
-        .hint("generated apart from the training set"),
-    Field::new("data-seed", "data seed", "Data seed", "data-seed"),
-    Field::new("stop", "early-stop threshold", "Early stop below", "stop-thr")
+        .hint("generated apart from the training set");
+    pub const DATA_SEED: Field = Field::new("data-seed", "data seed", "Data seed", "data-seed");
+    pub const STOP: Field = Field::new("stop", "early-stop threshold", "Early stop below", "stop-thr")
         .flag("stop-thr")
-        .hint("validation-loss improvement; empty = never"),
-];
+        .hint("validation-loss improvement; empty = never");
+}
 
 impl SynthLab {
     /// The form showing this config.
@@ -116,16 +123,16 @@ impl SynthLab {
     /// The form as a checked config, or the first field that does not parse or validate.
     pub fn parse(form: &FormText) -> Result<Self, ConfigError> {
         let lab = SynthLab {
-            train_size: form.parse("train")?,
-            valid_size: form.parse("valid")?,
-            data_seed: form.parse("data-seed")?,
+            train_size: form.parse(field::TRAIN.key)?,
+            valid_size: form.parse(field::VALID.key)?,
+            data_seed: form.parse(field::DATA_SEED.key)?,
             train: TrainConfig {
-                lr: form.parse("lr")?,
-                batch_size: form.parse("batch")?,
-                epochs: form.parse("epochs")?,
-                stop_thr: form.parse_optional("stop")?,
+                lr: form.parse(field::LR.key)?,
+                batch_size: form.parse(field::BATCH.key)?,
+                epochs: form.parse(field::EPOCHS.key)?,
+                stop_thr: form.parse_optional(field::STOP.key)?,
                 shuffle: true,
-                seed: form.parse("seed")?,
+                seed: form.parse(field::SEED.key)?,
             },
         };
         lab.validate()?;
@@ -167,7 +174,7 @@ mod tests {
     fn the_form_round_trips_the_preset_and_refuses_bad_text() {
         let lab = SynthLab::homework();
         let form = lab.form();
-        assert_eq!(form.get("lr"), "0.0001");
+        assert_eq!(form.get(field::LR.key), "0.0001");
         assert_eq!(SynthLab::parse(&form), Ok(lab));
         let with = |key: &str, value: &str| {
             let mut f = form.clone();

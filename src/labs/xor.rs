@@ -82,13 +82,20 @@ impl XorLab {
 }
 
 /// The lab's form. The truth table is set with toggles on the page, as `0,1,1,0` in links.
-pub const FIELDS: &[Field] = &[
-    Field::new("truth", "truth table", "Truth table", "xor-truth"),
-    Field::new("hidden", "hidden widths", "Hidden widths", "xor-hidden").hint("one number per hidden layer"),
-    Field::new("steps", "steps", "Steps", "xor-steps"),
-    Field::new("lr", "learning rate", "Learning rate", "xor-lr"),
-    Field::new("seed", "seed", "Seed", "xor-seed"),
-];
+pub const FIELDS: &[Field] = &[field::TRUTH, field::HIDDEN, field::STEPS, field::LR, field::SEED];
+
+/// Each field of the form by name, so a page or parse naming one that does not exist fails to
+/// compile.
+pub mod field {
+    use crate::form::Field;
+
+    pub const TRUTH: Field = Field::new("truth", "truth table", "Truth table", "xor-truth");
+    pub const HIDDEN: Field =
+        Field::new("hidden", "hidden widths", "Hidden widths", "xor-hidden").hint("one number per hidden layer");
+    pub const STEPS: Field = Field::new("steps", "steps", "Steps", "xor-steps");
+    pub const LR: Field = Field::new("lr", "learning rate", "Learning rate", "xor-lr");
+    pub const SEED: Field = Field::new("seed", "seed", "Seed", "xor-seed");
+}
 
 impl XorLab {
     /// The form showing this config.
@@ -101,10 +108,10 @@ impl XorLab {
     pub fn parse(form: &FormText) -> Result<Self, ConfigError> {
         let lab = XorLab {
             truth: parse_truth(form)?,
-            hidden: form.parse_list("hidden")?,
-            epochs: form.parse("steps")?,
-            lr: form.parse("lr")?,
-            seed: form.parse("seed")?,
+            hidden: form.parse_list(field::HIDDEN.key)?,
+            epochs: form.parse(field::STEPS.key)?,
+            lr: form.parse(field::LR.key)?,
+            seed: form.parse(field::SEED.key)?,
         };
         lab.validate()?;
         Ok(lab)
@@ -134,7 +141,7 @@ pub fn truth_text(truth: [bool; 4]) -> String {
 
 /// The form's truth table.
 pub fn parse_truth(form: &FormText) -> Result<[bool; 4], ConfigError> {
-    let bits: Vec<u8> = form.parse_list("truth")?;
+    let bits: Vec<u8> = form.parse_list(field::TRUTH.key)?;
     let bits = <[u8; 4]>::try_from(bits).ok().filter(|b| b.iter().all(|&v| v <= 1));
     let bits =
         bits.ok_or_else(|| ConfigError::Invalid { field: "truth table", reason: "must be four 0s and 1s".into() })?;
@@ -307,11 +314,11 @@ mod tests {
     #[test]
     fn the_form_round_trips_and_refuses_a_bad_truth_table() {
         let form = XorLab::xor().form();
-        assert_eq!(form.get("truth"), "0,1,1,0");
+        assert_eq!(form.get(field::TRUTH.key), "0,1,1,0");
         assert_eq!(XorLab::parse(&form), Ok(XorLab::xor()));
         for bad in ["0,1,1", "0,1,2,0", "x"] {
             let mut f = form.clone();
-            f.set("truth", bad);
+            f.set(field::TRUTH.key, bad);
             assert!(XorLab::parse(&f).unwrap_err().to_string().starts_with("truth table"), "{bad}");
         }
     }

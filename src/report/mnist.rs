@@ -3,6 +3,7 @@
 //! loss curve, the results table and the lab's answers.
 
 use super::{figure, qa, run_block, settings, table};
+use crate::labs::RunKind;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, ScalingSummary, SizeResult, answers, check_text, summarise};
 use crate::labs::mnist::{MnistLab, MnistView};
 use crate::metrics::{format_count, format_duration};
@@ -13,7 +14,7 @@ use crate::runs::SavedRun;
 const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];
 
 pub(super) fn config(run: &SavedRun) -> Option<MnistLab> {
-    (run.lab == "mnist").then(|| serde_json::from_value(run.config.clone()).ok()).flatten()
+    (run.lab == RunKind::Mnist).then(|| serde_json::from_value(run.config.clone()).ok()).flatten()
 }
 
 /// The training-set size of an MNIST model (each saved model's config holds its one size).
@@ -24,8 +25,8 @@ pub(super) fn size(run: &SavedRun) -> Option<usize> {
 /// What the models of one scaling run share: their key without the size (`{time}-{run}-{size}`,
 /// see the page's saving of MNIST runs), or a run's whole key for any other lab.
 pub(super) fn group_key(run: &SavedRun) -> &str {
-    match (run.lab.as_str(), run.key.rsplit_once('-')) {
-        ("mnist", Some((stem, _))) => stem,
+    match (run.lab, run.key.rsplit_once('-')) {
+        (RunKind::Mnist, Some((stem, _))) => stem,
         _ => &run.key,
     }
 }
@@ -49,7 +50,7 @@ fn groups<'a>(runs: &[&'a SavedRun]) -> Vec<Vec<&'a SavedRun>> {
 
 /// The latest scaling run among `all`, with its full-set check if one followed it.
 pub(super) fn latest_with_check(all: &[SavedRun]) -> Vec<SavedRun> {
-    let mnist: Vec<&SavedRun> = all.iter().filter(|r| r.lab == "mnist").collect();
+    let mnist: Vec<&SavedRun> = all.iter().filter(|r| r.lab == RunKind::Mnist).collect();
     let groups = groups(&mnist);
     let by_start = |a: &&Vec<&SavedRun>, b: &&Vec<&SavedRun>| a[0].created.total_cmp(&b[0].created);
     let owned = |g: &Vec<&SavedRun>| g.iter().map(|r| (*r).clone()).collect::<Vec<_>>();

@@ -3,13 +3,14 @@
 
 use super::{DESCRIBED_IMAGES, Extras, epochs_table, evaluation_block, figure, qa, run_block, settings};
 use crate::data::synthetic::{Which, generate};
+use crate::labs::RunKind;
 use crate::labs::synth::{SynthLab, answers};
 use crate::plot::{escape, heatmap_svg, run_charts};
 use crate::run::Kernels;
 use crate::runs::SavedRun;
 
 pub(super) fn config(run: &SavedRun) -> Option<SynthLab> {
-    (run.lab == "synth").then(|| serde_json::from_value(run.config.clone()).ok()).flatten()
+    (run.lab == RunKind::Synth).then(|| serde_json::from_value(run.config.clone()).ok()).flatten()
 }
 
 /// Section 6's data answer for the first [`DESCRIBED_IMAGES`] training images of `seed`.

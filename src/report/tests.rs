@@ -20,13 +20,13 @@ fn record(epoch: usize, valid: bool) -> EpochRecord {
     }
 }
 
-fn run(lab: &str, config: serde_json::Value, created: f64, tensors: Vec<TensorValues>) -> SavedRun {
+fn run(lab: RunKind, config: serde_json::Value, created: f64, tensors: Vec<TensorValues>) -> SavedRun {
     SavedRun {
         format: RUN_FORMAT,
         written_by: crate::runs::written_by(),
         key: format!("{created}-1"),
-        name: format!("{lab} run"),
-        lab: lab.into(),
+        name: format!("{} run", lab.name()),
+        lab,
         config,
         backend: Some(BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex)".into(), note: None }),
         created,
@@ -57,7 +57,12 @@ fn dogs(model: DogModel, created: f64, test_acc: f64, parameters: usize) -> Save
     lab.source = DogSource::StandIn;
     let cnn = matches!(model, DogModel::Cnn { .. });
     let tensors = if cnn { conv(16, 3, 5) } else { vec![TensorValues { shape: vec![2, 3], values: vec![0.0; 6] }] };
-    let mut r = run(if cnn { "dogs-cnn" } else { "dogs-mlp" }, serde_json::to_value(lab).unwrap(), created, tensors);
+    let mut r = run(
+        if cnn { RunKind::DogsCnn } else { RunKind::DogsMlp },
+        serde_json::to_value(lab).unwrap(),
+        created,
+        tensors,
+    );
     r.test = Some((1.5, test_acc));
     r.summary.as_mut().unwrap().parameters = parameters;
     r
@@ -100,7 +105,7 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
 fn settings_are_a_table_of_labels_and_words_never_json() {
     let runs = [
         dogs(DogModel::Cnn { convs: [(5, 1); 2] }, 2.0e12, 42.5, 68_138),
-        run("synth", serde_json::to_value(SynthLab::homework()).unwrap(), 1.0e12, conv(2, 1, 5)),
+        run(RunKind::Synth, serde_json::to_value(SynthLab::homework()).unwrap(), 1.0e12, conv(2, 1, 5)),
     ];
     let html = report_html(&runs, &Extras::default());
     let settings = between(&html, "<table class=\"settings\">", "</table>");
@@ -247,8 +252,8 @@ fn the_marked_hard_images_are_answered_with_the_trained_networks_verdicts() {
 #[test]
 fn the_synth_section_draws_kernels_and_answers_each_question() {
     let lab = SynthLab::homework();
-    let a = run("synth", serde_json::to_value(&lab).unwrap(), 1.0e12, conv(2, 1, 5));
-    let mut b = run("synth", serde_json::to_value(&lab).unwrap(), 1.1e12, conv(2, 1, 5));
+    let a = run(RunKind::Synth, serde_json::to_value(&lab).unwrap(), 1.0e12, conv(2, 1, 5));
+    let mut b = run(RunKind::Synth, serde_json::to_value(&lab).unwrap(), 1.1e12, conv(2, 1, 5));
     b.key = "other".into();
     b.checkpoint = None;
     let runs = [a, b];
@@ -263,7 +268,7 @@ fn the_synth_section_draws_kernels_and_answers_each_question() {
     assert!(between(s6, "what do they respond to?”", "</div>").contains("Kernel 1 "));
     assert!(between(s6, "describe what stays the same.”", "</div>").contains("Train at least two runs"));
     assert_eq!(lab_runs(&runs, LabId::Synth).len(), 2);
-    assert!(run_kinds(LabId::Dogs).contains(&"dogs-cnn") && run_kinds(LabId::Runs).is_empty());
+    assert!(RunKind::of(LabId::Dogs).any(|k| k == RunKind::DogsCnn) && RunKind::of(LabId::Runs).next().is_none());
 }
 
 #[test]

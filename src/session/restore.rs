@@ -3,6 +3,7 @@
 //! session, so the rule is tested natively.
 
 use super::Session;
+use crate::labs::RunKind;
 use crate::labs::dogs::DogLab;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::MnistView;
@@ -38,7 +39,7 @@ fn state_of(run: &SavedRun) -> RunState {
 }
 
 /// The newest saved run of `lab` that has at least one epoch.
-fn newest<'a>(saved: &'a [SavedRun], lab: &str) -> Option<&'a SavedRun> {
+fn newest(saved: &[SavedRun], lab: RunKind) -> Option<&SavedRun> {
     saved.iter().filter(|r| r.lab == lab && !r.epochs.is_empty()).max_by(|a, b| a.created.total_cmp(&b.created))
 }
 
@@ -50,7 +51,7 @@ impl Session {
     pub fn restore(&mut self, saved: &[SavedRun], backend: BackendChoice) -> Vec<ToWorker> {
         let mut out = vec![];
         if self.runs.is_empty()
-            && let Some(run) = newest(saved, "synth")
+            && let Some(run) = newest(saved, RunKind::Synth)
             && let Ok(lab) = serde_json::from_value::<SynthLab>(run.config.clone())
         {
             let view = self.restored_view(run, lab.clone());
@@ -68,7 +69,7 @@ impl Session {
                 None => self.runs.push(view),
             }
         }
-        for (mlp, name) in [(true, "dogs-mlp"), (false, "dogs-cnn")] {
+        for (mlp, name) in [(true, RunKind::DogsMlp), (false, RunKind::DogsCnn)] {
             let slot = if mlp { &self.dogs.mlp } else { &self.dogs.cnn };
             if slot.is_some() {
                 continue;
@@ -117,7 +118,7 @@ impl Session {
     fn restored_mnist(&mut self, saved: &[SavedRun], check: bool) -> Option<MnistView> {
         let parts: Vec<(&SavedRun, MnistLab)> = saved
             .iter()
-            .filter(|r| r.lab == "mnist")
+            .filter(|r| r.lab == RunKind::Mnist)
             .filter_map(|r| Some((r, serde_json::from_value::<MnistLab>(r.config.clone()).ok()?)))
             .filter(|(_, lab)| (lab.sizes == [FULL_TRAIN_SIZE]) == check)
             .collect();
@@ -164,7 +165,7 @@ mod tests {
         }
     }
 
-    fn saved(key: &str, lab: &str, config: serde_json::Value, status: RunStatus, epochs: usize) -> SavedRun {
+    fn saved(key: &str, lab: RunKind, config: serde_json::Value, status: RunStatus, epochs: usize) -> SavedRun {
         // The Synth CNN's first convolution, then one more tensor: kernels come from the first two.
         let checkpoint = Checkpoint {
             epoch: epochs,
@@ -179,7 +180,7 @@ mod tests {
             written_by: crate::runs::written_by(),
             key: key.into(),
             name: key.into(),
-            lab: lab.into(),
+            lab,
             config,
             backend: None,
             created: key.split('-').next().and_then(|c| c.parse().ok()).unwrap_or(0.0),
@@ -207,8 +208,8 @@ mod tests {
     #[test]
     fn a_finished_synth_run_comes_back_with_its_kernels_and_its_model_is_loaded_again() {
         let runs = [
-            saved("1-1", "synth", synth(3), RunStatus::Finished, 3),
-            saved("2-1", "synth", synth(4), RunStatus::Finished, 4),
+            saved("1-1", RunKind::Synth, synth(3), RunStatus::Finished, 3),
+            saved("2-1", RunKind::Synth, synth(4), RunStatus::Finished, 4),
         ];
         let mut s = Session::default();
         let out = s.restore(&runs, BackendChoice::Cpu);
@@ -230,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_run_cut_short_comes_back_interrupted_and_nothing_trains() {
-        let runs = [saved("5-1", "synth", synth(50), RunStatus::Interrupted, 2)];
+        let runs = [saved("5-1", RunKind::Synth, synth(50), RunStatus::Interrupted, 2)];
         let mut s = Session::default();
         assert!(s.restore(&runs, BackendChoice::Auto).is_empty());
         let run = s.current().unwrap();
@@ -246,10 +247,10 @@ mod tests {
             serde_json::to_value(lab).unwrap()
         };
         let runs = [
-            saved("1-3-500", "mnist", mnist(500), RunStatus::Finished, 2),
-            saved("9-4-1000", "mnist", mnist(1000), RunStatus::Finished, 2),
-            saved("9-4-500", "mnist", mnist(500), RunStatus::Finished, 2),
-            saved("9-7-60000", "mnist", mnist(FULL_TRAIN_SIZE), RunStatus::Finished, 1),
+            saved("1-3-500", RunKind::Mnist, mnist(500), RunStatus::Finished, 2),
+            saved("9-4-1000", RunKind::Mnist, mnist(1000), RunStatus::Finished, 2),
+            saved("9-4-500", RunKind::Mnist, mnist(500), RunStatus::Finished, 2),
+            saved("9-7-60000", RunKind::Mnist, mnist(FULL_TRAIN_SIZE), RunStatus::Finished, 1),
         ];
         let mut s = Session::default();
         s.restore(&runs, BackendChoice::Cpu);

@@ -3,12 +3,13 @@
 use super::pool::Outbox;
 use super::*;
 use crate::data::dogs::LoadReport;
+use crate::labs::RunKind;
 use crate::labs::dogs::DogLab;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::scaling::SizeResult;
 use crate::labs::synth::SynthLab;
 use crate::labs::xor::XorLab;
-use crate::protocol::{Job, ToWorker};
+use crate::protocol::{Job, LabResult, ToWorker};
 use crate::run::Share;
 use crate::run::{
     BackendChoice, BackendInfo, BackendKind, Checkpoint, DataProgress, EpochRecord, Kernels, RunSummary, StopReason,
@@ -184,7 +185,7 @@ fn the_full_set_check_keeps_the_scaling_run() {
     assert_eq!(s.mnist_check.as_ref().unwrap().epochs.len(), 1);
     assert_eq!(s.mnist.as_ref().unwrap().id, scaling);
     assert!(s.mnist.as_ref().unwrap().epochs.is_empty());
-    mnist(&mut s, MnistLab::homework(), false).0;
+    mnist(&mut s, MnistLab::homework(), false);
     assert!(s.mnist_check.is_none(), "a new scaling run drops the old check");
 }
 
@@ -244,11 +245,11 @@ fn a_run_is_saved_with_its_records_checkpoint_and_status() {
     s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
     let checkpoint = Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![1], values: vec![0.5] }] };
     s.apply(FromWorker::Checkpoint { run: id, checkpoint: checkpoint.clone() });
-    let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
+    let saved = s.current().unwrap().saved("k", "my run", RunKind::Synth, 5.0);
     assert_eq!((saved.status, saved.epochs.len(), saved.checkpoint), (RunStatus::Running, 1, Some(checkpoint.clone())));
     assert_eq!(saved.config["train"]["epochs"], 3);
     s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
-    let saved = s.current().unwrap().saved("k", "my run", "synth", 5.0);
+    let saved = s.current().unwrap().saved("k", "my run", RunKind::Synth, 5.0);
     assert_eq!(saved.status, RunStatus::Interrupted);
     assert!(saved.resumable());
 
@@ -267,7 +268,7 @@ fn each_mnist_model_is_saved_as_its_own_run() {
     s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
     let m = s.mnist.as_ref().unwrap();
     let running = m.saved(500, "k", 1.0);
-    assert_eq!((running.status, running.epochs.len(), running.lab.as_str()), (RunStatus::Running, 1, "mnist"));
+    assert_eq!((running.status, running.epochs.len(), running.lab), (RunStatus::Running, 1, RunKind::Mnist));
     assert_eq!(running.config["sizes"], serde_json::json!([500]));
     let result = SizeResult {
         size: 500,
@@ -456,4 +457,36 @@ fn the_dogset_cnn_on_the_cpu_trains_over_the_free_workers_and_a_crashed_share_st
     s.apply_from(1, FromWorker::Idle);
     let (_, out) = job(&mut s, DogLab::homework_cnn(), BackendChoice::WebGpu);
     assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn the_perceptron_rule_lab_takes_its_passes_and_result_and_is_saved_like_the_others() {
+    use crate::labs::rule::{Outcome, Pass, RuleLab, RuleRun};
+    let mut s = Session::default();
+    let other = train(&mut s, 2).0;
+    s.apply_from(0, FromWorker::Ready);
+    let (id, _) = s.start(Job::Rule { lab: RuleLab::and() }, BackendChoice::Cpu);
+    assert_eq!(s.rule.as_ref().map(|r| r.run.state.phase), Some(Phase::Queued));
+    s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+    let result = RuleRun {
+        start: vec![0.0; 3],
+        passes: vec![Pass { mistakes: 0, weights: vec![0.1, 0.1, -0.15] }],
+        outcome: Outcome::Converged { pass: 1 },
+        outputs: vec![false, false, false, true],
+    };
+    // Another run's result is not this lab's.
+    s.apply(FromWorker::Result { run: other, result: LabResult::Rule(result.clone()) });
+    assert_eq!(s.rule.as_ref().unwrap().result, None);
+    s.apply(FromWorker::Result { run: id, result: LabResult::Rule(result.clone()) });
+    let summary = RunSummary { epochs_trained: 1, stop: StopReason::Completed, train_seconds: 0.01, parameters: 3 };
+    s.apply(FromWorker::Done { run: id, summary });
+    let view = s.rule.as_ref().unwrap();
+    assert_eq!(
+        (view.run.state.phase, view.run.records.len(), view.result.as_ref()),
+        (Phase::Finished, 1, Some(&result))
+    );
+    let kept = Kept { key: "k".into(), name: "rule".into(), kind: RunKind::PerceptronRule, created: 2.0 };
+    let saved = s.saved(id, &kept).expect("kept as a saved run");
+    assert_eq!((saved.lab, saved.status, saved.epochs.len()), (RunKind::PerceptronRule, RunStatus::Finished, 1));
+    assert_eq!(saved.config["table"]["outputs"], serde_json::json!([false, false, false, true]));
 }

@@ -3,13 +3,14 @@
 //! the wire format) and its saved form. Every view first hands a message to its [`RunState`]
 //! (the events all runs share) and takes only what its lab adds.
 
+use crate::labs::RunKind;
 use crate::labs::adversarial::{AttackView, Attacked};
 use crate::labs::dogs::{DogsView, GalleryPage};
 use crate::labs::mnist::MnistView;
 use crate::labs::xor::XorView;
 use crate::protocol::{FromWorker, LabResult};
 use crate::run::{DataProgress, Phase, RunEvent, RunId, RunState, RunSummary, StopReason};
-use crate::run_view::{BatchProgress, LabConfig, RunView};
+use crate::run_view::{BatchProgress, LabConfig, ResultView, RunView};
 use crate::runs::SavedRun;
 use serde::Serialize;
 
@@ -35,7 +36,7 @@ pub trait LabView {
 pub struct Kept {
     pub key: String,
     pub name: String,
-    pub kind: &'static str,
+    pub kind: RunKind,
     pub created: f64,
 }
 
@@ -148,6 +149,32 @@ impl<L: LabConfig + Serialize> LabView for RunView<L> {
             FromWorker::Sweep { sweep, .. } => self.sweep = Some(sweep),
             FromWorker::Checkpoint { checkpoint, .. } => self.checkpoint = Some(checkpoint.into()),
             other => return Some(other),
+        }
+        None
+    }
+}
+
+impl<L: LabConfig + Serialize, R: TryFrom<LabResult>> LabView for ResultView<L, R> {
+    fn runs(&self) -> Vec<(RunId, &'static str, &RunState)> {
+        self.run.runs()
+    }
+
+    fn state_mut(&mut self, run: RunId) -> Option<&mut RunState> {
+        self.run.state_mut(run)
+    }
+
+    fn saved(&self, run: RunId, kept: &Kept) -> Option<SavedRun> {
+        LabView::saved(&self.run, run, kept)
+    }
+
+    fn apply(&mut self, message: FromWorker) -> Option<FromWorker> {
+        match message {
+            FromWorker::Result { run, result } if run == self.run.id => match R::try_from(result) {
+                Ok(result) => self.result = Some(result),
+                // Another lab's result under this run's id: not this view's.
+                Err(_) => return None,
+            },
+            other => return self.run.apply(other),
         }
         None
     }

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use super::bridge::Workers;
-use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, synth, xor};
+use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, rule, synth, xor};
 use crate::run::{BackendChoice, BackendKind};
 use crate::session::{Engine, Session};
 use crate::share;
@@ -176,6 +176,7 @@ fn App() -> impl IntoView {
                     LabId::Dogs => view! { <dogs::page::DogsLabPanel/> }.into_any(),
                     LabId::ConvSize => view! { <conv_size::page::ConvSizePanel/> }.into_any(),
                     LabId::Perceptrons => view! { <perceptrons::page::PerceptronPanel/> }.into_any(),
+                    LabId::Rule => view! { <rule::page::RulePanel/> }.into_any(),
                     LabId::Xor => view! { <xor::page::XorPanel/> }.into_any(),
                     LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
                     LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),

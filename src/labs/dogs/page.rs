@@ -10,9 +10,9 @@ use crate::activations::Input;
 use crate::confusion::Evaluation;
 use crate::data::dogs::PARTITIONS;
 use crate::form::FormText;
-use crate::labs::LabId;
-use crate::labs::dogs::DogLab;
 use crate::labs::dogs::answers::{Trained, best_epoch, comparison_answer, curve_answer};
+use crate::labs::dogs::{DogLab, field};
+use crate::labs::{LabId, RunKind};
 use crate::metrics::format_count;
 use crate::net::LayerRow;
 use crate::plot::{EPOCH_HEADERS, bytes_rgba, epoch_rows, kernel_rgba, run_charts};
@@ -61,7 +61,7 @@ fn SettingsSection(form: RwSignal<FormText>) -> impl IntoView {
     view! {
         <section aria-labelledby="dogs-settings-title">
             <h3 id="dogs-settings-title">"3. Training settings (both networks; defaults: the homework's)"</h3>
-            <FormFields form=form legend="SGD, batch 10, cross-entropy" keys=&["lr", "epochs", "stop", "seed"] class="train-form"/>
+            <FormFields form=form legend="SGD, batch 10, cross-entropy" fields=&[field::LR, field::EPOCHS, field::STOP, field::SEED] class="train-form"/>
             <ShareLink lab=LabId::Dogs form=form/>
         </section>
     }
@@ -141,7 +141,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             lab.source = source();
             let set = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| i.title.clone()).unwrap_or_default());
             let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
-            let keep = Keep { kind: if cnn { "dogs-cnn" } else { "dogs-mlp" }, name, continues: None };
+            let keep = Keep { kind: if cnn { RunKind::DogsCnn } else { RunKind::DogsMlp }, name, continues: None };
             let picks = explore::marked(&set);
             ctx.start(Job::Dogs { lab, resume: None, share: None, picks }, Some(keep));
         }
@@ -161,7 +161,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             {if cnn {
                 view! {
                     <p>"Conv(3→16) → ReLU → MaxPool 2 → Conv(16→32) → ReLU → MaxPool 2 → flatten → Linear(→10), no padding. Choose each conv's kernel size and stride; the table follows."</p>
-                    <FormFields form=form legend="Convolutions" keys=&["k1", "s1", "k2", "s2"] class="train-form"/>
+                    <FormFields form=form legend="Convolutions" fields=&[field::K1, field::S1, field::K2, field::S2] class="train-form"/>
                 }.into_any()
             } else {
                 view! { <p>"The 64x64x3 image flattened to 12,288 inputs → 128 → ReLU → 64 → ReLU → 10."</p> }.into_any()
@@ -403,7 +403,7 @@ fn LookInside(run: Memo<Option<RunView<DogLab>>>) -> impl IntoView {
 /// Before Train, how long this network's run should take here, from the speed this browser
 /// last measured for the same network (this page's run, else the newest saved one).
 fn expected_duration(ctx: Ctx, cnn: bool, lab: Option<DogLab>) -> String {
-    let kind = if cnn { "dogs-cnn" } else { "dogs-mlp" };
+    let kind = if cnn { RunKind::DogsCnn } else { RunKind::DogsMlp };
     let measured = ctx.session.with(|s| {
         let run = if cnn { s.dogs.cnn.as_ref() } else { s.dogs.mlp.as_ref() }?;
         Some((run.records.last()?.examples_per_s, run.state.backend.clone()?.name))

@@ -4,10 +4,10 @@
 use leptos::prelude::*;
 
 use crate::config::TrainConfig;
-use crate::labs::LabId;
-use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::MnistView;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, SizeResult, answers, check_text, epochs_csv, summarise};
+use crate::labs::mnist::{MnistLab, field};
+use crate::labs::{LabId, RunKind};
 use crate::metrics::{format_count, format_duration};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::{Job, ToWorker};
@@ -146,7 +146,7 @@ pub fn MnistLabPanel() -> impl IntoView {
             form_error.set(None);
             ctx.start(
                 Job::Mnist { lab, check: false },
-                Some(Keep { kind: "mnist", name: String::new(), continues: None }),
+                Some(Keep { kind: RunKind::Mnist, name: String::new(), continues: None }),
             );
         }
         Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
@@ -177,7 +177,10 @@ pub fn MnistLabPanel() -> impl IntoView {
         let Some(lab) = view_state.with_untracked(|v| v.as_ref().map(|v| v.lab.clone())) else { return };
         let lab =
             MnistLab { sizes: vec![FULL_TRAIN_SIZE], train: TrainConfig { epochs: 1, ..lab.train.clone() }, ..lab };
-        ctx.start(Job::Mnist { lab, check: true }, Some(Keep { kind: "mnist", name: String::new(), continues: None }));
+        ctx.start(
+            Job::Mnist { lab, check: true },
+            Some(Keep { kind: RunKind::Mnist, name: String::new(), continues: None }),
+        );
     };
     // The 60,000 check beside the fit: its time, the fit's prediction and its test accuracy.
     let check_result = Memo::new(move |_| {
@@ -206,7 +209,7 @@ pub fn MnistLabPanel() -> impl IntoView {
             <section aria-labelledby="mnist-train-title">
                 <h3 id="mnist-train-title">"1. Train"</h3>
                 <form class="train-form" on:submit=move |ev| { ev.prevent_default(); if can_train() { train(); } }>
-                    <FormFields form=form legend="Settings (defaults: the homework's)" keys=&["sizes", "epochs", "seed"]/>
+                    <FormFields form=form legend="Settings (defaults: the homework's)" fields=&[field::SIZES, field::EPOCHS, field::SEED]/>
                     <div class="buttons">
                         <button type="submit" data-testid="mnist-train" data-shortcut="space" disabled=move || !can_train()>
                             {move || if failed() { "Retry" } else { "Train" }}

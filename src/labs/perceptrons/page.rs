@@ -4,23 +4,23 @@
 use leptos::prelude::*;
 
 use crate::labs::perceptrons::perceptron_svg;
-use crate::labs::perceptrons::{PerceptronNet, TruthTable};
+use crate::labs::perceptrons::{PerceptronNet, Preset, TruthTable};
 use crate::web::app::widgets::{LabArticle, Svg};
 
 #[component]
 pub fn PerceptronPanel() -> impl IntoView {
-    let table = RwSignal::new(TruthTable::preset("xor", 2, 0).expect("xor is a preset"));
+    let table = RwSignal::new(TruthTable::preset(Preset::Xor, 2, 0));
     let seed = RwSignal::new(0u64);
     let net = Memo::new(move |_| table.with(PerceptronNet::construct));
     let set_inputs = move |ev: leptos::ev::Event| {
         let inputs: usize = event_target_value(&ev).parse().unwrap_or(2);
-        table.set(TruthTable::preset("xor", inputs, 0).expect("xor is a preset"));
+        table.set(TruthTable::preset(Preset::Xor, inputs, 0));
     };
-    let preset = move |name: &'static str| {
+    let preset = move |preset: Preset| {
         move |_| {
             seed.update(|s| *s += 1);
             let inputs = table.with_untracked(|t| t.inputs);
-            table.set(TruthTable::preset(name, inputs, seed.get_untracked()).expect("the buttons name presets"));
+            table.set(TruthTable::preset(preset, inputs, seed.get_untracked()));
         }
     };
     let rows = move || {
@@ -65,11 +65,9 @@ pub fn PerceptronPanel() -> impl IntoView {
                     <option value="3">"3"</option>
                     <option value="4">"4"</option>
                 </select>
-                <button type="button" data-testid="preset-and" on:click=preset("and")>"AND"</button>
-                <button type="button" data-testid="preset-or" on:click=preset("or")>"OR"</button>
-                <button type="button" data-testid="preset-xor" on:click=preset("xor")>"XOR (parity)"</button>
-                <button type="button" data-testid="preset-majority" on:click=preset("majority")>"Majority"</button>
-                <button type="button" data-testid="preset-random" on:click=preset("random")>"Random"</button>
+                {Preset::ALL.map(|p| view! {
+                    <button type="button" data-testid=format!("preset-{}", p.slug()) on:click=preset(p)>{p.label()}</button>
+                })}
             </div>
             <div class="logic">
                 <table class="truth" data-testid="truth-table">

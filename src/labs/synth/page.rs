@@ -6,9 +6,9 @@ mod shift;
 use leptos::prelude::*;
 
 use crate::data::synthetic::{self, Orientation, SIZE, SynthBuilder, Which};
-use crate::labs::LabId;
-use crate::labs::synth::answers;
 use crate::labs::synth::{LEARNING_EPOCHS, LEARNING_LR, SynthLab, SynthRun};
+use crate::labs::synth::{answers, field};
+use crate::labs::{LabId, RunKind};
 use crate::metrics::format_count;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::{Job, ToWorker};
@@ -32,7 +32,7 @@ pub fn SynthLabPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let form = ctx.lab_form(LabId::Synth, SynthLab::homework().form());
     // The images shown follow the data seed as it is typed (`None` while it is not a number).
-    let data_seed = Memo::new(move |_| form.with(|f| f.get("data-seed").trim().parse::<u64>().ok()));
+    let data_seed = Memo::new(move |_| form.with(|f| f.get(field::DATA_SEED.key).trim().parse::<u64>().ok()));
     let form_error = RwSignal::new(None::<String>);
     let current = Memo::new(move |_| ctx.session.with(|s| s.current().cloned()));
     // The lab's active runs: a repeat with a new seed trains beside the run before it.
@@ -43,14 +43,14 @@ pub fn SynthLabPanel() -> impl IntoView {
         Ok(lab) => {
             form_error.set(None);
             let name = format!("Synth CNN, lr {}, seed {}, {} epochs", lab.train.lr, lab.train.seed, lab.train.epochs);
-            ctx.start(Job::Synth { lab, resume: None }, Some(Keep { kind: "synth", name, continues: None }));
+            ctx.start(Job::Synth { lab, resume: None }, Some(Keep { kind: RunKind::Synth, name, continues: None }));
         }
         Err(e) => form_error.set(Some(format!("Not sent: {e}."))),
     };
     let again = move |_| {
-        let next = form.with_untracked(|f| f.parse::<u64>("seed")).map_or(1, |s| s.wrapping_add(1));
+        let next = form.with_untracked(|f| f.parse::<u64>(field::SEED.key)).map_or(1, |s| s.wrapping_add(1));
         form.update(|f| {
-            f.set("seed", next.to_string());
+            f.set(field::SEED.key, next.to_string());
         });
         train();
     };
@@ -101,11 +101,11 @@ pub fn SynthLabPanel() -> impl IntoView {
                         }
                     }
                 >
-                    <FormFields form=form legend="Hyper-parameters (defaults: the homework's)" keys=&["lr", "batch", "epochs", "seed", "train", "valid", "data-seed", "stop"]/>
+                    <FormFields form=form legend="Hyper-parameters (defaults: the homework's)" fields=&[field::LR, field::BATCH, field::EPOCHS, field::SEED, field::TRAIN, field::VALID, field::DATA_SEED, field::STOP]/>
                     {move || slow_lr(form).then(|| view! {
                         <p class="note" data-testid="lr-note">
-                            {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%). At {LEARNING_LR} it leaves chance within about {LEARNING_EPOCHS} epochs and passes 90% within 50 (measured over three seeds). ", form.with(|f| f.get("lr").to_string()))}
-                            <button type="button" class="link" data-testid="use-learning-lr" on:click=move |_| { form.update(|f| { f.set("lr", LEARNING_LR.to_string()); }); }>
+                            {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%). At {LEARNING_LR} it leaves chance within about {LEARNING_EPOCHS} epochs and passes 90% within 50 (measured over three seeds). ", form.with(|f| f.get(field::LR.key).to_string()))}
+                            <button type="button" class="link" data-testid="use-learning-lr" on:click=move |_| { form.update(|f| { f.set(field::LR.key, LEARNING_LR.to_string()); }); }>
                                 {format!("Use learning rate {LEARNING_LR}")}
                             </button>
                         </p>
@@ -146,7 +146,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                 <KernelsSection current=current/>
                 <ShiftDemo/>
                 <AnswersSection seed=data_seed retrain=Callback::new(move |()| {
-                    form.update(|f| { f.set("lr", LEARNING_LR.to_string()); });
+                    form.update(|f| { f.set(field::LR.key, LEARNING_LR.to_string()); });
                     if can_train() { train(); }
                 })/>
             </NextTurn>
@@ -162,7 +162,7 @@ fn expected_duration(ctx: Ctx, form: RwSignal<crate::form::FormText>) -> String 
     });
     let measured = measured.or_else(|| {
         ctx.saved.with(|all| {
-            let run = all.iter().filter(|r| r.lab == "synth").max_by(|a, b| a.created.total_cmp(&b.created))?;
+            let run = all.iter().filter(|r| r.lab == RunKind::Synth).max_by(|a, b| a.created.total_cmp(&b.created))?;
             Some((run.epochs.last()?.examples_per_s, run.backend.clone()?.name))
         })
     });
@@ -174,7 +174,7 @@ fn expected_duration(ctx: Ctx, form: RwSignal<crate::form::FormText>) -> String 
 
 /// Whether the form's learning rate is below the one that learns in the homework's epochs.
 fn slow_lr(form: RwSignal<crate::form::FormText>) -> bool {
-    form.with(|f| f.get("lr").trim().parse::<f64>().is_ok_and(|lr| lr > 0.0 && lr < LEARNING_LR))
+    form.with(|f| f.get(field::LR.key).trim().parse::<f64>().is_ok_and(|lr| lr > 0.0 && lr < LEARNING_LR))
 }
 
 #[component]

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::labs::LabId;
 use crate::labs::xor::{
-    Affine, Decision, POINTS, XorLab, XorRun, answer, decision_svg, is_constant, parse_truth, truth_text,
+    Affine, Decision, POINTS, XorLab, XorRun, answer, decision_svg, field, is_constant, parse_truth, truth_text,
 };
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::Job;
@@ -98,7 +98,7 @@ pub fn XorPanel() -> impl IntoView {
     let truth = Signal::derive(move || form.with(|f| parse_truth(f).unwrap_or_default()));
     let set_truth = move |t: [bool; 4]| {
         form.update(|f| {
-            f.set("truth", truth_text(t));
+            f.set(field::TRUTH.key, truth_text(t));
         })
     };
     let parsed = Memo::new(move |_| form.with(|f| XorLab::parse(f).map_err(|e| e.to_string())));
@@ -178,7 +178,7 @@ pub fn XorPanel() -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                <FormFields form=form legend="Network and training (Adam, full batch)" keys=&["hidden", "steps", "lr", "seed"] class="train-form"/>
+                <FormFields form=form legend="Network and training (Adam, full batch)" fields=&[field::HIDDEN, field::STEPS, field::LR, field::SEED] class="train-form"/>
                 {move || parsed.get().err().map(|e| view! { <p class="error" role="alert">{format!("Cannot train: {e}.")}</p> })}
                 <ShareLink lab=LabId::Xor form=form/>
                 <div class="buttons">

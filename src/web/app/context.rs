@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use super::Offline;
 use crate::form::FormText;
-use crate::labs::LabId;
+use crate::labs::{LabId, RunKind};
 use crate::protocol::{FromWorker, Job, ToWorker};
 use crate::run::{BackendChoice, RunId};
 use crate::runs::SavedRun;
@@ -65,8 +65,8 @@ pub struct Ctx {
 
 /// How a run is kept in this browser as it trains.
 pub struct Keep {
-    /// The saved run's lab name: `synth`, `mnist`, `dogs-mlp`, `dogs-cnn`.
-    pub kind: &'static str,
+    /// What it is a run of.
+    pub kind: RunKind,
     pub name: String,
     /// The key and start time of the saved run it continues.
     pub continues: Option<(String, f64)>,
@@ -135,13 +135,13 @@ impl Ctx {
     }
 
     /// Keeps run `id` in this browser as it goes (under `key`, or a new one).
-    fn track(&self, id: RunId, lab: &'static str, name: String, key: Option<(String, f64)>) {
+    fn track(&self, id: RunId, kind: RunKind, name: String, key: Option<(String, f64)>) {
         let now = js_sys::Date::now();
         // The tab's mark keeps two tabs' runs apart even when both start run 1 in one millisecond.
         let tab = self.keeping.tab;
         let (key, created) = key.unwrap_or_else(|| (format!("{now:.0}-{id}-{tab}"), now));
         self.tracked.update_value(|t| {
-            t.insert(id, Kept { key, name, kind: lab, created });
+            t.insert(id, Kept { key, name, kind, created });
         });
     }
 

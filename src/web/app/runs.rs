@@ -6,12 +6,12 @@ use leptos::prelude::*;
 use super::widgets::{LabArticle, Svg, download_text};
 use super::{Ctx, Keep};
 use crate::data::synthetic::{SynthBuilder, Which};
-use crate::labs::LabId;
 use crate::labs::dogs::{DogLab, DogModel};
 use crate::labs::synth::{SynthLab, answers};
+use crate::labs::{LabId, RunKind};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::Job;
-use crate::report::{DESCRIBED_IMAGES, Extras, lab_runs, report_html, run_kinds, sort_for_list, synth_data_seeds};
+use crate::report::{DESCRIBED_IMAGES, Extras, lab_runs, report_html, sort_for_list, synth_data_seeds};
 use crate::runs::{RunStatus, SavedRun, runs_csv};
 use crate::web::tabs::Announce;
 
@@ -165,7 +165,7 @@ fn UnreadableRecords() -> impl IntoView {
 #[component]
 pub fn RunsPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let filter = RwSignal::new(String::from("all"));
+    let filter = RwSignal::new(None::<RunKind>);
     let compare = RwSignal::new(Vec::<String>::new());
     let import_note = RwSignal::new(None::<String>);
     let usage = RwSignal::new(None::<(f64, f64)>);
@@ -176,7 +176,7 @@ pub fn RunsPanel() -> impl IntoView {
     let shown = Memo::new(move |_| {
         let f = filter.get();
         let mut runs =
-            ctx.saved.with(|all| all.iter().filter(|r| f == "all" || r.lab == f).cloned().collect::<Vec<_>>());
+            ctx.saved.with(|all| all.iter().filter(|r| f.is_none_or(|f| r.lab == f)).cloned().collect::<Vec<_>>());
         sort_for_list(&mut runs);
         runs
     });
@@ -193,12 +193,12 @@ pub fn RunsPanel() -> impl IntoView {
     let resume = move |run: SavedRun| {
         let Some(checkpoint) = run.checkpoint.clone() else { return };
         let resume = Some((checkpoint, run.epochs.clone()));
-        let (job, lab_id, kind) = if run.lab == "synth" {
+        let (job, lab_id, kind) = if run.lab == RunKind::Synth {
             let Ok(lab) = serde_json::from_value::<SynthLab>(run.config.clone()) else { return };
-            (Job::Synth { lab, resume }, LabId::Synth, "synth")
+            (Job::Synth { lab, resume }, LabId::Synth, RunKind::Synth)
         } else {
             let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
-            let kind = if lab.model == DogModel::Mlp { "dogs-mlp" } else { "dogs-cnn" };
+            let kind = if lab.model == DogModel::Mlp { RunKind::DogsMlp } else { RunKind::DogsCnn };
             (Job::Dogs { lab, resume, share: None, picks: vec![] }, LabId::Dogs, kind)
         };
         ctx.start(job, Some(Keep { kind, name: run.name.clone(), continues: Some((run.key.clone(), run.created)) }));
@@ -250,12 +250,9 @@ pub fn RunsPanel() -> impl IntoView {
                 })}
                 <div class="gallery-controls">
                     <label>"Show: "
-                        <select data-testid="runs-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+                        <select data-testid="runs-filter" on:change=move |ev| filter.set(RunKind::from_name(&event_target_value(&ev)))>
                             <option value="all">"all labs"</option>
-                            <option value="synth">"synthetic edges"</option>
-                            <option value="mnist">"MNIST models"</option>
-                            <option value="dogs-mlp">"DogSet fully connected"</option>
-                            <option value="dogs-cnn">"DogSet CNN"</option>
+                            {RunKind::ALL.map(|k| view! { <option value=k.name()>{k.label()}</option> })}
                         </select>
                     </label>
                     <button type="button" data-testid="runs-export-html" on:click=move |_| export(&shown.get_untracked(), "html")>"Report of these runs (HTML)"</button>
@@ -268,7 +265,7 @@ pub fn RunsPanel() -> impl IntoView {
                 <div class="gallery-controls" role="group" aria-labelledby="runs-lab-report-label">
                     <span id="runs-lab-report-label">"A lab's report to hand in (its latest run): "</span>
                     {[(LabId::Mnist, "MNIST"), (LabId::Dogs, "DogSet"), (LabId::Synth, "Synthetic edges")].map(|(lab, name)| {
-                        let none = move || ctx.saved.with(|all| !all.iter().any(|r| run_kinds(lab).contains(&r.lab.as_str())));
+                        let none = move || ctx.saved.with(|all| !all.iter().any(|r| r.lab.lab() == lab));
                         view! {
                             <button type="button" data-testid=format!("runs-lab-report-{}", lab.slug()) disabled=none
                                 on:click=move |_| { export_lab_report(ctx, lab); }>{name}</button>
@@ -292,7 +289,7 @@ pub fn RunsPanel() -> impl IntoView {
                         {move || shown.get().into_iter().map(|run| {
                             let key = run.key.clone();
                             let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
-                            let resumable = run.resumable() && matches!(run.lab.as_str(), "synth" | "dogs-mlp" | "dogs-cnn");
+                            let resumable = run.resumable() && matches!(run.lab, RunKind::Synth | RunKind::DogsMlp | RunKind::DogsCnn);
                             let started = js_sys::Date::new(&run.created.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
                             let single = run.clone();
                             let for_resume = run.clone();
@@ -317,7 +314,7 @@ pub fn RunsPanel() -> impl IntoView {
                                     <td><input type="text" value=run.name.clone() aria-label="run name" data-testid="run-name"
                                         size=run.name.chars().count().clamp(12, 48) disabled=move || busy.get()
                                         on:change=move |ev| rename(k3.clone(), event_target_value(&ev))/></td>
-                                    <td>{run.lab.clone()}</td>
+                                    <td>{run.lab.name()}</td>
                                     <td data-testid="run-status">{move || status_text(status, elsewhere.with(|e| e.contains(&k6)), unsaved.with(|u| u.contains(&k7)))}</td>
                                     <td data-testid="run-epochs">{run.epochs.len()}</td>
                                     <td data-testid="run-seconds">{crate::metrics::format_duration(run.train_seconds())}</td>

@@ -4,7 +4,7 @@ use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use crate::confusion::{Evaluation, MISTAKE_HEADERS};
-use crate::form::FormText;
+use crate::form::{Field, FormText};
 use crate::labs::LabId;
 use crate::metrics::format_count;
 use crate::plot::{bytes_rgba, confusion_headers, confusion_rows, confusion_svg};
@@ -245,15 +245,15 @@ pub fn Field(
     text_input(id, label, hint, move || value.get(), move |text| value.set(text), disabled)
 }
 
-/// The input of field `key` of a lab's form (label, id and hint from the lab's `FIELDS`).
+/// The input of `field` of a lab's form (one of the lab's `field::` constants: its label, id
+/// and hint).
 #[component]
 pub fn FormField(
     form: RwSignal<FormText>,
-    key: &'static str,
+    field: Field,
     #[prop(optional)] disabled: Option<Signal<bool>>,
 ) -> impl IntoView {
-    let field = form.with_untracked(|f| f.fields().iter().find(|f| f.key == key).copied());
-    let field = field.unwrap_or_else(|| panic!("the form has no field {key}"));
+    let key = field.key;
     let read = move || form.with(|f| f.get(key).to_string());
     let write = move |text: String| {
         form.update(|f| {
@@ -263,12 +263,12 @@ pub fn FormField(
     text_input(field.id, field.label, field.hint, read, write, disabled)
 }
 
-/// A fieldset of the inputs of fields `keys` of a lab's form.
+/// A fieldset of the inputs of `fields` of a lab's form.
 #[component]
 pub fn FormFields(
     form: RwSignal<FormText>,
     legend: &'static str,
-    keys: &'static [&'static str],
+    fields: &'static [Field],
     /// A class for the fieldset (`train-form` where it stands outside a form).
     #[prop(optional)]
     class: &'static str,
@@ -276,7 +276,7 @@ pub fn FormFields(
     view! {
         <fieldset class=(!class.is_empty()).then_some(class)>
             <legend>{legend}</legend>
-            {keys.iter().map(|&key| view! { <FormField form=form key=key/> }).collect_view()}
+            {fields.iter().map(|&field| view! { <FormField form=form field=field/> }).collect_view()}
         </fieldset>
     }
 }

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 use crate::labs::Job;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::engine::run_scaling;
+use crate::labs::rule::{self, Outcome, RuleLab};
 use crate::labs::synth::SynthLab;
 use crate::labs::synth::engine::{evaluate_valid, run_synth, shift_sweep};
-use crate::protocol::FromWorker;
-use crate::run::{BackendChoice, Resume, RunId, RunSummary, StopReason};
-use crate::train::Event;
+use crate::protocol::{FromWorker, LabResult};
+use crate::run::{BackendChoice, BackendInfo, BackendKind, Resume, RunId, RunSummary, StopReason};
+use crate::train::{Driver, Event};
 
 use super::{Poster, WorkerDriver, WorkerError, concepts, dogs, keep_trained, load_mnist, open_device, post};
 
@@ -22,7 +23,36 @@ pub(super) async fn run(run: RunId, backend: BackendChoice, job: Job) -> Result<
         Job::Dogs { lab, resume, share, picks } => dogs::train(run, lab, backend, resume, share, picks).await,
         Job::Xor { lab } => concepts::xor(run, lab, backend).await,
         Job::Attacks { epsilons, lab_model } => concepts::prepare(run, epsilons, backend, lab_model).await,
+        Job::Rule { lab } => rule(run, lab).await,
     }
+}
+
+/// The perceptron learning rule: plain arithmetic on the worker's thread (no device), each
+/// pass posted as an epoch, then the whole run.
+async fn rule(run: RunId, lab: RuleLab) -> Result<(), WorkerError> {
+    lab.validate()?;
+    let info = BackendInfo {
+        kind: BackendKind::Cpu,
+        name: "CPU (plain Rust: one perceptron needs no tensor library)".into(),
+        note: Some("the rule's few numbers are trained on the worker's own thread, whichever backend is chosen".into()),
+    };
+    post(&FromWorker::Backend { run, info });
+    let mut driver = WorkerDriver::new(run);
+    let kernels = crate::run::Kernels::default();
+    let result = rule::engine::train(&lab, &mut driver, &mut |record| {
+        post(&FromWorker::Epoch { run, record, kernels: kernels.clone() })
+    })
+    .await;
+    let stop = if result.outcome == Outcome::Stopped { StopReason::Cancelled } else { StopReason::Completed };
+    let summary = RunSummary {
+        epochs_trained: result.passes.len(),
+        stop,
+        train_seconds: driver.now(),
+        parameters: lab.table.inputs + 1,
+    };
+    post(&FromWorker::Result { run, result: LabResult::Rule(result) });
+    post(&FromWorker::Done { run, summary });
+    Ok(())
 }
 
 async fn synth(run: RunId, lab: SynthLab, choice: BackendChoice, resume: Option<Resume>) -> Result<(), WorkerError> {
