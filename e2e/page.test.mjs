@@ -11,7 +11,7 @@ test('the page loads from a sub-path with no console errors and no request off i
     await byTestId(page, 'gpu-status').filter({ hasNotText: 'Checking' }).waitFor();
     assert.match(await page.locator('h1').textContent(), /nnlab/);
     assert.match(await page.locator('.tagline').textContent(), /neural networks/);
-    assert.equal(await page.locator('nav.labs li a').count(), 8, 'seven labs and the saved runs');
+    assert.equal(await page.locator('nav.labs li a').count(), 9, 'eight labs and the saved runs');
     assert.equal(await page.locator('nav.labs li.coming').count(), 0);
     assert.match(await byTestId(page, 'gpu-status').textContent(), /No WebGPU|WebGPU available/);
     assert.equal(await page.locator('[data-testid="gallery"] canvas').count(), 12);

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import escape
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wasmfile import leb_u32, read_leb, sections  # noqa: E402
@@ -125,6 +126,19 @@ page_wasm = [n for n in os.listdir(dist) if n.endswith("_bg.wasm") and not n.sta
 if page_wasm:
     gz = len(gzip.compress(open(os.path.join(dist, page_wasm[0]), "rb").read(), 6))
     html = html.replace('<span class="shell-size"></span>', f'<span class="shell-size"> ({round(gz / 1000)} KB)</span>', 1)
+# The shell lists the labs of the one table of labs (LABS in src/labs.rs), not a copy of it: a
+# new lab needs no edit here. A browser test checks that the shell's links are the app's.
+labs_rs = open(os.path.join(os.path.dirname(__file__), "..", "src", "labs.rs"), encoding="utf-8").read()
+table = labs_rs[labs_rs.index("pub const LABS"):]
+table = table[: table.index("\n];")]
+rows = re.findall(r'slug:\s*"([^"]+)",\s*title:\s*"([^"]+)",\s*section:\s*"([^"]+)"', table)
+if not rows:
+    sys.exit("postbuild: no labs found in LABS (src/labs.rs)")
+items = "".join(
+    f'\n        <li><a href="#{slug}">{escape(title)}</a> <span class="section">{escape(section)}</span></li>'
+    for slug, title, section in rows
+)
+html = re.sub(r"<ol><!-- the labs of LABS[^>]*--></ol>", lambda _: f"<ol>{items}\n        </ol>", html, count=1)
 html = re.sub(r'\s*<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
 
 inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, flags=re.S)

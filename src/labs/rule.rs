@@ -175,14 +175,16 @@ pub fn answer(lab: &RuleLab, run: &RuleRun) -> String {
             weights_text(last)
         ),
         Outcome::Cycles { since, pass } => format!(
-            "The rule does not converge: after pass {pass} the weights are exactly those {}, so it repeats the \
-             same {} pass{} for ever, still wrong on {} of the {rows} rows with {}. No line separates this \
+            "The rule does not converge: after pass {pass} the weights are exactly those {}, so it repeats {} \
+             for ever, still wrong on {} of the {rows} rows with {}. No line separates this \
              table's true rows from its false ones (XOR is the classic case), so no single perceptron computes \
              it: it needs a hidden layer, as the constructed network in \"Perceptrons compute any boolean \
              function\" has.",
             if since == 0 { "it started from".to_string() } else { format!("after pass {since}") },
-            pass - since,
-            if pass - since == 1 { "" } else { "es" },
+            match pass - since {
+                1 => "that pass".to_string(),
+                n => format!("the same {n} passes"),
+            },
             rows - run.right(&lab.table),
             weights_text(last)
         ),
@@ -235,6 +237,9 @@ mod tests {
         run.outputs = vec![false, true, true, true];
         let text = answer(&lab, &run);
         assert!(text.contains("exactly those after pass 1, so it repeats the same 2 passes for ever"), "{text}");
+        run.outcome = Outcome::Cycles { since: 0, pass: 1 };
+        let text = answer(&lab, &run);
+        assert!(text.contains("exactly those it started from, so it repeats that pass for ever"), "{text}");
         assert!(text.contains("still wrong on 2 of the 4 rows"), "{text}");
     }
 }

@@ -113,7 +113,10 @@ pub fn RulePanel() -> impl IntoView {
 /// The run's state in words.
 fn status(v: &RuleView) -> String {
     match v.run.state.phase {
-        Phase::Finished => format!("Trained: {} passes.", v.run.records.len()),
+        Phase::Finished => match v.run.records.len() {
+            1 => "Finished after 1 pass.".to_string(),
+            n => format!("Finished after {n} passes."),
+        },
         Phase::Failed | Phase::Interrupted => v.run.state.error.clone().unwrap_or_default(),
         _ => format!("Training: pass {}…", v.run.records.len() + 1),
     }
