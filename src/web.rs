@@ -9,6 +9,8 @@ pub mod bridge;
 pub mod fetch;
 pub mod js;
 #[cfg(feature = "csr")]
+pub mod kit;
+#[cfg(feature = "csr")]
 pub mod store;
 #[cfg(feature = "csr")]
 pub mod tabs;

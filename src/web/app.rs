@@ -1,30 +1,24 @@
 //! The page: header, backend choice, the lab list and the live lab. Components hold signals;
 //! the state machine (`session`) and every number shown come from the core.
 
-mod context;
-pub mod inside;
-mod offline;
 mod pool;
 mod presenter;
 mod runs;
-mod saving;
-pub mod widgets;
 
-pub use context::{Ctx, Keep};
-pub use offline::Offline;
+pub use super::kit::{Ctx, Keep, Offline};
 
 use std::collections::HashMap;
 
 use leptos::prelude::*;
 
 use super::bridge::Workers;
+use super::kit::widgets::NextTurn;
+use super::kit::{OfflineStatus, keep_offline};
 use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, rule, synth, xor};
 use crate::run::{BackendChoice, BackendKind};
 use crate::session::{Engine, Session};
 use crate::share;
-use offline::{OfflineStatus, keep_offline};
 use presenter::presenter_mode;
-use widgets::NextTurn;
 
 /// The lab a URL fragment names (the first lab when it names none or an unknown one).
 fn lab_of_fragment(fragment: &str) -> LabId {
@@ -104,7 +98,7 @@ fn App() -> impl IntoView {
         link_notice: RwSignal::new(shared.notice()),
         saved: RwSignal::new(vec![]),
         storage_error: RwSignal::new(None),
-        keeping: saving::Keeping::new(),
+        keeping: super::kit::Keeping::new(),
         written: RwSignal::new(HashMap::new()),
         tracked: StoredValue::new_local(HashMap::new()),
         forms: StoredValue::new_local(HashMap::new()),

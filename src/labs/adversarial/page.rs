@@ -8,8 +8,8 @@ use crate::plot::{LineChart, Series, TRAIN_COLOUR, diverging, grey_rgba};
 use crate::protocol::{Job, ToWorker};
 use crate::run::{Attack, DataProgress};
 use crate::session::Phase;
-use crate::web::app::Ctx;
-use crate::web::app::widgets::{DataTable, LabArticle, PixelCanvas, Svg};
+use crate::web::kit::Ctx;
+use crate::web::kit::widgets::{DataTable, LabArticle, PixelCanvas, Svg};
 
 /// The sweep the page asks for: 0 to 0.3 in steps of 0.025.
 fn sweep_epsilons() -> Vec<f64> {

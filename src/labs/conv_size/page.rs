@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::form::parse_field;
 use crate::labs::conv_size::{ConvQuery, conv_output};
-use crate::web::app::widgets::{Field, LabArticle};
+use crate::web::kit::widgets::{Field, LabArticle};
 
 #[component]
 pub fn ConvSizePanel() -> impl IntoView {

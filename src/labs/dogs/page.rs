@@ -20,12 +20,12 @@ use crate::protocol::{Job, ToWorker};
 use crate::run::DogSource;
 use crate::run_view::RunView;
 use crate::session::{Engine, Phase};
-use crate::web::app::inside::InsideView;
-use crate::web::app::widgets::{
+use crate::web::kit::inside::InsideView;
+use crate::web::kit::widgets::{
     ChartExport, ConfusionView, DataTable, FormFields, LabArticle, PixelCanvas, RunProgress, ScrollBox, ShareLink, Svg,
     picture_scale,
 };
-use crate::web::app::{Ctx, Keep};
+use crate::web::kit::{Ctx, Keep};
 use explore::{DataSection, ExploreSection};
 
 #[component]

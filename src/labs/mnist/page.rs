@@ -13,10 +13,10 @@ use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::{Job, ToWorker};
 use crate::run::DataProgress;
 use crate::session::Phase;
-use crate::web::app::widgets::{
+use crate::web::kit::widgets::{
     ChartExport, ConfusionView, DataTable, FormFields, LabArticle, ShareLink, Svg, download_text,
 };
-use crate::web::app::{Ctx, Keep};
+use crate::web::kit::{Ctx, Keep};
 
 /// One colour per model, distinct and readable on white.
 const PALETTE: [&str; 6] = ["#1f6fb2", "#d9480f", "#2b8a3e", "#862e9c", "#e67700", "#495057"];

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::labs::perceptrons::perceptron_svg;
 use crate::labs::perceptrons::{PerceptronNet, Preset, TruthTable};
-use crate::web::app::widgets::{LabArticle, Svg};
+use crate::web::kit::widgets::{LabArticle, Svg};
 
 #[component]
 pub fn PerceptronPanel() -> impl IntoView {

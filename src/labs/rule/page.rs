@@ -9,8 +9,8 @@ use crate::labs::{LabId, RunKind};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR};
 use crate::protocol::{Job, ToWorker};
 use crate::session::Phase;
-use crate::web::app::widgets::{DataTable, FormFields, LabArticle, ShareLink, Svg};
-use crate::web::app::{Ctx, Keep};
+use crate::web::kit::widgets::{DataTable, FormFields, LabArticle, ShareLink, Svg};
+use crate::web::kit::{Ctx, Keep};
 
 /// The tables offered in one click: a random one could be either kind, so it is left out.
 const PRESETS: [Preset; 4] = [Preset::And, Preset::Or, Preset::Majority, Preset::Xor];

@@ -14,10 +14,10 @@ use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts}
 use crate::protocol::{Job, ToWorker};
 use crate::run::Kernels;
 use crate::session::Phase;
-use crate::web::app::widgets::{
+use crate::web::kit::widgets::{
     ConfusionView, DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, RunProgress, ShareLink, Svg,
 };
-use crate::web::app::{Ctx, Keep};
+use crate::web::kit::{Ctx, Keep};
 
 /// Images shown per class in the gallery.
 const GALLERY_PER_CLASS: usize = 6;

@@ -10,8 +10,8 @@ use crate::labs::xor::{
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::Job;
 use crate::session::Phase;
-use crate::web::app::Ctx;
-use crate::web::app::widgets::{DataTable, FormFields, LabArticle, ShareLink, Svg};
+use crate::web::kit::Ctx;
+use crate::web::kit::widgets::{DataTable, FormFields, LabArticle, ShareLink, Svg};
 
 const PRESETS: [(&str, [bool; 4]); 5] = [
     ("XOR", [false, true, true, false]),

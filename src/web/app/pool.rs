@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
 use crate::session::pool::MAX_WORKERS;
+use crate::web::kit::Ctx;
 
 #[component]
 pub fn PoolPanel() -> impl IntoView {

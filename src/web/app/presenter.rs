@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
+use crate::web::kit::Ctx;
 
 /// Presenter mode: a class on `<body>` (larger type, fewer controls) and, while it is on,
 /// space for the lab's Train/Pause and the arrow keys for the shift demo, unless a form field

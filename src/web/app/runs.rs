@@ -3,8 +3,6 @@
 
 use leptos::prelude::*;
 
-use super::widgets::{LabArticle, Svg, download_text};
-use super::{Ctx, Keep};
 use crate::data::synthetic::{SynthBuilder, Which};
 use crate::labs::dogs::{DogLab, DogModel};
 use crate::labs::synth::{SynthLab, answers};
@@ -13,6 +11,8 @@ use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR};
 use crate::protocol::Job;
 use crate::report::{DESCRIBED_IMAGES, Extras, lab_runs, report_html, sort_for_list, synth_data_seeds};
 use crate::runs::{RunStatus, SavedRun, runs_csv};
+use crate::web::kit::widgets::{LabArticle, Svg, download_text};
+use crate::web::kit::{Ctx, Keep};
 use crate::web::tabs::Announce;
 
 /// Images generated between the browser's turns while the report describes a Synth data set.

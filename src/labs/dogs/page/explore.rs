@@ -9,9 +9,9 @@ use crate::plot::rgb_to_rgba;
 use crate::protocol::ToWorker;
 use crate::run::{DataProgress, DogSource};
 use crate::session::Engine;
-use crate::web::app::Ctx;
-use crate::web::app::widgets::ScrollBox;
-use crate::web::app::widgets::{DataTable, PixelCanvas, download_text};
+use crate::web::kit::Ctx;
+use crate::web::kit::widgets::ScrollBox;
+use crate::web::kit::widgets::{DataTable, PixelCanvas, download_text};
 
 /// Hard images a student marks (HOMEWORK section 2).
 const PICKS: usize = 3;

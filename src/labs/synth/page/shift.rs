@@ -8,9 +8,9 @@ use crate::data::synthetic::{self, Bar, Orientation, SIZE};
 use crate::labs::synth::answers;
 use crate::plot::{grey_rgba, heatmap_svg};
 use crate::protocol::ToWorker;
-use crate::web::app::Ctx;
-use crate::web::app::inside::InsideView;
-use crate::web::app::widgets::{PixelCanvas, Svg};
+use crate::web::kit::Ctx;
+use crate::web::kit::inside::InsideView;
+use crate::web::kit::widgets::{PixelCanvas, Svg};
 
 /// A sweep grid as a heatmap (blue 0, white 0.5, red 1), with the demo's bar marked.
 fn sweep_svg(grid: &crate::run::SweepGrid, mark: Option<(usize, usize)>, label: &str) -> String {

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::Offline;
+use super::offline::Offline;
 use crate::form::FormText;
 use crate::labs::{LabId, RunKind};
 use crate::protocol::{FromWorker, Job, ToWorker};
@@ -28,12 +28,12 @@ const POOL_SIZE_KEY: &str = "nnlab-workers";
 pub struct Ctx {
     pub session: RwSignal<Session>,
     pub choice: RwSignal<BackendChoice>,
-    pub(super) workers: StoredValue<Workers, LocalStorage>,
-    pub(super) probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
+    pub(crate) workers: StoredValue<Workers, LocalStorage>,
+    pub(crate) probes: StoredValue<Rc<RefCell<ProbeQueue>>, LocalStorage>,
     /// `?test-hooks` in the URL shows controls that only end-to-end tests need.
     pub test_hooks: bool,
     /// Settings from the URL fragment, handed once to the lab they name.
-    pub(super) shared: StoredValue<Option<Shared>, LocalStorage>,
+    pub(crate) shared: StoredValue<Option<Shared>, LocalStorage>,
     /// The lab on screen.
     pub lab: RwSignal<LabId>,
     /// Presenter mode: larger type, essential controls, keyboard shortcuts.
@@ -41,7 +41,7 @@ pub struct Ctx {
     /// Whether the app is kept for offline use.
     pub offline: RwSignal<Offline>,
     /// What a shared link's fragment had that was ignored.
-    pub(super) link_notice: RwSignal<Option<String>>,
+    pub(crate) link_notice: RwSignal<Option<String>>,
     /// Every run kept in this browser, oldest first.
     pub saved: RwSignal<Vec<SavedRun>>,
     /// For each saved run's key, the epochs its last completed write holds (with a checkpoint
@@ -52,15 +52,15 @@ pub struct Ctx {
     /// The other tabs, storage that lasts, and runs the browser would not store.
     pub keeping: super::saving::Keeping,
     /// Each lab's form once shown, kept while the student visits other labs.
-    pub(super) forms: StoredValue<HashMap<LabId, RwSignal<FormText>>, LocalStorage>,
+    pub(crate) forms: StoredValue<HashMap<LabId, RwSignal<FormText>>, LocalStorage>,
     /// How many forms `forms` holds: what depends on a lab's form (the class-join link) hears
     /// when the form it waits for is made.
-    pub(super) forms_made: RwSignal<usize>,
+    pub(crate) forms_made: RwSignal<usize>,
     /// The app's reactive owner: the forms belong to it, not to the panel that first showed
     /// them (a panel is dropped when the student switches labs).
-    pub(super) owner: StoredValue<Owner, LocalStorage>,
+    pub(crate) owner: StoredValue<Owner, LocalStorage>,
     /// Which saved run each of this page's runs writes to: key, name, lab, start time.
-    pub(super) tracked: StoredValue<HashMap<RunId, Kept>, LocalStorage>,
+    pub(crate) tracked: StoredValue<HashMap<RunId, Kept>, LocalStorage>,
 }
 
 /// How a run is kept in this browser as it trains.
@@ -74,7 +74,7 @@ pub struct Keep {
 
 /// At most one probe in flight; while one is, only the newest request waits.
 #[derive(Default)]
-pub(super) struct ProbeQueue {
+pub(crate) struct ProbeQueue {
     in_flight: bool,
     pending: Option<ToWorker>,
 }
@@ -250,7 +250,7 @@ impl Ctx {
 
     /// The pool size: the user's choice kept in this browser, else one worker per core but
     /// the page's.
-    pub(super) fn pool_size() -> usize {
+    pub(crate) fn pool_size() -> usize {
         let stored = window().local_storage().ok().flatten().and_then(|s| s.get_item(POOL_SIZE_KEY).ok().flatten());
         stored
             .and_then(|v| v.parse::<usize>().ok())
@@ -259,7 +259,7 @@ impl Ctx {
     }
 
     /// Starts the pool's workers.
-    pub(super) fn start_pool(&self) {
+    pub(crate) fn start_pool(&self) {
         let size = Self::pool_size();
         self.session.update(|s| {
             s.pool.resize(size);

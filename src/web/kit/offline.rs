@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::Ctx;
+use super::context::Ctx;
 
 /// The offline state shown in the header.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,7 +19,7 @@ pub enum Offline {
 }
 
 /// Registers the service worker (public/sw.js) and follows its state.
-pub(super) fn keep_offline(ctx: Ctx) {
+pub(crate) fn keep_offline(ctx: Ctx) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let navigator = window().navigator();
@@ -61,7 +61,7 @@ pub(super) fn keep_offline(ctx: Ctx) {
 }
 
 #[component]
-pub(super) fn OfflineStatus() -> impl IntoView {
+pub(crate) fn OfflineStatus() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     view! {
         {move || match ctx.offline.get() {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 
-use super::Ctx;
+use super::context::Ctx;
 use crate::run::RunId;
 use crate::runs::{RunStatus, SavedRun, Unreadable};
 use crate::session::Kept;
@@ -58,7 +58,7 @@ impl Ctx {
     }
 
     /// Saves the model of size `size` of the tracked MNIST run `id` (each model is a run).
-    pub(super) fn persist_mnist(&self, id: RunId, size: usize) {
+    pub(crate) fn persist_mnist(&self, id: RunId, size: usize) {
         let Some(Kept { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
         let key = format!("{key}-{size}");
         let run = self.session.with_untracked(|s| {
@@ -70,7 +70,7 @@ impl Ctx {
     }
 
     /// Saves the tracked run `id` as it stands now.
-    pub(super) fn persist(&self, id: RunId) {
+    pub(crate) fn persist(&self, id: RunId) {
         let Some(kept) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
         if let Some(run) = self.session.with_untracked(|s| s.saved(id, &kept)) {
             self.save_as_named(run);
@@ -264,7 +264,7 @@ impl Ctx {
 
     /// Loads the saved runs. A run still marked running was interrupted by the page going
     /// away, unless another tab still trains it.
-    pub(super) fn load_saved(&self) {
+    pub(crate) fn load_saved(&self) {
         let ctx = *self;
         self.keeping.channel.set_value(Channel::open(move |announce| ctx.heard(announce)));
         // A run the browser would not store exists only on this page: leaving asks first.
