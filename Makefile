@@ -34,6 +34,7 @@ test: setup-test
 	@echo "make test: all tests passed"
 
 test-native:
+	python3 scripts/import-cycles.py
 	cargo test --release --features cli
 
 test-browser:

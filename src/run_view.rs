@@ -9,7 +9,6 @@ use crate::confusion::Evaluation;
 use crate::metrics::eta_seconds;
 use crate::net::LayerRow;
 use crate::run::{Checkpoint, EpochRecord, Kernels, Phase, QUEUED, RunId, RunState, RunSummary, ShiftSweep};
-use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
 
 /// Epoch, batch and batch count of a run's latest progress report, with the batch rate
 /// measured in this epoch so far.
@@ -108,7 +107,6 @@ impl<L: LabConfig> RunView<L> {
         }
     }
 
-    /// The run as the browser keeps it, under `key` (see [`crate::runs`]).
     /// The view of a run continued from a saved one (`resume`), its records and checkpoint
     /// already on screen; a fresh run's view as it is.
     pub fn resumed(mut self, resume: &Option<crate::run::Resume>) -> Self {
@@ -117,30 +115,6 @@ impl<L: LabConfig> RunView<L> {
             self.checkpoint = Some(checkpoint.clone().into());
         }
         self
-    }
-
-    pub fn saved(&self, key: &str, name: &str, lab: crate::labs::RunKind, created: f64) -> SavedRun
-    where
-        L: serde::Serialize,
-    {
-        let status = RunStatus::of(&self.state);
-        SavedRun {
-            format: RUN_FORMAT,
-            written_by: crate::runs::written_by(),
-            key: key.into(),
-            name: name.into(),
-            lab,
-            config: serde_json::to_value(&self.lab).expect("lab configs serialise"),
-            backend: self.state.backend.clone(),
-            created,
-            status,
-            epochs: self.records.clone(),
-            summary: self.summary.clone(),
-            test: self.test,
-            evaluation: self.evaluation.clone(),
-            checkpoint: self.checkpoint.as_deref().cloned(),
-            error: self.state.error.clone(),
-        }
     }
 
     /// Bytes of the latest checkpoint's parameters (what each save of the run stores).

@@ -8,7 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::confusion::Evaluation;
 use crate::labs::RunKind;
-use crate::run::{BackendInfo, Checkpoint, EpochRecord, Kernels, Phase, RunState, RunSummary};
+use crate::labs::mnist::scaling::SizeResult;
+use crate::labs::mnist::{MnistLab, MnistView};
+use crate::metrics::format_count;
+use crate::run::{BackendInfo, Checkpoint, EpochRecord, Kernels, Phase, RunState, RunSummary, StopReason};
+use crate::run_view::{LabConfig, RunView};
 
 pub use format::{OLDEST_FORMAT, RUN_FORMAT, written_by};
 
@@ -72,6 +76,87 @@ pub struct SavedRun {
     /// The parameters after the last saved epoch (small models), for resuming.
     pub checkpoint: Option<Checkpoint>,
     pub error: Option<String>,
+}
+
+/// How each lab's view becomes a saved run, and back: kept here, beside the record, so that the
+/// views (`run_view`, the labs' homes) need not know how runs are stored.
+impl SavedRun {
+    /// A Synth or DogSet run (any [`RunView`]) as the browser keeps it, under `key`.
+    pub fn of_run<L: LabConfig + Serialize>(
+        view: &RunView<L>,
+        key: &str,
+        name: &str,
+        lab: RunKind,
+        created: f64,
+    ) -> Self {
+        SavedRun {
+            format: RUN_FORMAT,
+            written_by: written_by(),
+            key: key.into(),
+            name: name.into(),
+            lab,
+            config: serde_json::to_value(&view.lab).expect("lab configs serialise"),
+            backend: view.state.backend.clone(),
+            created,
+            status: RunStatus::of(&view.state),
+            epochs: view.records.clone(),
+            summary: view.summary.clone(),
+            test: view.test,
+            evaluation: view.evaluation.clone(),
+            checkpoint: view.checkpoint.as_deref().cloned(),
+            error: view.state.error.clone(),
+        }
+    }
+
+    /// The MNIST lab's model of training-set size `size` as a saved run (each model of the
+    /// scaling run is kept as its own run, `config` holding the lab with that one size).
+    pub fn of_mnist_model(view: &MnistView, size: usize, key: &str, created: f64) -> Self {
+        let result = view.results.iter().find(|r| r.size == size);
+        let status = match (result, view.state.phase) {
+            (Some(_), _) => RunStatus::Finished,
+            // The run ended (stopped) before it reached this size.
+            (None, Phase::Finished) => RunStatus::Interrupted,
+            (None, _) => RunStatus::of(&view.state),
+        };
+        let lab = MnistLab { sizes: vec![size], ..view.lab.clone() };
+        SavedRun {
+            format: RUN_FORMAT,
+            written_by: written_by(),
+            key: key.into(),
+            name: format!("MNIST MLP, N = {}, seed {}", format_count(size), view.lab.seed),
+            lab: RunKind::Mnist,
+            config: serde_json::to_value(&lab).expect("lab configs serialise"),
+            backend: view.state.backend.clone(),
+            created,
+            status,
+            epochs: view.epochs.iter().filter(|(s, _)| *s == size).map(|(_, r)| r.clone()).collect(),
+            summary: result.map(|r| RunSummary {
+                epochs_trained: r.epochs_trained,
+                stop: StopReason::Completed,
+                train_seconds: r.train_seconds,
+                parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
+            }),
+            test: result.map(|r| (r.test_loss, r.test_acc)),
+            evaluation: result.and_then(|r| r.evaluation.clone()),
+            checkpoint: view.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
+            error: view.state.error.clone(),
+        }
+    }
+
+    /// A saved MNIST model's result, as the lab's table, fit and report take it (the inverse of
+    /// [`SavedRun::of_mnist_model`]); `None` for a model that did not finish.
+    pub fn mnist_result(&self, size: usize) -> Option<SizeResult> {
+        let (summary, (test_loss, test_acc)) = (self.summary.as_ref()?, self.test?);
+        Some(SizeResult {
+            size,
+            losses: self.epochs.iter().map(|e| e.train_loss).collect(),
+            train_seconds: summary.train_seconds,
+            test_acc,
+            test_loss,
+            epochs_trained: summary.epochs_trained,
+            evaluation: self.evaluation.clone(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{ConfigError, TrainConfig, check_count};
 use crate::form::{Field, FormText, list_text};
 use crate::metrics::format_count;
-use crate::run::{Checkpoint, EpochRecord, Phase, RunId, RunState, RunSummary, StopReason};
-use crate::runs::{RUN_FORMAT, RunStatus, SavedRun};
+use crate::run::{Checkpoint, EpochRecord, Phase, RunId, RunState, RunSummary};
 use scaling::SizeResult;
 
 #[cfg(feature = "engine")]
@@ -125,56 +124,6 @@ impl MnistView {
             parts: 1,
             parts_done: 0,
         }
-    }
-
-    /// The model of training-set size `size` as a saved run (each model of the scaling run is
-    /// kept as its own run, `config` holding the lab with that one size).
-    pub fn saved(&self, size: usize, key: &str, created: f64) -> SavedRun {
-        let result = self.results.iter().find(|r| r.size == size);
-        let status = match (result, self.state.phase) {
-            (Some(_), _) => RunStatus::Finished,
-            // The run ended (stopped) before it reached this size.
-            (None, Phase::Finished) => RunStatus::Interrupted,
-            (None, _) => RunStatus::of(&self.state),
-        };
-        let lab = MnistLab { sizes: vec![size], ..self.lab.clone() };
-        SavedRun {
-            format: RUN_FORMAT,
-            written_by: crate::runs::written_by(),
-            key: key.into(),
-            name: format!("MNIST MLP, N = {}, seed {}", format_count(size), self.lab.seed),
-            lab: crate::labs::RunKind::Mnist,
-            config: serde_json::to_value(&lab).expect("lab configs serialise"),
-            backend: self.state.backend.clone(),
-            created,
-            status,
-            epochs: self.epochs.iter().filter(|(s, _)| *s == size).map(|(_, r)| r.clone()).collect(),
-            summary: result.map(|r| RunSummary {
-                epochs_trained: r.epochs_trained,
-                stop: StopReason::Completed,
-                train_seconds: r.train_seconds,
-                parameters: crate::net::NetConfig::mnist_mlp().parameter_count().unwrap_or(0),
-            }),
-            test: result.map(|r| (r.test_loss, r.test_acc)),
-            evaluation: result.and_then(|r| r.evaluation.clone()),
-            checkpoint: self.weights.iter().find(|(s, _)| *s == size).map(|(_, c)| c.clone()),
-            error: self.state.error.clone(),
-        }
-    }
-
-    /// A saved model's result, as the lab's table, fit and report take it (the inverse of
-    /// [`MnistView::saved`]); `None` for a model that did not finish.
-    pub fn result_of(run: &SavedRun, size: usize) -> Option<SizeResult> {
-        let (summary, (test_loss, test_acc)) = (run.summary.as_ref()?, run.test?);
-        Some(SizeResult {
-            size,
-            losses: run.epochs.iter().map(|e| e.train_loss).collect(),
-            train_seconds: summary.train_seconds,
-            test_acc,
-            test_loss,
-            epochs_trained: summary.epochs_trained,
-            evaluation: run.evaluation.clone(),
-        })
     }
 
     /// Fraction of all epochs of all sizes done, 0..1.

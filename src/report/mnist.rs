@@ -4,8 +4,8 @@
 
 use super::{figure, qa, run_block, settings, table};
 use crate::labs::RunKind;
+use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::scaling::{FULL_TRAIN_SIZE, ScalingSummary, SizeResult, answers, check_text, summarise};
-use crate::labs::mnist::{MnistLab, MnistView};
 use crate::metrics::{format_count, format_duration};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, escape, format_value};
 use crate::runs::SavedRun;
@@ -64,7 +64,7 @@ pub(super) fn latest_with_check(all: &[SavedRun]) -> Vec<SavedRun> {
 
 /// A finished model's result, as the lab's table and fit take it.
 fn result(run: &SavedRun) -> Option<SizeResult> {
-    MnistView::result_of(run, size(run)?)
+    run.mnist_result(size(run)?)
 }
 
 /// Every scaling run among `runs`, each with its check (if the report has one after it).

@@ -91,7 +91,10 @@ fn scaling_run(created: f64) -> Vec<SavedRun> {
     }
     view.state.phase = Phase::Finished;
     let key = format!("{created}-7");
-    view.results.iter().map(|r| view.saved(r.size, &format!("{key}-{}", r.size), created)).collect()
+    view.results
+        .iter()
+        .map(|r| SavedRun::of_mnist_model(&view, r.size, &format!("{key}-{}", r.size), created))
+        .collect()
 }
 
 /// The text between `start` and the next `end` (or the end).
@@ -174,7 +177,7 @@ fn the_full_set_check_is_reported_with_the_scaling_run_it_checks() {
         epochs_trained: 1,
         evaluation: None,
     });
-    runs.push(view.saved(60_000, "1700000100000-8-60000", 1.7000001e12));
+    runs.push(SavedRun::of_mnist_model(&view, 60_000, "1700000100000-8-60000", 1.7000001e12));
     let html = report_html(&runs, &Extras::default());
     assert_eq!(html.matches("<article class=\"run").count(), 1, "{html}");
     assert!(html.contains("One epoch on all 60,000 examples took 1 min 30 s; the fit predicts"), "{html}");

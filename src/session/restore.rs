@@ -136,7 +136,7 @@ impl Session {
         }
         for ((run, _), size) in members.iter().zip(&sizes) {
             view.epochs.extend(run.epochs.iter().map(|e| (*size, e.clone())));
-            view.results.extend(MnistView::result_of(run, *size));
+            view.results.extend(run.mnist_result(*size));
             if let Some(c) = &run.checkpoint {
                 view.weights.push((*size, c.clone()));
             }

@@ -14,7 +14,7 @@ use crate::run::Share;
 use crate::run::{
     BackendChoice, BackendInfo, BackendKind, Checkpoint, DataProgress, EpochRecord, Kernels, RunSummary, StopReason,
 };
-use crate::runs::RunStatus;
+use crate::runs::{RunStatus, SavedRun};
 
 impl Session {
     fn run_mut(&mut self, id: RunId) -> Option<&mut SynthRun> {
@@ -245,11 +245,11 @@ fn a_run_is_saved_with_its_records_checkpoint_and_status() {
     s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
     let checkpoint = Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![1], values: vec![0.5] }] };
     s.apply(FromWorker::Checkpoint { run: id, checkpoint: checkpoint.clone() });
-    let saved = s.current().unwrap().saved("k", "my run", RunKind::Synth, 5.0);
+    let saved = SavedRun::of_run(s.current().unwrap(), "k", "my run", RunKind::Synth, 5.0);
     assert_eq!((saved.status, saved.epochs.len(), saved.checkpoint), (RunStatus::Running, 1, Some(checkpoint.clone())));
     assert_eq!(saved.config["train"]["epochs"], 3);
     s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
-    let saved = s.current().unwrap().saved("k", "my run", RunKind::Synth, 5.0);
+    let saved = SavedRun::of_run(s.current().unwrap(), "k", "my run", RunKind::Synth, 5.0);
     assert_eq!(saved.status, RunStatus::Interrupted);
     assert!(saved.resumable());
 
@@ -267,7 +267,7 @@ fn each_mnist_model_is_saved_as_its_own_run() {
     s.apply(FromWorker::SizeEpoch { run: id, size: 500, record: record(1) });
     s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
     let m = s.mnist.as_ref().unwrap();
-    let running = m.saved(500, "k", 1.0);
+    let running = SavedRun::of_mnist_model(m, 500, "k", 1.0);
     assert_eq!((running.status, running.epochs.len(), running.lab), (RunStatus::Running, 1, RunKind::Mnist));
     assert_eq!(running.config["sizes"], serde_json::json!([500]));
     let result = SizeResult {
@@ -281,11 +281,11 @@ fn each_mnist_model_is_saved_as_its_own_run() {
     };
     let weights = Checkpoint { epoch: 1, tensors: vec![] };
     s.apply(FromWorker::SizeDone { run: id, result, checkpoint: Some(weights.clone()) });
-    let done = s.mnist.as_ref().unwrap().saved(500, "k", 1.0);
+    let done = SavedRun::of_mnist_model(s.mnist.as_ref().unwrap(), 500, "k", 1.0);
     assert_eq!((done.status, done.test, done.checkpoint), (RunStatus::Finished, Some((0.4, 85.0)), Some(weights)));
     assert_eq!(done.summary.map(|s| s.parameters), Some(109_386), "counted from the MLP's shapes");
     s.apply_from(0, FromWorker::Crashed { message: "gone".into() });
-    assert_eq!(s.mnist.as_ref().unwrap().saved(1000, "k2", 1.0).status, RunStatus::Interrupted);
+    assert_eq!(SavedRun::of_mnist_model(s.mnist.as_ref().unwrap(), 1000, "k2", 1.0).status, RunStatus::Interrupted);
 }
 
 #[test]

@@ -112,7 +112,7 @@ impl<L: LabConfig + Serialize> LabView for RunView<L> {
     }
 
     fn saved(&self, run: RunId, kept: &Kept) -> Option<SavedRun> {
-        (run == self.id).then(|| RunView::saved(self, &kept.key, &kept.name, kept.kind, kept.created))
+        (run == self.id).then(|| SavedRun::of_run(self, &kept.key, &kept.name, kept.kind, kept.created))
     }
 
     /// Applies a message of this run; returns it back when it is not one a run takes.

@@ -10,7 +10,6 @@ mod offline;
 mod saving;
 pub mod widgets;
 
-pub use context::{Ctx, Keep};
-pub use offline::Offline;
+pub use context::{Ctx, Keep, Offline};
 pub(crate) use offline::{OfflineStatus, keep_offline};
 pub(crate) use saving::Keeping;

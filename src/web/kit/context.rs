@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::offline::Offline;
 use crate::form::FormText;
 use crate::labs::{LabId, RunKind};
 use crate::protocol::{FromWorker, Job, ToWorker};
@@ -61,6 +60,19 @@ pub struct Ctx {
     pub(crate) owner: StoredValue<Owner, LocalStorage>,
     /// Which saved run each of this page's runs writes to: key, name, lab, start time.
     pub(crate) tracked: StoredValue<HashMap<RunId, Kept>, LocalStorage>,
+}
+
+/// The offline state shown in the header.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Offline {
+    /// Registering the service worker, which keeps the app's files.
+    Pending,
+    /// Every file of the app is kept: it opens without a network.
+    Ready,
+    /// A newer version was fetched and takes over on reload.
+    UpdateReady,
+    /// Not available here, and why.
+    Unavailable(String),
 }
 
 /// How a run is kept in this browser as it trains.

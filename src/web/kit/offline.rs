@@ -3,20 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::context::Ctx;
-
-/// The offline state shown in the header.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Offline {
-    /// Registering the service worker, which keeps the app's files.
-    Pending,
-    /// Every file of the app is kept: it opens without a network.
-    Ready,
-    /// A newer version was fetched and takes over on reload.
-    UpdateReady,
-    /// Not available here, and why.
-    Unavailable(String),
-}
+use super::context::{Ctx, Offline};
 
 /// Registers the service worker (public/sw.js) and follows its state.
 pub(crate) fn keep_offline(ctx: Ctx) {

@@ -62,7 +62,11 @@ impl Ctx {
         let Some(Kept { key, created, .. }) = self.tracked.with_value(|t| t.get(&id).cloned()) else { return };
         let key = format!("{key}-{size}");
         let run = self.session.with_untracked(|s| {
-            [&s.mnist, &s.mnist_check].into_iter().flatten().find(|m| m.id == id).map(|m| m.saved(size, &key, created))
+            [&s.mnist, &s.mnist_check]
+                .into_iter()
+                .flatten()
+                .find(|m| m.id == id)
+                .map(|m| SavedRun::of_mnist_model(m, size, &key, created))
         });
         if let Some(run) = run {
             self.save_as_named(run);
