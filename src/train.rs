@@ -78,13 +78,13 @@ async fn train_pass(
     optim: &mut Sgd,
     data: &DeviceData,
     order: &[usize],
-    batch_size: usize,
-    lr: f64,
+    config: &TrainConfig,
     epoch: usize,
     exchange: &mut impl Exchange,
     driver: &mut impl Driver,
     on_event: &mut impl FnMut(Event),
 ) -> Result<(Net, Option<DeviceStats>), TrainError> {
+    let (batch_size, lr) = (config.batch_size, config.lr);
     let device = data.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let len = order.len();
@@ -191,8 +191,7 @@ pub async fn train_one_epoch(
     config: &TrainConfig,
     driver: &mut impl Driver,
 ) -> Result<(Net, Option<(f64, f64)>), TrainError> {
-    let (model, stats) =
-        train_pass(model, optim, data, order, config.batch_size, config.lr, 1, &mut Alone, driver, &mut |_| {}).await?;
+    let (model, stats) = train_pass(model, optim, data, order, config, 1, &mut Alone, driver, &mut |_| {}).await?;
     let Some(stats) = stats else { return Ok((model, None)) };
     let n = stats.n;
     let read = read_all(stats.register(Transaction::default())).await?;
@@ -427,7 +426,7 @@ pub async fn run_model_shared(
     let mut model = model;
     let first = resume.prior.len() + 1;
     if first <= config.epochs && !crate::kernels::on_cpu(&train.device()) {
-        model = warm_up(model, &mut optim, train, valid, config.batch_size, driver).await?;
+        model = warm_up(model, &mut optim, train, valid, config, driver).await?;
     }
     let mut train_seconds: f64 = resume.prior.iter().map(|e| e.seconds).sum();
     let mut epochs: Vec<EpochRecord> = resume.prior;
@@ -435,104 +434,123 @@ pub async fn run_model_shared(
     for epoch in first..=config.epochs {
         let started = driver.now();
         let order = epoch_order(train.len, config.shuffle, config.seed, epoch - 1);
-        let (next, stats) = train_pass(
-            model,
-            &mut optim,
-            train,
-            &order,
-            config.batch_size,
-            config.lr,
-            epoch,
-            exchange,
-            driver,
-            on_event,
-        )
-        .await?;
+        let (next, stats) =
+            train_pass(model, &mut optim, train, &order, config, epoch, exchange, driver, on_event).await?;
         model = next;
-        let Some(stats) = stats else {
+        let checkpoints = resume.checkpoints && leader;
+        let read = match stats {
+            Some(stats) => read_epoch(&model, stats, valid, epoch, checkpoints, exchange).await?,
+            None => None,
+        };
+        let Some(read) = read else {
             stop = StopReason::Cancelled;
             break;
         };
-        let n = stats.n;
-        let mut tx = stats.register(Transaction::default());
-        let mut valid_n = None;
-        if let Some(v) = valid {
-            let stats = evaluate_pass(&model, v, EVAL_BATCH, |_| {});
-            valid_n = Some(stats.n);
-            tx = stats.register(tx);
-        }
-        tx = register_first_kernels(tx, &model);
-        let first = model.convs.first();
-        let shapes = if resume.checkpoints && leader {
-            let (with_params, shapes) = model.register_parameters(tx);
-            tx = with_params;
-            shapes
-        } else {
-            vec![]
-        };
-        let read = read_all(tx).await?;
-        let mut sums = Sums::read(&read[0], &read[1], n)?;
-        if exchange.share().count > 1 {
-            // Every share's loss sum, correct count and examples, added up.
-            let Some(all) = exchange.all_reduce(sums.to_values()).await else {
-                stop = StopReason::Cancelled;
-                break;
-            };
-            sums = Sums::from_values(&all);
-        }
-        let n = sums.n;
-        let (train_loss, train_acc) = sums.means();
-        let seconds = driver.now() - started;
+        let (train_loss, train_acc) = read.sums.means();
+        // A diverged epoch is not recorded.
         if !train_loss.is_finite() {
             stop = StopReason::Diverged { epoch, lr: config.lr };
             break;
         }
-        let (valid_loss, valid_acc) = match valid_n {
-            Some(vn) => {
-                let (l, a) = finish(&read[2], &read[3], vn)?;
-                (Some(l), Some(a))
-            }
-            None => (None, None),
-        };
-        let kernels = first.map(|conv| {
-            let k = if valid_n.is_some() { 4 } else { 2 };
-            Kernels {
-                shape: conv.weight.val().dims(),
-                weights: read[k].try_to_vec().unwrap_or_default(),
-                biases: read.get(k + 1).map(|d| d.try_to_vec().unwrap_or_default()).unwrap_or_default(),
-            }
-        });
+        let seconds = driver.now() - started;
         train_seconds += seconds;
         let record = EpochRecord {
             epoch,
             train_loss,
             train_acc,
-            valid_loss,
-            valid_acc,
+            valid_loss: read.valid.map(|v| v.0),
+            valid_acc: read.valid.map(|v| v.1),
             seconds,
-            examples_per_s: n as f64 / seconds.max(1e-9),
+            examples_per_s: read.sums.n as f64 / seconds.max(1e-9),
         };
         epochs.push(record.clone());
-        on_event(Event::Epoch { record, kernels });
-        if !shapes.is_empty() {
-            let n = shapes.len();
-            on_event(Event::Checkpoint(checkpoint_of(epoch, shapes, &read[read.len() - n..])));
+        on_event(Event::Epoch { record, kernels: read.kernels });
+        if let Some(checkpoint) = read.checkpoint {
+            on_event(Event::Checkpoint(checkpoint));
         }
-        let valid_losses: Vec<f64> = epochs.iter().filter_map(|e| e.valid_loss).collect();
-        if let Some(thr) = config.stop_thr
-            && let Some(improvement) = crate::metrics::early_stop(&valid_losses, thr)
-        {
-            stop = StopReason::EarlyStop { improvement, stop_thr: thr };
-            break;
-        }
-        if valid_loss.is_some_and(|l| !l.is_finite()) {
-            stop = StopReason::Diverged { epoch, lr: config.lr };
+        if let Some(reason) = stop_rule(&epochs, config) {
+            stop = reason;
             break;
         }
     }
     exchange.finish();
     let summary = RunSummary { epochs_trained: epochs.len(), stop, train_seconds, parameters };
     Ok((model, RunRecord { epochs, summary }))
+}
+
+/// Why a run stops after its latest epoch, if it does: its validation loss improved by less
+/// than `stop_thr` (early stopping), or is no number (diverged).
+pub fn stop_rule(epochs: &[EpochRecord], config: &TrainConfig) -> Option<StopReason> {
+    let valid_losses: Vec<f64> = epochs.iter().filter_map(|e| e.valid_loss).collect();
+    if let Some(thr) = config.stop_thr
+        && let Some(improvement) = crate::metrics::early_stop(&valid_losses, thr)
+    {
+        return Some(StopReason::EarlyStop { improvement, stop_thr: thr });
+    }
+    let last = epochs.last()?;
+    last.valid_loss.is_some_and(|l| !l.is_finite()).then_some(StopReason::Diverged { epoch: last.epoch, lr: config.lr })
+}
+
+/// What an epoch's one readback brings: the training sums of every share, the validation loss
+/// and accuracy, the first layer's kernels and, where asked, every parameter.
+struct EpochRead {
+    sums: Sums,
+    valid: Option<(f64, f64)>,
+    kernels: Option<Kernels>,
+    checkpoint: Option<Checkpoint>,
+}
+
+/// The end of epoch `epoch`: the validation pass, then one transaction reading back the
+/// training statistics, the validation's, the first layer's kernels and (with `checkpoints`)
+/// every parameter; the shares' sums are added up. `None` when the run stopped meanwhile.
+async fn read_epoch(
+    model: &Net,
+    stats: DeviceStats,
+    valid: Option<&DeviceData>,
+    epoch: usize,
+    checkpoints: bool,
+    exchange: &mut impl Exchange,
+) -> Result<Option<EpochRead>, TrainError> {
+    let n = stats.n;
+    let mut tx = stats.register(Transaction::default());
+    let mut valid_n = None;
+    if let Some(v) = valid {
+        let stats = evaluate_pass(model, v, EVAL_BATCH, |_| {});
+        valid_n = Some(stats.n);
+        tx = stats.register(tx);
+    }
+    tx = register_first_kernels(tx, model);
+    let shapes = if checkpoints {
+        let (with_params, shapes) = model.register_parameters(tx);
+        tx = with_params;
+        shapes
+    } else {
+        vec![]
+    };
+    let read = read_all(tx).await?;
+    let mut sums = Sums::read(&read[0], &read[1], n)?;
+    if exchange.share().count > 1 {
+        // Every share's loss sum, correct count and examples, added up.
+        let Some(all) = exchange.all_reduce(sums.to_values()).await else { return Ok(None) };
+        sums = Sums::from_values(&all);
+    }
+    let valid = match valid_n {
+        Some(vn) => Some(finish(&read[2], &read[3], vn)?),
+        None => None,
+    };
+    let kernels = model.convs.first().map(|conv| {
+        let k = if valid_n.is_some() { 4 } else { 2 };
+        Kernels {
+            shape: conv.weight.val().dims(),
+            weights: read[k].try_to_vec().unwrap_or_default(),
+            biases: read.get(k + 1).map(|d| d.try_to_vec().unwrap_or_default()).unwrap_or_default(),
+        }
+    });
+    let checkpoint = (!shapes.is_empty()).then(|| {
+        let n = shapes.len();
+        checkpoint_of(epoch, shapes, &read[read.len() - n..])
+    });
+    Ok(Some(EpochRead { sums, valid, kernels, checkpoint }))
 }
 
 /// Compiles the device's kernels for this run's shapes before the first timed epoch (WebGPU
@@ -551,13 +569,13 @@ async fn warm_up(
     optim: &mut Sgd,
     train: &DeviceData,
     valid: Option<&DeviceData>,
-    batch_size: usize,
+    config: &TrainConfig,
     driver: &mut impl Driver,
 ) -> Result<Net, TrainError> {
-    let b = batch_size.min(train.len).max(1);
+    let b = config.batch_size.min(train.len).max(1);
     let order: Vec<usize> = (0..(2 * b + train.len % b).min(train.len)).collect();
-    let (model, stats) =
-        train_pass(model, optim, train, &order, batch_size, 0.0, 0, &mut Alone, driver, &mut |_| {}).await?;
+    let still = TrainConfig { lr: 0.0, ..config.clone() };
+    let (model, stats) = train_pass(model, optim, train, &order, &still, 0, &mut Alone, driver, &mut |_| {}).await?;
     // Stopped during the warm-up: the first epoch's checkpoint stops the run.
     let Some(stats) = stats else { return Ok(model) };
     // The epoch's end as well: the evaluation pass and the first layer's kernels.
@@ -599,3 +617,37 @@ pub async fn read_checkpoint(net: &Net, epoch: usize) -> Result<Checkpoint, Trai
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(epoch: usize, valid_loss: f64) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: 0.5,
+            train_acc: 80.0,
+            valid_loss: Some(valid_loss),
+            valid_acc: Some(75.0),
+            seconds: 1.0,
+            examples_per_s: 100.0,
+        }
+    }
+
+    #[test]
+    fn the_stop_rule_stops_early_on_a_small_improvement_and_on_a_loss_that_is_no_number() {
+        let config = TrainConfig { stop_thr: Some(0.01), ..crate::labs::dogs::DogLab::homework_cnn().train };
+        assert_eq!(stop_rule(&[epoch(1, 0.9)], &config), None);
+        assert_eq!(stop_rule(&[epoch(1, 0.9), epoch(2, 0.8)], &config), None);
+        let Some(StopReason::EarlyStop { stop_thr, .. }) = stop_rule(&[epoch(1, 0.9), epoch(2, 0.895)], &config) else {
+            panic!("an improvement of 0.005 is under the threshold of 0.01")
+        };
+        assert_eq!(stop_thr, 0.01);
+        let never = TrainConfig { stop_thr: None, ..config.clone() };
+        assert_eq!(stop_rule(&[epoch(1, 0.9), epoch(2, 0.9)], &never), None);
+        assert_eq!(
+            stop_rule(&[epoch(1, 0.9), epoch(2, f64::NAN)], &never),
+            Some(StopReason::Diverged { epoch: 2, lr: never.lr })
+        );
+    }
+}
