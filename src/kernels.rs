@@ -8,16 +8,14 @@
 //! backend and burn's own kernels everywhere else (WebGPU), so the rest of the code never asks
 //! which backend it runs on.
 
+mod backward;
 pub mod conv;
 pub mod linear;
 pub mod matmul;
 pub mod pool;
 
-use burn::backend::autodiff::NodeId;
-use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
-use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{ConvOptions, FloatTensorOps, ModuleOps};
 use burn::backend::tensor::FloatTensor;
@@ -29,6 +27,7 @@ use burn::nn::{Linear, PaddingConfig2d};
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 
+use backward::{ConvGemmBackward, LinearBackward, MaxPoolBackward, PoolState};
 use conv::ConvShape;
 use linear::LinearShape;
 use std::sync::Arc;
@@ -154,28 +153,6 @@ impl<C: CheckpointStrategy> CpuKernels for Autodiff<Flex, C> {
     }
 }
 
-/// What the pooling's backward pass needs: the input's shape and each output's winner.
-#[derive(Clone, Debug)]
-struct PoolState {
-    dims: [usize; 4],
-    winners: Arc<pool::Winners>,
-}
-
-#[derive(Debug)]
-struct MaxPoolBackward;
-
-impl Backward<Flex, 1> for MaxPoolBackward {
-    type State = PoolState;
-
-    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
-        let [Some(node)] = ops.parents else { return };
-        let dy = grads.consume::<Flex>(&ops.node).to_contiguous();
-        let [b, c, h, w] = ops.state.dims;
-        let dx = pool::max_pool_2x2_backward(values(&dy), &ops.state.winners, b * c, h, w);
-        grads.register::<Flex>(node.id, tensor(dx, [b, c, h, w]));
-    }
-}
-
 /// Pools a `[batch, c, h, w]` tensor: the output and each output's winner.
 fn pool_forward(x: FlexTensor) -> (FlexTensor, pool::Winners) {
     let [b, c, h, w] = x.shape().dims::<4>();
@@ -184,93 +161,7 @@ fn pool_forward(x: FlexTensor) -> (FlexTensor, pool::Winners) {
     (tensor(y, [b, c, h / 2, w / 2]), winners)
 }
 
-/// The backward pass of [`CpuKernels::conv2d_gemm`]: the saved input and weight, and the options.
-#[derive(Debug)]
-struct ConvGemmBackward;
-
-impl Backward<Flex, 3> for ConvGemmBackward {
-    type State = (NodeId, NodeId, ConvOptions<2>);
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let [node_x, node_weight, node_bias] = ops.parents;
-        let dy: FlexTensor = grads.consume::<Flex>(&ops.node);
-        let (x_state, weight_state, options) = ops.state;
-        let x: FlexTensor = checkpointer.retrieve_node_output(x_state);
-        let weight: FlexTensor = checkpointer.retrieve_node_output(weight_state);
-        let shape = covered(&x, &weight, &options).filter(|_| dy.dtype() == DType::F32);
-        let Some(s) = shape else {
-            // Outside the kernels' shapes (dilation, groups, other dtypes): burn's own.
-            let bias_shape = [weight.shape()[0]];
-            if let Some(node) = node_x {
-                grads.register::<Flex>(
-                    node.id,
-                    Flex::conv2d_x_backward(x.clone(), weight.clone(), dy.clone(), options.clone()),
-                );
-            }
-            if let Some(node) = node_weight {
-                grads.register::<Flex>(node.id, Flex::conv2d_weight_backward(x.clone(), weight, dy.clone(), options));
-            }
-            if let Some(node) = node_bias {
-                let bias = FlexTensor::zeros(bias_shape.into(), DType::F32);
-                grads.register::<Flex>(node.id, Flex::conv2d_bias_backward(x, bias, dy));
-            }
-            return;
-        };
-        let dy = dy.to_contiguous();
-        let dy_values = values(&dy);
-        if let Some(node) = node_x {
-            let weight = weight.to_contiguous();
-            let dx = conv::input_grad(&s, values(&weight), dy_values);
-            grads.register::<Flex>(node.id, tensor(dx, [s.batch, s.in_channels, s.input[0], s.input[1]]));
-        }
-        if node_weight.is_some() || node_bias.is_some() {
-            let x = x.to_contiguous();
-            let (dw, db) = conv::weight_and_bias_grad(&s, values(&x), dy_values);
-            if let Some(node) = node_weight {
-                grads.register::<Flex>(node.id, tensor(dw, weight.shape().dims::<4>()));
-            }
-            if let Some(node) = node_bias {
-                grads.register::<Flex>(node.id, tensor(db, [s.out_channels]));
-            }
-        }
-    }
-}
-
-/// The backward pass of [`CpuKernels::linear_gemm`]: the saved input and weight.
-#[derive(Debug)]
-struct LinearBackward;
-
-impl Backward<Flex, 3> for LinearBackward {
-    type State = (NodeId, NodeId);
-
-    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
-        let [node_x, node_weight, node_bias] = ops.parents;
-        let dy = grads.consume::<Flex>(&ops.node).to_contiguous();
-        let (x_state, weight_state) = ops.state;
-        let x: FlexTensor = checkpointer.retrieve_node_output(x_state);
-        let weight: FlexTensor = checkpointer.retrieve_node_output(weight_state);
-        let s = linear_shape(&x, &weight);
-        if let Some(node) = node_x {
-            let weight = weight.to_contiguous();
-            grads.register::<Flex>(
-                node.id,
-                tensor(linear::input_grad(&s, values(&weight), values(&dy)), [s.batch, s.inputs]),
-            );
-        }
-        if let Some(node) = node_weight {
-            let x = x.to_contiguous();
-            grads.register::<Flex>(
-                node.id,
-                tensor(linear::weight_grad(&s, values(&x), values(&dy)), [s.inputs, s.outputs]),
-            );
-        }
-        if let Some(node) = node_bias {
-            grads.register::<Flex>(node.id, tensor(linear::bias_grad(&s, values(&dy)), [s.outputs]));
-        }
-    }
-}
-
-fn linear_shape(x: &FlexTensor, weight: &FlexTensor) -> LinearShape {
+pub(super) fn linear_shape(x: &FlexTensor, weight: &FlexTensor) -> LinearShape {
     let ([batch, inputs], [rows, outputs]) = (x.shape().dims::<2>(), weight.shape().dims::<2>());
     assert_eq!(inputs, rows, "a linear layer's input has as many features as its weight has rows");
     LinearShape { batch, inputs, outputs }
@@ -284,7 +175,7 @@ fn linear_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTe
 }
 
 /// The convolution's shape when our kernels cover it: f32, groups 1, dilation 1.
-fn covered(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Option<ConvShape> {
+pub(super) fn covered(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Option<ConvShape> {
     ConvShape::new(
         x.shape().dims(),
         weight.shape().dims(),
@@ -308,11 +199,11 @@ fn conv_forward(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, options: Co
 }
 
 /// A contiguous f32 tensor's values.
-fn values(t: &FlexTensor) -> &[f32] {
+pub(super) fn values(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("a contiguous f32 tensor")
 }
 
-fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
+pub(super) fn tensor<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
