@@ -69,44 +69,52 @@ pub fn RulePanel() -> impl IntoView {
                     <p role="status" data-testid="rule-status" data-phase=v.run.state.phase.name()>{status(&v)}</p>
                 })}
             </section>
-            <section aria-labelledby="rule-result-title">
-                <h3 id="rule-result-title">"2. Every pass, and how it ended"</h3>
-                {move || view_state.get().and_then(|v| Some((v.run.lab.clone(), v.result?))).map(|(lab, run)| {
-                    let chart = LineChart {
-                        title: "Mistakes per pass over the table".into(),
-                        x_label: "pass".into(),
-                        y_label: "mistakes".into(),
-                        series: vec![Series {
-                            name: "mistakes".into(),
-                            points: run.passes.iter().enumerate().map(|(i, p)| ((i + 1) as f64, p.mistakes as f64)).collect(),
-                            colour: TRAIN_COLOUR,
-                            dashed: false,
-                        }],
-                        y_range: Some((0.0, lab.table.outputs.len() as f64)),
-                        markers: vec![],
-                    }
-                    .to_svg();
-                    let rows = Signal::stored(
-                        run.passes.iter().enumerate().map(|(i, p)| vec![(i + 1).to_string(), p.mistakes.to_string(), weights_text(&p.weights)]).collect(),
-                    );
-                    let outputs = Signal::stored(
-                        (0..lab.table.outputs.len())
-                            .map(|r| {
-                                let x: Vec<String> = lab.table.row(r).iter().map(|&b| u8::from(b).to_string()).collect();
-                                let (t, y) = (lab.table.outputs[r], run.outputs[r]);
-                                vec![x.join(" "), u8::from(t).to_string(), u8::from(y).to_string(), (if t == y { "right" } else { "wrong" }).to_string()]
-                            })
-                            .collect(),
-                    );
-                    view! {
-                        <p class="answer" data-testid="rule-answer">{answer(&lab, &run)}</p>
-                        <div class="charts"><Svg svg=chart testid="rule-chart"/></div>
-                        <DataTable caption="the last weights on every row" headers=vec!["inputs", "wanted", "perceptron", ""] rows=outputs testid="rule-outputs"/>
-                        <DataTable caption="one row per pass" headers=vec!["pass", "mistakes (updates)", "weights after it"] rows=rows testid="rule-passes"/>
-                    }
-                })}
-            </section>
+            <ResultSection view_state=view_state/>
         </LabArticle>
+    }
+}
+
+/// Section 2: how the run ended and why, the last weights on every row, every pass.
+#[component]
+fn ResultSection(view_state: Memo<Option<RuleView>>) -> impl IntoView {
+    view! {
+    <section aria-labelledby="rule-result-title">
+        <h3 id="rule-result-title">"2. Every pass, and how it ended"</h3>
+        {move || view_state.get().and_then(|v| Some((v.run.lab.clone(), v.result?))).map(|(lab, run)| {
+            let chart = LineChart {
+                title: "Mistakes per pass over the table".into(),
+                x_label: "pass".into(),
+                y_label: "mistakes".into(),
+                series: vec![Series {
+                    name: "mistakes".into(),
+                    points: run.passes.iter().enumerate().map(|(i, p)| ((i + 1) as f64, p.mistakes as f64)).collect(),
+                    colour: TRAIN_COLOUR,
+                    dashed: false,
+                }],
+                y_range: Some((0.0, lab.table.outputs.len() as f64)),
+                markers: vec![],
+            }
+            .to_svg();
+            let rows = Signal::stored(
+                run.passes.iter().enumerate().map(|(i, p)| vec![(i + 1).to_string(), p.mistakes.to_string(), weights_text(&p.weights)]).collect(),
+            );
+            let outputs = Signal::stored(
+                (0..lab.table.outputs.len())
+                    .map(|r| {
+                        let x: Vec<String> = lab.table.row(r).iter().map(|&b| u8::from(b).to_string()).collect();
+                        let (t, y) = (lab.table.outputs[r], run.outputs[r]);
+                        vec![x.join(" "), u8::from(t).to_string(), u8::from(y).to_string(), (if t == y { "right" } else { "wrong" }).to_string()]
+                    })
+                    .collect(),
+            );
+            view! {
+                <p class="answer" data-testid="rule-answer">{answer(&lab, &run)}</p>
+                <div class="charts"><Svg svg=chart testid="rule-chart"/></div>
+                <DataTable caption="the last weights on every row" headers=vec!["inputs", "wanted", "perceptron", ""] rows=outputs testid="rule-outputs"/>
+                <DataTable caption="one row per pass" headers=vec!["pass", "mistakes (updates)", "weights after it"] rows=rows testid="rule-passes"/>
+            }
+        })}
+    </section>
     }
 }
 
