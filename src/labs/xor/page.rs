@@ -5,7 +5,8 @@ use leptos::prelude::*;
 
 use crate::labs::LabId;
 use crate::labs::xor::{
-    Affine, Decision, POINTS, XorLab, XorRun, answer, decision_svg, field, is_constant, parse_truth, truth_text,
+    Affine, Decision, POINTS, XorLab, XorRun, XorView, answer, decision_svg, field, is_constant, parse_truth,
+    truth_text,
 };
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, VALID_COLOUR, format_value};
 use crate::protocol::Job;
@@ -68,6 +69,64 @@ fn NetResult(run: XorRun, truth: [bool; 4]) -> impl IntoView {
     }
 }
 
+/// Section 2: what each network learned, the answer, and the losses.
+#[component]
+fn ResultSection(view_state: Memo<Option<XorView>>) -> impl IntoView {
+    let loss_chart = move || {
+        view_state.with(|v| {
+            let (linear, relu) = v.as_ref()?.result.as_ref()?;
+            let points = |r: &XorRun| r.losses.iter().enumerate().map(|(i, l)| ((i + 1) as f64, *l)).collect();
+            Some(
+                LineChart {
+                    title: "Loss per step (cross-entropy, all four points)".into(),
+                    x_label: "step".into(),
+                    y_label: "loss".into(),
+                    series: vec![
+                        Series { name: "linear".into(), points: points(linear), colour: TRAIN_COLOUR, dashed: true },
+                        Series { name: "ReLU".into(), points: points(relu), colour: VALID_COLOUR, dashed: false },
+                    ],
+                    y_range: None,
+                    markers: vec![],
+                }
+                .to_svg(),
+            )
+        })
+    };
+    let loss_rows = Signal::derive(move || {
+        view_state.with(|v| {
+            v.as_ref()
+                .and_then(|v| v.result.as_ref())
+                .map(|(l, r)| {
+                    l.losses
+                        .iter()
+                        .zip(&r.losses)
+                        .enumerate()
+                        .filter(|(i, _)| i % 20 == 0 || *i + 1 == l.losses.len())
+                        .map(|(i, (a, b))| vec![(i + 1).to_string(), format_value(*a), format_value(*b)])
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    });
+    view! {
+    <section aria-labelledby="xor-result-title">
+        <h3 id="xor-result-title">"2. What each network learned"</h3>
+        {move || view_state.get().and_then(|v| v.result.map(|(l, r)| (v.lab, l, r))).map(|(lab, linear, relu)| {
+            let text = answer(&lab, &linear, &relu);
+            view! {
+                <div class="xor-results">
+                    <NetResult run=linear truth=lab.truth/>
+                    <NetResult run=relu truth=lab.truth/>
+                </div>
+                <p class="answer" data-testid="xor-answer">{text}</p>
+            }
+        })}
+        {move || loss_chart().map(|svg| view! { <div class="charts"><Svg svg=svg testid="xor-loss-chart"/></div> })}
+        <DataTable caption="loss every 20 steps" headers=vec!["step", "linear", "ReLU"] rows=loss_rows testid="xor-loss-table"/>
+    </section>
+    }
+}
+
 /// Where the page keeps the lab's last result: it trains in a blink and is not a saved run,
 /// but a reload should not empty the lab.
 const LAST_KEY: &str = "nnlab-xor-last";
@@ -120,42 +179,6 @@ pub fn XorPanel() -> impl IntoView {
             ctx.start(Job::Xor { lab }, None);
         }
     };
-    let loss_chart = move || {
-        view_state.with(|v| {
-            let (linear, relu) = v.as_ref()?.result.as_ref()?;
-            let points = |r: &XorRun| r.losses.iter().enumerate().map(|(i, l)| ((i + 1) as f64, *l)).collect();
-            Some(
-                LineChart {
-                    title: "Loss per step (cross-entropy, all four points)".into(),
-                    x_label: "step".into(),
-                    y_label: "loss".into(),
-                    series: vec![
-                        Series { name: "linear".into(), points: points(linear), colour: TRAIN_COLOUR, dashed: true },
-                        Series { name: "ReLU".into(), points: points(relu), colour: VALID_COLOUR, dashed: false },
-                    ],
-                    y_range: None,
-                    markers: vec![],
-                }
-                .to_svg(),
-            )
-        })
-    };
-    let loss_rows = Signal::derive(move || {
-        view_state.with(|v| {
-            v.as_ref()
-                .and_then(|v| v.result.as_ref())
-                .map(|(l, r)| {
-                    l.losses
-                        .iter()
-                        .zip(&r.losses)
-                        .enumerate()
-                        .filter(|(i, _)| i % 20 == 0 || *i + 1 == l.losses.len())
-                        .map(|(i, (a, b))| vec![(i + 1).to_string(), format_value(*a), format_value(*b)])
-                        .collect()
-                })
-                .unwrap_or_default()
-        })
-    });
     view! {
         <LabArticle id="xor" title="Linear layers cannot learn XOR" lead=concat!("Two networks of the same shape learn a 2-input function from its four points: one with linear ", "activations, one with ReLU. Stack as many linear layers as you like: their product is one matrix, so ", "the boundary stays a straight line.")>
             <section aria-labelledby="xor-setup-title">
@@ -197,21 +220,7 @@ pub fn XorPanel() -> impl IntoView {
                     </p>
                 })}
             </section>
-            <section aria-labelledby="xor-result-title">
-                <h3 id="xor-result-title">"2. What each network learned"</h3>
-                {move || view_state.get().and_then(|v| v.result.map(|(l, r)| (v.lab, l, r))).map(|(lab, linear, relu)| {
-                    let text = answer(&lab, &linear, &relu);
-                    view! {
-                        <div class="xor-results">
-                            <NetResult run=linear truth=lab.truth/>
-                            <NetResult run=relu truth=lab.truth/>
-                        </div>
-                        <p class="answer" data-testid="xor-answer">{text}</p>
-                    }
-                })}
-                {move || loss_chart().map(|svg| view! { <div class="charts"><Svg svg=svg testid="xor-loss-chart"/></div> })}
-                <DataTable caption="loss every 20 steps" headers=vec!["step", "linear", "ReLU"] rows=loss_rows testid="xor-loss-table"/>
-            </section>
+            <ResultSection view_state=view_state/>
         </LabArticle>
     }
 }
