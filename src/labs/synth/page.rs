@@ -12,7 +12,7 @@ use crate::labs::{LabId, RunKind};
 use crate::metrics::format_count;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::{Job, ToWorker};
-use crate::run::Kernels;
+use crate::run::{Kernels, RunId};
 use crate::session::Phase;
 use crate::web::kit::widgets::{
     ConfusionView, DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, RunProgress, ShareLink, Svg,
@@ -54,20 +54,6 @@ pub fn SynthLabPanel() -> impl IntoView {
         });
         train();
     };
-    let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
-    let toggle_pause = move |_| {
-        let pause = !paused();
-        // The page shows "paused" when the worker confirms it (FromWorker::Paused). Pause and
-        // Stop act on every active run of the lab.
-        for run in active.get_untracked() {
-            ctx.send(&if pause { ToWorker::Pause { run } } else { ToWorker::Resume { run } });
-        }
-    };
-    let stop = move |_| {
-        for run in active.get_untracked() {
-            ctx.send(&ToWorker::Stop { run });
-        }
-    };
     let can_start = move || ctx.session.with(|s| s.can_start());
     let can_train = move || !training.get() && can_start();
 
@@ -75,19 +61,7 @@ pub fn SynthLabPanel() -> impl IntoView {
         <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
             // Train, Pause, Stop and the progress stay in sight as the student scrolls the lab
             // (the form they submit is section 2's).
-            <div class="run-bar" role="group" aria-label="Run controls">
-                <div class="buttons">
-                    <button type="submit" form="synth-form" data-testid="train" data-shortcut="space" disabled=move || !can_train()>"Train"</button>
-                    <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>
-                        {move || if paused() { "Resume" } else { "Pause" }}
-                    </button>
-                    <button type="button" data-testid="stop" disabled=move || !training.get() on:click=stop>
-                        "Stop"
-                    </button>
-                    <span class="run-bar-note">"with the settings in section 2"</span>
-                </div>
-                <RunProgress current=current prefix=""/>
-            </div>
+            <RunBar current=current active=active can_train=Signal::derive(can_train)/>
             <DataSection seed=data_seed/>
             <section aria-labelledby="train-title">
                 <h3 id="train-title">"2. Train"</h3>
@@ -102,14 +76,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                     }
                 >
                     <FormFields form=form legend="Hyper-parameters (defaults: the homework's)" fields=&[field::LR, field::BATCH, field::EPOCHS, field::SEED, field::TRAIN, field::VALID, field::DATA_SEED, field::STOP]/>
-                    {move || slow_lr(form).then(|| view! {
-                        <p class="note" data-testid="lr-note">
-                            {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%). At {LEARNING_LR} it leaves chance within about {LEARNING_EPOCHS} epochs and passes 90% within 50 (measured over three seeds). ", form.with(|f| f.get(field::LR.key).to_string()))}
-                            <button type="button" class="link" data-testid="use-learning-lr" on:click=move |_| { form.update(|f| { f.set(field::LR.key, LEARNING_LR.to_string()); }); }>
-                                {format!("Use learning rate {LEARNING_LR}")}
-                            </button>
-                        </p>
-                    })}
+                    <SlowLrNote form=form/>
                     <div class="buttons">
                         <button type="button" data-testid="again" disabled=move || !can_start() on:click=again
                             title="Trains beside a run still training, on another worker where the pool has one">
@@ -118,17 +85,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                         <button type="button" data-testid="defaults" on:click=move |_| { form.set(SynthLab::homework().form()); form_error.set(None); }>
                             "Homework defaults"
                         </button>
-                        {ctx.test_hooks.then(|| view! {
-                            <button type="button" data-testid="crash-worker" on:click=move |_| ctx.send(&ToWorker::Crash)>
-                                "Crash the worker (test hook)"
-                            </button>
-                            <button type="button" data-testid="lose-gpu" on:click=move |_| ctx.send(&ToWorker::LoseGpu)>
-                                "Lose the GPU device (test hook)"
-                            </button>
-                            <button type="button" data-testid="exhaust-memory" on:click=move |_| ctx.send(&ToWorker::ExhaustMemory)>
-                                "Run the worker out of memory (test hook)"
-                            </button>
-                        })}
+                        {ctx.test_hooks.then(|| view! { <TestHooks/> })}
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                 </form>
@@ -151,6 +108,77 @@ pub fn SynthLabPanel() -> impl IntoView {
                 })/>
             </NextTurn>
         </LabArticle>
+    }
+}
+
+/// Train, Pause, Stop and the progress, in sight as the student scrolls the lab (the form they
+/// submit is section 2's). Pause and Stop act on every active run of the lab.
+#[component]
+fn RunBar(current: Memo<Option<SynthRun>>, active: Memo<Vec<RunId>>, can_train: Signal<bool>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let training = Signal::derive(move || active.with(|a| !a.is_empty()));
+    let paused = move || current.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
+    let toggle_pause = move |_| {
+        let pause = !paused();
+        // The page shows "paused" when the worker confirms it (FromWorker::Paused). Pause and
+        // Stop act on every active run of the lab.
+        for run in active.get_untracked() {
+            ctx.send(&if pause { ToWorker::Pause { run } } else { ToWorker::Resume { run } });
+        }
+    };
+    let stop = move |_| {
+        for run in active.get_untracked() {
+            ctx.send(&ToWorker::Stop { run });
+        }
+    };
+    view! {
+        <div class="run-bar" role="group" aria-label="Run controls">
+            <div class="buttons">
+                <button type="submit" form="synth-form" data-testid="train" data-shortcut="space" disabled=move || !can_train.get()>"Train"</button>
+                <button type="button" data-testid="pause" data-shortcut="space" disabled=move || !training.get() on:click=toggle_pause>
+                    {move || if paused() { "Resume" } else { "Pause" }}
+                </button>
+                <button type="button" data-testid="stop" disabled=move || !training.get() on:click=stop>
+                    "Stop"
+                </button>
+                <span class="run-bar-note">"with the settings in section 2"</span>
+            </div>
+            <RunProgress current=current prefix=""/>
+        </div>
+    }
+}
+
+/// The hook buttons only end-to-end tests need (`?test-hooks`).
+#[component]
+fn TestHooks() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+        <button type="button" data-testid="crash-worker" on:click=move |_| ctx.send(&ToWorker::Crash)>
+            "Crash the worker (test hook)"
+        </button>
+        <button type="button" data-testid="lose-gpu" on:click=move |_| ctx.send(&ToWorker::LoseGpu)>
+            "Lose the GPU device (test hook)"
+        </button>
+        <button type="button" data-testid="exhaust-memory" on:click=move |_| ctx.send(&ToWorker::ExhaustMemory)>
+            "Run the worker out of memory (test hook)"
+        </button>
+    }
+}
+
+/// A note, with a button, where the learning rate is too small for the epochs to leave chance.
+#[component]
+fn SlowLrNote(form: RwSignal<crate::form::FormText>) -> impl IntoView {
+    move || {
+        slow_lr(form).then(|| {
+            view! {
+                <p class="note" data-testid="lr-note">
+                    {format!("At learning rate {} this net needs far more epochs than the homework's 50 to leave chance (50%). At {LEARNING_LR} it leaves chance within about {LEARNING_EPOCHS} epochs and passes 90% within 50 (measured over three seeds). ", form.with(|f| f.get(field::LR.key).to_string()))}
+                    <button type="button" class="link" data-testid="use-learning-lr" on:click=move |_| { form.update(|f| { f.set(field::LR.key, LEARNING_LR.to_string()); }); }>
+                        {format!("Use learning rate {LEARNING_LR}")}
+                    </button>
+                </p>
+            }
+        })
     }
 }
 
