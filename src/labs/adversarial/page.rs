@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::labs::adversarial::{Attacked, Sample};
+use crate::labs::adversarial::{AttackView, Attacked, LabModel, Sample};
 use crate::plot::{LineChart, Series, TRAIN_COLOUR, diverging, grey_rgba};
 use crate::protocol::{Job, ToWorker};
 use crate::run::{Attack, DataProgress};
@@ -58,12 +58,6 @@ pub fn AdversarialPanel() -> impl IntoView {
         image.set(None);
         ctx.start(Job::Attacks { epsilons: sweep_epsilons(), lab_model }, None);
     };
-    // The MNIST lab's largest model, once that lab has tested one: the page keeps its weights
-    // and sends them, so any worker of the pool can attack it.
-    let has_lab_model =
-        move || ctx.session.with(|s| [&s.mnist, &s.mnist_check].into_iter().flatten().any(|m| !m.weights.is_empty()));
-    // The lab's own model is being prepared (other labs may train meanwhile).
-    let busy = |s: &crate::session::Session| s.attacks.as_ref().is_some_and(|a| a.state.is_active());
     let attack = move || {
         let Some(run) = state.with_untracked(|s| s.as_ref().filter(|s| s.state.phase == Phase::Finished).map(|s| s.id))
         else {
@@ -87,68 +81,9 @@ pub fn AdversarialPanel() -> impl IntoView {
             attack();
         }
     });
-    let sweep_chart = move || {
-        state.with(|s| {
-            let s = s.as_ref().filter(|s| !s.sweep.is_empty())?;
-            Some(
-                LineChart {
-                    title: "Test accuracy under the fast gradient sign attack".into(),
-                    x_label: "epsilon (pixels in 0..1)".into(),
-                    y_label: "accuracy (%)".into(),
-                    series: vec![Series {
-                        name: "1,000 test images".into(),
-                        points: s.sweep.clone(),
-                        colour: TRAIN_COLOUR,
-                        dashed: false,
-                    }],
-                    y_range: Some((0.0, 100.0)),
-                    markers: vec![],
-                }
-                .to_svg(),
-            )
-        })
-    };
-    let sweep_rows = Signal::derive(move || {
-        state.with(|s| {
-            s.as_ref()
-                .map(|s| s.sweep.iter().map(|(e, a)| vec![format!("{e:.3}"), format!("{a:.1}")]).collect())
-                .unwrap_or_default()
-        })
-    });
     view! {
         <LabArticle id="adversarial" title="Adversarial examples" lead=concat!("Take the gradient of the loss with respect to the image instead of the weights, and nudge every pixel ", "a little in the direction that hurts most. The digit looks the same to you; the model changes its mind.")>
-            <section aria-labelledby="adv-model-title">
-                <h3 id="adv-model-title">"1. A model to attack"</h3>
-                <p>"A quick MNIST model (784-128-64-10, trained here on 2,000 balanced images for 15 epochs), then its accuracy on 1,000 balanced test images under attacks of growing strength."</p>
-                <div class="buttons">
-                    <button type="button" data-testid="adv-prepare" on:click=move |_| prepare(None)
-                        disabled=move || ctx.session.with(|s| busy(s) || s.engine() != crate::session::Engine::Ready)>
-                        {move || if ready() { "Train a new quick model" } else { "Train a quick MNIST model" }}
-                    </button>
-                    <button type="button" data-testid="adv-lab-model" on:click=move |_| prepare(ctx.session.with_untracked(|s| s.mnist_lab_model()))
-                        title="Available after a run of the MNIST lab"
-                        disabled=move || !has_lab_model() || ctx.session.with(busy)>
-                        "Attack the MNIST lab's model"
-                    </button>
-                </div>
-                {move || state.get().map(|s| {
-                    let DataProgress { loaded_bytes: loaded, total_bytes: total, .. } = s.state.data.unwrap_or_default();
-                    view! {
-                        <div class="progress" data-testid="adv-progress" data-phase=s.state.phase.name()>
-                            <progress max=total.max(1) value=loaded aria-label="MNIST download"></progress>
-                            <span>{match s.state.phase {
-                                Phase::Finished => format!("Ready: {}, {:.1}% clean test accuracy.", s.model, s.sweep.first().map_or(0.0, |x| x.1)),
-                                Phase::Failed | Phase::Interrupted => s.state.phase.name().to_string(),
-                                _ if loaded < total || total == 0 => format!("Loading MNIST: {:.1} of {:.1} MB", loaded as f64 / 1e6, total as f64 / 1e6),
-                                _ => "Training the model and sweeping epsilon…".to_string(),
-                            }}</span>
-                            {s.state.error.map(|e| view! { <p class="error" role="alert" data-testid="adv-error">{e}</p> })}
-                        </div>
-                    }
-                })}
-                {move || sweep_chart().map(|svg| view! { <div class="charts"><Svg svg=svg testid="adv-sweep-chart"/></div> })}
-                <DataTable caption="accuracy per epsilon" headers=vec!["epsilon", "accuracy (%)"] rows=sweep_rows testid="adv-sweep-table"/>
-            </section>
+            <ModelSection state=state prepare=Callback::new(prepare)/>
             <section aria-labelledby="adv-attack-title">
                 <h3 id="adv-attack-title">"2. Attack one digit"</h3>
                 <div class="tiles" role="group" aria-label="Test images, one per digit">
@@ -179,32 +114,117 @@ pub fn AdversarialPanel() -> impl IntoView {
                         </select>
                     </label>
                 </div>
-                {move || state.get().and_then(|s| s.attack.map(|a| (a, s.attacking))).map(|(Attacked { label, target, epsilon: eps, result: a, .. }, busy)| {
-                    let (before, after) = (Attack::predicted(&a.before), Attack::predicted(&a.after));
-                    let how = match target {
-                        Some(t) if after == t as usize => format!("Targeted: the model says {t} after {} steps of 0.01.", a.steps),
-                        Some(t) => format!("Targeted: {t} not reached within {} steps.", a.steps),
-                        None => format!("One fast gradient sign step of epsilon {eps:.2}."),
-                    };
-                    let max_change = a.perturbation.iter().fold(0f32, |m, d| m.max(d.abs()));
-                    view! {
-                        <div class="shift-view" data-testid="adv-result" aria-busy=busy.to_string()>
-                            <figure><PixelCanvas rgba=grey_rgba(&a.original, 0.0, 1.0) width=28 height=28 scale=5 label=format!("original: a {label}")/><figcaption>{format!("original (label {label}): model says {before}")}</figcaption></figure>
-                            <figure><PixelCanvas rgba=perturbation_rgba(&a.perturbation) width=28 height=28 scale=5 label="the perturbation, amplified"/><figcaption>{format!("perturbation, amplified (largest change {max_change:.3}; red brighter, blue darker)")}</figcaption></figure>
-                            <figure><PixelCanvas rgba=grey_rgba(&a.adversarial, 0.0, 1.0) width=28 height=28 scale=5 label="the adversarial image"/><figcaption data-testid="adv-after">{format!("adversarial: model says {after}")}</figcaption></figure>
-                            <Probabilities before=a.before.clone() after=a.after.clone()/>
-                            <p class="answer" data-testid="adv-answer">
-                                {how}" "
-                                // The flip scan belongs to the untargeted attack only.
-                                {target.is_none().then(|| a.flips_at.map_or_else(
-                                    || "No epsilon up to 0.5 changes this prediction.".to_string(),
-                                    |e| format!("The smallest epsilon that changes this prediction is {e:.3}."),
-                                ))}
-                            </p>
-                        </div>
-                    }
-                })}
+                <AttackResult state=state/>
             </section>
         </LabArticle>
+    }
+}
+
+/// Section 1: the model to attack (a quick one, or the MNIST lab's) and its accuracy under
+/// attacks of growing strength.
+#[component]
+fn ModelSection(state: Memo<Option<AttackView>>, prepare: Callback<Option<LabModel>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let ready = move || state.with(|s| s.as_ref().is_some_and(|s| s.state.phase == Phase::Finished));
+    // The MNIST lab's largest model, once that lab has tested one: the page keeps its weights
+    // and sends them, so any worker of the pool can attack it.
+    let has_lab_model =
+        move || ctx.session.with(|s| [&s.mnist, &s.mnist_check].into_iter().flatten().any(|m| !m.weights.is_empty()));
+    // The lab's own model is being prepared (other labs may train meanwhile).
+    let busy = |s: &crate::session::Session| s.attacks.as_ref().is_some_and(|a| a.state.is_active());
+    let sweep_chart = move || {
+        state.with(|s| {
+            let s = s.as_ref().filter(|s| !s.sweep.is_empty())?;
+            Some(
+                LineChart {
+                    title: "Test accuracy under the fast gradient sign attack".into(),
+                    x_label: "epsilon (pixels in 0..1)".into(),
+                    y_label: "accuracy (%)".into(),
+                    series: vec![Series {
+                        name: "1,000 test images".into(),
+                        points: s.sweep.clone(),
+                        colour: TRAIN_COLOUR,
+                        dashed: false,
+                    }],
+                    y_range: Some((0.0, 100.0)),
+                    markers: vec![],
+                }
+                .to_svg(),
+            )
+        })
+    };
+    let sweep_rows = Signal::derive(move || {
+        state.with(|s| {
+            s.as_ref()
+                .map(|s| s.sweep.iter().map(|(e, a)| vec![format!("{e:.3}"), format!("{a:.1}")]).collect())
+                .unwrap_or_default()
+        })
+    });
+    view! {
+    <section aria-labelledby="adv-model-title">
+        <h3 id="adv-model-title">"1. A model to attack"</h3>
+        <p>"A quick MNIST model (784-128-64-10, trained here on 2,000 balanced images for 15 epochs), then its accuracy on 1,000 balanced test images under attacks of growing strength."</p>
+        <div class="buttons">
+            <button type="button" data-testid="adv-prepare" on:click=move |_| prepare.run(None)
+                disabled=move || ctx.session.with(|s| busy(s) || s.engine() != crate::session::Engine::Ready)>
+                {move || if ready() { "Train a new quick model" } else { "Train a quick MNIST model" }}
+            </button>
+            <button type="button" data-testid="adv-lab-model" on:click=move |_| prepare.run(ctx.session.with_untracked(|s| s.mnist_lab_model()))
+                title="Available after a run of the MNIST lab"
+                disabled=move || !has_lab_model() || ctx.session.with(busy)>
+                "Attack the MNIST lab's model"
+            </button>
+        </div>
+        {move || state.get().map(|s| {
+            let DataProgress { loaded_bytes: loaded, total_bytes: total, .. } = s.state.data.unwrap_or_default();
+            view! {
+                <div class="progress" data-testid="adv-progress" data-phase=s.state.phase.name()>
+                    <progress max=total.max(1) value=loaded aria-label="MNIST download"></progress>
+                    <span>{match s.state.phase {
+                        Phase::Finished => format!("Ready: {}, {:.1}% clean test accuracy.", s.model, s.sweep.first().map_or(0.0, |x| x.1)),
+                        Phase::Failed | Phase::Interrupted => s.state.phase.name().to_string(),
+                        _ if loaded < total || total == 0 => format!("Loading MNIST: {:.1} of {:.1} MB", loaded as f64 / 1e6, total as f64 / 1e6),
+                        _ => "Training the model and sweeping epsilon…".to_string(),
+                    }}</span>
+                    {s.state.error.map(|e| view! { <p class="error" role="alert" data-testid="adv-error">{e}</p> })}
+                </div>
+            }
+        })}
+        {move || sweep_chart().map(|svg| view! { <div class="charts"><Svg svg=svg testid="adv-sweep-chart"/></div> })}
+        <DataTable caption="accuracy per epsilon" headers=vec!["epsilon", "accuracy (%)"] rows=sweep_rows testid="adv-sweep-table"/>
+    </section>
+    }
+}
+
+/// The latest attack: the original, the perturbation, the adversarial image, the probabilities
+/// before and after, and what it took.
+#[component]
+fn AttackResult(state: Memo<Option<AttackView>>) -> impl IntoView {
+    move || {
+        state.get().and_then(|s| s.attack.map(|a| (a, s.attacking))).map(|(Attacked { label, target, epsilon: eps, result: a, .. }, busy)| {
+            let (before, after) = (Attack::predicted(&a.before), Attack::predicted(&a.after));
+            let how = match target {
+                Some(t) if after == t as usize => format!("Targeted: the model says {t} after {} steps of 0.01.", a.steps),
+                Some(t) => format!("Targeted: {t} not reached within {} steps.", a.steps),
+                None => format!("One fast gradient sign step of epsilon {eps:.2}."),
+            };
+            let max_change = a.perturbation.iter().fold(0f32, |m, d| m.max(d.abs()));
+            view! {
+                <div class="shift-view" data-testid="adv-result" aria-busy=busy.to_string()>
+                    <figure><PixelCanvas rgba=grey_rgba(&a.original, 0.0, 1.0) width=28 height=28 scale=5 label=format!("original: a {label}")/><figcaption>{format!("original (label {label}): model says {before}")}</figcaption></figure>
+                    <figure><PixelCanvas rgba=perturbation_rgba(&a.perturbation) width=28 height=28 scale=5 label="the perturbation, amplified"/><figcaption>{format!("perturbation, amplified (largest change {max_change:.3}; red brighter, blue darker)")}</figcaption></figure>
+                    <figure><PixelCanvas rgba=grey_rgba(&a.adversarial, 0.0, 1.0) width=28 height=28 scale=5 label="the adversarial image"/><figcaption data-testid="adv-after">{format!("adversarial: model says {after}")}</figcaption></figure>
+                    <Probabilities before=a.before.clone() after=a.after.clone()/>
+                    <p class="answer" data-testid="adv-answer">
+                        {how}" "
+                        // The flip scan belongs to the untargeted attack only.
+                        {target.is_none().then(|| a.flips_at.map_or_else(
+                            || "No epsilon up to 0.5 changes this prediction.".to_string(),
+                            |e| format!("The smallest epsilon that changes this prediction is {e:.3}."),
+                        ))}
+                    </p>
+                </div>
+            }
+        })
     }
 }
