@@ -162,6 +162,112 @@ fn UnreadableRecords() -> impl IntoView {
     }
 }
 
+/// One saved run in the list: tick to compare, its name to edit, its numbers, and what can be
+/// done with it (resume, report, export, delete).
+#[component]
+fn RunRow(run: SavedRun, compare: RwSignal<Vec<String>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let (elsewhere, unsaved) = (ctx.keeping.elsewhere, ctx.keeping.unsaved);
+    let training = move || ctx.session.with(|s| s.is_training());
+    let remove = move |key: String| {
+        ctx.saved.update(|all| all.retain(|r| r.key != key));
+        compare.update(|c| c.retain(|k| *k != key));
+        delete_record(ctx, key);
+    };
+    let rename = move |key: String, name: String| {
+        if let Some(run) = ctx.saved.with_untracked(|all| all.iter().find(|r| r.key == key).cloned()) {
+            ctx.save(SavedRun { name, ..run });
+        }
+    };
+    let key = run.key.clone();
+    let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
+    let resumable = run.resumable() && matches!(run.lab, RunKind::Synth | RunKind::DogsMlp | RunKind::DogsCnn);
+    let started = js_sys::Date::new(&run.created.into())
+        .to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED)
+        .as_string()
+        .unwrap_or_default();
+    let single = run.clone();
+    let for_resume = run.clone();
+    let (k5, k6, k7) = (key.clone(), key.clone(), key.clone());
+    let busy = Memo::new(move |_| elsewhere.with(|e| e.contains(&k5)));
+    let status = run.status;
+    view! {
+        <tr data-testid="run-row" data-status=run.status.name() data-elsewhere=move || busy.get().to_string()>
+            <td><input type="checkbox" aria-label=format!("compare {}", run.name)
+                prop:checked=move || compare.with(|c| c.contains(&k1))
+                on:change=move |ev| {
+                    let on = event_target_checked(&ev);
+                    compare.update(|c| {
+                        c.retain(|k| *k != k2);
+                        if on { c.push(k2.clone()); if c.len() > 2 { c.remove(0); } }
+                    });
+                    if on && compare.with_untracked(|c| c.len()) == 2 {
+                        show_comparison();
+                    }
+                }/></td>
+            // As wide as the name (whole words shown, not cut at the box's edge).
+            <td><input type="text" value=run.name.clone() aria-label="run name" data-testid="run-name"
+                size=run.name.chars().count().clamp(12, 48) disabled=move || busy.get()
+                on:change=move |ev| rename(k3.clone(), event_target_value(&ev))/></td>
+            <td>{run.lab.name()}</td>
+            <td data-testid="run-status">{move || status_text(status, elsewhere.with(|e| e.contains(&k6)), unsaved.with(|u| u.contains(&k7)))}</td>
+            <td data-testid="run-epochs">{run.epochs.len()}</td>
+            <td data-testid="run-seconds">{crate::metrics::format_duration(run.train_seconds())}</td>
+            <td>{run.epochs.last().and_then(|e| e.valid_acc).map_or("-".into(), |a| format!("{a:.1}"))}</td>
+            <td>{run.test.map_or("-".into(), |t| format!("{:.1}", t.1))}</td>
+            <td>{started}</td>
+            <td class="buttons">
+                {resumable.then(|| view! {
+                    <button type="button" data-testid="run-resume" disabled=training on:click=move |_| resume_saved(ctx, for_resume.clone())>"Resume"</button>
+                })}
+                <button type="button" data-testid="run-report" on:click=move |_| export(std::slice::from_ref(&single), "html")>"Report"</button>
+                <button type="button" data-testid="run-json" on:click={let r = run.clone(); move |_| export(std::slice::from_ref(&r), "json")}>"JSON"</button>
+                <button type="button" data-testid="run-delete" disabled=move || busy.get() on:click=move |_| remove(k4.clone())>"Delete"</button>
+            </td>
+        </tr>
+    }
+}
+
+/// Continues saved run `run` from its last checkpoint in its lab, which is shown.
+fn resume_saved(ctx: Ctx, run: SavedRun) {
+    let Some(checkpoint) = run.checkpoint.clone() else { return };
+    let resume = Some((checkpoint, run.epochs.clone()));
+    let (job, lab_id, kind) = if run.lab == RunKind::Synth {
+        let Ok(lab) = serde_json::from_value::<SynthLab>(run.config.clone()) else { return };
+        (Job::Synth { lab, resume }, LabId::Synth, RunKind::Synth)
+    } else {
+        let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
+        let kind = if lab.model == DogModel::Mlp { RunKind::DogsMlp } else { RunKind::DogsCnn };
+        (Job::Dogs { lab, resume, share: None, picks: vec![] }, LabId::Dogs, kind)
+    };
+    ctx.start(job, Some(Keep { kind, name: run.name.clone(), continues: Some((run.key.clone(), run.created)) }));
+    let _ = window().location().set_hash(lab_id.slug());
+    ctx.lab.set(lab_id);
+}
+
+/// Imports the runs of the JSON file chosen in `ev`'s input, saying how many (or why none) in
+/// `note`.
+fn import_runs(ctx: Ctx, ev: &leptos::ev::Event, note: RwSignal<Option<String>>) {
+    let input = event_target::<web_sys::HtmlInputElement>(ev);
+    let file = input.files().and_then(|files| files.get(0));
+    input.set_value("");
+    let Some(file) = file else { return };
+    leptos::task::spawn_local(async move {
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
+        match text.map(|t| SavedRun::parse_file(&t)) {
+            Some(Ok(runs)) => {
+                let n = runs.len();
+                for run in runs {
+                    ctx.save(run.found_on_load());
+                }
+                note.set(Some(format!("Imported {n} run{}.", if n == 1 { "" } else { "s" })));
+            }
+            Some(Err(e)) => note.set(Some(format!("Not imported: {e}."))),
+            None => note.set(Some("Not imported: the file could not be read.".into())),
+        }
+    });
+}
+
 #[component]
 pub fn RunsPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -180,54 +286,6 @@ pub fn RunsPanel() -> impl IntoView {
         sort_for_list(&mut runs);
         runs
     });
-    let remove = move |key: String| {
-        ctx.saved.update(|all| all.retain(|r| r.key != key));
-        compare.update(|c| c.retain(|k| *k != key));
-        delete_record(ctx, key);
-    };
-    let rename = move |key: String, name: String| {
-        if let Some(run) = ctx.saved.with_untracked(|all| all.iter().find(|r| r.key == key).cloned()) {
-            ctx.save(SavedRun { name, ..run });
-        }
-    };
-    let resume = move |run: SavedRun| {
-        let Some(checkpoint) = run.checkpoint.clone() else { return };
-        let resume = Some((checkpoint, run.epochs.clone()));
-        let (job, lab_id, kind) = if run.lab == RunKind::Synth {
-            let Ok(lab) = serde_json::from_value::<SynthLab>(run.config.clone()) else { return };
-            (Job::Synth { lab, resume }, LabId::Synth, RunKind::Synth)
-        } else {
-            let Ok(lab) = serde_json::from_value::<DogLab>(run.config.clone()) else { return };
-            let kind = if lab.model == DogModel::Mlp { RunKind::DogsMlp } else { RunKind::DogsCnn };
-            (Job::Dogs { lab, resume, share: None, picks: vec![] }, LabId::Dogs, kind)
-        };
-        ctx.start(job, Some(Keep { kind, name: run.name.clone(), continues: Some((run.key.clone(), run.created)) }));
-        let _ = window().location().set_hash(lab_id.slug());
-        ctx.lab.set(lab_id);
-    };
-    let import = move |ev: leptos::ev::Event| {
-        let input = event_target::<web_sys::HtmlInputElement>(&ev);
-        let file = input.files().and_then(|files| files.get(0));
-        input.set_value("");
-        let Some(file) = file else { return };
-        leptos::task::spawn_local(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
-            match text.map(|t| SavedRun::parse_file(&t)) {
-                Some(Ok(runs)) => {
-                    let n = runs.len();
-                    for run in runs {
-                        ctx.save(run.found_on_load());
-                    }
-                    import_note.set(Some(format!("Imported {n} run{}.", if n == 1 { "" } else { "s" })));
-                }
-                Some(Err(e)) => import_note.set(Some(format!("Not imported: {e}."))),
-                None => import_note.set(Some("Not imported: the file could not be read.".into())),
-            }
-        });
-    };
-    let training = move || ctx.session.with(|s| s.is_training());
-    let elsewhere = ctx.keeping.elsewhere;
-    let unsaved = ctx.keeping.unsaved;
     let compared = move || {
         let keys = compare.get();
         let pick = |k: &String| ctx.saved.with(|all| all.iter().find(|r| r.key == *k).cloned());
@@ -237,7 +295,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     view! {
-        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST and DogSet labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
+        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST, DogSet and perceptron-rule labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
             <section aria-labelledby="runs-list-title">
                 <h3 id="runs-list-title">"Runs in this browser"</h3>
                 <p data-testid="runs-usage">
@@ -259,7 +317,7 @@ pub fn RunsPanel() -> impl IntoView {
                     <button type="button" on:click=move |_| export(&shown.get_untracked(), "json")>"JSON"</button>
                     <button type="button" on:click=move |_| export(&shown.get_untracked(), "csv")>"CSV"</button>
                     <label class="file-button">"Import runs (JSON)"
-                        <input type="file" accept=".json,application/json" data-testid="runs-import" on:change=import/>
+                        <input type="file" accept=".json,application/json" data-testid="runs-import" on:change=move |ev| import_runs(ctx, &ev, import_note)/>
                     </label>
                 </div>
                 <div class="gallery-controls" role="group" aria-labelledby="runs-lab-report-label">
@@ -286,52 +344,7 @@ pub fn RunsPanel() -> impl IntoView {
                         {["compare", "name", "lab", "status", "epochs", "training time", "last valid acc (%)", "test acc (%)", "started", "actions"].map(|h| view! { <th scope="col">{h}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
-                        {move || shown.get().into_iter().map(|run| {
-                            let key = run.key.clone();
-                            let (k1, k2, k3, k4) = (key.clone(), key.clone(), key.clone(), key.clone());
-                            let resumable = run.resumable() && matches!(run.lab, RunKind::Synth | RunKind::DogsMlp | RunKind::DogsCnn);
-                            let started = js_sys::Date::new(&run.created.into()).to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED).as_string().unwrap_or_default();
-                            let single = run.clone();
-                            let for_resume = run.clone();
-                            let (k5, k6, k7) = (key.clone(), key.clone(), key.clone());
-                            let busy = Memo::new(move |_| elsewhere.with(|e| e.contains(&k5)));
-                            let status = run.status;
-                            view! {
-                                <tr data-testid="run-row" data-status=run.status.name() data-elsewhere=move || busy.get().to_string()>
-                                    <td><input type="checkbox" aria-label=format!("compare {}", run.name)
-                                        prop:checked=move || compare.with(|c| c.contains(&k1))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            compare.update(|c| {
-                                                c.retain(|k| *k != k2);
-                                                if on { c.push(k2.clone()); if c.len() > 2 { c.remove(0); } }
-                                            });
-                                            if on && compare.with_untracked(|c| c.len()) == 2 {
-                                                show_comparison();
-                                            }
-                                        }/></td>
-                                    // As wide as the name (whole words shown, not cut at the box's edge).
-                                    <td><input type="text" value=run.name.clone() aria-label="run name" data-testid="run-name"
-                                        size=run.name.chars().count().clamp(12, 48) disabled=move || busy.get()
-                                        on:change=move |ev| rename(k3.clone(), event_target_value(&ev))/></td>
-                                    <td>{run.lab.name()}</td>
-                                    <td data-testid="run-status">{move || status_text(status, elsewhere.with(|e| e.contains(&k6)), unsaved.with(|u| u.contains(&k7)))}</td>
-                                    <td data-testid="run-epochs">{run.epochs.len()}</td>
-                                    <td data-testid="run-seconds">{crate::metrics::format_duration(run.train_seconds())}</td>
-                                    <td>{run.epochs.last().and_then(|e| e.valid_acc).map_or("-".into(), |a| format!("{a:.1}"))}</td>
-                                    <td>{run.test.map_or("-".into(), |t| format!("{:.1}", t.1))}</td>
-                                    <td>{started}</td>
-                                    <td class="buttons">
-                                        {resumable.then(|| view! {
-                                            <button type="button" data-testid="run-resume" disabled=training on:click=move |_| resume(for_resume.clone())>"Resume"</button>
-                                        })}
-                                        <button type="button" data-testid="run-report" on:click=move |_| export(std::slice::from_ref(&single), "html")>"Report"</button>
-                                        <button type="button" data-testid="run-json" on:click={let r = run.clone(); move |_| export(std::slice::from_ref(&r), "json")}>"JSON"</button>
-                                        <button type="button" data-testid="run-delete" disabled=move || busy.get() on:click=move |_| remove(k4.clone())>"Delete"</button>
-                                    </td>
-                                </tr>
-                            }
-                        }).collect_view()}
+                        {move || shown.get().into_iter().map(|run| view! { <RunRow run=run compare=compare/> }).collect_view()}
                     </tbody>
                 </table>
                 </div>
