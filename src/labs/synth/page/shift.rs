@@ -8,6 +8,7 @@ use crate::data::synthetic::{self, Bar, Orientation, SIZE};
 use crate::labs::synth::answers;
 use crate::plot::{grey_rgba, heatmap_svg};
 use crate::protocol::ToWorker;
+use crate::session::Probe;
 use crate::web::kit::Ctx;
 use crate::web::kit::inside::InsideView;
 use crate::web::kit::widgets::{PixelCanvas, Svg};
@@ -73,6 +74,46 @@ pub(super) fn ShiftDemo() -> impl IntoView {
         row.set((row.get_untracked() as i64 + dr).clamp(0, max_r as i64) as usize);
         col.set((col.get_untracked() as i64 + dc).clamp(0, max_c as i64) as usize);
     };
+    let inside = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.inside.clone())));
+    view! {
+        <section aria-labelledby="shift-title" class="shift">
+            <h3 id="shift-title">"5. Shift invariance, live"</h3>
+            {move || trained.get().is_none().then(|| view! { <p class="empty" data-testid="shift-needs-model">"Train a model first: this demo runs the model you trained."</p> })}
+            <BarControls orientation=orientation row=row col=col/>
+            <div class="shift-view" tabindex="0" on:keydown=on_key data-testid="shift-view" data-shortcut="arrows"
+                aria-label="Shift demo: arrow keys move the bar">
+                <figure>
+                    <PixelCanvas rgba=Signal::derive(move || grey_rgba(&image.get(), 0.0, 1.0)) width=SIZE as u32 height=SIZE as u32 scale=6
+                        label=Signal::derive(move || { let b = bar.get(); format!("input: {} bar at row {}, column {}", b.orientation.name(), b.row, b.col) })
+                        testid="shift-input"/>
+                    <figcaption>"input (arrow keys move the bar)"</figcaption>
+                </figure>
+                {(0..2).map(|c| view! {
+                    <figure>
+                        <PixelCanvas rgba=map(c) width=24 height=24 scale=7 label=format!("feature map of kernel {}", c + 1) testid=format!("feature-map-{c}")/>
+                        <figcaption>{format!("kernel {} after ReLU", c + 1)}</figcaption>
+                    </figure>
+                }).collect_view()}
+                <ClassProbabilities probe=probe/>
+            </div>
+            {move || trained.get().map(|run| view! {
+                <p>
+                    <button type="button" data-testid="inside-show"
+                        on:click=move |_| ctx.send(&ToWorker::LookInside { run, input: Input::Pixels(image.get_untracked()) })>
+                        "Look inside: every layer for this image"
+                    </button>
+                </p>
+            })}
+            {move || inside.get().map(|a| view! { <InsideView activations=a testid="synth-inside"/> })}
+            <PositionSweep bar=bar/>
+        </section>
+    }
+}
+
+/// The bar's orientation, its row and column as sliders, and a button to centre it.
+#[component]
+fn BarControls(orientation: RwSignal<Orientation>, row: RwSignal<usize>, col: RwSignal<usize>) -> impl IntoView {
+    let max = move || Bar::max_position(orientation.get());
     let set_orientation = move |o: Orientation| {
         orientation.set(o);
         let (max_r, max_c) = Bar::max_position(o);
@@ -95,8 +136,30 @@ pub(super) fn ShiftDemo() -> impl IntoView {
             </div>
         }
     };
-    let sweep = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.sweep.clone())));
-    let inside = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.inside.clone())));
+    view! {
+    <div class="shift-controls">
+        <fieldset>
+            <legend>"Bar"</legend>
+            {[Orientation::Horizontal, Orientation::Vertical].into_iter().map(|o| view! {
+                <label>
+                    <input type="radio" name="orientation" data-testid=format!("orientation-{}", o.name())
+                        prop:checked=move || orientation.get() == o
+                        on:change=move |_| set_orientation(o)/>
+                    {o.name()}
+                </label>
+            }).collect_view()}
+        </fieldset>
+        {slider("Row", "shift-row", row, Signal::derive(move || max().0))}
+        {slider("Column", "shift-col", col, Signal::derive(move || max().1))}
+        <button type="button" on:click=move |_| { let b = Bar::centred(orientation.get()); row.set(b.row); col.set(b.col); }>"Centre"</button>
+    </div>
+    }
+}
+
+/// The class probabilities of the probed image, the class picked marked.
+#[component]
+fn ClassProbabilities(probe: Memo<Option<Probe>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let at_chance =
         Memo::new(move |_| ctx.session.with(|s| s.trained().is_some_and(|r| answers::verdict(&r.records).at_chance())));
     // The class the model picks: the larger probability, ties to the last class (the rule
@@ -109,98 +172,63 @@ pub(super) fn ShiftDemo() -> impl IntoView {
         })
     });
     view! {
-        <section aria-labelledby="shift-title" class="shift">
-            <h3 id="shift-title">"5. Shift invariance, live"</h3>
-            {move || trained.get().is_none().then(|| view! { <p class="empty" data-testid="shift-needs-model">"Train a model first: this demo runs the model you trained."</p> })}
-            <div class="shift-controls">
-                <fieldset>
-                    <legend>"Bar"</legend>
-                    {[Orientation::Horizontal, Orientation::Vertical].into_iter().map(|o| view! {
-                        <label>
-                            <input type="radio" name="orientation" data-testid=format!("orientation-{}", o.name())
-                                prop:checked=move || orientation.get() == o
-                                on:change=move |_| set_orientation(o)/>
-                            {o.name()}
-                        </label>
-                    }).collect_view()}
-                </fieldset>
-                {slider("Row", "shift-row", row, Signal::derive(move || max().0))}
-                {slider("Column", "shift-col", col, Signal::derive(move || max().1))}
-                <button type="button" on:click=move |_| { let b = Bar::centred(orientation.get()); row.set(b.row); col.set(b.col); }>"Centre"</button>
-            </div>
-            <div class="shift-view" tabindex="0" on:keydown=on_key data-testid="shift-view" data-shortcut="arrows"
-                aria-label="Shift demo: arrow keys move the bar">
-                <figure>
-                    <PixelCanvas rgba=Signal::derive(move || grey_rgba(&image.get(), 0.0, 1.0)) width=SIZE as u32 height=SIZE as u32 scale=6
-                        label=Signal::derive(move || { let b = bar.get(); format!("input: {} bar at row {}, column {}", b.orientation.name(), b.row, b.col) })
-                        testid="shift-input"/>
-                    <figcaption>"input (arrow keys move the bar)"</figcaption>
-                </figure>
-                {(0..2).map(|c| view! {
-                    <figure>
-                        <PixelCanvas rgba=map(c) width=24 height=24 scale=7 label=format!("feature map of kernel {}", c + 1) testid=format!("feature-map-{c}")/>
-                        <figcaption>{format!("kernel {} after ReLU", c + 1)}</figcaption>
+        <div class="probs" data-testid="probs">
+            <h4>"Class probabilities"</h4>
+            {move || probe.with(|p| p.as_ref().map(|p| {
+                p.probs.iter().enumerate().map(|(i, &q)| {
+                    let chosen = predicted.get() == Some(i);
+                    view! {
+                        <div class="prob" class:predicted=chosen>
+                            <span class="name">{synthetic::CLASS_NAMES[i]}</span>
+                            <meter min="0" max="1" value=q aria-label=format!("probability {}", synthetic::CLASS_NAMES[i])></meter>
+                            <span class="value" data-testid=format!("prob-{}", synthetic::CLASS_NAMES[i])>{format!("{:.1}%", 100.0 * q)}</span>
+                            {chosen.then(|| view! { <span class="badge" data-testid="predicted">"predicted"</span> })}
+                        </div>
+                    }
+                }).collect_view()
+            }))}
+            {move || at_chance.get().then(|| view! {
+                <p class="note" data-testid="probs-at-chance">"This model stayed at chance: its probabilities are a coin toss, not a judgement of the bar."</p>
+            })}
+        </div>
+    }
+}
+
+/// The true class's probability at every position of the bar, the demo's bar marked.
+#[component]
+fn PositionSweep(bar: Memo<Bar>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let sweep = Memo::new(move |_| ctx.session.with(|s| s.trained().and_then(|r| r.sweep.clone())));
+    view! {
+    {move || sweep.get().map(|sweep| view! {
+        <h4>"The true class's probability at every position"</h4>
+        <p>"Each cell is one position of the bar's top-left corner (row down, column across); the black square marks the bar in the demo above."</p>
+        <div class="colour-scale" data-testid="sweep-scale" aria-hidden="true">
+            <span>"0: wrong"</span><span class="ramp"></span><span>"1: right"</span>
+        </div>
+        <p class="sr-only">"Colour scale: blue is probability 0 for the true class (wrong), white 0.5 (undecided), red 1 (right)."</p>
+        <div class="sweeps" data-testid="sweep">
+            {sweep.grids.iter().map(|g| {
+                let name = Orientation::from_label(g.class).name();
+                let grid = g.clone();
+                let svg = Signal::derive(move || {
+                    let b = bar.get();
+                    let mark = (b.orientation.label() == grid.class).then_some((b.row, b.col));
+                    sweep_svg(&grid, mark, &format!("{name} bars: the true class's probability at each corner position"))
+                });
+                view! {
+                    // One size per cell, so both grids read alike.
+                    <figure class="sweep" style=format!("width:{}rem", g.cols as f32 * 0.5 + 2.0)>
+                        <div class="axis-x">{format!("column 0 to {} →", g.cols - 1)}</div>
+                        <div class="sweep-body">
+                            <div class="axis-y">{format!("row 0 to {} ↓", g.rows - 1)}</div>
+                            <Svg svg=svg testid=format!("sweep-{name}")/>
+                        </div>
+                        <figcaption>{format!("{name} bars")}</figcaption>
                     </figure>
-                }).collect_view()}
-                <div class="probs" data-testid="probs">
-                    <h4>"Class probabilities"</h4>
-                    {move || probe.with(|p| p.as_ref().map(|p| {
-                        p.probs.iter().enumerate().map(|(i, &q)| {
-                            let chosen = predicted.get() == Some(i);
-                            view! {
-                                <div class="prob" class:predicted=chosen>
-                                    <span class="name">{synthetic::CLASS_NAMES[i]}</span>
-                                    <meter min="0" max="1" value=q aria-label=format!("probability {}", synthetic::CLASS_NAMES[i])></meter>
-                                    <span class="value" data-testid=format!("prob-{}", synthetic::CLASS_NAMES[i])>{format!("{:.1}%", 100.0 * q)}</span>
-                                    {chosen.then(|| view! { <span class="badge" data-testid="predicted">"predicted"</span> })}
-                                </div>
-                            }
-                        }).collect_view()
-                    }))}
-                    {move || at_chance.get().then(|| view! {
-                        <p class="note" data-testid="probs-at-chance">"This model stayed at chance: its probabilities are a coin toss, not a judgement of the bar."</p>
-                    })}
-                </div>
-            </div>
-            {move || trained.get().map(|run| view! {
-                <p>
-                    <button type="button" data-testid="inside-show"
-                        on:click=move |_| ctx.send(&ToWorker::LookInside { run, input: Input::Pixels(image.get_untracked()) })>
-                        "Look inside: every layer for this image"
-                    </button>
-                </p>
-            })}
-            {move || inside.get().map(|a| view! { <InsideView activations=a testid="synth-inside"/> })}
-            {move || sweep.get().map(|sweep| view! {
-                <h4>"The true class's probability at every position"</h4>
-                <p>"Each cell is one position of the bar's top-left corner (row down, column across); the black square marks the bar in the demo above."</p>
-                <div class="colour-scale" data-testid="sweep-scale" aria-hidden="true">
-                    <span>"0: wrong"</span><span class="ramp"></span><span>"1: right"</span>
-                </div>
-                <p class="sr-only">"Colour scale: blue is probability 0 for the true class (wrong), white 0.5 (undecided), red 1 (right)."</p>
-                <div class="sweeps" data-testid="sweep">
-                    {sweep.grids.iter().map(|g| {
-                        let name = Orientation::from_label(g.class).name();
-                        let grid = g.clone();
-                        let svg = Signal::derive(move || {
-                            let b = bar.get();
-                            let mark = (b.orientation.label() == grid.class).then_some((b.row, b.col));
-                            sweep_svg(&grid, mark, &format!("{name} bars: the true class's probability at each corner position"))
-                        });
-                        view! {
-                            // One size per cell, so both grids read alike.
-                            <figure class="sweep" style=format!("width:{}rem", g.cols as f32 * 0.5 + 2.0)>
-                                <div class="axis-x">{format!("column 0 to {} →", g.cols - 1)}</div>
-                                <div class="sweep-body">
-                                    <div class="axis-y">{format!("row 0 to {} ↓", g.rows - 1)}</div>
-                                    <Svg svg=svg testid=format!("sweep-{name}")/>
-                                </div>
-                                <figcaption>{format!("{name} bars")}</figcaption>
-                            </figure>
-                        }
-                    }).collect_view()}
-                </div>
-            })}
-        </section>
+                }
+            }).collect_view()}
+        </div>
+    })}
     }
 }
