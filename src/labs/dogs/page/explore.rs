@@ -279,46 +279,10 @@ pub(super) fn ExploreSection() -> impl IntoView {
             save_picks(p);
         });
     };
-    let export = move |_| {
-        let p = picks.get_untracked();
-        let names = info.with_untracked(|i| i.as_ref().map(|i| i.class_names.clone()).unwrap_or_default());
-        let images: Vec<_> = p
-            .images
-            .iter()
-            .map(|(c, i)| serde_json::json!({"class": names.get(*c as usize), "label": c, "train_index": i}))
-            .collect();
-        let json = serde_json::json!({"dataset": p.set, "hard_images": images, "why": p.note});
-        download_text(
-            "nnlab-dogset-hard-images.json",
-            "application/json",
-            &serde_json::to_string_pretty(&json).unwrap_or_default(),
-        );
-    };
     view! {
         <section aria-labelledby="dogs-explore-title">
             <h3 id="dogs-explore-title">"2. Explore"</h3>
-            {move || match info.get() {
-                None => view! { <p class="empty">"The set's numbers appear here once it is loaded."</p> }.into_any(),
-                Some(i) => {
-                    let [h, w, c] = i.image_shape;
-                    let s = &i.standardise;
-                    let fmt = |v: &[f32]| v.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(", ");
-                    view! {
-                        <dl class="facts" data-testid="dog-facts">
-                            <dt>"Images"</dt>
-                            <dd data-testid="dog-counts">{format!("{} train, {} valid, {} test", format_count(i.counts[0]), format_count(i.counts[1]), format_count(i.counts[2]))}</dd>
-                            <dt>"Image shape"</dt><dd>{format!("{h} x {w} pixels, {c} channels")}</dd>
-                            <dt>"Colour palette (from the pixels)"</dt><dd data-testid="dog-palette">{i.palette.clone()}</dd>
-                            <dt>"Classes"</dt><dd data-testid="dog-classes">{format!("{}: {}", i.class_names.len(), i.class_names.join(", "))}</dd>
-                            <dt>"Standardisation (train statistics, on 0..1 pixels)"</dt>
-                            <dd data-testid="dog-standardise">{format!("mean [{}], std [{}] per channel (R, G, B)", fmt(&s.mean), fmt(&s.std))}</dd>
-                        </dl>
-                        <ScrollBox label="Images per class and partition">
-                            <DataTable caption="images per class and partition" headers=vec!["label", "class", "train", "valid", "test"] rows=explore_rows(&i) testid="dog-class-table"/>
-                        </ScrollBox>
-                    }.into_any()
-                }
-            }}
+            <SetFacts info=info/>
             <div class="gallery-controls">
                 <label>
                     "Class: "
@@ -358,26 +322,79 @@ pub(super) fn ExploreSection() -> impl IntoView {
                     }).collect_view()
                 })}
             </div>
-            <div class="picks">
-                <p data-testid="dog-picks">
-                    {move || {
-                        let names = info.with(|i| i.as_ref().map(|i| i.class_names.clone()).unwrap_or_default());
-                        let p = picks.get();
-                        let list: Vec<String> = p.images.iter().map(|(c, i)| format!("{} #{i}", names.get(*c as usize).map_or("?", |n| n.as_str()))).collect();
-                        format!("Marked as hard ({} of {PICKS}): {}", p.images.len(), if list.is_empty() { "none yet: click an image".into() } else { list.join(", ") })
-                    }}
-                </p>
-                <p class="refused" role="status" data-testid="dog-picks-refused">
-                    {move || refused.get().then(|| format!(
-                        "Not marked: the homework asks for {PICKS} hard images and {PICKS} are marked. Unmark one (click it again) to mark another."
-                    ))}
-                </p>
-                <label for="dog-note">"Why might a classifier find these hard?"</label>
-                <textarea id="dog-note" data-testid="dog-note" rows="3"
-                    prop:value=move || picks.with(|p| p.note.clone())
-                    on:input=move |ev| picks.update(|p| { p.note = event_target_value(&ev); save_picks(p); })></textarea>
-                <button type="button" data-testid="dog-picks-export" on:click=export>"Export the marked images and note (JSON)"</button>
-            </div>
+            <MarkedImages info=info picks=picks refused=refused/>
         </section>
+    }
+}
+
+/// The loaded set's numbers: its images, shape, palette, classes, standardisation, and the
+/// images per class and partition.
+#[component]
+fn SetFacts(info: Memo<Option<DogSetInfo>>) -> impl IntoView {
+    view! {
+    {move || match info.get() {
+        None => view! { <p class="empty">"The set's numbers appear here once it is loaded."</p> }.into_any(),
+        Some(i) => {
+            let [h, w, c] = i.image_shape;
+            let s = &i.standardise;
+            let fmt = |v: &[f32]| v.iter().map(|x| format!("{x:.4}")).collect::<Vec<_>>().join(", ");
+            view! {
+                <dl class="facts" data-testid="dog-facts">
+                    <dt>"Images"</dt>
+                    <dd data-testid="dog-counts">{format!("{} train, {} valid, {} test", format_count(i.counts[0]), format_count(i.counts[1]), format_count(i.counts[2]))}</dd>
+                    <dt>"Image shape"</dt><dd>{format!("{h} x {w} pixels, {c} channels")}</dd>
+                    <dt>"Colour palette (from the pixels)"</dt><dd data-testid="dog-palette">{i.palette.clone()}</dd>
+                    <dt>"Classes"</dt><dd data-testid="dog-classes">{format!("{}: {}", i.class_names.len(), i.class_names.join(", "))}</dd>
+                    <dt>"Standardisation (train statistics, on 0..1 pixels)"</dt>
+                    <dd data-testid="dog-standardise">{format!("mean [{}], std [{}] per channel (R, G, B)", fmt(&s.mean), fmt(&s.std))}</dd>
+                </dl>
+                <ScrollBox label="Images per class and partition">
+                    <DataTable caption="images per class and partition" headers=vec!["label", "class", "train", "valid", "test"] rows=explore_rows(&i) testid="dog-class-table"/>
+                </ScrollBox>
+            }.into_any()
+        }
+    }}
+    }
+}
+
+/// The images marked as hard, why, and their export.
+#[component]
+fn MarkedImages(info: Memo<Option<DogSetInfo>>, picks: RwSignal<Picks>, refused: RwSignal<bool>) -> impl IntoView {
+    let export = move |_| {
+        let p = picks.get_untracked();
+        let names = info.with_untracked(|i| i.as_ref().map(|i| i.class_names.clone()).unwrap_or_default());
+        let images: Vec<_> = p
+            .images
+            .iter()
+            .map(|(c, i)| serde_json::json!({"class": names.get(*c as usize), "label": c, "train_index": i}))
+            .collect();
+        let json = serde_json::json!({"dataset": p.set, "hard_images": images, "why": p.note});
+        download_text(
+            "nnlab-dogset-hard-images.json",
+            "application/json",
+            &serde_json::to_string_pretty(&json).unwrap_or_default(),
+        );
+    };
+    view! {
+    <div class="picks">
+        <p data-testid="dog-picks">
+            {move || {
+                let names = info.with(|i| i.as_ref().map(|i| i.class_names.clone()).unwrap_or_default());
+                let p = picks.get();
+                let list: Vec<String> = p.images.iter().map(|(c, i)| format!("{} #{i}", names.get(*c as usize).map_or("?", |n| n.as_str()))).collect();
+                format!("Marked as hard ({} of {PICKS}): {}", p.images.len(), if list.is_empty() { "none yet: click an image".into() } else { list.join(", ") })
+            }}
+        </p>
+        <p class="refused" role="status" data-testid="dog-picks-refused">
+            {move || refused.get().then(|| format!(
+                "Not marked: the homework asks for {PICKS} hard images and {PICKS} are marked. Unmark one (click it again) to mark another."
+            ))}
+        </p>
+        <label for="dog-note">"Why might a classifier find these hard?"</label>
+        <textarea id="dog-note" data-testid="dog-note" rows="3"
+            prop:value=move || picks.with(|p| p.note.clone())
+            on:input=move |ev| picks.update(|p| { p.note = event_target_value(&ev); save_picks(p); })></textarea>
+        <button type="button" data-testid="dog-picks-export" on:click=export>"Export the marked images and note (JSON)"</button>
+    </div>
     }
 }
