@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::data::dogs::DogSetInfo;
+use crate::labs::dogs::DogsView;
 use crate::metrics::format_count;
 use crate::plot::rgb_to_rgba;
 use crate::protocol::ToWorker;
@@ -94,20 +95,6 @@ pub(super) fn DataSection() -> impl IntoView {
             send_files(transfer.files());
         }
     };
-    let switch = move |ev: leptos::ev::Event| {
-        let source = match event_target_value(&ev).as_str() {
-            "Uploaded" => DogSource::Uploaded,
-            "Hosted" => DogSource::Hosted,
-            _ => DogSource::StandIn,
-        };
-        let mut run = 0;
-        ctx.session.update(|s| run = s.load_dogs());
-        ctx.send(&ToWorker::LoadDogs { run, source });
-    };
-    let forget = move |_| {
-        ctx.session.update(|s| s.dogs.info = None);
-        ctx.send(&ToWorker::ForgetDogs);
-    };
     view! {
         <section aria-labelledby="dogs-data-title">
             <h3 id="dogs-data-title">"1. The data"</h3>
@@ -131,58 +118,8 @@ pub(super) fn DataSection() -> impl IntoView {
                 <span>"or drop a .zip here"</span>
             </div>
             {move || drop_note.get().map(|n| view! { <p class="error" role="alert">{n}</p> })}
-            {move || dogs.with(|d| d.checking).map(|(done, total)| view! {
-                <label class="progress" data-testid="dog-checking">
-                    "Checking your DogSet: "
-                    <progress max=total.max(1) value=done aria-label="Checking the DogSet"></progress>
-                    {format!("{} of {} images", format_count(done), format_count(total))}
-                </label>
-            })}
-            {move || dogs.with(|d| d.loading.and(d.data)).map(|DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files: cached, files }| view! {
-                <label class="progress" data-testid="dog-download">
-                    "Downloading the set: "
-                    <progress max=total.max(1) value=loaded aria-label="Dataset download"></progress>
-                    {format!("{:.1} of {:.1} MB, {cached} of {files} files from the cache", loaded as f64 / 1e6, total as f64 / 1e6)}
-                </label>
-            })}
-            {move || dogs.with(|d| d.load_error.clone()).map(|(message, report)| view! {
-                <div class="error" role="alert" data-testid="dog-load-error">
-                    <p><strong>"This DogSet could not be used: "</strong>{message}</p>
-                    {report.map(|r| view! { <ul>{r.lines().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> })}
-                </div>
-            })}
-            {move || dogs.with(|d| d.info.clone()).map(|info| {
-                let available = info.available.clone();
-                view! {
-                    <div class="dog-source" data-testid="dog-source" data-source=format!("{:?}", info.source)>
-                        <p>
-                            "In use: " <strong data-testid="dog-title">{info.title.clone()}</strong>
-                            {info.stand_in.then(|| view! { <span class="badge" data-testid="stand-in-badge">"stand-in: clothing, not dogs"</span> })}
-                        </p>
-                        {(available.len() > 1).then(|| view! {
-                            <label>
-                                "Use: "
-                                <select data-testid="dog-source-choice" on:change=switch disabled=move || !ready()>
-                                    {available.iter().map(|&s| view! {
-                                        <option value=format!("{s:?}") selected=s == info.source>{source_name(s)}</option>
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        })}
-                        {(info.source == DogSource::Uploaded).then(|| view! {
-                            <button type="button" data-testid="dog-forget" on:click=forget disabled=move || !ready()>
-                                "Remove my DogSet from this browser"
-                            </button>
-                        })}
-                        {info.report.clone().map(|r| view! {
-                            <details open=!r.problems.is_empty() data-testid="dog-report">
-                                <summary>"What the checks found"</summary>
-                                <ul>{r.lines().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
-                            </details>
-                        })}
-                    </div>
-                }
-            })}
+            <LoadProgress dogs=dogs/>
+            <SetInUse dogs=dogs/>
         </section>
     }
 }
@@ -396,5 +333,87 @@ fn MarkedImages(info: Memo<Option<DogSetInfo>>, picks: RwSignal<Picks>, refused:
             on:input=move |ev| picks.update(|p| { p.note = event_target_value(&ev); save_picks(p); })></textarea>
         <button type="button" data-testid="dog-picks-export" on:click=export>"Export the marked images and note (JSON)"</button>
     </div>
+    }
+}
+
+/// The user's DogSet being checked, a hosted set downloading, and why a set was refused.
+#[component]
+fn LoadProgress(dogs: Memo<DogsView>) -> impl IntoView {
+    view! {
+    {move || dogs.with(|d| d.checking).map(|(done, total)| view! {
+        <label class="progress" data-testid="dog-checking">
+            "Checking your DogSet: "
+            <progress max=total.max(1) value=done aria-label="Checking the DogSet"></progress>
+            {format!("{} of {} images", format_count(done), format_count(total))}
+        </label>
+    })}
+    {move || dogs.with(|d| d.loading.and(d.data)).map(|DataProgress { loaded_bytes: loaded, total_bytes: total, cached_files: cached, files }| view! {
+        <label class="progress" data-testid="dog-download">
+            "Downloading the set: "
+            <progress max=total.max(1) value=loaded aria-label="Dataset download"></progress>
+            {format!("{:.1} of {:.1} MB, {cached} of {files} files from the cache", loaded as f64 / 1e6, total as f64 / 1e6)}
+        </label>
+    })}
+    {move || dogs.with(|d| d.load_error.clone()).map(|(message, report)| view! {
+        <div class="error" role="alert" data-testid="dog-load-error">
+            <p><strong>"This DogSet could not be used: "</strong>{message}</p>
+            {report.map(|r| view! { <ul>{r.lines().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> })}
+        </div>
+    })}
+    }
+}
+
+/// The set in use, the others to switch to, and removing the user's own from this browser.
+#[component]
+fn SetInUse(dogs: Memo<DogsView>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let ready = move || ctx.session.with(|s| s.engine() == Engine::Ready && !s.dogs.is_training());
+    let switch = move |ev: leptos::ev::Event| {
+        let source = match event_target_value(&ev).as_str() {
+            "Uploaded" => DogSource::Uploaded,
+            "Hosted" => DogSource::Hosted,
+            _ => DogSource::StandIn,
+        };
+        let mut run = 0;
+        ctx.session.update(|s| run = s.load_dogs());
+        ctx.send(&ToWorker::LoadDogs { run, source });
+    };
+    let forget = move |_| {
+        ctx.session.update(|s| s.dogs.info = None);
+        ctx.send(&ToWorker::ForgetDogs);
+    };
+    view! {
+    {move || dogs.with(|d| d.info.clone()).map(|info| {
+        let available = info.available.clone();
+        view! {
+            <div class="dog-source" data-testid="dog-source" data-source=format!("{:?}", info.source)>
+                <p>
+                    "In use: " <strong data-testid="dog-title">{info.title.clone()}</strong>
+                    {info.stand_in.then(|| view! { <span class="badge" data-testid="stand-in-badge">"stand-in: clothing, not dogs"</span> })}
+                </p>
+                {(available.len() > 1).then(|| view! {
+                    <label>
+                        "Use: "
+                        <select data-testid="dog-source-choice" on:change=switch disabled=move || !ready()>
+                            {available.iter().map(|&s| view! {
+                                <option value=format!("{s:?}") selected=s == info.source>{source_name(s)}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
+                {(info.source == DogSource::Uploaded).then(|| view! {
+                    <button type="button" data-testid="dog-forget" on:click=forget disabled=move || !ready()>
+                        "Remove my DogSet from this browser"
+                    </button>
+                })}
+                {info.report.clone().map(|r| view! {
+                    <details open=!r.problems.is_empty() data-testid="dog-report">
+                        <summary>"What the checks found"</summary>
+                        <ul>{r.lines().into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul>
+                    </details>
+                })}
+            </div>
+        }
+    })}
     }
 }
