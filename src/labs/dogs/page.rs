@@ -148,12 +148,6 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));
     let paused = move || run.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
-    let charts = Memo::new(move |_| {
-        run.with(|r| {
-            r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), name))
-        })
-    });
-    let rows = Signal::derive(move || run.with(|r| r.as_ref().map(|r| epoch_rows(&r.records)).unwrap_or_default()));
     let built = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.layers.clone()).filter(|l| !l.is_empty())));
     view! {
         <section aria-labelledby=format!("{id}-title")>
@@ -201,27 +195,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
                     {format!("Kept in this browser after epoch {n}, with its {:.2} MB of parameters (saved every epoch): a reload loses nothing (see Saved runs).", bytes as f64 / 1e6)}
                 </p>
             })}
-            {move || run.get().and_then(|r| r.summary.clone().map(|s| (r, s))).map(|(r, s)| view! {
-                <p class="answer" data-testid=format!("{id}-result")>
-                    {format!("{} epochs, {}. ", s.epochs_trained, s.stop.describe())}
-                    {r.test.map(|(loss, acc)| format!("Test accuracy (evaluated once, after training): {acc:.1}% (loss {loss:.4})."))}
-                </p>
-            })}
-            {move || charts.get().map(|(loss, acc)| view! {
-                <div class="charts">
-                    <figure><Svg svg=loss.clone() testid=format!("{id}-loss-chart")/><ChartExport svg=loss name=if cnn { "dog-cnn-loss" } else { "dog-mlp-loss" }/></figure>
-                    <figure><Svg svg=acc.clone() testid=format!("{id}-acc-chart")/><ChartExport svg=acc name=if cnn { "dog-cnn-accuracy" } else { "dog-mlp-accuracy" }/></figure>
-                </div>
-            })}
-            <ScrollBox label=format!("Per-epoch records of the {name}")>
-                <DataTable caption=format!("per-epoch records of the {name}") headers=EPOCH_HEADERS.to_vec() rows=rows testid=format!("{id}-epochs")/>
-            </ScrollBox>
-            {move || run.with(|r| r.as_ref().and_then(|r| r.evaluation.clone())).map(|evaluation| view! {
-                <ConfusionView evaluation=evaluation.clone() what=format!("the {name}") testid=format!("{id}-confusion")/>
-                <PickVerdicts evaluation=evaluation name=name testid=format!("{id}-picks")/>
-            })}
-            {cnn.then(|| view! { <LookInside run=run/> })}
-            {cnn.then(|| view! { <Kernels run=run/> })}
+            <NetResults cnn=cnn run=run/>
         </section>
     }
 }
@@ -417,4 +391,40 @@ fn expected_duration(ctx: Ctx, cnn: bool, lab: Option<DogLab>) -> String {
     let images = ctx.session.with(|s| s.dogs.info.as_ref().map_or(0, |i| i.counts[0]));
     let epochs = lab.map_or(0, |l| l.train.epochs);
     crate::run_view::expected_text(measured.filter(|_| images > 0 && epochs > 0), images, epochs, true)
+}
+
+/// A network's last run: how it ended and its test accuracy, its curves and records, its
+/// confusion and the marked images' verdicts, and for the CNN a look inside and its kernels.
+#[component]
+fn NetResults(cnn: bool, run: Memo<Option<RunView<DogLab>>>) -> impl IntoView {
+    let (id, name) = if cnn { ("cnn", "CNN") } else { ("mlp", "MLP") };
+    let charts = Memo::new(move |_| {
+        run.with(|r| {
+            r.as_ref().filter(|r| !r.records.is_empty()).map(|r| run_charts(&r.records, r.summary.as_ref(), name))
+        })
+    });
+    let rows = Signal::derive(move || run.with(|r| r.as_ref().map(|r| epoch_rows(&r.records)).unwrap_or_default()));
+    view! {
+    {move || run.get().and_then(|r| r.summary.clone().map(|s| (r, s))).map(|(r, s)| view! {
+        <p class="answer" data-testid=format!("{id}-result")>
+            {format!("{} epochs, {}. ", s.epochs_trained, s.stop.describe())}
+            {r.test.map(|(loss, acc)| format!("Test accuracy (evaluated once, after training): {acc:.1}% (loss {loss:.4})."))}
+        </p>
+    })}
+    {move || charts.get().map(|(loss, acc)| view! {
+        <div class="charts">
+            <figure><Svg svg=loss.clone() testid=format!("{id}-loss-chart")/><ChartExport svg=loss name=if cnn { "dog-cnn-loss" } else { "dog-mlp-loss" }/></figure>
+            <figure><Svg svg=acc.clone() testid=format!("{id}-acc-chart")/><ChartExport svg=acc name=if cnn { "dog-cnn-accuracy" } else { "dog-mlp-accuracy" }/></figure>
+        </div>
+    })}
+    <ScrollBox label=format!("Per-epoch records of the {name}")>
+        <DataTable caption=format!("per-epoch records of the {name}") headers=EPOCH_HEADERS.to_vec() rows=rows testid=format!("{id}-epochs")/>
+    </ScrollBox>
+    {move || run.with(|r| r.as_ref().and_then(|r| r.evaluation.clone())).map(|evaluation| view! {
+        <ConfusionView evaluation=evaluation.clone() what=format!("the {name}") testid=format!("{id}-confusion")/>
+        <PickVerdicts evaluation=evaluation name=name testid=format!("{id}-picks")/>
+    })}
+    {cnn.then(|| view! { <LookInside run=run/> })}
+    {cnn.then(|| view! { <Kernels run=run/> })}
+    }
 }
