@@ -78,6 +78,52 @@ pub fn mount() {
 
 #[component]
 fn App() -> impl IntoView {
+    let ctx = new_context();
+    provide_context(ctx);
+    follow_fragment(ctx);
+    focus_stop_on_start();
+    presenter_mode(ctx);
+    ctx.load_saved();
+    ctx.start_pool();
+    // The offline copy is fetched once the engine is here, so its download does not share a
+    // slow link with the engine's and finds the files in the HTTP cache.
+    Effect::new(move |registered: Option<bool>| {
+        let ready = registered == Some(true) || ctx.session.with(|s| s.engine() == Engine::Ready);
+        if ready && registered != Some(true) {
+            keep_offline(ctx);
+        }
+        ready
+    });
+    view! {
+        <a class="skip-link" href="#lab" data-testid="skip-link" on:click=move |ev| {
+            // The fragment names labs: move focus to the lab without touching the URL.
+            ev.prevent_default();
+            focus_lab();
+        }>"Skip to the lab"</a>
+        <Header/>
+        <EngineBanner/>
+        {move || ctx.presenting.get().then(|| view! { <presenter::JoinCode/> })}
+        <div class="layout">
+            <LabList/>
+            <main id="lab" tabindex="-1">
+                // Built after the page's frame: two shorter tasks at start-up, not one long one.
+                <NextTurn><LabPanel/></NextTurn>
+            </main>
+        </div>
+        <footer>
+            <p>
+                "nnlab runs entirely in this page: models train in a web worker with "
+                <a href="https://burn.dev">"burn"</a>
+                ", on WebGPU where the browser offers it and on the CPU otherwise. Nothing leaves your machine. "
+                "The synthetic images are generated here from a seed."
+            </p>
+        </footer>
+    }
+}
+
+/// The page's context, from its address: the backend asked for, the lab and settings of a
+/// shared link, presenter mode, the test hooks.
+fn new_context() -> Ctx {
     let choice = match query_has("backend").as_deref() {
         Some("cpu") => BackendChoice::Cpu,
         Some("webgpu") => BackendChoice::WebGpu,
@@ -85,7 +131,7 @@ fn App() -> impl IntoView {
     };
     let hash = window().location().hash().unwrap_or_default();
     let shared = share::decode(&hash);
-    let ctx = Ctx {
+    Ctx {
         session: RwSignal::new(Session::default()),
         choice: RwSignal::new(choice),
         workers: StoredValue::new_local(Workers::default()),
@@ -104,22 +150,14 @@ fn App() -> impl IntoView {
         forms: StoredValue::new_local(HashMap::new()),
         forms_made: RwSignal::new(0),
         owner: StoredValue::new_local(Owner::current().expect("the app runs inside its reactive owner")),
-    };
-    provide_context(ctx);
-    follow_fragment(ctx);
-    focus_stop_on_start();
-    presenter_mode(ctx);
-    ctx.load_saved();
-    ctx.start_pool();
-    // The offline copy is fetched once the engine is here, so its download does not share a
-    // slow link with the engine's and finds the files in the HTTP cache.
-    Effect::new(move |registered: Option<bool>| {
-        let ready = registered == Some(true) || ctx.session.with(|s| s.engine() == Engine::Ready);
-        if ready && registered != Some(true) {
-            keep_offline(ctx);
-        }
-        ready
-    });
+    }
+}
+
+/// The name, the tagline and the settings: the backend, the workers, presenter mode and the
+/// offline status.
+#[component]
+fn Header() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let settings_badge = move || {
         let backend = match ctx.choice.get() {
             BackendChoice::Auto => "automatic",
@@ -130,61 +168,46 @@ fn App() -> impl IntoView {
         format!("{backend}, {n} worker{}", if n == 1 { "" } else { "s" })
     };
     view! {
-        <a class="skip-link" href="#lab" data-testid="skip-link" on:click=move |ev| {
-            // The fragment names labs: move focus to the lab without touching the URL.
-            ev.prevent_default();
-            focus_lab();
-        }>"Skip to the lab"</a>
-        <header class="top">
-            <div class="brand">
-                <h1>"nnlab"</h1>
-                <p class="tagline">
-                    "Train real neural networks in your browser and see why they behave as they do. "
-                    "Every number on this page is computed by the run you make."
-                </p>
-            </div>
-            // One compact bar: open on a wide screen, a summary with a badge on a phone.
-            <details class="settings" data-testid="settings" prop:open=wide_screen()>
-                <summary>"Settings " <span class="badge" data-testid="settings-badge">{settings_badge}</span></summary>
-                <div class="header-controls">
-                    <BackendPanel/>
-                    <pool::PoolPanel/>
-                    <button type="button" class="present-toggle" data-testid="present-toggle"
-                        aria-pressed=move || ctx.presenting.get().to_string()
-                        on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
-                        {move || if ctx.presenting.get() { "Leave presenter mode" } else { "Presenter mode" }}
-                    </button>
-                    <OfflineStatus/>
-                </div>
-            </details>
-        </header>
-        <EngineBanner/>
-        {move || ctx.presenting.get().then(|| view! { <presenter::JoinCode/> })}
-        <div class="layout">
-            <LabList/>
-            <main id="lab" tabindex="-1">
-                // Built after the page's frame: two shorter tasks at start-up, not one long one.
-                <NextTurn>{move || match ctx.lab.get() {
-                    LabId::Synth => view! { <synth::page::SynthLabPanel/> }.into_any(),
-                    LabId::Mnist => view! { <mnist::page::MnistLabPanel/> }.into_any(),
-                    LabId::Dogs => view! { <dogs::page::DogsLabPanel/> }.into_any(),
-                    LabId::ConvSize => view! { <conv_size::page::ConvSizePanel/> }.into_any(),
-                    LabId::Perceptrons => view! { <perceptrons::page::PerceptronPanel/> }.into_any(),
-                    LabId::Rule => view! { <rule::page::RulePanel/> }.into_any(),
-                    LabId::Xor => view! { <xor::page::XorPanel/> }.into_any(),
-                    LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
-                    LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
-                }}</NextTurn>
-            </main>
-        </div>
-        <footer>
-            <p>
-                "nnlab runs entirely in this page: models train in a web worker with "
-                <a href="https://burn.dev">"burn"</a>
-                ", on WebGPU where the browser offers it and on the CPU otherwise. Nothing leaves your machine. "
-                "The synthetic images are generated here from a seed."
+    <header class="top">
+        <div class="brand">
+            <h1>"nnlab"</h1>
+            <p class="tagline">
+                "Train real neural networks in your browser and see why they behave as they do. "
+                "Every number on this page is computed by the run you make."
             </p>
-        </footer>
+        </div>
+        // One compact bar: open on a wide screen, a summary with a badge on a phone.
+        <details class="settings" data-testid="settings" prop:open=wide_screen()>
+            <summary>"Settings " <span class="badge" data-testid="settings-badge">{settings_badge}</span></summary>
+            <div class="header-controls">
+                <BackendPanel/>
+                <pool::PoolPanel/>
+                <button type="button" class="present-toggle" data-testid="present-toggle"
+                    aria-pressed=move || ctx.presenting.get().to_string()
+                    on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
+                    {move || if ctx.presenting.get() { "Leave presenter mode" } else { "Presenter mode" }}
+                </button>
+                <OfflineStatus/>
+            </div>
+        </details>
+    </header>
+    }
+}
+
+/// The lab on screen: the one place the labs' panels are named.
+#[component]
+fn LabPanel() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || match ctx.lab.get() {
+        LabId::Synth => view! { <synth::page::SynthLabPanel/> }.into_any(),
+        LabId::Mnist => view! { <mnist::page::MnistLabPanel/> }.into_any(),
+        LabId::Dogs => view! { <dogs::page::DogsLabPanel/> }.into_any(),
+        LabId::ConvSize => view! { <conv_size::page::ConvSizePanel/> }.into_any(),
+        LabId::Perceptrons => view! { <perceptrons::page::PerceptronPanel/> }.into_any(),
+        LabId::Rule => view! { <rule::page::RulePanel/> }.into_any(),
+        LabId::Xor => view! { <xor::page::XorPanel/> }.into_any(),
+        LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
+        LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
     }
 }
 
