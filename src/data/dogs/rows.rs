@@ -46,18 +46,38 @@ pub fn check_csv(text: &str) -> Result<CheckedCsv, DogsError> {
             .position(|h| h == name)
             .ok_or_else(|| DogsError::MissingColumn { missing: name, header: header.join(", ") })
     };
-    let [file_col, label_col, name_col, part_col] =
-        [column(COLUMNS[0])?, column(COLUMNS[1])?, column(COLUMNS[2])?, column(COLUMNS[3])?];
+    let columns = [column(COLUMNS[0])?, column(COLUMNS[1])?, column(COLUMNS[2])?, column(COLUMNS[3])?];
     let extra_columns = header.iter().filter(|h| !COLUMNS.contains(&h.as_str())).cloned().collect();
-
-    struct Raw {
-        line: usize,
-        file: String,
-        label: Result<u8, String>,
-        name: String,
-        partition: Option<usize>,
-        partition_text: String,
+    let (raws, mut problems) = read_rows(&mut reader, columns, header.len())?;
+    let (names, class_names) = class_names(&raws);
+    let mut rows = vec![];
+    for raw in raws {
+        match check_row(raw, &names, class_names.len()) {
+            Ok(row) => rows.push(row),
+            Err(problem) => problems.push(problem),
+        }
     }
+    problems.sort_by_key(|p| p.line);
+    Ok(CheckedCsv { rows, problems, extra_columns, class_names })
+}
+
+/// A row of dogs.csv as read, before its label and name are checked against the others.
+struct Raw {
+    line: usize,
+    file: String,
+    label: Result<u8, String>,
+    name: String,
+    partition: Option<usize>,
+    partition_text: String,
+}
+
+/// Every row of the file (`columns`: filename, label, name and partition's), and the rows
+/// with fewer fields than the header's `width` as problems.
+fn read_rows(
+    reader: &mut csv::Reader<&[u8]>,
+    [file_col, label_col, name_col, part_col]: [usize; 4],
+    width: usize,
+) -> Result<(Vec<Raw>, Vec<Problem>), DogsError> {
     let mut raws = vec![];
     let mut problems = vec![];
     for (i, record) in reader.records().enumerate() {
@@ -65,12 +85,9 @@ pub fn check_csv(text: &str) -> Result<CheckedCsv, DogsError> {
         let line = record.position().map_or(i + 2, |p| p.line() as usize);
         let field = |c: usize| record.get(c).unwrap_or("").to_string();
         let file = field(file_col);
-        if record.len() < header.len() {
-            problems.push(Problem {
-                line,
-                file,
-                message: format!("has {} fields, the header has {}", record.len(), header.len()),
-            });
+        if record.len() < width {
+            let message = format!("has {} fields, the header has {width}", record.len());
+            problems.push(Problem { line, file, message });
             continue;
         }
         let label_text = field(label_col);
@@ -82,10 +99,13 @@ pub fn check_csv(text: &str) -> Result<CheckedCsv, DogsError> {
         let partition = PARTITIONS.iter().position(|p| *p == partition_text);
         raws.push(Raw { line, file, label, name: field(name_col), partition, partition_text });
     }
+    Ok((raws, problems))
+}
 
-    // Each name's label and each label's name: the one most rows agree on.
+/// Each label's name, the one most rows agree on, and the classes' names in label order.
+fn class_names(raws: &[Raw]) -> (BTreeMap<u8, String>, Vec<String>) {
     let mut pairs: BTreeMap<(u8, &str), usize> = BTreeMap::new();
-    for r in &raws {
+    for r in raws {
         if let Ok(l) = r.label
             && !r.name.is_empty()
         {
@@ -98,43 +118,39 @@ pub fn check_csv(text: &str) -> Result<CheckedCsv, DogsError> {
     let names: BTreeMap<u8, String> =
         pairs.keys().map(|k| k.0).filter_map(|l| majority(&|k| k.0 == l).map(|(_, n)| (l, n))).collect();
     let classes = names.values().collect::<std::collections::BTreeSet<_>>().len();
-    let class_names: Vec<String> =
+    let class_names =
         (0..classes).map(|l| names.get(&(l as u8)).cloned().unwrap_or_else(|| format!("class {l}"))).collect();
+    (names, class_names)
+}
 
-    let mut rows = vec![];
-    for r in raws {
-        let refuse = |message: String| Problem { line: r.line, file: r.file.clone(), message };
-        let problem = if r.file.is_empty() {
-            Some("has no filename".to_string())
-        } else if r.partition.is_none() {
-            Some(format!("partition `{}` is not one of train, valid, test", r.partition_text))
-        } else {
-            match &r.label {
-                Err(e) => Some(e.clone()),
-                Ok(l) if *l as usize >= classes => Some(format!(
-                    "numeric_label {l} is out of range: the file names {classes} classes (0 to {})",
-                    classes.saturating_sub(1)
-                )),
-                Ok(l) if names.get(l) != Some(&r.name) => Some(format!(
-                    "numeric_label {l} is `{}` in most rows, but this row names it `{}`",
-                    names.get(l).map_or("", String::as_str),
-                    r.name
-                )),
-                Ok(_) => None,
-            }
-        };
-        match problem {
-            Some(message) => problems.push(refuse(message)),
-            None => rows.push(Row {
-                line: r.line,
-                file: r.file,
-                label: r.label.expect("checked above"),
-                partition: r.partition.expect("checked above"),
-            }),
-        }
+/// Row `r` checked: a filename, a known partition, a label of one of `classes` classes whose
+/// name is the one most rows give it.
+fn check_row(r: Raw, names: &BTreeMap<u8, String>, classes: usize) -> Result<Row, Problem> {
+    let refuse = |message: String| Problem { line: r.line, file: r.file.clone(), message };
+    if r.file.is_empty() {
+        return Err(refuse("has no filename".to_string()));
     }
-    problems.sort_by_key(|p| p.line);
-    Ok(CheckedCsv { rows, problems, extra_columns, class_names })
+    let Some(partition) = r.partition else {
+        return Err(refuse(format!("partition `{}` is not one of train, valid, test", r.partition_text)));
+    };
+    let label = match &r.label {
+        Err(e) => return Err(refuse(e.clone())),
+        Ok(l) if *l as usize >= classes => {
+            return Err(refuse(format!(
+                "numeric_label {l} is out of range: the file names {classes} classes (0 to {})",
+                classes.saturating_sub(1)
+            )));
+        }
+        Ok(l) if names.get(l) != Some(&r.name) => {
+            return Err(refuse(format!(
+                "numeric_label {l} is `{}` in most rows, but this row names it `{}`",
+                names.get(l).map_or("", String::as_str),
+                r.name
+            )));
+        }
+        Ok(l) => *l,
+    };
+    Ok(Row { line: r.line, file: r.file, label, partition })
 }
 
 #[cfg(test)]
