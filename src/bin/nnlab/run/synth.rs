@@ -8,7 +8,7 @@ use nnlab::labs::synth::SynthLab;
 use nnlab::labs::synth::answers as synth_answers;
 use nnlab::labs::synth::engine::{evaluate_valid, run_synth, shift_sweep};
 use nnlab::metrics::format_duration;
-use nnlab::run::Kernels;
+use nnlab::run::{EpochRecord, Kernels};
 use nnlab::train::Event;
 use nnlab::train::native::{NativeDriver, block_on};
 
@@ -23,44 +23,17 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
             .progress_chars("=> "),
     );
     if format == Format::Table {
-        bar.println(format!(
-            "Synth CNN, {} training / {} validation images, SGD lr {}, batch {}, up to {} epochs, seed {}",
-            config.train_size,
-            config.valid_size,
-            config.train.lr,
-            config.train.batch_size,
-            config.train.epochs,
-            config.train.seed
-        ));
-        bar.println(format!(
-            "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8}",
-            "epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds"
-        ));
+        print_header(&bar, &config);
     }
     let device = device();
     let mut last_kernels: Option<Kernels> = None;
     let (net, record) =
         block_on(run_synth(&config, None, &device, &mut NativeDriver::default(), &mut |event| match event {
             Event::Progress { batch, batches, .. } => bar.set_message(format!("{batch}/{batches}")),
-            Event::Epoch { record: r, kernels } => {
+            Event::Epoch { record, kernels } => {
                 bar.inc(1);
                 last_kernels = kernels;
-                match format {
-                    Format::Json => outln!(
-                        "{}",
-                        json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc,
-                           "valid_loss": r.valid_loss, "valid_acc": r.valid_acc, "seconds": r.seconds})
-                    ),
-                    Format::Table => bar.println(format!(
-                        "{:>5} {:>10.4} {:>8.1}% {:>10.4} {:>8.1}% {:>8.2}",
-                        r.epoch,
-                        r.train_loss,
-                        r.train_acc,
-                        r.valid_loss.unwrap_or(f64::NAN),
-                        r.valid_acc.unwrap_or(f64::NAN),
-                        r.seconds
-                    )),
-                }
+                print_epoch(&bar, &record, format);
             }
             Event::Checkpoint(_) => {}
         }))?;
@@ -99,4 +72,41 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// The run's settings and the epoch table's header, above the progress bar.
+fn print_header(bar: &ProgressBar, config: &SynthLab) {
+    bar.println(format!(
+        "Synth CNN, {} training / {} validation images, SGD lr {}, batch {}, up to {} epochs, seed {}",
+        config.train_size,
+        config.valid_size,
+        config.train.lr,
+        config.train.batch_size,
+        config.train.epochs,
+        config.train.seed
+    ));
+    bar.println(format!(
+        "{:>5} {:>10} {:>9} {:>10} {:>9} {:>8}",
+        "epoch", "train loss", "train acc", "valid loss", "valid acc", "seconds"
+    ));
+}
+
+/// One epoch: a JSON line, or a row of the table above the progress bar.
+fn print_epoch(bar: &ProgressBar, r: &EpochRecord, format: Format) {
+    match format {
+        Format::Json => outln!(
+            "{}",
+            json!({"epoch": r.epoch, "train_loss": r.train_loss, "train_acc": r.train_acc,
+               "valid_loss": r.valid_loss, "valid_acc": r.valid_acc, "seconds": r.seconds})
+        ),
+        Format::Table => bar.println(format!(
+            "{:>5} {:>10.4} {:>8.1}% {:>10.4} {:>8.1}% {:>8.2}",
+            r.epoch,
+            r.train_loss,
+            r.train_acc,
+            r.valid_loss.unwrap_or(f64::NAN),
+            r.valid_acc.unwrap_or(f64::NAN),
+            r.seconds
+        )),
+    }
 }
