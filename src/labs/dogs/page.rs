@@ -113,11 +113,6 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     };
     let run = Memo::new(move |_| ctx.session.with(|s| if cnn { s.dogs.cnn.clone() } else { s.dogs.mlp.clone() }));
     let parsed = Memo::new(move |_| form.with(|f| DogLab::parse(f, cnn)));
-    // The table follows the form as it is typed; the last run's model has a table of its own.
-    let table = Memo::new(move |_| match parsed.get() {
-        Ok(lab) => lab.net().shape_table().map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    });
     // Each network trains on its own: the MLP and the CNN can train side by side.
     let training = Signal::derive(move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active())));
     // Why Train is disabled, shown beside it (none while this network trains: Stop is there).
@@ -148,7 +143,6 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));
     let paused = move || run.with(|r| r.as_ref().is_some_and(|r| r.state.phase == Phase::Paused));
-    let built = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.layers.clone()).filter(|l| !l.is_empty())));
     view! {
         <section aria-labelledby=format!("{id}-title")>
             <h3 id=format!("{id}-title")>{title}</h3>
@@ -160,13 +154,7 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             } else {
                 view! { <p>"The 64x64x3 image flattened to 12,288 inputs → 128 → ReLU → 64 → ReLU → 10."</p> }.into_any()
             }}
-            {move || match table.get() {
-                Ok(layers) => view! { <LayerTable caption=format!("Layers of the {name} the form's settings build") layers=layers testid=format!("{id}-layers")/> }.into_any(),
-                Err(e) => view! { <p class="empty" data-testid=format!("{id}-layers-none")>{format!("No layer table: these settings build no network ({e}).")}</p> }.into_any(),
-            }}
-            {move || built.get().map(|layers| view! {
-                <LayerTable caption=format!("Layers of the last run's {name} (traced from the network it built)") layers=layers testid=format!("{id}-run-layers")/>
-            })}
+            <LayerTables cnn=cnn parsed=parsed run=run/>
             <div class="buttons">
                 <button type="button" data-testid=format!("{id}-train") data-shortcut=(!cnn).then_some("space") disabled=move || !can_train() on:click=move |_| train()
                     aria-describedby=move || refusal.with(|r| r.is_some()).then(|| format!("{id}-train-reason"))>
@@ -197,6 +185,31 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             })}
             <NetResults cnn=cnn run=run/>
         </section>
+    }
+}
+
+/// The layers the form's settings build, as it is typed, and those of the last run's model.
+#[component]
+fn LayerTables(
+    cnn: bool,
+    parsed: Memo<Result<DogLab, crate::config::ConfigError>>,
+    run: Memo<Option<RunView<DogLab>>>,
+) -> impl IntoView {
+    let (id, name) = if cnn { ("cnn", "CNN") } else { ("mlp", "MLP") };
+    // The table follows the form as it is typed; the last run's model has a table of its own.
+    let table = Memo::new(move |_| match parsed.get() {
+        Ok(lab) => lab.net().shape_table().map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    });
+    let built = Memo::new(move |_| run.with(|r| r.as_ref().map(|r| r.layers.clone()).filter(|l| !l.is_empty())));
+    view! {
+    {move || match table.get() {
+        Ok(layers) => view! { <LayerTable caption=format!("Layers of the {name} the form's settings build") layers=layers testid=format!("{id}-layers")/> }.into_any(),
+        Err(e) => view! { <p class="empty" data-testid=format!("{id}-layers-none")>{format!("No layer table: these settings build no network ({e}).")}</p> }.into_any(),
+    }}
+    {move || built.get().map(|layers| view! {
+        <LayerTable caption=format!("Layers of the last run's {name} (traced from the network it built)") layers=layers testid=format!("{id}-run-layers")/>
+    })}
     }
 }
 
