@@ -220,21 +220,7 @@ pub(super) fn ExploreSection() -> impl IntoView {
         <section aria-labelledby="dogs-explore-title">
             <h3 id="dogs-explore-title">"2. Explore"</h3>
             <SetFacts info=info/>
-            <div class="gallery-controls">
-                <label>
-                    "Class: "
-                    <select data-testid="gallery-class" on:change=move |ev| { class.set(event_target_value(&ev).parse().unwrap_or(0)); page.set(0); }>
-                        {move || info.with(|i| i.as_ref().map(|i| i.class_names.iter().enumerate().map(|(k, n)| {
-                            view! { <option value=k.to_string() selected=move || class.get() as usize == k>{n.clone()}</option> }
-                        }).collect_view()))}
-                    </select>
-                </label>
-                <span class="pager">
-                    <button type="button" data-testid="gallery-prev" on:click=move |_| step(-1) disabled=move || { page.get() == 0 }>"Previous"</button>
-                    <span data-testid="gallery-page">{move || format!("page {} of {}", page.get() + 1, pages())}</span>
-                    <button type="button" data-testid="gallery-next" on:click=move |_| step(1) disabled=move || { page.get() + 1 >= pages() }>"Next"</button>
-                </span>
-            </div>
+            <GalleryControls info=info class=class page=page pages=Signal::derive(pages)/>
             <div class="dog-gallery" tabindex="0" role="group" aria-label="Training images of the chosen class; left and right arrows change the page"
                 data-testid="dog-gallery"
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
@@ -261,6 +247,35 @@ pub(super) fn ExploreSection() -> impl IntoView {
             </div>
             <MarkedImages info=info picks=picks refused=refused/>
         </section>
+    }
+}
+
+/// The gallery's class and its pages.
+#[component]
+fn GalleryControls(
+    info: Memo<Option<DogSetInfo>>,
+    class: RwSignal<u8>,
+    page: RwSignal<usize>,
+    pages: Signal<usize>,
+) -> impl IntoView {
+    let step =
+        move |by: isize| page.set((page.get_untracked() as isize + by).clamp(0, pages.get() as isize - 1) as usize);
+    view! {
+    <div class="gallery-controls">
+        <label>
+            "Class: "
+            <select data-testid="gallery-class" on:change=move |ev| { class.set(event_target_value(&ev).parse().unwrap_or(0)); page.set(0); }>
+                {move || info.with(|i| i.as_ref().map(|i| i.class_names.iter().enumerate().map(|(k, n)| {
+                    view! { <option value=k.to_string() selected=move || class.get() as usize == k>{n.clone()}</option> }
+                }).collect_view()))}
+            </select>
+        </label>
+        <span class="pager">
+            <button type="button" data-testid="gallery-prev" on:click=move |_| step(-1) disabled=move || { page.get() == 0 }>"Previous"</button>
+            <span data-testid="gallery-page">{move || format!("page {} of {}", page.get() + 1, pages.get())}</span>
+            <button type="button" data-testid="gallery-next" on:click=move |_| step(1) disabled=move || { page.get() + 1 >= pages.get() }>"Next"</button>
+        </span>
+    </div>
     }
 }
 
