@@ -306,30 +306,7 @@ pub fn RunsPanel() -> impl IntoView {
                 {move || ctx.keeping.persisted.get().map(|kept| view! {
                     <p data-testid="runs-persist">{persist_text(kept)}</p>
                 })}
-                <div class="gallery-controls">
-                    <label>"Show: "
-                        <select data-testid="runs-filter" on:change=move |ev| filter.set(RunKind::from_name(&event_target_value(&ev)))>
-                            <option value="all">"all labs"</option>
-                            {RunKind::ALL.map(|k| view! { <option value=k.name()>{k.label()}</option> })}
-                        </select>
-                    </label>
-                    <button type="button" data-testid="runs-export-html" on:click=move |_| export(&shown.get_untracked(), "html")>"Report of these runs (HTML)"</button>
-                    <button type="button" on:click=move |_| export(&shown.get_untracked(), "json")>"JSON"</button>
-                    <button type="button" on:click=move |_| export(&shown.get_untracked(), "csv")>"CSV"</button>
-                    <label class="file-button">"Import runs (JSON)"
-                        <input type="file" accept=".json,application/json" data-testid="runs-import" on:change=move |ev| import_runs(ctx, &ev, import_note)/>
-                    </label>
-                </div>
-                <div class="gallery-controls" role="group" aria-labelledby="runs-lab-report-label">
-                    <span id="runs-lab-report-label">"A lab's report to hand in (its latest run): "</span>
-                    {[(LabId::Mnist, "MNIST"), (LabId::Dogs, "DogSet"), (LabId::Synth, "Synthetic edges")].map(|(lab, name)| {
-                        let none = move || ctx.saved.with(|all| !all.iter().any(|r| r.lab.lab() == lab));
-                        view! {
-                            <button type="button" data-testid=format!("runs-lab-report-{}", lab.slug()) disabled=none
-                                on:click=move |_| { export_lab_report(ctx, lab); }>{name}</button>
-                        }
-                    }).collect_view()}
-                </div>
+                <ListControls shown=shown filter=filter import_note=import_note/>
                 {move || import_note.get().map(|n| view! { <p role="status" data-testid="runs-import-note">{n}</p> })}
                 // Above the list, where ticking a run's box brings it into view (and focus).
                 {move || compared().map(|svg| view! {
@@ -352,5 +329,41 @@ pub fn RunsPanel() -> impl IntoView {
                 <UnreadableRecords/>
             </section>
         </LabArticle>
+    }
+}
+
+/// What to show, the exports and imports of the runs shown, and each lab's report to hand in.
+#[component]
+fn ListControls(
+    shown: Memo<Vec<SavedRun>>,
+    filter: RwSignal<Option<RunKind>>,
+    import_note: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    view! {
+    <div class="gallery-controls">
+        <label>"Show: "
+            <select data-testid="runs-filter" on:change=move |ev| filter.set(RunKind::from_name(&event_target_value(&ev)))>
+                <option value="all">"all labs"</option>
+                {RunKind::ALL.map(|k| view! { <option value=k.name()>{k.label()}</option> })}
+            </select>
+        </label>
+        <button type="button" data-testid="runs-export-html" on:click=move |_| export(&shown.get_untracked(), "html")>"Report of these runs (HTML)"</button>
+        <button type="button" on:click=move |_| export(&shown.get_untracked(), "json")>"JSON"</button>
+        <button type="button" on:click=move |_| export(&shown.get_untracked(), "csv")>"CSV"</button>
+        <label class="file-button">"Import runs (JSON)"
+            <input type="file" accept=".json,application/json" data-testid="runs-import" on:change=move |ev| import_runs(ctx, &ev, import_note)/>
+        </label>
+    </div>
+    <div class="gallery-controls" role="group" aria-labelledby="runs-lab-report-label">
+        <span id="runs-lab-report-label">"A lab's report to hand in (its latest run): "</span>
+        {[(LabId::Mnist, "MNIST"), (LabId::Dogs, "DogSet"), (LabId::Synth, "Synthetic edges")].map(|(lab, name)| {
+            let none = move || ctx.saved.with(|all| !all.iter().any(|r| r.lab.lab() == lab));
+            view! {
+                <button type="button" data-testid=format!("runs-lab-report-{}", lab.slug()) disabled=none
+                    on:click=move |_| { export_lab_report(ctx, lab); }>{name}</button>
+            }
+        }).collect_view()}
+    </div>
     }
 }
