@@ -89,11 +89,7 @@ pub fn SynthLabPanel() -> impl IntoView {
                     </div>
                     {move || form_error.get().map(|e| view! { <p class="error" role="alert" data-testid="form-error">{e}</p> })}
                 </form>
-                {move || current.with(|r| r.as_ref().map(|r| r.id)).and_then(|id| ctx.written_epochs(id)).map(|n| view! {
-                    <p class="saved-note" data-testid="saved-epochs" data-epochs=n.to_string()>
-                        {format!("Kept in this browser after epoch {n}: a reload loses nothing (see Saved runs).")}
-                    </p>
-                })}
+                <KeptNote current=current/>
                 <p class="note" data-testid="expected-duration">{move || expected_duration(ctx, form)}</p>
                 <ShareLink lab=LabId::Synth form=form/>
             </section>
@@ -145,6 +141,21 @@ fn RunBar(current: Memo<Option<SynthRun>>, active: Memo<Vec<RunId>>, can_train: 
             </div>
             <RunProgress current=current prefix=""/>
         </div>
+    }
+}
+
+/// How much of the run on screen is kept in this browser.
+#[component]
+fn KeptNote(current: Memo<Option<SynthRun>>) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        current.with(|r| r.as_ref().map(|r| r.id)).and_then(|id| ctx.written_epochs(id)).map(|n| {
+            view! {
+                <p class="saved-note" data-testid="saved-epochs" data-epochs=n.to_string()>
+                    {format!("Kept in this browser after epoch {n}: a reload loses nothing (see Saved runs).")}
+                </p>
+            }
+        })
     }
 }
 
