@@ -130,15 +130,9 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
         })
     });
     let can_train = move || !training.get() && refusal.with(|r| r.is_none());
-    let source = move || ctx.session.with(|s| s.dogs.info.as_ref().map_or(DogSource::Auto, |i| i.source));
     let train = move || {
-        if let Ok(mut lab) = parsed.get_untracked() {
-            lab.source = source();
-            let set = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| i.title.clone()).unwrap_or_default());
-            let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
-            let keep = Keep { kind: if cnn { RunKind::DogsCnn } else { RunKind::DogsMlp }, name, continues: None };
-            let picks = explore::marked(&set);
-            ctx.start(Job::Dogs { lab, resume: None, share: None, picks }, Some(keep));
+        if let Ok(lab) = parsed.get_untracked() {
+            start_network(ctx, lab, cnn);
         }
     };
     let mine = move || run.with(|r| r.as_ref().is_some_and(|r| r.is_active()));
@@ -186,6 +180,17 @@ fn NetSection(cnn: bool, form: RwSignal<FormText>) -> impl IntoView {
             <NetResults cnn=cnn run=run/>
         </section>
     }
+}
+
+/// Trains a DogSet network on the set in use, with the images marked as hard.
+fn start_network(ctx: Ctx, mut lab: DogLab, cnn: bool) {
+    let info = ctx.session.with_untracked(|s| s.dogs.info.as_ref().map(|i| (i.source, i.title.clone())));
+    let (source, set) = info.unwrap_or((DogSource::Auto, String::new()));
+    lab.source = source;
+    let name = format!("{} on {set}, seed {}", lab.net().name, lab.train.seed);
+    let keep = Keep { kind: if cnn { RunKind::DogsCnn } else { RunKind::DogsMlp }, name, continues: None };
+    let picks = explore::marked(&set);
+    ctx.start(Job::Dogs { lab, resume: None, share: None, picks }, Some(keep));
 }
 
 /// The layers the form's settings build, as it is typed, and those of the last run's model.
