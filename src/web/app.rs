@@ -1,6 +1,7 @@
 //! The page: header, backend choice, the lab list and the live lab. Components hold signals;
 //! the state machine (`session`) and every number shown come from the core.
 
+mod header;
 mod pool;
 mod presenter;
 mod runs;
@@ -12,12 +13,13 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 
 use super::bridge::Workers;
+use super::kit::keep_offline;
 use super::kit::widgets::NextTurn;
-use super::kit::{OfflineStatus, keep_offline};
 use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, rule, synth, xor};
-use crate::run::{BackendChoice, BackendKind};
+use crate::run::BackendChoice;
 use crate::session::{Engine, Session};
 use crate::share;
+use header::{EngineBanner, Header};
 use presenter::presenter_mode;
 
 /// The lab a URL fragment names (the first lab when it names none or an unknown one).
@@ -50,20 +52,6 @@ fn follow_fragment(ctx: Ctx) {
     });
     // The app lives as long as the page: the listener with it.
     on_cleanup(move || handle.remove());
-}
-
-/// What the loading banner says: the engine's download in bytes once its loader reports them.
-fn engine_download_text(download: Option<(u64, u64)>) -> String {
-    use crate::metrics::format_bytes;
-    match download {
-        None => "Loading the training engine (once; it is kept for offline use)…".into(),
-        Some((loaded, total)) if loaded < total => format!(
-            "Loading the training engine: {} of {} (once; it is kept for offline use). You can press Train now: the run starts when it is here.",
-            format_bytes(loaded as usize),
-            format_bytes(total as usize)
-        ),
-        Some((_, total)) => format!("Starting the training engine ({} downloaded)…", format_bytes(total as usize)),
-    }
 }
 
 /// Mounts the app on `<body>`.
@@ -153,47 +141,6 @@ fn new_context() -> Ctx {
     }
 }
 
-/// The name, the tagline and the settings: the backend, the workers, presenter mode and the
-/// offline status.
-#[component]
-fn Header() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let settings_badge = move || {
-        let backend = match ctx.choice.get() {
-            BackendChoice::Auto => "automatic",
-            BackendChoice::WebGpu => "WebGPU",
-            BackendChoice::Cpu => "CPU",
-        };
-        let n = ctx.session.with(|s| s.pool.size());
-        format!("{backend}, {n} worker{}", if n == 1 { "" } else { "s" })
-    };
-    view! {
-    <header class="top">
-        <div class="brand">
-            <h1>"nnlab"</h1>
-            <p class="tagline">
-                "Train real neural networks in your browser and see why they behave as they do. "
-                "Every number on this page is computed by the run you make."
-            </p>
-        </div>
-        // One compact bar: open on a wide screen, a summary with a badge on a phone.
-        <details class="settings" data-testid="settings" prop:open=wide_screen()>
-            <summary>"Settings " <span class="badge" data-testid="settings-badge">{settings_badge}</span></summary>
-            <div class="header-controls">
-                <BackendPanel/>
-                <pool::PoolPanel/>
-                <button type="button" class="present-toggle" data-testid="present-toggle"
-                    aria-pressed=move || ctx.presenting.get().to_string()
-                    on:click=move |_| ctx.presenting.update(|p| *p = !*p)>
-                    {move || if ctx.presenting.get() { "Leave presenter mode" } else { "Presenter mode" }}
-                </button>
-                <OfflineStatus/>
-            </div>
-        </details>
-    </header>
-    }
-}
-
 /// The lab on screen: the one place the labs' panels are named.
 #[component]
 fn LabPanel() -> impl IntoView {
@@ -209,11 +156,6 @@ fn LabPanel() -> impl IntoView {
         LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
         LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
     }
-}
-
-/// Whether the window is wide enough to show the settings bar open (the layout's breakpoint).
-fn wide_screen() -> bool {
-    window().inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w >= 900.0)
 }
 
 /// Whether a button's test id names a control that starts a run.
@@ -301,140 +243,5 @@ fn LabList() -> impl IntoView {
                     .collect_view()}
             </ol>
         </nav>
-    }
-}
-
-#[component]
-fn BackendPanel() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let gpu_text = move || {
-        ctx.session.with(|s| match &s.gpu {
-            None => "Checking for WebGPU…".to_string(),
-            Some(Ok(adapter)) => format!("WebGPU available: {adapter}"),
-            Some(Err(reason)) => format!("No WebGPU: {reason}. Training uses the CPU backend."),
-        })
-    };
-    let running = move || {
-        ctx.session.with(|s| {
-            s.current().and_then(|r| r.state.backend.clone()).map(|b| {
-                let speed = s
-                    .current()
-                    .and_then(|r| r.examples_per_s())
-                    .map(|v| format!(", {v:.0} examples/s"))
-                    .unwrap_or_default();
-                let note = b.note.map(|n| format!(" ({n})")).unwrap_or_default();
-                format!("Last run: {}{speed}{note}", b.name)
-            })
-        })
-    };
-    let on_change = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        ctx.choice.set(match value.as_str() {
-            "cpu" => BackendChoice::Cpu,
-            "webgpu" => BackendChoice::WebGpu,
-            _ => BackendChoice::Auto,
-        });
-    };
-    view! {
-        <section class="backend" aria-label="Compute backend">
-            <label for="backend-choice">"Compute backend"</label>
-            // `prop:selected` per option: a `value` set on the select before its options
-            // exist would be ignored.
-            <select id="backend-choice" data-testid="backend-choice" on:change=on_change>
-                <option value="auto" prop:selected=move || ctx.choice.get() == BackendChoice::Auto>
-                    "Automatic (WebGPU if available)"
-                </option>
-                <option value="webgpu" prop:selected=move || ctx.choice.get() == BackendChoice::WebGpu>
-                    "WebGPU"
-                </option>
-                <option value="cpu" prop:selected=move || ctx.choice.get() == BackendChoice::Cpu>
-                    "CPU"
-                </option>
-            </select>
-            <p class="gpu" data-testid="gpu-status">{gpu_text}</p>
-            <p class="running" data-testid="backend-status">{running}</p>
-        </section>
-    }
-}
-
-#[component]
-fn EngineBanner() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let engine = move || ctx.session.with(|s| s.engine());
-    let crashed =
-        move || ctx.session.with(|s| s.pool.crashed().map(|(w, why)| (w, why.to_string())).collect::<Vec<_>>());
-    let pool_size = move || ctx.session.with(|s| s.pool.size());
-    let was_gpu = move || {
-        ctx.session.with(|s| {
-            s.runs.iter().rev().find_map(|r| r.state.backend.as_ref()).is_some_and(|b| b.kind == BackendKind::WebGpu)
-        })
-    };
-    let notice = move || ctx.session.with(|s| s.notice.clone());
-    let link_notice = move || {
-        ctx.link_notice.get().map(|n| {
-            view! {
-                <div class="banner warn" role="alert" data-testid="link-notice">
-                    {n}
-                    <button type="button" on:click=move |_| ctx.link_notice.set(None)>"Dismiss"</button>
-                </div>
-            }
-        })
-    };
-    view! {
-        {move || match engine() {
-            Engine::Loading => {
-                let download = move || ctx.session.with(|s| s.engine_download);
-                view! {
-                    <div class="banner loading" role="status" data-testid="engine-loading">
-                        <span data-testid="engine-download">{move || engine_download_text(download())}</span>
-                        // Indeterminate until the loader knows the size.
-                        {move || match download() {
-                            Some((loaded, total)) => view! { <progress aria-label="Loading the training engine" max=total as f64 value=loaded as f64></progress> }.into_any(),
-                            None => view! { <progress aria-label="Loading the training engine"></progress> }.into_any(),
-                        }}
-                    </div>
-                }
-                    .into_any()
-            }
-            Engine::Ready => view! { <span data-testid="engine-ready" hidden=true></span> }.into_any(),
-            // Every worker died: the banners below say so, one per worker.
-            Engine::Crashed(_) => ().into_any(),
-        }}
-        {move || crashed().into_iter().map(|(w, message)| {
-                view! {
-                    <div class="banner error" role="alert" data-testid="worker-crashed">
-                        <p>
-                            <strong>{if pool_size() > 1 { format!("Training worker {} stopped: ", w + 1) } else { "The training worker stopped: ".to_string() }}</strong>
-                            {message}
-                            {if pool_size() > 1 { ". Only its runs stopped; finished runs and their curves are kept." } else { ". Finished runs and their curves are kept." }}
-                        </p>
-                        {move || {
-                            was_gpu()
-                                .then(|| {
-                                    view! {
-                                        <p>
-                                            "It was using WebGPU: if the GPU device was lost, choose the CPU backend above before training again."
-                                        </p>
-                                    }
-                                })
-                        }}
-                        <button data-testid="restart-worker" on:click=move |_| ctx.restart_worker(w)>
-                            "Restart the training worker"
-                        </button>
-                    </div>
-                }
-        }).collect_view()}
-        {move || {
-            notice()
-                .map(|n| {
-                    view! {
-                        <div class="banner warn" role="alert" data-testid="notice">
-                            {n}
-                        </div>
-                    }
-                })
-        }}
-        {link_notice}
-        {move || ctx.storage_error.get().map(|e| view! { <div class="banner warn" role="alert" data-testid="storage-error">{e}</div> })}
     }
 }
