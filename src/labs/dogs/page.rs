@@ -2,6 +2,7 @@
 //! explore it, train the fully connected and the convolutional network with early stopping,
 //! compare them, and answer the questions from the runs.
 
+mod data;
 mod explore;
 mod network;
 
@@ -18,7 +19,8 @@ use crate::run::DogSource;
 use crate::session::Engine;
 use crate::web::kit::Ctx;
 use crate::web::kit::widgets::{FormFields, LabArticle, ScrollBox, ShareLink};
-use explore::{DataSection, ExploreSection};
+use data::DataSection;
+use explore::ExploreSection;
 use network::{NetSection, trained};
 
 #[component]
