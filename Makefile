@@ -43,6 +43,7 @@ test-browser:
 # CI runs lint-native (with `cargo fmt --check`); the wasm runs are here only.
 lint: lint-native
 	cargo fmt --check
+	python3 scripts/code-shape.py
 	cargo clippy --release $(WASM) --bin worker --features engine -- -D warnings
 	cargo clippy --release $(WASM) --bin worker_relaxed --features relaxed-simd -- -D warnings
 	cargo clippy --release $(WASM) --bin worker_webgpu --features webgpu -- -D warnings
