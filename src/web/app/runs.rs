@@ -295,7 +295,7 @@ pub fn RunsPanel() -> impl IntoView {
         }
     };
     view! {
-        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the synthetic-edges, MNIST, DogSet and perceptron-rule labs (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
+        <LabArticle id="runs" title="Saved runs" lead=concat!("Every run of the kinds the Show list names (each MNIST model as its own run) is kept in this ", "browser as it trains, after every epoch. A run cut short by a reload or a closed tab shows as interrupted; a Synth CNN or DogSet run resumes from its ", "last epoch with the very results it would have had. Export a run as a report to hand in.")>
             <section aria-labelledby="runs-list-title">
                 <h3 id="runs-list-title">"Runs in this browser"</h3>
                 <p data-testid="runs-usage">
