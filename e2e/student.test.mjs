@@ -99,7 +99,10 @@ test('the first screen holds the lab title and Train, and no view scrolls sidewa
       await page.setViewportSize({ width, height });
       await page.reload();
       await engineReady(page);
-      for (const lab of ['synth', 'mnist', 'dogs', 'conv-size', 'perceptrons', 'linear-xor', 'adversarial', 'runs']) {
+      // Every lab the page lists (the list is LABS), so a new lab is checked too.
+      const labs = await page.$$eval('nav.labs li a', (links) => links.map((a) => a.getAttribute('href').slice(1)));
+      assert.ok(labs.length >= 9 && labs.includes('perceptron-rule'), labs.join(', '));
+      for (const lab of labs) {
         await page.evaluate((l) => (window.location.hash = l), lab);
         await page.waitForFunction((l) => document.querySelector('[aria-current="page"]')?.dataset.testid === `lab-${l}`, lab);
         await page.locator('#lab h2').first().waitFor();
