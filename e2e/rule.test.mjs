@@ -40,6 +40,14 @@ test('the perceptron learning rule converges on AND, cycles on XOR, and its runs
     const names = await page.$$eval('[data-testid="run-name"]', (inputs) => inputs.map((i) => i.value));
     assert.ok(names.includes('Perceptron rule on 0001, η 0.1, seed 3'), names.join('\n'));
     assert.ok(names.includes('Perceptron rule on 0110, η 0.1, seed 3'), names.join('\n'));
+
+    // A reload puts the lab's last run back, its result replayed from the saved settings.
+    await page.evaluate(() => { location.hash = 'perceptron-rule'; });
+    await page.reload();
+    await engineReady(page);
+    await byTestId(page, 'rule-answer').waitFor({ timeout: 30_000 });
+    assert.equal(await byTestId(page, 'rule-answer').textContent(), xor);
+    assert.equal(await byTestId(page, 'rule-status').getAttribute('data-phase'), 'finished');
     assert.deepEqual(errors, []);
   });
 });

@@ -17,6 +17,7 @@ use crate::run_view::{LabConfig, ResultView};
 
 #[cfg(feature = "engine")]
 pub mod engine;
+pub mod learner;
 #[cfg(all(target_arch = "wasm32", feature = "csr"))]
 pub mod page;
 

@@ -8,6 +8,8 @@ use crate::labs::dogs::DogLab;
 use crate::labs::mnist::MnistLab;
 use crate::labs::mnist::MnistView;
 use crate::labs::mnist::scaling::FULL_TRAIN_SIZE;
+use crate::labs::rule::learner::replay;
+use crate::labs::rule::{RuleLab, RuleView};
 use crate::labs::synth::SynthLab;
 use crate::labs::xor::{XorLab, XorRun, XorView};
 use crate::protocol::{Job, ToWorker};
@@ -84,6 +86,16 @@ impl Session {
         }
         if self.mnist_check.is_none() {
             self.mnist_check = self.restored_mnist(saved, true);
+        }
+        if self.rule.is_none()
+            && let Some(run) = newest(saved, RunKind::PerceptronRule)
+            && let Ok(lab) = serde_json::from_value::<RuleLab>(run.config.clone())
+        {
+            // The rule is deterministic: a run that ended by itself is replayed to its result
+            // (one stopped part-way has its passes but no result).
+            let result = (run.status == RunStatus::Finished).then(|| replay(&lab));
+            let result = result.filter(|r| r.passes.len() == run.epochs.len());
+            self.rule = Some(RuleView { run: self.restored_view(run, lab), result });
         }
         out
     }
@@ -203,6 +215,29 @@ mod tests {
         let mut lab = SynthLab::homework();
         lab.train.epochs = epochs;
         serde_json::to_value(lab).unwrap()
+    }
+
+    #[test]
+    fn the_perceptron_rule_lab_comes_back_with_its_replayed_result() {
+        use crate::labs::perceptrons::{Preset, TruthTable};
+        let lab = RuleLab { table: TruthTable::preset(Preset::Xor, 2, 0), ..RuleLab::and() };
+        let result = replay(&lab);
+        let mut run =
+            saved("3-1", RunKind::PerceptronRule, serde_json::to_value(&lab).unwrap(), RunStatus::Finished, 0);
+        run.epochs = (1..=result.passes.len()).map(record).collect();
+        let mut s = Session::default();
+        s.restore(std::slice::from_ref(&run), BackendChoice::Cpu);
+        let view = s.rule.as_ref().expect("the lab's run is back");
+        assert_eq!(view.run.state.status.as_deref(), Some(RESTORED));
+        assert_eq!(view.result.as_ref(), Some(&result));
+        // A run stopped part-way keeps its passes but claims no result.
+        run.epochs.pop();
+        let mut s = Session::default();
+        s.restore(&[run], BackendChoice::Cpu);
+        assert_eq!(
+            s.rule.as_ref().map(|v| (v.run.records.len(), v.result.is_none())),
+            Some((result.passes.len() - 1, true))
+        );
     }
 
     #[test]

@@ -1,106 +1,33 @@
-//! The perceptron learning rule, run in the worker (and natively in tests). A perceptron has
-//! three or four numbers, so this is plain Rust, not burn: a GPU or burn's CPU backend would
-//! spend more launching a kernel than the whole run costs.
-//!
-//! Each update adds `±η` times an input of 0 or 1, so the weights are always the starting
-//! ones plus `η` times whole numbers. The rule keeps those whole numbers: a repeat of them is a
-//! repeat of the weights exactly (no rounding drift can hide one), which proves the rule cycles.
+//! The perceptron learning rule, run in the worker (and natively in tests): the learner
+//! (`learner.rs`) driven one pass per epoch, so Pause and Stop act between passes. A perceptron
+//! has three or four numbers, so this is plain Rust, not burn: a GPU or burn's CPU backend
+//! would spend more launching a kernel than the whole run costs.
 
-use std::collections::HashMap;
-
-use rand::RngExt;
-
-use crate::data::rng_for;
-use crate::labs::rule::{Outcome, Pass, RuleLab, RuleRun};
+use crate::labs::rule::learner::Learner;
+use crate::labs::rule::{Outcome, RuleLab, RuleRun};
 use crate::run::EpochRecord;
 use crate::train::{Driver, Flow};
 
-/// The random stream the starting weights are drawn from.
-const INIT_STREAM: u64 = 0x9E2C;
-
-/// The perceptron with weights `start + lr * steps`: its weighted sum on `x` (bias last).
-fn sum(start: &[f64], steps: &[i64], lr: f64, x: &[f64]) -> f64 {
-    start.iter().zip(steps).zip(x).map(|((w0, k), xi)| (w0 + lr * *k as f64) * xi).sum()
-}
-
 /// Trains one perceptron on `lab.table` by the learning rule, one pass over the rows per
 /// epoch, until a pass makes no mistake, the weights repeat, the passes run out or the
-/// driver says stop. `on_pass` hears each pass as an epoch (loss: the perceptron criterion,
-/// the mean of how far each wrong row's sum is on the wrong side; accuracy: rows right).
+/// driver says stop. `on_pass` hears each pass as an epoch.
 pub async fn train(lab: &RuleLab, driver: &mut impl Driver, on_pass: &mut impl FnMut(EpochRecord)) -> RuleRun {
-    let table = &lab.table;
-    let lr = lab.train.lr;
-    let rows: Vec<Vec<f64>> =
-        (0..table.outputs.len()).map(|r| table.row(r).iter().map(|&b| b as u8 as f64).chain([1.0]).collect()).collect();
-    let mut rng = rng_for(lab.train.seed, INIT_STREAM);
-    let start: Vec<f64> = (0..=table.inputs).map(|_| rng.random_range(-0.5..0.5)).collect();
-    let weights = |steps: &[i64]| start.iter().zip(steps).map(|(w0, k)| w0 + lr * *k as f64).collect::<Vec<_>>();
-    let mut steps = vec![0i64; start.len()];
-    let mut seen = HashMap::from([(steps.clone(), 0usize)]);
-    let mut passes = vec![];
+    let mut learner = Learner::new(lab);
     let began = driver.now();
     let outcome = loop {
-        if passes.len() == lab.train.epochs {
+        if learner.passes() == lab.train.epochs {
             break Outcome::OutOfPasses;
         }
         if driver.checkpoint().await == Flow::Stop {
             break Outcome::Stopped;
         }
-        let mut mistakes = 0;
-        for (x, &target) in rows.iter().zip(&table.outputs) {
-            let fired = sum(&start, &steps, lr, x) > 0.0;
-            if fired != target {
-                mistakes += 1;
-                let sign = if target { 1 } else { -1 };
-                for (k, &xi) in steps.iter_mut().zip(x) {
-                    *k += sign * xi as i64;
-                }
-            }
+        let outcome = learner.pass();
+        on_pass(learner.record(driver.now() - began));
+        if let Some(outcome) = outcome {
+            break outcome;
         }
-        let pass = passes.len() + 1;
-        passes.push(Pass { mistakes, weights: weights(&steps) });
-        on_pass(record(pass, &start, &steps, lr, &rows, &table.outputs, driver.now() - began));
-        if mistakes == 0 {
-            break Outcome::Converged { pass };
-        }
-        if let Some(&since) = seen.get(&steps) {
-            break Outcome::Cycles { since, pass };
-        }
-        seen.insert(steps.clone(), pass);
     };
-    let outputs = rows.iter().map(|x| sum(&start, &steps, lr, x) > 0.0).collect();
-    RuleRun { start, passes, outcome, outputs }
-}
-
-/// Pass `pass` as an epoch record: the perceptron criterion and the rows right after it.
-fn record(
-    pass: usize,
-    start: &[f64],
-    steps: &[i64],
-    lr: f64,
-    rows: &[Vec<f64>],
-    targets: &[bool],
-    seconds: f64,
-) -> EpochRecord {
-    let (mut loss, mut right) = (0.0, 0);
-    for (x, &target) in rows.iter().zip(targets) {
-        let s = sum(start, steps, lr, x);
-        if (s > 0.0) == target {
-            right += 1;
-        } else {
-            loss += s.abs();
-        }
-    }
-    let n = rows.len() as f64;
-    EpochRecord {
-        epoch: pass,
-        train_loss: loss / n,
-        train_acc: 100.0 * right as f64 / n,
-        valid_loss: None,
-        valid_acc: None,
-        seconds,
-        examples_per_s: if seconds > 0.0 { n * pass as f64 / seconds } else { 0.0 },
-    }
+    learner.finish(outcome)
 }
 
 #[cfg(test)]
@@ -132,6 +59,21 @@ mod tests {
                     assert_eq!((last.train_acc, last.train_loss), (100.0, 0.0));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_replay_gives_the_run_the_worker_trains() {
+        for preset in [Preset::And, Preset::Xor] {
+            let table = TruthTable::preset(preset, 3, 0);
+            let lab =
+                RuleLab { table: table.clone(), train: crate::config::TrainConfig { seed: 4, ..RuleLab::and().train } };
+            let (trained, _) = run(table, 4);
+            let replayed = crate::labs::rule::learner::replay(&RuleLab {
+                train: crate::config::TrainConfig { epochs: 200, ..lab.train },
+                ..lab
+            });
+            assert_eq!(replayed, trained, "{preset:?}");
         }
     }
 
