@@ -146,6 +146,8 @@ test('at 390 px the DogSet lab does not scroll sideways: its tables scroll in th
 
 test('the conv calculator keeps each H and W pair on one line at 1280 and 390 px', async () => {
   await withPage('#conv-size', async ({ page, errors }) => {
+    // The lab's panel is built a turn after the page's frame: wait for it to be there.
+    await byTestId(page, 'conv-dilation-w').waitFor();
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: 844 });
       for (const axis of ['size', 'padding', 'kernel', 'stride', 'dilation']) {
