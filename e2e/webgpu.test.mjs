@@ -23,6 +23,8 @@ async function train(url, options, afterwards = async () => {}) {
       errors: [...errors], // before the device-loss test hook, which logs errors of its own
       // Which engine build each worker loaded (public/engine.js picks it).
       engines: await Promise.all(page.workers().map((w) => w.evaluate(() => self.nnlabEngineName))),
+      // Automatic's measurement, where it made one.
+      choice: await byTestId(page, 'engine-choice').textContent(),
     };
     if (options.webgpu) await page.screenshot({ path: OUT + 'webgpu-trained.png', fullPage: true });
     await afterwards(page);
@@ -56,6 +58,7 @@ test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_00
     assert.equal(gpu.kernels, 25);
     assert.deepEqual(gpu.errors, []);
     assert.deepEqual(gpu.engines, ['worker_webgpu'], 'an adapter: the WebGPU engine');
+    assert.equal(gpu.choice, '', 'a forced backend is obeyed without measuring');
     const cpu = await train(server.url + '?backend=cpu', { webgpu: false });
     assert.deepEqual(cpu.engines, ['worker_relaxed'], 'no adapter, relaxed SIMD: the CPU-only engine built with it');
     assert.equal(gpu.rows.length, 2);
@@ -90,3 +93,58 @@ test('a browser without relaxed SIMD trains on the plain CPU engine, to the same
     server.close();
   }
 });
+
+// Automatic with an adapter times both engines on the run's first batches at learning rate 0,
+// trains on the faster (here the CPU engine: SwiftShader runs WebGPU's shaders on the CPU),
+// shows both figures, remembers the choice for the next run of the same network, and gives
+// the losses of a run with ?backend=cpu in the same browser, to the last digit.
+test('Automatic measures both engines, trains on the faster and remembers it', { timeout: 600_000 }, async () => {
+  const server = await serve();
+  try {
+    const automatic = await measured(server.url);
+    const forced = await train(server.url + '?backend=cpu', { webgpu: true });
+    assert.equal(forced.phase, 'finished', forced.error ?? '');
+    assert.equal(forced.choice, '', 'the CPU asked for: nothing measured');
+    assert.deepEqual(forced.rows, automatic, 'Automatic trained the run ?backend=cpu trains');
+  } finally {
+    server.close();
+  }
+});
+
+/** Trains with Automatic three times (measured, remembered, measured again); the first run's rows. */
+async function measured(url) {
+  const { page, errors, close } = await open(url, { webgpu: true });
+  try {
+    await engineReady(page);
+    await setForm(page, TINY);
+    await byTestId(page, 'train').click();
+    // The measurement is a phase of its own, with its progress (1 of 2, 2 of 2).
+    await byTestId(page, 'progress-text').filter({ hasText: /Measuring which engine trains this network faster here: WebGPU \(1 of 2/ }).waitFor({ timeout: 120_000 });
+    await waitPhase(page, ['finished', 'failed'], 280_000);
+    const choice = await byTestId(page, 'engine-choice').textContent();
+    assert.match(choice, /^WebGPU [\d,]+ examples\/s, CPU [\d,]+ examples\/s: training on the CPU$/);
+    const [gpu, cpu] = [...choice.matchAll(/([\d,]+) examples/g)].map((m) => Number(m[1].replaceAll(',', '')));
+    assert.ok(cpu > gpu, `the CPU engine is the faster here: ${choice}`);
+    assert.match(await byTestId(page, 'backend-status').textContent(), /CPU \(burn flex/);
+    const automatic = await epochRows(page);
+    await page.screenshot({ path: OUT + 'engine-choice.png', fullPage: true });
+
+    // The next run of the same network skips the measurement and says why.
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['finished', 'failed'], 280_000);
+    assert.match(await byTestId(page, 'engine-choice').textContent(), /training on the CPU \(measured by an earlier run of this network in this browser\)$/);
+    assert.deepEqual(await epochRows(page), automatic, 'the same run again');
+
+    // "Measure again" forgets it: the next run times both engines once more.
+    await byTestId(page, 'measure-again').click();
+    assert.equal(await byTestId(page, 'measure-again').count(), 0);
+    await byTestId(page, 'train').click();
+    await byTestId(page, 'progress-text').filter({ hasText: /Measuring which engine trains this network faster here/ }).waitFor({ timeout: 120_000 });
+    await waitPhase(page, ['finished', 'failed'], 280_000);
+    assert.doesNotMatch(await byTestId(page, 'engine-choice').textContent(), /earlier run/);
+    assert.deepEqual([...errors], []);
+    return automatic;
+  } finally {
+    await close();
+  }
+}

@@ -215,6 +215,24 @@ pub enum Job {
     },
 }
 
+impl Job {
+    /// What Automatic remembers an engine measurement by: the network and its batch size,
+    /// which set the work per step (the lab's other settings change how many steps, not which
+    /// engine is faster). `None` for a job that trains on no device.
+    pub fn workload(&self) -> Option<String> {
+        let (network, batch) = match self {
+            Job::Synth { lab, .. } => ("the Synth CNN", lab.train.batch_size),
+            Job::Mnist { lab, .. } => ("the MNIST MLP", lab.train.batch_size),
+            Job::Dogs { lab, .. } => match lab.model {
+                dogs::DogModel::Mlp => ("the DogSet MLP", lab.train.batch_size),
+                dogs::DogModel::Cnn { .. } => ("the DogSet CNN", lab.train.batch_size),
+            },
+            Job::Xor { .. } | Job::Attacks { .. } | Job::Rule { .. } => return None,
+        };
+        Some(format!("{network}, batch {batch}"))
+    }
+}
+
 /// A lab's whole result, sent once at the end of its run (`FromWorker::Result`), for the labs
 /// whose result comes at once rather than epoch by epoch.
 // One is built per run and moved once, into its message: the variants' sizes cost nothing.

@@ -11,11 +11,14 @@ use crate::labs::mnist::scaling::SizeResult;
 pub use crate::labs::{Job, LabResult};
 use crate::net::LayerRow;
 use crate::run::{
-    Attack, BackendChoice, BackendInfo, Checkpoint, DataProgress, DogSource, EpochRecord, Kernels, RunEvent, RunId,
-    RunSummary, ShiftSweep,
+    Attack, BackendChoice, BackendInfo, Checkpoint, DataProgress, DogSource, EngineMeasure, EpochRecord, Kernels,
+    RunEvent, RunId, RunSummary, ShiftSweep,
 };
 use serde::{Deserialize, Serialize};
 
+// One message is built at a time and moved straight onto the wire: the size of `Start` (a
+// lab's whole job) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ToWorker {
     /// Start run `run`: one lab's job (see [`Job`]), on `backend`. It takes the worker until
@@ -23,6 +26,10 @@ pub enum ToWorker {
     Start {
         run: RunId,
         backend: BackendChoice,
+        /// With `Automatic`, this browser's earlier measurement of the job's workload
+        /// ([`Job::workload`]): its engine trains the run without timing both again.
+        #[serde(default)]
+        measured: Option<EngineMeasure>,
         job: Job,
     },
     /// Load a DogSet (fetch and check its shards, or take the one the user loaded) and

@@ -11,7 +11,8 @@ pub use state::{DataProgress, OUT_OF_MEMORY, Phase, QUEUED, RunEvent, RunState, 
 /// Which compute backend the user asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BackendChoice {
-    /// WebGPU when the browser offers an adapter, the CPU backend otherwise.
+    /// The faster engine on this machine: where the browser offers a WebGPU adapter, both
+    /// engines are timed on the run's first batches ([`EngineMeasure`]); the CPU otherwise.
     Auto,
     WebGpu,
     Cpu,
@@ -25,6 +26,56 @@ pub struct BackendInfo {
     pub name: String,
     /// Why this backend and not the other, when the choice was not the user's.
     pub note: Option<String>,
+    /// Both engines' speeds when Automatic chose between them (runs saved before the
+    /// measurement existed have none).
+    #[serde(default)]
+    pub measured: Option<EngineMeasure>,
+}
+
+/// Both engines timed on a run's first batches at learning rate 0 (the parameters stay bit
+/// for bit, so the run's results do not depend on the measurement), and the engine chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EngineMeasure {
+    /// Training examples per second on WebGPU, after its kernels are compiled; `None` when
+    /// the measurement failed.
+    pub webgpu: Option<f64>,
+    /// Training examples per second on the CPU engine; `None` when the measurement failed.
+    pub cpu: Option<f64>,
+    pub chosen: BackendKind,
+    /// Measured by an earlier run of the same workload in this browser, not by this run.
+    pub remembered: bool,
+}
+
+impl EngineMeasure {
+    /// The engine that trains: the faster one. A tie goes to the CPU (no kernels to compile,
+    /// no GPU shared with the page's drawing); a failed or meaningless figure loses; with no
+    /// figure at all, the CPU.
+    pub fn choose(webgpu: Option<f64>, cpu: Option<f64>) -> BackendKind {
+        let valid = |v: Option<f64>| v.filter(|v| v.is_finite() && *v > 0.0);
+        match (valid(webgpu), valid(cpu)) {
+            (Some(gpu), Some(cpu)) if gpu > cpu => BackendKind::WebGpu,
+            (Some(_), None) => BackendKind::WebGpu,
+            _ => BackendKind::Cpu,
+        }
+    }
+
+    pub fn new(webgpu: Option<f64>, cpu: Option<f64>) -> Self {
+        EngineMeasure { webgpu, cpu, chosen: Self::choose(webgpu, cpu), remembered: false }
+    }
+
+    /// What the page shows: "WebGPU 850 examples/s, CPU 9,100 examples/s: training on the CPU".
+    pub fn text(&self) -> String {
+        let figure = |v: Option<f64>| match v {
+            Some(v) => format!("{} examples/s", crate::metrics::format_count(v.round() as usize)),
+            None => "failed to run".to_string(),
+        };
+        let engine = match self.chosen {
+            BackendKind::WebGpu => "WebGPU",
+            BackendKind::Cpu => "the CPU",
+        };
+        let when = if self.remembered { " (measured by an earlier run of this network in this browser)" } else { "" };
+        format!("WebGPU {}, CPU {}: training on {engine}{when}", figure(self.webgpu), figure(self.cpu))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,6 +343,39 @@ pub struct SweepGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn automatic_trains_on_the_faster_engine_and_the_cpu_on_a_tie_or_a_failure() {
+        use BackendKind::{Cpu, WebGpu};
+        assert_eq!(EngineMeasure::choose(Some(850.0), Some(9100.0)), Cpu);
+        assert_eq!(EngineMeasure::choose(Some(5200.0), Some(380.0)), WebGpu);
+        assert_eq!(EngineMeasure::choose(Some(1000.0), Some(1000.0)), Cpu, "a tie");
+        assert_eq!(EngineMeasure::choose(None, Some(10.0)), Cpu, "WebGPU's measurement failed");
+        assert_eq!(EngineMeasure::choose(Some(10.0), None), WebGpu, "the CPU's measurement failed");
+        assert_eq!(EngineMeasure::choose(None, None), Cpu, "both failed");
+        assert_eq!(EngineMeasure::choose(Some(f64::NAN), Some(1.0)), Cpu);
+        assert_eq!(EngineMeasure::choose(Some(f64::INFINITY), Some(1.0)), Cpu, "no finite figure");
+        assert_eq!(EngineMeasure::choose(Some(0.0), None), Cpu, "zero examples per second is no figure");
+    }
+
+    #[test]
+    fn the_choice_reads_with_both_figures_and_says_where_it_came_from() {
+        let fresh = EngineMeasure::new(Some(849.6), Some(9100.2));
+        assert_eq!(fresh.text(), "WebGPU 850 examples/s, CPU 9,100 examples/s: training on the CPU");
+        let earlier = EngineMeasure { remembered: true, ..EngineMeasure::new(Some(5200.0), None) };
+        assert_eq!(
+            earlier.text(),
+            "WebGPU 5,200 examples/s, CPU failed to run: training on WebGPU \
+             (measured by an earlier run of this network in this browser)"
+        );
+    }
+
+    #[test]
+    fn a_backend_saved_before_the_measurement_existed_still_loads() {
+        let old = r#"{"kind":"Cpu","name":"CPU","note":null}"#;
+        let info: BackendInfo = serde_json::from_str(old).unwrap();
+        assert_eq!(info.measured, None);
+    }
 
     #[test]
     fn parameters_round_trip_exactly_as_base64_and_old_number_arrays_still_load() {

@@ -286,7 +286,7 @@ mod tests {
             name: "first <try>".into(),
             lab: RunKind::Synth,
             config: serde_json::to_value(crate::labs::synth::SynthLab::homework()).unwrap(),
-            backend: Some(BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None }),
+            backend: Some(BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: None }),
             created: 1.7e12,
             status,
             epochs: (1..=epochs)

@@ -13,6 +13,8 @@ mod views;
 pub use restore::RESTORED;
 pub use views::{Kept, LabView};
 
+use std::collections::HashMap;
+
 use pool::Pool;
 
 use crate::labs::Job;
@@ -23,7 +25,7 @@ use crate::labs::rule::RuleView;
 use crate::labs::synth::SynthRun;
 use crate::labs::xor::XorView;
 use crate::protocol::{FromWorker, ToWorker};
-use crate::run::{BackendChoice, RunId, RunState};
+use crate::run::{BackendChoice, BackendInfo, EngineMeasure, RunId, RunState};
 pub use crate::run::{Phase, WORKER_DIED};
 use crate::run_view::RunView;
 use pool::Outbox;
@@ -65,6 +67,11 @@ pub struct Session {
     pub xor: Option<XorView>,
     pub attacks: Option<AttackView>,
     pub rule: Option<RuleView>,
+    /// Automatic's engine measurements in this browser, by workload ([`Job::workload`]); the
+    /// page keeps them in localStorage.
+    pub engines: HashMap<String, EngineMeasure>,
+    /// The workload of each run started, for filing its measurement.
+    workloads: HashMap<RunId, String>,
     /// The id the next run gets (ids are shared by all labs and all workers).
     next_id: RunId,
 }
@@ -92,6 +99,8 @@ impl Default for Session {
             xor: None,
             attacks: None,
             rule: None,
+            engines: HashMap::new(),
+            workloads: HashMap::new(),
             next_id: 1,
         }
     }
@@ -160,7 +169,40 @@ impl Session {
     pub fn start(&mut self, job: Job, backend: BackendChoice) -> (RunId, Outbox) {
         let run = self.take_id();
         self.register(run, &job);
-        (run, self.send(ToWorker::Start { run, backend, job }))
+        let measured = self.remembered(run, &job, backend);
+        (run, self.send(ToWorker::Start { run, backend, measured, job }))
+    }
+
+    /// With Automatic, this browser's earlier measurement of `job`'s workload, which then
+    /// trains run `run` without measuring; files the run's workload for its own measurement.
+    fn remembered(&mut self, run: RunId, job: &Job, backend: BackendChoice) -> Option<EngineMeasure> {
+        let workload = job.workload()?;
+        let measured = match backend {
+            BackendChoice::Auto => self.engines.get(&workload).map(|m| EngineMeasure { remembered: true, ..*m }),
+            _ => None,
+        };
+        self.workloads.insert(run, workload);
+        measured
+    }
+
+    /// The newest run's engine measurement, in any lab: what the backend settings show.
+    pub fn last_measure(&self) -> Option<EngineMeasure> {
+        let runs = self.views().into_iter().flat_map(|v| v.runs());
+        let measured = runs.filter_map(|(id, _, state)| Some((id, state.backend.as_ref()?.measured?)));
+        measured.max_by_key(|(id, _)| *id).map(|(_, m)| m)
+    }
+
+    /// Automatic measures both engines again on its next run of every workload ("Measure
+    /// again"): a new driver, a browser update or a busy machine can change which is faster.
+    pub fn forget_engines(&mut self) {
+        self.engines.clear();
+    }
+
+    /// Keeps a run's fresh measurement for its workload, so that later runs of it skip it.
+    fn remember_engine(&mut self, run: RunId, info: &BackendInfo) {
+        if let (Some(measured), Some(workload)) = (info.measured.filter(|m| !m.remembered), self.workloads.get(&run)) {
+            self.engines.insert(workload.clone(), measured);
+        }
     }
 
     /// Puts run `id`'s view on its lab, replacing that lab's last run where it shows one.
@@ -214,6 +256,9 @@ impl Session {
     /// Applies one message to the views (the pool's part is in [`Session::apply_from`]).
     fn apply(&mut self, message: FromWorker) {
         let mut message = message;
+        if let FromWorker::Backend { run, info } = &message {
+            self.remember_engine(*run, info);
+        }
         for view in self.views_mut() {
             match view.apply(message) {
                 Some(rest) => message = rest,

@@ -28,7 +28,8 @@ pub use device_data::DeviceData;
 pub use evaluate::{LayerOutputs, PerExample, evaluate, evaluate_detailed, layer_outputs, per_example};
 use parallel::{Alone, Exchange};
 pub use run_loop::{
-    Resume, RunRecord, read_checkpoint, resumed, run_model, run_model_from, run_model_shared, stop_rule,
+    MEASURE_MAX_BATCHES, MEASURE_SECONDS, Resume, RunRecord, examples_per_second, read_checkpoint, resumed, run_model,
+    run_model_from, run_model_shared, stop_rule,
 };
 pub use stats::predict;
 use stats::{DeviceStats, finish};

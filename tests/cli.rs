@@ -49,6 +49,7 @@ fn run_synth_prints_one_json_object_per_epoch_then_a_summary() {
     }
     let done = &lines[3];
     assert_eq!(done["done"], true);
+    assert_eq!(done["backend"], "burn flex (CPU, native, single-threaded)", "which engine trained");
     assert_eq!(done["epochs_trained"], 3);
     assert_eq!(done["parameters"], 442);
     assert!(done["kernels_answer"].as_str().unwrap().starts_with("Kernel 1 "));
@@ -132,6 +133,28 @@ fn labs_prints_the_page_s_table_of_labs_with_each_lab_s_settings() {
     assert_eq!(slugs, labs);
     let synth_flags: Vec<_> = lines[0]["settings"].as_array().unwrap().iter().map(|f| f["flag"].clone()).collect();
     assert!(synth_flags.contains(&"batch-size".into()) && synth_flags.contains(&"stop-thr".into()), "{synth_flags:?}");
+}
+
+/// Without the `wgpu` feature (the default build), `--backend wgpu` says how to get it and
+/// exits with status 2 before doing anything; with it and no adapter, "no GPU adapter: ...".
+#[test]
+fn the_gpu_backend_asked_of_a_cpu_only_build_says_how_to_build_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_nnlab"))
+        .args(["run", "synth", "--epochs", "1", "--backend", "wgpu"])
+        .output()
+        .expect("nnlab runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if cfg!(feature = "wgpu") {
+        // `make test-gpu` runs this with an adapter (lavapipe): it trains.
+        assert!(out.status.success() || stderr.contains("nnlab: no GPU adapter: "), "{stderr}");
+    } else {
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(
+            stderr.trim(),
+            "nnlab: this nnlab was built without GPU support: build it with `cargo build --release --features wgpu`"
+        );
+        assert!(out.stdout.is_empty());
+    }
 }
 
 #[test]

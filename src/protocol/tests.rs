@@ -24,11 +24,13 @@ fn every_message_round_trips() {
         ToWorker::Start {
             run: 3,
             backend: BackendChoice::Auto,
+            measured: None,
             job: Job::Synth { lab: SynthLab::homework(), resume: None },
         },
         ToWorker::Start {
             run: 4,
             backend: BackendChoice::Cpu,
+            measured: None,
             job: Job::Synth {
                 lab: SynthLab::homework(),
                 resume: Some((
@@ -40,12 +42,14 @@ fn every_message_round_trips() {
         ToWorker::Start {
             run: 4,
             backend: BackendChoice::Cpu,
+            measured: None,
             job: Job::Mnist { lab: crate::labs::mnist::MnistLab::homework(), check: true },
         },
         ToWorker::LoadDogs { run: 5, source: DogSource::Auto },
         ToWorker::Start {
             run: 6,
             backend: BackendChoice::Auto,
+            measured: None,
             job: Job::Dogs {
                 lab: crate::labs::dogs::DogLab {
                     source: DogSource::StandIn,
@@ -58,15 +62,17 @@ fn every_message_round_trips() {
         },
         ToWorker::Gallery { class: 3, page: 2 },
         ToWorker::ForgetDogs,
-        ToWorker::Start { run: 7, backend: BackendChoice::Cpu, job: Job::Xor { lab: XorLab::xor() } },
+        ToWorker::Start { run: 7, backend: BackendChoice::Cpu, measured: None, job: Job::Xor { lab: XorLab::xor() } },
         ToWorker::Start {
             run: 8,
             backend: BackendChoice::Auto,
+            measured: None,
             job: Job::Attacks { epsilons: vec![0.0, 0.1], lab_model: None },
         },
         ToWorker::Start {
             run: 9,
             backend: BackendChoice::Cpu,
+            measured: None,
             job: Job::Attacks {
                 epsilons: vec![0.1],
                 lab_model: Some(LabModel {
@@ -90,7 +96,8 @@ fn every_message_round_trips() {
     for m in to {
         assert_eq!(ToWorker::from_json(&m.to_json()).unwrap(), m);
     }
-    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: Some("no adapter".into()) };
+    let info =
+        BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: Some("no adapter".into()), measured: None };
     let from = vec![
         FromWorker::Ready,
         FromWorker::Idle,

@@ -28,7 +28,12 @@ fn run(lab: RunKind, config: serde_json::Value, created: f64, tensors: Vec<Tenso
         name: format!("{} run", lab.name()),
         lab,
         config,
-        backend: Some(BackendInfo { kind: BackendKind::Cpu, name: "CPU (burn flex)".into(), note: None }),
+        backend: Some(BackendInfo {
+            kind: BackendKind::Cpu,
+            name: "CPU (burn flex)".into(),
+            note: None,
+            measured: None,
+        }),
         created,
         status: RunStatus::Finished,
         epochs: (1..=3).map(|e| record(e, true)).collect(),

@@ -324,6 +324,7 @@ mod tests {
         ToWorker::Start {
             run,
             backend: BackendChoice::Cpu,
+            measured: None,
             job: Job::Synth { lab: SynthLab::homework(), resume: None },
         }
     }
@@ -397,7 +398,12 @@ mod tests {
     fn probes_and_attacks_follow_the_model_and_the_gallery_the_dogset() {
         let mut pool = ready(2);
         pool.route(train(1));
-        pool.route(ToWorker::Start { run: 2, backend: BackendChoice::Cpu, job: Job::Xor { lab: XorLab::xor() } });
+        pool.route(ToWorker::Start {
+            run: 2,
+            backend: BackendChoice::Cpu,
+            measured: None,
+            job: Job::Xor { lab: XorLab::xor() },
+        });
         pool.heard(0, &FromWorker::Idle);
         pool.heard(1, &FromWorker::Idle);
         let probe = ToWorker::Probe { run: 1, image: vec![0.0] };

@@ -66,7 +66,9 @@ impl Session {
                     let resume = Some(((*checkpoint).clone(), run.epochs.clone()));
                     // It goes out as a job again: queued until the worker takes it.
                     self.runs.push(RunView { state: RunState { phase: Phase::Queued, ..view.state.clone() }, ..view });
-                    out.push(ToWorker::Start { run: id, backend, job: Job::Synth { lab, resume } });
+                    let job = Job::Synth { lab, resume };
+                    let measured = self.remembered(id, &job, backend);
+                    out.push(ToWorker::Start { run: id, backend, measured, job });
                 }
                 None => self.runs.push(view),
             }

@@ -8,7 +8,7 @@ use crate::labs::adversarial::LabModel;
 use crate::labs::dogs::DogModel;
 use crate::labs::mnist::MnistLab;
 use crate::protocol::{FromWorker, Job, ToWorker};
-use crate::run::{BackendChoice, RunId, RunSummary, Share, WAITING};
+use crate::run::{BackendChoice, BackendKind, EngineMeasure, RunId, RunSummary, Share, WAITING};
 
 impl Session {
     /// What each worker of the pool is doing, in words, for the pool panel.
@@ -46,10 +46,12 @@ impl Session {
 
     /// Whether a run with `backend` trains on the CPU: chosen, or automatic where the browser
     /// has no WebGPU adapter.
-    fn trains_on_cpu(&self, backend: BackendChoice) -> bool {
+    fn trains_on_cpu(&self, backend: BackendChoice, measured: Option<EngineMeasure>) -> bool {
         match backend {
             BackendChoice::Cpu => true,
-            BackendChoice::Auto => matches!(self.gpu, Some(Err(_))),
+            BackendChoice::Auto => {
+                matches!(self.gpu, Some(Err(_))) || measured.is_some_and(|m| m.chosen == BackendKind::Cpu)
+            }
             BackendChoice::WebGpu => false,
         }
     }
@@ -60,7 +62,7 @@ impl Session {
     /// one worker training them in turn).
     pub fn send(&mut self, message: ToWorker) -> Outbox {
         let job = message.job();
-        if let ToWorker::Start { run, backend, job: Job::Mnist { lab, check } } = message {
+        if let ToWorker::Start { run, backend, measured, job: Job::Mnist { lab, check } } = message {
             let mut sizes = lab.sizes.clone();
             sizes.sort_unstable_by(|a, b| b.cmp(a));
             if let Some(view) = self.mnist_mut(run) {
@@ -70,7 +72,7 @@ impl Session {
                 .into_iter()
                 .flat_map(|size| {
                     let job = Job::Mnist { lab: MnistLab { sizes: vec![size], ..lab.clone() }, check };
-                    self.pool.route(ToWorker::Start { run, backend, job }).out
+                    self.pool.route(ToWorker::Start { run, backend, measured, job }).out
                 })
                 .collect();
             self.note_waiting(run, &out);
@@ -79,9 +81,9 @@ impl Session {
         // The DogSet CNN on the CPU trains data-parallel over the free workers: its step's
         // compute (about 70 ms) dwarfs its gradient (272 KB), so shares pay (see the README's
         // figures). The fully connected net's 6.3 MB gradient per step would not.
-        if let ToWorker::Start { run, backend, job: Job::Dogs { lab, resume, share: None, picks } } = &message
+        if let ToWorker::Start { run, backend, measured, job: Job::Dogs { lab, resume, share: None, picks } } = &message
             && matches!(lab.model, DogModel::Cnn { .. })
-            && self.trains_on_cpu(*backend)
+            && self.trains_on_cpu(*backend, *measured)
         {
             let count = self.pool.free_ready().min(MAX_SHARES);
             if count > 1 {
@@ -93,7 +95,7 @@ impl Session {
                             share: Some(Share { index, count }),
                             picks: picks.clone(),
                         };
-                        self.pool.route(ToWorker::Start { run: *run, backend: *backend, job }).out
+                        self.pool.route(ToWorker::Start { run: *run, backend: *backend, measured: *measured, job }).out
                     })
                     .collect();
             }

@@ -12,7 +12,8 @@ use crate::labs::xor::XorLab;
 use crate::protocol::{Job, LabResult, ToWorker};
 use crate::run::Share;
 use crate::run::{
-    BackendChoice, BackendInfo, BackendKind, Checkpoint, DataProgress, EpochRecord, Kernels, RunSummary, StopReason,
+    BackendChoice, BackendInfo, BackendKind, Checkpoint, DataProgress, EngineMeasure, EpochRecord, Kernels, RunSummary,
+    StopReason,
 };
 use crate::runs::{RunStatus, SavedRun};
 
@@ -71,7 +72,7 @@ fn a_run_goes_from_queued_to_finished() {
     let id = train_lab(&mut s, lab(4));
     assert_eq!(s.current().unwrap().progress_text(), "waiting for the training engine");
     s.apply(FromWorker::Ready);
-    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
+    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: None };
     s.apply(FromWorker::Backend { run: id, info });
     assert_eq!(s.current().unwrap().state.phase, Phase::Training);
     s.apply(FromWorker::Progress { run: id, epoch: 1, batch: 100, batches: 200, batches_per_s: None });
@@ -300,7 +301,7 @@ fn a_paused_run_of_every_lab_is_interrupted_when_the_worker_dies_and_train_is_en
         ("xor", |s| s.start(Job::Xor { lab: XorLab::xor() }, BackendChoice::Cpu).0),
         ("adversarial", |s| s.start(Job::Attacks { epsilons: vec![0.1], lab_model: None }, BackendChoice::Cpu).0),
     ];
-    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None };
+    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: None };
     for (name, start) in labs {
         let mut s = Session::default();
         s.apply_from(0, FromWorker::Ready);
@@ -489,4 +490,51 @@ fn the_perceptron_rule_lab_takes_its_passes_and_result_and_is_saved_like_the_oth
     let saved = s.saved(id, &kept).expect("kept as a saved run");
     assert_eq!((saved.lab, saved.status, saved.epochs.len()), (RunKind::PerceptronRule, RunStatus::Finished, 1));
     assert_eq!(saved.config["table"]["outputs"], serde_json::json!([false, false, false, true]));
+}
+
+#[test]
+fn automatic_remembers_a_measurement_per_workload_and_forgets_it_when_asked() {
+    let mut s = Session::default();
+    // A free worker for each run, so that each start goes out at once.
+    ready(&mut s, 6);
+    let job = || Job::Synth { lab: lab(2), resume: None };
+    let start_of = |out: &Outbox| {
+        out.iter()
+            .find_map(|(_, m)| match m {
+                ToWorker::Start { measured, .. } => Some(*measured),
+                _ => None,
+            })
+            .expect("the run goes out")
+    };
+    let (first, out) = s.start(job(), BackendChoice::Auto);
+    assert_eq!(start_of(&out), None, "nothing measured yet: the worker measures");
+    let measured = EngineMeasure::new(Some(66.0), Some(9000.0));
+    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: Some(measured) };
+    s.apply_from(0, FromWorker::Backend { run: first, info });
+    s.apply_from(0, FromWorker::Done { run: first, summary: RunSummary::stopped_before_start() });
+    assert_eq!(s.engines.get("the Synth CNN, batch 50"), Some(&measured));
+
+    let (_, out) = s.start(job(), BackendChoice::Auto);
+    assert_eq!(start_of(&out), Some(EngineMeasure { remembered: true, ..measured }), "the same workload");
+    let (_, out) = s.start(job(), BackendChoice::WebGpu);
+    assert_eq!(start_of(&out), None, "an explicit choice is obeyed without the measurement");
+    let mut other = lab(2);
+    other.train.batch_size = 10;
+    let (_, out) = s.start(Job::Synth { lab: other, resume: None }, BackendChoice::Auto);
+    assert_eq!(start_of(&out), None, "another batch size is another workload");
+
+    s.forget_engines();
+    let (_, out) = s.start(job(), BackendChoice::Auto);
+    assert_eq!(start_of(&out), None, "measured again");
+}
+
+#[test]
+fn a_remembered_measurement_is_not_filed_again() {
+    let mut s = Session::default();
+    ready(&mut s, 1);
+    let (run, _) = s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    let remembered = EngineMeasure { remembered: true, ..EngineMeasure::new(Some(1.0), Some(2.0)) };
+    let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: Some(remembered) };
+    s.apply_from(0, FromWorker::Backend { run, info });
+    assert!(s.engines.is_empty());
 }

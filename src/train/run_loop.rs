@@ -277,6 +277,47 @@ async fn warm_up(
     Ok(model)
 }
 
+/// How long Automatic's measurement of one engine may take, in seconds: enough batches for a
+/// steady figure, few enough that the student waits a few seconds at most for both engines.
+pub const MEASURE_SECONDS: f64 = 1.0;
+
+/// The most batches one engine's measurement times (a lab uploads this many for it).
+pub const MEASURE_MAX_BATCHES: usize = 64;
+
+/// Training examples per second of `config`'s steps on the first examples of `train`, at
+/// learning rate 0 (the parameters come back bit for bit): after the warm-up on a GPU, groups
+/// of 1, 2, 4, ... batches, each read back at its end (so the GPU's queue is drained and the
+/// clock is honest), until [`MEASURE_SECONDS`] have passed. `None` when stopped meanwhile.
+pub async fn examples_per_second(
+    model: Net,
+    train: &DeviceData,
+    config: &TrainConfig,
+    driver: &mut impl Driver,
+) -> Result<Option<f64>, TrainError> {
+    let still = TrainConfig { lr: 0.0, ..config.clone() };
+    let b = config.batch_size.min(train.len).max(1);
+    let mut optim = Sgd;
+    let mut model = model;
+    if !crate::kernels::on_cpu(&train.device()) {
+        model = warm_up(model, &mut optim, train, None, &still, driver).await?;
+    }
+    let (started, mut examples, mut batches) = (driver.now(), 0, 1);
+    loop {
+        let order: Vec<usize> = (0..(batches * b).min(train.len)).collect();
+        let (next, stats) =
+            train_pass(model, &mut optim, train, &order, &still, 0, &mut Alone, driver, &mut |_| {}).await?;
+        let Some(stats) = stats else { return Ok(None) };
+        read_all(stats.register(Transaction::default())).await?;
+        model = next;
+        examples += order.len();
+        let seconds = driver.now() - started;
+        if seconds >= MEASURE_SECONDS || batches * b >= train.len.min(MEASURE_MAX_BATCHES * b) {
+            return Ok(Some(examples as f64 / seconds.max(1e-9)));
+        }
+        batches *= 2;
+    }
+}
+
 /// The first convolution's weights and bias (the page draws them), added to a readback.
 fn register_first_kernels(mut tx: Transaction, model: &Net) -> Transaction {
     if let Some(conv) = model.convs.first() {

@@ -72,6 +72,7 @@ fn App() -> impl IntoView {
     focus_stop_on_start();
     presenter_mode(ctx);
     ctx.load_saved();
+    ctx.keep_engines();
     ctx.start_pool();
     // The offline copy is fetched once the engine is here, so its download does not share a
     // slow link with the engine's and finds the files in the HTTP cache.

@@ -5,6 +5,7 @@
 //! `page.rs` is a leaf.
 
 mod context;
+mod engines;
 mod export;
 pub mod inside;
 mod offline;

@@ -36,7 +36,7 @@ mod memory;
 mod parallel;
 
 use data::{load_manifest, load_mnist, load_split, start_progress};
-use device::{GpuError, open_device, probe_adapter};
+use device::{GpuError, open_device, open_measured, probe_adapter};
 
 use crate::web::js::yield_now;
 use event_loop::sleep_ms;
@@ -224,7 +224,7 @@ fn is_current(run: RunId) -> bool {
 fn handle(message: ToWorker) {
     let flags = STATE.with_borrow(|s| s.flags.clone());
     match message {
-        ToWorker::Start { run, backend, job } => start_run(run, jobs::run(run, backend, job)),
+        ToWorker::Start { run, backend, measured, job } => start_run(run, jobs::run(run, backend, measured, job)),
         ToWorker::LoadDogs { run, source } => spawn_local(async move {
             if let Err(error) = dogs::load(run, source).await {
                 fail(Some(run), error);

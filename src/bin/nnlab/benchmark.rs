@@ -51,7 +51,7 @@ pub fn run_bench(
     let reference = reference_file.map(pytorch_reference).transpose()?.unwrap_or_default();
     let device = device();
     let machine = machine();
-    let backend = "burn flex (CPU, native, single-threaded)";
+    let backend = crate::device_name();
     let all = bench::workloads();
     let chosen: Vec<_> = all.iter().filter(|w| ids.iter().any(|id| id.eq_ignore_ascii_case(w.id))).collect();
     if chosen.is_empty() {

@@ -55,6 +55,12 @@ pub enum CliError {
     Unzip { path: PathBuf, source: UnzipError },
     #[error("{}: {source}", path.display())]
     DogSet { path: PathBuf, source: DogsError },
+    /// burn found no adapter to open (built with `wgpu` only).
+    #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
+    #[error("no GPU adapter: {0}")]
+    NoGpu(String),
+    #[error("this nnlab was built without GPU support: build it with `cargo build --release --features wgpu`")]
+    NoGpuBuild,
 }
 
 impl CliError {

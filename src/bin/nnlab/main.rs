@@ -1,4 +1,5 @@
-//! `nnlab`: the labs headless, the model tables and the benchmarks, on burn's CPU backend.
+//! `nnlab`: the labs headless, the model tables and the benchmarks, on burn's CPU backend (or,
+//! built with the `wgpu` feature, on a GPU through burn's wgpu backend: `--backend wgpu`).
 //! This file holds the command line (clap) and the dispatch; each command is a module.
 
 use burn::prelude::*;
@@ -37,6 +38,16 @@ use settings::Settings;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The compute backend: burn's CPU backend, or a GPU through burn's wgpu backend
+    /// (Vulkan, Metal or DX12, with kernel fusion; needs a build with `--features wgpu`).
+    #[arg(long, global = true, value_enum, default_value = "cpu")]
+    backend: Backend,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    Cpu,
+    Wgpu,
 }
 
 #[derive(Subcommand)]
@@ -165,7 +176,12 @@ enum Format {
 
 fn main() -> ExitCode {
     nnlab::train::native::keep_freed_memory();
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    if let Err(error) = open_device(cli.backend) {
+        eprintln!("nnlab: {error}");
+        return ExitCode::from(2);
+    }
+    let result = match cli.command {
         Command::Run { lab } => run::run_lab(lab),
         Command::Labs { format } => labs::labs(format),
         Command::Models { format } => models::models(format),
@@ -188,7 +204,54 @@ fn main() -> ExitCode {
     }
 }
 
-/// burn's CPU backend, with autodiff for training.
+/// The device every command trains on, opened once by `main` (`--backend`).
+static DEVICE: std::sync::OnceLock<(Device, String)> = std::sync::OnceLock::new();
+
+/// Opens the device `--backend` names, with autodiff for training.
+fn open_device(backend: Backend) -> Result<(), CliError> {
+    let opened = match backend {
+        Backend::Cpu => (Device::flex(), "burn flex (CPU, native, single-threaded)".to_string()),
+        Backend::Wgpu => gpu::open()?,
+    };
+    DEVICE.get_or_init(|| (opened.0.autodiff(), opened.1));
+    Ok(())
+}
+
+/// The device `--backend` opened.
 fn device() -> Device {
-    Device::flex().autodiff()
+    DEVICE.get().expect("main opens the device first").0.clone()
+}
+
+/// How the benchmarks and the JSON name the device: "burn flex (CPU, native, single-threaded)",
+/// "burn wgpu (Vulkan on llvmpipe ...)".
+fn device_name() -> &'static str {
+    DEVICE.get().map_or("?", |(_, name)| name.as_str())
+}
+
+#[cfg(feature = "wgpu")]
+mod gpu {
+    use burn::prelude::Device;
+
+    use crate::CliError;
+
+    /// burn's wgpu device on the first adapter wgpu offers (any graphics API), with its name.
+    pub fn open() -> Result<(Device, String), CliError> {
+        let (device, setup) = Device::wgpu_options()
+            .init_with_setup()
+            // burn's error has no Display: its Debug form names the cause.
+            .map_err(|e| CliError::NoGpu(format!("{e:?}")))?;
+        let info = setup.adapter.get_info();
+        Ok((device, format!("burn wgpu ({:?} on {}, kernel fusion)", info.backend, info.name)))
+    }
+}
+
+#[cfg(not(feature = "wgpu"))]
+mod gpu {
+    use burn::prelude::Device;
+
+    use crate::CliError;
+
+    pub fn open() -> Result<(Device, String), CliError> {
+        Err(CliError::NoGpuBuild)
+    }
 }

@@ -15,8 +15,8 @@ use crate::plot::bytes_rgba;
 use crate::run::{Checkpoint, EpochRecord};
 use crate::train::parallel::{Alone, Exchange};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, layer_outputs,
-    per_example, resumed, run_model_shared,
+    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, examples_per_second,
+    layer_outputs, per_example, resumed, run_model_shared,
 };
 
 /// A finished DogSet run.
@@ -95,6 +95,19 @@ pub async fn run_dogs(
     on_event: &mut impl FnMut(Event),
 ) -> Result<DogRun, TrainError> {
     run_dogs_shared(lab, data, resume, &mut Alone, device, driver, on_layers, on_event).await
+}
+
+/// Automatic's measurement on `device`: the lab's network on the training images, timed at
+/// learning rate 0 ([`examples_per_second`]: its first batches only).
+pub async fn speed(
+    lab: &DogLab,
+    data: &DogSplits,
+    device: &Device,
+    driver: &mut impl Driver,
+) -> Result<Option<f64>, TrainError> {
+    let net = lab.net().init(Init::PyTorch { seed: lab.train.seed }, device)?;
+    let train = DeviceData::upload_bytes(&data.splits[0], &data.standardise(), device);
+    examples_per_second(net, &train, &lab.train, driver).await
 }
 
 /// [`run_dogs`] as one share of a data-parallel run (`train::parallel`): the leader reports

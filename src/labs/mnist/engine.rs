@@ -10,7 +10,10 @@ use crate::data::Dataset;
 use crate::data::sample::{SampleError, balanced};
 use crate::data::shards::Shard;
 use crate::model::{Init, NetConfig};
-use crate::train::{DeviceData, Driver, Event, TrainError, evaluate_detailed, read_checkpoint, run_model};
+use crate::train::{
+    DeviceData, Driver, Event, MEASURE_MAX_BATCHES, TrainError, evaluate_detailed, examples_per_second,
+    read_checkpoint, run_model,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MnistError {
@@ -18,6 +21,21 @@ pub enum MnistError {
     Sample(#[from] SampleError),
     #[error("{0}")]
     Train(#[from] TrainError),
+}
+
+/// Automatic's measurement on `device`: the MLP on the first training examples, timed at
+/// learning rate 0 ([`examples_per_second`]).
+pub async fn speed(
+    lab: &MnistLab,
+    train: &Shard,
+    class_names: &[String],
+    device: &Device,
+    driver: &mut impl Driver,
+) -> Result<Option<f64>, TrainError> {
+    let first: Vec<usize> = (0..train.len().min(MEASURE_MAX_BATCHES * lab.train.batch_size.max(1))).collect();
+    let data = DeviceData::upload(&Dataset::from_shard(train, class_names, Some(&first)), device);
+    let net = NetConfig::mnist_mlp().init(Init::PyTorch { seed: lab.seed }, device).expect("the MLP fits MNIST");
+    examples_per_second(net, &data, &lab.train, driver).await
 }
 
 /// Trains one MLP per size of `lab.sizes` on balanced samples of `train` and tests each on a

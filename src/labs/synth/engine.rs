@@ -11,8 +11,8 @@ use crate::labs::synth::SynthLab;
 use crate::model::{Init, Net, NetConfig};
 use crate::run::{Checkpoint, EpochRecord, ShiftSweep, SweepGrid};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, layer_outputs, resumed,
-    run_model_from,
+    DeviceData, Driver, EVAL_BATCH, Event, MEASURE_MAX_BATCHES, Resume, RunRecord, TrainError, evaluate_detailed,
+    examples_per_second, layer_outputs, resumed, run_model_from,
 };
 
 /// Generates the lab's data, trains a fresh Synth CNN (or continues `resume`: a checkpoint
@@ -35,6 +35,18 @@ pub async fn run_synth(
     let (net, prior) = resumed(net, resume, device)?;
     let resume = Resume { prior, checkpoints: true };
     run_model_from(net, &train, Some(&valid), &lab.train, resume, driver, on_event).await
+}
+
+/// Automatic's measurement on `device`: the lab's CNN on its first training images, timed at
+/// learning rate 0 ([`examples_per_second`]).
+pub async fn speed(lab: &SynthLab, device: &Device, driver: &mut impl Driver) -> Result<Option<f64>, TrainError> {
+    let images = lab.train_size.min(MEASURE_MAX_BATCHES * lab.train.batch_size.max(1));
+    let train = synthetic::generate(images, lab.data_seed, Which::Train);
+    let train = DeviceData::upload(&train.data, device);
+    let net = NetConfig::synth_cnn()
+        .init(Init::PyTorch { seed: lab.train.seed }, device)
+        .expect("the Synth CNN fits its 28x28 input");
+    examples_per_second(net, &train, &lab.train, driver).await
 }
 
 /// The trained CNN on the lab's validation images in detail: its confusion matrix and most

@@ -91,6 +91,9 @@ fn BackendPanel() -> impl IntoView {
             })
         })
     };
+    // Automatic's last measurement: both engines' figures and the one that trained.
+    let choice = move || ctx.session.with(|s| s.last_measure()).map(|m| m.text());
+    let remembered = move || ctx.session.with(|s| !s.engines.is_empty());
     let on_change = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         ctx.choice.set(match value.as_str() {
@@ -106,7 +109,7 @@ fn BackendPanel() -> impl IntoView {
             // exist would be ignored.
             <select id="backend-choice" data-testid="backend-choice" on:change=on_change>
                 <option value="auto" prop:selected=move || ctx.choice.get() == BackendChoice::Auto>
-                    "Automatic (WebGPU if available)"
+                    "Automatic (the faster, measured)"
                 </option>
                 <option value="webgpu" prop:selected=move || ctx.choice.get() == BackendChoice::WebGpu>
                     "WebGPU"
@@ -117,6 +120,15 @@ fn BackendPanel() -> impl IntoView {
             </select>
             <p class="gpu" data-testid="gpu-status">{gpu_text}</p>
             <p class="running" data-testid="backend-status">{running}</p>
+            <p class="engine-choice" data-testid="engine-choice" aria-live="polite">{choice}</p>
+            // Shown while a measurement is kept: the next Automatic run of each network then
+            // times both engines again.
+            {move || remembered().then(|| view! {
+                <button type="button" data-testid="measure-again" on:click=move |_| ctx.measure_again()
+                    title="Time WebGPU and the CPU engine again on the next run of each network">
+                    "Measure again"
+                </button>
+            })}
         </section>
     }
 }

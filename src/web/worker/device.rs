@@ -9,7 +9,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::{STATE, WorkerError, post, scope};
 use crate::protocol::FromWorker;
-use crate::run::{BackendChoice, BackendInfo, BackendKind, RunId};
+use crate::run::{BackendChoice, BackendInfo, BackendKind, EngineMeasure, RunId};
+use crate::train::TrainError;
 use crate::web::js::{call, describe, get};
 
 /// The CPU backend as the page names it: which SIMD this build's matrix product uses.
@@ -74,13 +75,15 @@ pub(super) async fn probe_adapter() -> Result<String, GpuError> {
     if cfg!(feature = "webgpu") { Ok(name) } else { Err(GpuError::CpuBuild(name)) }
 }
 
+/// The CPU engine's device and how the page names it.
+fn cpu_device(note: Option<String>) -> (Device, BackendInfo) {
+    (Device::flex().autodiff(), BackendInfo { kind: BackendKind::Cpu, name: CPU_NAME.into(), note, measured: None })
+}
+
 /// The device for a run, and what to tell the user about it.
 pub(super) async fn pick_device(choice: BackendChoice) -> Result<(Device, BackendInfo), WorkerError> {
-    let cpu = |note: Option<String>| {
-        (Device::flex().autodiff(), BackendInfo { kind: BackendKind::Cpu, name: CPU_NAME.into(), note })
-    };
     if choice == BackendChoice::Cpu {
-        return Ok(cpu(None));
+        return Ok(cpu_device(None));
     }
     let adapter = STATE.with_borrow(|s| s.adapter.clone());
     let adapter = match adapter {
@@ -92,20 +95,66 @@ pub(super) async fn pick_device(choice: BackendChoice) -> Result<(Device, Backen
         Err(reason) => Err(reason),
     };
     match (gpu, choice) {
-        (Ok((device, name)), _) => {
-            Ok((device, BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU on {name}"), note: None }))
-        }
-        (Err(reason), BackendChoice::Auto) => Ok(cpu(Some(format!("WebGPU unavailable: {reason}")))),
+        (Ok((device, name)), _) => Ok((
+            device,
+            BackendInfo { kind: BackendKind::WebGpu, name: format!("WebGPU on {name}"), note: None, measured: None },
+        )),
+        (Err(reason), BackendChoice::Auto) => Ok(cpu_device(Some(format!("WebGPU unavailable: {reason}")))),
         (Err(reason), _) => Err(WorkerError::NoWebGpu(reason)),
     }
 }
 
-/// The device for run `run`, announced to the page; whether it is WebGPU.
+/// The device for run `run`, announced to the page; whether it is WebGPU. For the labs whose
+/// networks are too small for the choice to matter, or that Automatic does not measure.
 pub(super) async fn open_device(run: RunId, choice: BackendChoice) -> Result<(Device, bool), WorkerError> {
     let (device, info) = pick_device(choice).await?;
     let gpu = info.kind == BackendKind::WebGpu;
     post(&FromWorker::Backend { run, info });
     Ok((device, gpu))
+}
+
+/// [`open_device`] for a lab Automatic measures: with a WebGPU adapter, the faster engine on
+/// this machine, by `measured` (this browser's earlier measurement of the workload) or else by
+/// timing both engines with `time` (examples per second on the run's first batches at rate 0;
+/// `None` when stopped). The measurement is a phase of the run, shown as its status.
+pub(super) async fn open_measured(
+    run: RunId,
+    choice: BackendChoice,
+    measured: Option<EngineMeasure>,
+    time: impl AsyncFn(&Device) -> Result<Option<f64>, TrainError>,
+) -> Result<(Device, bool), WorkerError> {
+    let (mut device, mut info) = pick_device(choice).await?;
+    if choice == BackendChoice::Auto && info.kind == BackendKind::WebGpu {
+        let measured = match measured {
+            Some(m) => Some(m),
+            None => measure(run, &device, time).await,
+        };
+        if let Some(m) = measured {
+            if m.chosen == BackendKind::Cpu {
+                (device, info) = cpu_device(None);
+            }
+            info.measured = Some(m);
+        }
+    }
+    let gpu = info.kind == BackendKind::WebGpu;
+    post(&FromWorker::Backend { run, info });
+    Ok((device, gpu))
+}
+
+/// Both engines timed, WebGPU first (its kernels compile during its warm-up); `None` when the
+/// run was stopped meanwhile. A failed measurement counts as the slower engine.
+async fn measure(
+    run: RunId,
+    gpu: &Device,
+    time: impl AsyncFn(&Device) -> Result<Option<f64>, TrainError>,
+) -> Option<EngineMeasure> {
+    let status = |text: &str| post(&FromWorker::Status { run, text: text.into() });
+    status("Measuring which engine trains this network faster here: WebGPU (1 of 2; compiling its kernels first)…");
+    let webgpu = time(gpu).await.unwrap_or(Some(f64::NAN))?;
+    status("Measuring which engine trains this network faster here: the CPU engine (2 of 2)…");
+    let cpu = time(&cpu_device(None).0).await.unwrap_or(Some(f64::NAN))?;
+    let figure = |v: f64| v.is_finite().then_some(v);
+    Some(EngineMeasure::new(figure(webgpu), figure(cpu)))
 }
 
 /// The CPU-only build has no WebGPU to open (its probe never finds an adapter).

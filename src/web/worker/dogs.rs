@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use burn::prelude::Device;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -14,16 +15,16 @@ use web_sys::{
 
 use super::parallel::PortExchange;
 use super::{
-    Poster, STATE, WorkerDriver, WorkerError, fail, load_manifest, load_split, open_device, post, start_progress,
+    Poster, STATE, WorkerDriver, WorkerError, fail, load_manifest, load_split, open_measured, post, start_progress,
 };
 use crate::data::dogs::{
     self, Decoded, DogSetBuilder, DogSetInfo, DogSplits, DogsError, ImageError, LoadFailure, LoadReport, UnzipError,
 };
 use crate::data::shards;
 use crate::labs::dogs::DogLab;
-use crate::labs::dogs::engine::{judge_picks, run_dogs_shared};
+use crate::labs::dogs::engine::{judge_picks, run_dogs_shared, speed};
 use crate::protocol::FromWorker;
-use crate::run::{BackendChoice, Checkpoint, DogSource, EpochRecord, RunId, Share};
+use crate::run::{BackendChoice, Checkpoint, DogSource, EngineMeasure, EpochRecord, RunId, Share};
 use crate::train::parallel::{Alone, Exchange};
 use crate::web::fetch::{FetchError, cache_delete, cache_get, cache_put, resolve};
 use crate::web::js::describe;
@@ -150,13 +151,15 @@ pub async fn train(
     run: RunId,
     lab: DogLab,
     choice: BackendChoice,
+    measured: Option<EngineMeasure>,
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     share: Option<Share>,
     picks: Vec<usize>,
 ) -> Result<(), WorkerError> {
     lab.validate()?;
-    let (device, gpu) = open_device(run, choice).await?;
     let loaded = load(run, lab.source).await?;
+    let time = async |device: &Device| speed(&lab, &loaded.splits, device, &mut WorkerDriver::new(run)).await;
+    let (device, gpu) = open_measured(run, choice, measured, time).await?;
     if gpu {
         post(&FromWorker::Status {
             run,
@@ -183,7 +186,7 @@ async fn train_share(
     resume: Option<(Checkpoint, Vec<EpochRecord>)>,
     picks: &[usize],
     exchange: &mut impl Exchange,
-    device: &burn::prelude::Device,
+    device: &Device,
 ) -> Result<(), WorkerError> {
     let leader = exchange.share().is_leader();
     let mut poster = Poster::new(run);

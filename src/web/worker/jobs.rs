@@ -3,24 +3,32 @@
 
 use std::collections::HashMap;
 
+use burn::prelude::Device;
+
 use crate::labs::Job;
 use crate::labs::mnist::MnistLab;
-use crate::labs::mnist::engine::run_scaling;
+use crate::labs::mnist::engine::{run_scaling, speed as mnist_speed};
 use crate::labs::rule::{self, Outcome, RuleLab};
 use crate::labs::synth::SynthLab;
-use crate::labs::synth::engine::{evaluate_valid, run_synth, shift_sweep};
+use crate::labs::synth::engine::{evaluate_valid, run_synth, shift_sweep, speed};
 use crate::protocol::{FromWorker, LabResult};
-use crate::run::{BackendChoice, BackendInfo, BackendKind, Resume, RunId, RunSummary, StopReason};
+use crate::run::{BackendChoice, BackendInfo, BackendKind, EngineMeasure, Resume, RunId, RunSummary, StopReason};
 use crate::train::{Driver, Event};
 
-use super::{Poster, WorkerDriver, WorkerError, concepts, dogs, keep_trained, load_mnist, open_device, post};
+use super::{Poster, WorkerDriver, WorkerError, concepts, dogs, keep_trained, load_mnist, open_measured, post};
 
 /// Runs job `job` as run `run` on `backend`, to its end.
-pub(super) async fn run(run: RunId, backend: BackendChoice, job: Job) -> Result<(), WorkerError> {
+/// `measured`: with Automatic, this browser's earlier measurement of the job's workload.
+pub(super) async fn run(
+    run: RunId,
+    backend: BackendChoice,
+    measured: Option<EngineMeasure>,
+    job: Job,
+) -> Result<(), WorkerError> {
     match job {
-        Job::Synth { lab, resume } => synth(run, lab, backend, resume).await,
-        Job::Mnist { lab, .. } => mnist(run, lab, backend).await,
-        Job::Dogs { lab, resume, share, picks } => dogs::train(run, lab, backend, resume, share, picks).await,
+        Job::Synth { lab, resume } => synth(run, lab, backend, measured, resume).await,
+        Job::Mnist { lab, .. } => mnist(run, lab, backend, measured).await,
+        Job::Dogs { lab, resume, share, picks } => dogs::train(run, lab, backend, measured, resume, share, picks).await,
         Job::Xor { lab } => concepts::xor(run, lab, backend).await,
         Job::Attacks { epsilons, lab_model } => concepts::prepare(run, epsilons, backend, lab_model).await,
         Job::Rule { lab } => rule(run, lab).await,
@@ -35,6 +43,7 @@ async fn rule(run: RunId, lab: RuleLab) -> Result<(), WorkerError> {
         kind: BackendKind::Cpu,
         name: "CPU (plain Rust: one perceptron needs no tensor library)".into(),
         note: Some("the rule's few numbers are trained on the worker's own thread, whichever backend is chosen".into()),
+        measured: None,
     };
     post(&FromWorker::Backend { run, info });
     let mut driver = WorkerDriver::new(run);
@@ -55,9 +64,16 @@ async fn rule(run: RunId, lab: RuleLab) -> Result<(), WorkerError> {
     Ok(())
 }
 
-async fn synth(run: RunId, lab: SynthLab, choice: BackendChoice, resume: Option<Resume>) -> Result<(), WorkerError> {
+async fn synth(
+    run: RunId,
+    lab: SynthLab,
+    choice: BackendChoice,
+    measured: Option<EngineMeasure>,
+    resume: Option<Resume>,
+) -> Result<(), WorkerError> {
     lab.validate()?;
-    let (device, gpu) = open_device(run, choice).await?;
+    let time = async |device: &Device| speed(&lab, device, &mut WorkerDriver::new(run)).await;
+    let (device, gpu) = open_measured(run, choice, measured, time).await?;
     post(&FromWorker::Status {
         run,
         text: if gpu {
@@ -84,11 +100,17 @@ async fn synth(run: RunId, lab: SynthLab, choice: BackendChoice, resume: Option<
     Ok(())
 }
 
-async fn mnist(run: RunId, lab: MnistLab, choice: BackendChoice) -> Result<(), WorkerError> {
+async fn mnist(
+    run: RunId,
+    lab: MnistLab,
+    choice: BackendChoice,
+    measured: Option<EngineMeasure>,
+) -> Result<(), WorkerError> {
     lab.validate()?;
-    let (device, _) = open_device(run, choice).await?;
     let mnist = load_mnist(run).await?;
     let (train, names, test) = &*mnist;
+    let time = async |device: &Device| mnist_speed(&lab, train, names, device, &mut WorkerDriver::new(run)).await;
+    let (device, _) = open_measured(run, choice, measured, time).await?;
     let mut driver = WorkerDriver::new(run);
     let flags = driver.flags.clone();
     let mut poster = Poster::new(run);

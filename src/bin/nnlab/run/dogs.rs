@@ -68,7 +68,7 @@ pub fn run(lab: DogLab, stand_in: bool, data: &Path, format: Format) -> Result<(
     let answer = curve_answer(&run.record.epochs, summary, run.test.map(|t| t.1));
     match format {
         Format::Json => {
-            let mut done = json!({"done": true, "model": net.name, "epochs_trained": summary.epochs_trained, "stop": summary.stop.describe(), "train_seconds": summary.train_seconds, "parameters": summary.parameters, "test_loss": run.test.map(|t| t.0), "test_acc": run.test.map(|t| t.1), "answer": answer});
+            let mut done = json!({"done": true, "backend": crate::device_name(), "model": net.name, "epochs_trained": summary.epochs_trained, "stop": summary.stop.describe(), "train_seconds": summary.train_seconds, "parameters": summary.parameters, "test_loss": run.test.map(|t| t.0), "test_acc": run.test.map(|t| t.1), "answer": answer});
             if let (Some(e), Some(fields)) = (&run.evaluation, done.as_object_mut()) {
                 fields.extend(e.json_fields());
             }

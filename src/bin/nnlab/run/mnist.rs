@@ -68,7 +68,7 @@ pub fn run(lab: MnistLab, dir: &Path, format: Format) -> Result<(), CliError> {
             }
             outln!(
                 "{}",
-                json!({"done": true, "fit": summary, "time_answer": time_answer, "accuracy_answer": acc_answer})
+                json!({"done": true, "backend": crate::device_name(), "fit": summary, "time_answer": time_answer, "accuracy_answer": acc_answer})
             );
         }
         Format::Table => {

@@ -47,7 +47,7 @@ pub fn run(config: SynthLab, format: Format) -> Result<(), CliError> {
     let last = record.epochs.last();
     match format {
         Format::Json => {
-            let mut done = json!({"done": true, "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
+            let mut done = json!({"done": true, "backend": crate::device_name(), "epochs_trained": s.epochs_trained, "stop": s.stop.describe(),
                    "train_seconds": s.train_seconds, "parameters": s.parameters,
                    "final_train_acc": last.map(|r| r.train_acc), "final_valid_acc": last.and_then(|r| r.valid_acc),
                    "learned": !verdict.at_chance(),
