@@ -4,7 +4,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/nnlab/target
 PORT ?= 8080
 WASM := --target wasm32-unknown-unknown
 
-.PHONY: serve build worker test test-native test-browser lint lint-native bench setup-build setup-test clean
+.PHONY: serve build worker test test-native test-browser test-gpu lint lint-native bench setup-build setup-test clean
 
 serve: build
 	python3 scripts/serve.py --dir dist --port $(PORT)
@@ -39,6 +39,13 @@ test-native:
 
 test-browser:
 	node --test --test-concurrency=1 e2e/*.test.mjs
+
+# The command line's GPU backend (the `wgpu` feature) against the CPU's numbers, on a GPU or on
+# Debian's software Vulkan (lavapipe), which setup installs. Not in `make test`: compiling wgpu
+# natively takes about 13 minutes on 2 cores (12 min 37 s from an empty target folder).
+test-gpu:
+	@scripts/setup.sh gpu
+	cargo test --release --features wgpu --test gpu --test cli
 
 # CI runs lint-native (with `cargo fmt --check`); the wasm runs are here only.
 lint: lint-native

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing nnlab needs, from the package registries only, and only
-# what is missing. Usage: scripts/setup.sh [build|test]
+# what is missing. Usage: scripts/setup.sh [build|test|gpu]
 #   build: wasm32 target, trunk, wasm-bindgen-cli (the version in Cargo.lock), Debian's binaryen
 #          (wasm-opt; optional), and every crate Cargo.lock names, for every target
 #   test:  the above, plus Debian's chromium and the npm packages of the browser tests
+#   gpu:   only Debian's Vulkan loader and lavapipe (mesa-vulkan-drivers), a software Vulkan
+#          device for the native GPU backend's test (`make test-gpu`) where no GPU is present
 # Every failure names what could not be installed, so it is not mistaken for a test failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,21 @@ fail() {
   echo "This is an installation problem, not a test failure. $2" >&2
   exit 2
 }
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+apt_install() { # package...
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"; }
+}
+
+if [ "$what" = gpu ]; then
+  if ! ls /usr/share/vulkan/icd.d/lvp_icd.*.json >/dev/null 2>&1; then
+    echo "setup: installing Debian's Vulkan loader and lavapipe (software Vulkan)"
+    apt_install libvulkan1 mesa-vulkan-drivers || fail "libvulkan1 and mesa-vulkan-drivers (apt)" "The native GPU test needs a Vulkan device; lavapipe is Debian's software one."
+  fi
+  echo "setup: ready (gpu)"
+  exit 0
+fi
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   echo "setup: adding the wasm32-unknown-unknown target"
@@ -37,11 +54,6 @@ fi
 grep -q "wasm_bindgen = \"$BINDGEN_VERSION\"" Trunk.toml ||
   fail "a consistent toolchain" "Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen ($BINDGEN_VERSION)."
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO=sudo
-apt_install() { # package...
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"; }
-}
 
 # Every crate of every target in Cargo.lock: the page (leptos), the worker (burn on wasm32) and
 # the native CLI. trunk builds offline, and the native and worker builds before it only download

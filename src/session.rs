@@ -67,8 +67,8 @@ pub struct Session {
     pub xor: Option<XorView>,
     pub attacks: Option<AttackView>,
     pub rule: Option<RuleView>,
-    /// Automatic's engine measurements in this browser, by workload ([`Job::workload`]); the
-    /// page keeps them in localStorage.
+    /// Automatic's engine measurements in this browser, by workload ([`Job::workload`]) and
+    /// adapter; the page keeps them in localStorage.
     pub engines: HashMap<String, EngineMeasure>,
     /// The workload of each run started, for filing its measurement.
     workloads: HashMap<RunId, String>,
@@ -176,13 +176,22 @@ impl Session {
     /// With Automatic, this browser's earlier measurement of `job`'s workload, which then
     /// trains run `run` without measuring; files the run's workload for its own measurement.
     fn remembered(&mut self, run: RunId, job: &Job, backend: BackendChoice) -> Option<EngineMeasure> {
-        let workload = job.workload()?;
+        let workload = self.engine_key(&job.workload()?);
         let measured = match backend {
             BackendChoice::Auto => self.engines.get(&workload).map(|m| EngineMeasure { remembered: true, ..*m }),
             _ => None,
         };
         self.workloads.insert(run, workload);
         measured
+    }
+
+    /// What a measurement is kept by: the workload on this browser's adapter (another GPU, or
+    /// a driver that names it otherwise, is measured anew).
+    fn engine_key(&self, workload: &str) -> String {
+        match &self.gpu {
+            Some(Ok(adapter)) => format!("{workload}, WebGPU on {adapter}"),
+            _ => format!("{workload}, no WebGPU adapter"),
+        }
     }
 
     /// The newest run's engine measurement, in any lab: what the backend settings show.

@@ -497,6 +497,7 @@ fn automatic_remembers_a_measurement_per_workload_and_forgets_it_when_asked() {
     let mut s = Session::default();
     // A free worker for each run, so that each start goes out at once.
     ready(&mut s, 6);
+    s.apply(FromWorker::Gpu { adapter: Some("google swiftshader".into()), reason: None });
     let job = || Job::Synth { lab: lab(2), resume: None };
     let start_of = |out: &Outbox| {
         out.iter()
@@ -512,7 +513,7 @@ fn automatic_remembers_a_measurement_per_workload_and_forgets_it_when_asked() {
     let info = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: Some(measured) };
     s.apply_from(0, FromWorker::Backend { run: first, info });
     s.apply_from(0, FromWorker::Done { run: first, summary: RunSummary::stopped_before_start() });
-    assert_eq!(s.engines.get("the Synth CNN, batch 50"), Some(&measured));
+    assert_eq!(s.engines.get("the Synth CNN, batch 50, WebGPU on google swiftshader"), Some(&measured));
 
     let (_, out) = s.start(job(), BackendChoice::Auto);
     assert_eq!(start_of(&out), Some(EngineMeasure { remembered: true, ..measured }), "the same workload");
@@ -523,6 +524,11 @@ fn automatic_remembers_a_measurement_per_workload_and_forgets_it_when_asked() {
     let (_, out) = s.start(Job::Synth { lab: other, resume: None }, BackendChoice::Auto);
     assert_eq!(start_of(&out), None, "another batch size is another workload");
 
+    s.apply(FromWorker::Gpu { adapter: Some("another adapter".into()), reason: None });
+    let (_, out) = s.start(job(), BackendChoice::Auto);
+    assert_eq!(start_of(&out), None, "another device is measured anew");
+
+    s.apply(FromWorker::Gpu { adapter: Some("google swiftshader".into()), reason: None });
     s.forget_engines();
     let (_, out) = s.start(job(), BackendChoice::Auto);
     assert_eq!(start_of(&out), None, "measured again");

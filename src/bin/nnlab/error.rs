@@ -59,6 +59,7 @@ pub enum CliError {
     #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
     #[error("no GPU adapter: {0}")]
     NoGpu(String),
+    #[cfg_attr(feature = "wgpu", allow(dead_code))]
     #[error("this nnlab was built without GPU support: build it with `cargo build --release --features wgpu`")]
     NoGpuBuild,
 }
