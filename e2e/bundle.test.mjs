@@ -9,7 +9,11 @@ const dist = new URL('../dist/', import.meta.url).pathname;
 const wasm = (pattern) => readdirSync(dist).find((f) => pattern.test(f));
 
 test("the page's wasm holds no burn, cubecl or wgpu; the CPU engine no wgpu; the WebGPU engine all three", () => {
-  const page = readFileSync(dist + wasm(/^app-.*_bg\.wasm$/));
+  // The page's frame and the packs of its labs' code (postbuild.py's split), as one.
+  const parts = readdirSync(dist).filter((f) => /^pack_.*\.wasm$/.test(f));
+  assert.ok(parts.some((f) => f.startsWith('pack_lab_synth-')), `each lab's code is a pack of its own: ${parts}`);
+  const frame = readFileSync(dist + wasm(/^app-.*_bg\.wasm$/));
+  const page = Buffer.concat([frame, ...parts.map((f) => readFileSync(dist + f))]);
   const cpu = readFileSync(dist + 'worker_bg.wasm');
   const relaxed = readFileSync(dist + 'worker_relaxed_bg.wasm');
   const gpu = readFileSync(dist + 'worker_webgpu_bg.wasm');
@@ -29,7 +33,7 @@ test("the page's wasm holds no burn, cubecl or wgpu; the CPU engine no wgpu; the
   }
   const kb = (b) => (b.length / 1024).toFixed(0) + ' KiB';
   const size = (b) => `${kb(b)} (${kb(gzipSync(b, { level: 9 }))} gzip)`;
-  console.log(`page wasm ${size(page)}; CPU engine ${size(cpu)} (relaxed SIMD ${size(relaxed)}); WebGPU engine ${size(gpu)}`);
+  console.log(`page wasm: frame ${size(frame)}, ${parts.length} lab packs ${size(page)} in all; CPU engine ${size(cpu)} (relaxed SIMD ${size(relaxed)}); WebGPU engine ${size(gpu)}`);
 });
 
 test('only the relaxed-SIMD engine needs relaxed SIMD, and engine.js probes for it correctly', () => {

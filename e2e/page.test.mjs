@@ -193,3 +193,49 @@ test('the engine downloads once the page\'s wasm is in; a Train pressed before i
     server.close();
   }
 });
+
+// The page's wasm is split (scripts/postbuild.py): its frame, then each lab's code in one file
+// (its pack) fetched the first time the lab is opened, so the first download holds one lab.
+test("a lab's code arrives when the lab is first opened, in one file", async () => {
+  await withPage('#perceptrons', async ({ page, errors }) => {
+    // The page's own fetches: the offline copy (the service worker) keeps every lab's pack.
+    const fetched = [];
+    page.on('request', (r) => !r.serviceWorker() && /\/pack_/.test(r.url()) && fetched.push(r.url()));
+    await page.reload();
+    const packs = () => fetched.map((u) => u.match(/pack_lab_([a-z_]+)-/)[1]);
+    await byTestId(page, 'logic-summary').waitFor();
+    assert.deepEqual(packs(), ['perceptrons'], 'only the lab on screen');
+    await page.locator('nav a[href="#conv-size"]').click();
+    await byTestId(page, 'conv-shape').waitFor();
+    assert.deepEqual(packs().sort(), ['conv_size', 'perceptrons']);
+    // Back to a lab already loaded: nothing fetched again.
+    await page.locator('nav a[href="#perceptrons"]').click();
+    await byTestId(page, 'logic-summary').waitFor();
+    assert.equal(packs().length, 2);
+    assert.deepEqual(errors, []);
+  });
+});
+
+// A lab's code that cannot be downloaded (the connection dropped) says so, and Try again loads it.
+test("a lab whose code cannot be downloaded says so, and Try again loads it", async () => {
+  const server = await serve();
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+  try {
+    // No service worker: its offline copy would answer from its cache.
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    let refuse = true;
+    await context.route(/pack_lab_conv_size-/, (route) => (refuse ? route.abort('internetdisconnected') : route.continue()));
+    const page = await context.newPage();
+    await page.goto(server.url + '#conv-size');
+    const failed = byTestId(page, 'lab-load-failed');
+    await failed.waitFor();
+    assert.match(await failed.textContent(), /This lab's code could not be downloaded\. Check the connection, then try again\./);
+    refuse = false;
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    assert.equal(await byTestId(page, 'conv-shape').textContent(), '[16, 8, 17, 23]');
+    assert.equal(await failed.count(), 0);
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});

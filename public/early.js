@@ -6,6 +6,26 @@
 // (src/web/bridge.rs, `adopt_early_worker`), replaying in order what it posted meanwhile (its
 // download progress, Ready). Where the page started its pool first, or the browser has no
 // workers, this does nothing and the page starts its own.
+
+// The pack of the lab's code for each lab's slug, in the order of the page's lab list
+// (scripts/postbuild.py writes it): the lab the address opens (the first when it names none)
+// is fetched at once, beside the page's wasm, not after the page has started; the page's split
+// loader (postbuild.py's PACK_RUNTIME) takes this download over.
+const NNLAB_PACK_FILES = {};
+
+(function () {
+  const slug = decodeURIComponent(location.hash.slice(1).split("?")[0]);
+  const file = NNLAB_PACK_FILES[slug] ?? Object.values(NNLAB_PACK_FILES)[0];
+  if (file && typeof fetch === "function") {
+    const bytes = fetch(new URL(file, document.baseURI)).then((r) => {
+      if (!r.ok) throw new Error(`${file}: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    });
+    bytes.catch(() => {});
+    self.nnlabEarlyPack = { file, bytes };
+  }
+})();
+
 (function () {
   if (typeof Worker !== "function") return;
   function start() {

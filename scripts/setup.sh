@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 what=${1:-build}
 
 TRUNK_VERSION=0.21.14 # 0.22 needs a newer rustc than this toolchain (see toolchain notes in README)
+WASM_SPLIT_VERSION=0.2.4 # leptos's wasm splitter (wasm_split_cli_support), run by scripts/postbuild.py
 BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 
 fail() {
@@ -50,6 +51,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $BINDGEN_VERSION" 
   echo "setup: installing wasm-bindgen-cli $BINDGEN_VERSION (must equal Cargo.lock's wasm-bindgen)"
   # Not --locked: the registry mirror lacks one locked transitive version (webpki-roots).
   cargo install wasm-bindgen-cli --version "$BINDGEN_VERSION" || fail "wasm-bindgen-cli $BINDGEN_VERSION" "See the cargo output above."
+fi
+if ! cargo install --list 2>/dev/null | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  echo "setup: installing wasm-split-cli $WASM_SPLIT_VERSION (splits the page's wasm at its lazy panels; about 4 minutes on 2 cores)"
+  cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary ||
+    fail "wasm-split-cli $WASM_SPLIT_VERSION (wasm_split_cli_support)" "See the cargo output above."
 fi
 grep -q "wasm_bindgen = \"$BINDGEN_VERSION\"" Trunk.toml ||
   fail "a consistent toolchain" "Trunk.toml's [tools] wasm_bindgen must equal Cargo.lock's wasm-bindgen ($BINDGEN_VERSION)."

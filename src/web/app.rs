@@ -11,6 +11,7 @@ pub use super::kit::{Ctx, Keep, Offline};
 use std::collections::HashMap;
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 
 use super::bridge::Workers;
 use super::kit::keep_offline;
@@ -142,24 +143,130 @@ fn new_context() -> Ctx {
     }
 }
 
-/// The lab on screen: the one place the labs' panels are named.
+/// The lab on screen: the one place the labs' panels are named. Each panel is a split point:
+/// `scripts/postbuild.py` puts its code in a file of its own (its pack), fetched the first time
+/// its lab is opened, so the first download is only the page's frame and one lab.
 #[component]
 fn LabPanel() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    move || match ctx.lab.get() {
-        LabId::Synth => view! { <synth::page::SynthLabPanel/> }.into_any(),
-        LabId::Mnist => view! { <mnist::page::MnistLabPanel/> }.into_any(),
-        LabId::Dogs => view! { <dogs::page::DogsLabPanel/> }.into_any(),
-        LabId::ConvSize => view! { <conv_size::page::ConvSizePanel/> }.into_any(),
-        LabId::Perceptrons => view! { <perceptrons::page::PerceptronPanel/> }.into_any(),
-        LabId::Rule => view! { <rule::page::RulePanel/> }.into_any(),
-        LabId::Xor => view! { <xor::page::XorPanel/> }.into_any(),
-        LabId::Adversarial => view! { <adversarial::page::AdversarialPanel/> }.into_any(),
-        LabId::Runs => view! { <runs::RunsPanel/> }.into_any(),
+    // The labs whose code is here, and the one whose download failed.
+    let ready = RwSignal::new(Vec::<LabId>::new());
+    let failed = RwSignal::new(None::<LabId>);
+    move || {
+        let lab = ctx.lab.get();
+        // Built as it always was, in this closure (its owner is the lab's): the split function
+        // returns at once when its code is here.
+        if ready.with(|r| r.contains(&lab))
+            && let Some(Ok(panel)) = at_once(panel(lab))
+        {
+            return panel;
+        }
+        if failed.get() == Some(lab) {
+            return view! {
+                <div class="banner error" role="alert" data-testid="lab-load-failed">
+                    <p>"This lab's code could not be downloaded. Check the connection, then try again."</p>
+                    <button type="button" on:click=move |_| failed.set(None)>"Try again"</button>
+                </div>
+            }
+            .into_any();
+        }
+        leptos::task::spawn_local(async move {
+            match preload(lab).await {
+                Ok(()) => ready.update(|r| r.push(lab)),
+                Err(_) => failed.set(Some(lab)),
+            }
+        });
+        view! { <p class="loading" data-testid="lab-loading">"Loading the lab…"</p> }.into_any()
     }
 }
 
-/// Whether a button's test id names a control that starts a run.
+/// The future's value if it is ready at its first poll (a split function whose code is here).
+fn at_once<T>(future: impl Future<Output = T>) -> Option<T> {
+    let mut future = std::pin::pin!(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(value) => Some(value),
+        std::task::Poll::Pending => None,
+    }
+}
+
+/// Downloads lab `lab`'s code (once; a failed download is tried again next time).
+async fn preload(lab: LabId) -> Result<(), SplitLoaderError> {
+    match lab {
+        LabId::Synth => preload_synth().await,
+        LabId::Mnist => preload_mnist().await,
+        LabId::Dogs => preload_dogs().await,
+        LabId::ConvSize => preload_conv_size().await,
+        LabId::Perceptrons => preload_perceptrons().await,
+        LabId::Rule => preload_rule().await,
+        LabId::Xor => preload_xor().await,
+        LabId::Adversarial => preload_adversarial().await,
+        LabId::Runs => preload_runs().await,
+    }
+}
+
+/// Lab `lab`'s panel; at once when its code is here ([`preload`]).
+async fn panel(lab: LabId) -> Result<AnyView, SplitLoaderError> {
+    match lab {
+        LabId::Synth => synth_panel().await,
+        LabId::Mnist => mnist_panel().await,
+        LabId::Dogs => dogs_panel().await,
+        LabId::ConvSize => conv_size_panel().await,
+        LabId::Perceptrons => perceptrons_panel().await,
+        LabId::Rule => rule_panel().await,
+        LabId::Xor => xor_panel().await,
+        LabId::Adversarial => adversarial_panel().await,
+        LabId::Runs => runs_panel().await,
+    }
+}
+
+// The split points (leptos's wasm_split, `fallible`: a failed download is an error to show,
+// not a panic that stops the page), each named `lab_` and its lab's slug: public/early.js
+// fetches the pack of the lab a link opens by that name.
+#[wasm_split(lab_synth, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_synth))]
+fn synth_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <synth::page::SynthLabPanel/> }.into_any())
+}
+
+#[wasm_split(lab_mnist, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_mnist))]
+fn mnist_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <mnist::page::MnistLabPanel/> }.into_any())
+}
+
+#[wasm_split(lab_dogs, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_dogs))]
+fn dogs_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <dogs::page::DogsLabPanel/> }.into_any())
+}
+
+#[wasm_split(lab_conv_size, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_conv_size))]
+fn conv_size_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <conv_size::page::ConvSizePanel/> }.into_any())
+}
+
+#[wasm_split(lab_perceptrons, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_perceptrons))]
+fn perceptrons_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <perceptrons::page::PerceptronPanel/> }.into_any())
+}
+
+#[wasm_split(lab_perceptron_rule, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_rule))]
+fn rule_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <rule::page::RulePanel/> }.into_any())
+}
+
+#[wasm_split(lab_linear_xor, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_xor))]
+fn xor_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <xor::page::XorPanel/> }.into_any())
+}
+
+#[wasm_split(lab_adversarial, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_adversarial))]
+fn adversarial_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <adversarial::page::AdversarialPanel/> }.into_any())
+}
+
+#[wasm_split(lab_runs, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_runs))]
+fn runs_panel() -> Result<AnyView, SplitLoaderError> {
+    Ok(view! { <runs::RunsPanel/> }.into_any())
+}
+
 fn starts_a_run(testid: &str) -> bool {
     testid.ends_with("train") || matches!(testid, "again" | "retrain-lr")
 }
