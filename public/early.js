@@ -16,7 +16,9 @@ const NNLAB_PACK_FILES = {};
 (function () {
   const slug = decodeURIComponent(location.hash.slice(1).split("?")[0]);
   const file = NNLAB_PACK_FILES[slug] ?? Object.values(NNLAB_PACK_FILES)[0];
-  if (file && typeof fetch === "function") {
+  // null: the page's loader has already asked for its parts (this script ran late), and fetches
+  // them itself.
+  if (file && typeof fetch === "function" && self.nnlabEarlyPack !== null) {
     const bytes = fetch(new URL(file, document.baseURI)).then((r) => {
       if (!r.ok) throw new Error(`${file}: HTTP ${r.status}`);
       return r.arrayBuffer();

@@ -126,11 +126,12 @@ function nnlabPart(name) {
     const packs = Object.keys(NNLAB_PACKS).filter((s) => NNLAB_PACKS[s].parts[name]);
     const split = packs.includes(nnlabLoading) ? nnlabLoading : packs[0];
     const pack = NNLAB_PACKS[split];
-    // public/early.js fetched the opened lab's pack with the page's shell: taken over once (a
-    // failed one is fetched again by the next try).
+    // public/early.js fetched the opened lab's pack with the page's shell: taken over by the
+    // first part asked for, or never (a failed one is fetched again by the next try). From
+    // here on early.js, should it run this late, fetches nothing.
     const early = self.nnlabEarlyPack;
-    if (!nnlabPackBytes.has(pack.file) && early && early.file === pack.file) {
-        self.nnlabEarlyPack = undefined;
+    self.nnlabEarlyPack = null;
+    if (early && early.file === pack.file && !nnlabPackBytes.has(pack.file)) {
         nnlabPackBytes.set(pack.file, early.bytes);
         early.bytes.catch(() => nnlabPackBytes.delete(pack.file));
     }
