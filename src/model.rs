@@ -135,6 +135,11 @@ pub struct Net {
 }
 
 impl Net {
+    /// How many classes the logits score.
+    pub fn classes(&self) -> usize {
+        self.linears.last().map_or(0, |last| last.weight.val().dims()[1])
+    }
+
     /// `[batch, h, w, c]` images -> `[batch, classes]` logits.
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.forward_traced(images, &mut |_, _| {})

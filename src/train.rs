@@ -2,11 +2,12 @@
 //! `evaluate` and `run_model`, written once for every backend.
 //!
 //! The functions are async because a browser can only read GPU results asynchronously. In the
-//! hot loop nothing is read back: loss sums and correct counts accumulate on the device and
-//! one transaction per epoch brings them (and the first-layer kernels) to the host.
+//! hot loop nothing is read back: every example's logits stay on the device, and one
+//! transaction per epoch computes the loss sum and correct count from them and brings those
+//! (and the first-layer kernels) to the host. The loss's gradient is handed to autodiff in
+//! closed form ([`loss`]).
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::GradientsParams;
 use burn::prelude::*;
 use burn::tensor::Transaction;
@@ -20,12 +21,14 @@ use crate::run::{Checkpoint, EpochRecord, Kernels};
 mod device_data;
 mod evaluate;
 mod first_layer;
+mod loss;
 pub mod parallel;
 mod run_loop;
 mod stats;
 
 pub use device_data::DeviceData;
 pub use evaluate::{LayerOutputs, PerExample, evaluate, evaluate_detailed, layer_outputs, per_example};
+pub use loss::CrossEntropy;
 use parallel::{Alone, Exchange};
 pub use run_loop::{
     MEASURE_MAX_BATCHES, MEASURE_SECONDS, Resume, RunRecord, examples_per_second, read_checkpoint, resumed, run_model,
@@ -92,13 +95,21 @@ async fn train_pass(
 ) -> Result<(Net, Option<DeviceStats>), TrainError> {
     let (batch_size, lr) = (config.batch_size, config.lr);
     let device = data.device();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let loss = CrossEntropy::new(model.classes(), &device);
     let len = order.len();
     let order: Vec<i64> = order.iter().map(|&i| i as i64).collect();
-    let order = Tensor::<1, Int>::from_data(TensorData::new(order, [len]), &device); // [len]
-    let mut stats = DeviceStats::new(&device);
     let batches = batch_count(len, batch_size);
     let share = exchange.share();
+    // The targets of this share's rows, batch after batch, for the pass's statistics.
+    let mine: Vec<i64> = (0..batches)
+        .flat_map(|batch| {
+            let start = batch * batch_size;
+            share.rows(batch_size.min(len - start)).map(move |row| start + row)
+        })
+        .map(|i| order[i])
+        .collect();
+    let mut stats = DeviceStats::new(data.labels.clone().select(0, index_tensor(mine, &device)));
+    let order = index_tensor(order, &device); // [len]
     for batch in 0..batches {
         if driver.checkpoint().await == Flow::Stop {
             exchange.finish();
@@ -114,17 +125,15 @@ async fn train_pass(
         });
         if share.count == 1 {
             let (images, targets) = share_rows.expect("one worker takes every row");
-            let (next, loss, logits) = batch_step(model, optim, images, targets.clone(), lr);
-            stats.add(loss, logits, targets);
+            let (next, logits) = batch_step(model, optim, images, targets, &loss, lr);
+            stats.add(logits);
             model = next;
         } else {
             let grads = share_rows.map(|(images, targets)| {
                 let logits = model.forward(images); // [rows, classes]
-                let loss = loss_fn.forward(logits.clone(), targets.clone()); // [1], mean over the rows
-                stats.add(loss.clone(), logits, targets);
-                // This share's part of the batch's mean loss.
-                let part = loss * (rows.len() as f32 / b as f32);
-                GradientsParams::from_grads(part.backward(), &model)
+                stats.add(logits.clone());
+                // The gradient of this share's part of the batch's mean loss.
+                GradientsParams::from_grads(loss.gradients(logits, targets, b), &model)
             });
             let flat = match &grads {
                 Some(grads) => parallel::flat_gradients(&model, grads).await?,
@@ -139,51 +148,50 @@ async fn train_pass(
     Ok((model, Some(stats)))
 }
 
-/// One worker's SGD step on a whole batch: the model after it, the batch's mean loss `[1]` and
-/// its logits `[rows, classes]`, both left on the device. An MLP on the CPU backend trains its
-/// first layer outside the autodiff graph ([`first_layer`]); the update is the same to float
-/// rounding.
+/// One worker's SGD step on a whole batch, of the mean cross-entropy `loss` against `targets`
+/// `[rows]`: the model after it and the batch's logits `[rows, classes]`, left on the device.
+/// An MLP on the CPU backend trains its first layer outside the autodiff graph
+/// ([`first_layer`]); the update is the same to float rounding.
 pub fn batch_step(
     model: Net,
     optim: &mut Sgd,
     images: Tensor<4>,
     targets: Tensor<1, Int>,
+    loss: &CrossEntropy,
     lr: f64,
-) -> (Net, Tensor<1>, Tensor<2>) {
-    let loss_fn = CrossEntropyLossConfig::new().init(&images.device());
+) -> (Net, Tensor<2>) {
+    let b = targets.dims()[0];
     let (first, logits) = if first_layer::applies(&model, &images) {
         let (first, logits) = first_layer::Detached::forward(&model, images);
         (Some(first), logits)
     } else {
         (None, model.forward(images))
     };
-    let loss = loss_fn.forward(logits.clone(), targets);
-    let mut grads = loss.backward();
+    let mut grads = loss.gradients(logits.clone(), targets, b);
     let model = match first {
         Some(first) => first.step(model, &mut grads, lr),
         None => model,
     };
     let grads = GradientsParams::from_grads(grads, &model);
-    (optim.step(lr, model, grads), loss, logits)
+    (optim.step(lr, model, grads), logits)
 }
 
-/// A pass without weight updates, statistics left on the device; `keep` sees each batch's
-/// logits `[b, classes]`.
-fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize, mut keep: impl FnMut(Tensor<2>)) -> DeviceStats {
-    let device = data.device();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+/// A pass without weight updates, its statistics (and every example's logits) left on the
+/// device.
+fn evaluate_pass(model: &Net, data: &DeviceData, batch_size: usize) -> DeviceStats {
     let model = model.valid();
-    let mut stats = DeviceStats::new(&device);
+    let mut stats = DeviceStats::new(data.labels.clone());
     for start in (0..data.len).step_by(batch_size) {
         let end = (start + batch_size).min(data.len);
-        let images = data.slice(start, end - start); // [b, h, w, c]
-        let targets = data.labels.clone().narrow(0, start, end - start); // [b]
-        let logits = model.forward(images);
-        let loss = loss_fn.forward(logits.clone(), targets.clone());
-        keep(logits.clone());
-        stats.add(loss, logits, targets);
+        stats.add(model.forward(data.slice(start, end - start)));
     }
     stats
+}
+
+/// Row indices `[n]` on `device`.
+fn index_tensor(indices: Vec<i64>, device: &Device) -> Tensor<1, Int> {
+    let n = indices.len();
+    Tensor::from_data(TensorData::new(indices, [n]), device)
 }
 
 /// The homework's `train_one_epoch`: one SGD pass over `data` in the given order.

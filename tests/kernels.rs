@@ -9,7 +9,7 @@ use burn::optim::{GradientsParams, SgdConfig};
 use burn::prelude::*;
 use nnlab::kernels::{self, Sgd};
 use nnlab::model::{Init, Net, NetConfig};
-use nnlab::train::batch_step;
+use nnlab::train::{CrossEntropy, batch_step};
 
 /// max |a - b| / max |b|: the error relative to the gradient's scale.
 /// Fixed pseudo-random values of unit variance (a sum of four uniforms), so every run checks the
@@ -195,7 +195,7 @@ fn one_step_both_ways(net: impl Fn() -> Net, seed: u64, lr: f64) -> (Vec<f32>, f
         let g = GradientsParams::from_grads(loss(burn_forward(&start, images.clone()), &labels).backward(), &start);
         SgdConfig::new().init().step(lr, start.clone(), g)
     };
-    let ours = batch_step(net(), &mut Sgd, images, labels, lr).0;
+    let ours = batch_step(net(), &mut Sgd, images, labels, &CrossEntropy::new(10, &device), lr).0;
     let errors = parameters(&ours).into_iter().zip(parameters(&theirs)).map(|(a, b)| relative_error(a, b)).collect();
     (errors, relative_error(parameters(&ours)[0].clone(), parameters(&start)[0].clone()))
 }
@@ -232,7 +232,7 @@ fn the_in_place_sgd_step_equals_burns_sgd() {
     for _ in 0..3 {
         // The training loop's step: the first layer's update folded into its gradient, written
         // over its buffer from the second step on (the first shares it with `theirs`).
-        ours = batch_step(ours, &mut Sgd, images.clone(), labels.clone(), 0.05).0;
+        ours = batch_step(ours, &mut Sgd, images.clone(), labels.clone(), &CrossEntropy::new(10, &device), 0.05).0;
         let g = GradientsParams::from_grads(loss(theirs.forward(images.clone()), &labels).backward(), &theirs);
         theirs = burn_sgd.step(0.05, theirs, g);
     }

@@ -33,6 +33,17 @@ impl Shard {
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
+
+    /// A shard of the first `n` images (all of them when there are fewer).
+    pub fn first(&self, n: usize) -> Shard {
+        let n = n.min(self.len());
+        let size: usize = self.image_shape.iter().product();
+        Shard {
+            images: self.images[..n * size].to_vec(),
+            labels: self.labels[..n].to_vec(),
+            image_shape: self.image_shape,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -123,6 +134,13 @@ mod tests {
 
     fn shard() -> Shard {
         Shard { images: (0..24).collect(), labels: vec![3, 1, 4], image_shape: [2, 2, 2] }
+    }
+
+    #[test]
+    fn the_first_images_keep_their_labels_and_shape() {
+        let first = shard().first(2);
+        assert_eq!(first, Shard { images: (0..16).collect(), labels: vec![3, 1], image_shape: [2, 2, 2] });
+        assert_eq!(shard().first(9), shard(), "all of them when there are fewer");
     }
 
     #[test]

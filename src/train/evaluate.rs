@@ -15,7 +15,7 @@ use super::*;
 
 /// The homework's `evaluate` (and `run_model` in test mode): mean loss and accuracy, no update.
 pub async fn evaluate(model: &Net, data: &DeviceData, batch_size: usize) -> Result<(f64, f64), TrainError> {
-    let stats = evaluate_pass(model, data, batch_size, |_| {});
+    let stats = evaluate_pass(model, data, batch_size);
     let n = stats.n;
     let read = read_all(stats.register(Transaction::default())).await?;
     finish(&read[0], &read[1], n)
@@ -45,14 +45,11 @@ pub async fn evaluate_detailed(
     Ok((loss, acc, Evaluation::new(&probs, &predicted, &labels, names)))
 }
 
-/// An evaluation pass that also keeps every batch's logits, joined: `[n, classes]`, on the device.
+/// An evaluation pass and every example's logits `[n, classes]`, on the device.
 fn all_logits(model: &Net, data: &DeviceData, batch_size: usize) -> Result<(DeviceStats, Tensor<2>), TrainError> {
-    let mut logits = vec![];
-    let stats = evaluate_pass(model, data, batch_size, |l| logits.push(l));
-    if logits.is_empty() {
-        return Err(TrainError::Readback("the set to evaluate is empty".into()));
-    }
-    Ok((stats, Tensor::cat(logits, 0)))
+    let stats = evaluate_pass(model, data, batch_size);
+    let logits = stats.logits().ok_or_else(|| TrainError::Readback("the set to evaluate is empty".into()))?;
+    Ok((stats, logits))
 }
 
 /// Every example of `data` on its own, read back at once: its cross-entropy loss `[n]`, class

@@ -205,7 +205,7 @@ async fn read_epoch(
     let mut tx = stats.register(Transaction::default());
     let mut valid_n = None;
     if let Some(v) = valid {
-        let stats = evaluate_pass(model, v, EVAL_BATCH, |_| {});
+        let stats = evaluate_pass(model, v, EVAL_BATCH);
         valid_n = Some(stats.n);
         tx = stats.register(tx);
     }
@@ -271,7 +271,7 @@ async fn warm_up(
     // The epoch's end as well: the evaluation pass and the first layer's kernels.
     let mut tx = stats.register(Transaction::default());
     if let Some(valid) = valid {
-        tx = evaluate_pass(&model, valid, EVAL_BATCH, |_| {}).register(tx);
+        tx = evaluate_pass(&model, valid, EVAL_BATCH).register(tx);
     }
     read_all(register_first_kernels(tx, &model)).await?;
     Ok(model)

@@ -1,35 +1,57 @@
-//! What a pass measures: loss sums and correct counts kept on the device during the pass and
-//! read back once, and the predicted class.
+//! What a pass measures: every example's logits kept on the device during the pass, its loss
+//! sum and correct count computed from them at its one readback, and the predicted class.
 
 use burn::prelude::*;
 use burn::tensor::Transaction;
+use burn::tensor::activation::log_softmax;
 
 use super::TrainError;
 use crate::metrics::accuracy_percent;
 
-/// Loss sum and correct count of a pass, still on the device.
+/// What a pass has seen, still on the device: every example's logits, written into one buffer
+/// as the batches go (one copy per step), and the targets of the examples to come. The loss sum
+/// and correct count are computed from them once, when the pass is read back: on WebGPU, where
+/// each operation is a dispatch, summing them batch by batch cost 7-8 dispatches a step.
 pub(super) struct DeviceStats {
-    loss_sum: Tensor<1>,
-    correct: Tensor<1, Int>,
+    /// `[capacity, classes]`, rows `0..n` written; made on the first batch (classes known then).
+    logits: Option<Tensor<2>>,
+    /// `[capacity]`: the targets of the examples in the order they are added.
+    targets: Tensor<1, Int>,
     pub n: usize,
 }
 
 impl DeviceStats {
-    pub fn new(device: &Device) -> Self {
-        Self { loss_sum: Tensor::zeros([1], device), correct: Tensor::zeros([1], device), n: 0 }
+    /// A pass over examples whose targets are `targets` `[capacity]`, in the order they come.
+    pub fn new(targets: Tensor<1, Int>) -> Self {
+        Self { logits: None, targets, n: 0 }
     }
 
-    /// Adds one batch: `logits` `[b, classes]`, `targets` `[b]`.
-    pub fn add(&mut self, loss: Tensor<1>, logits: Tensor<2>, targets: Tensor<1, Int>) {
-        let b = targets.dims()[0];
-        self.loss_sum = self.loss_sum.clone() + loss.detach() * b as f32;
-        let predicted = predict(logits.detach()); // [b]
-        self.correct = self.correct.clone() + predicted.equal(targets).int().sum();
+    /// Adds the next batch's `logits` `[b, classes]`.
+    pub fn add(&mut self, logits: Tensor<2>) {
+        let [b, classes] = logits.dims();
+        let capacity = self.targets.dims()[0];
+        assert!(self.n + b <= capacity, "a pass adds no more examples than it has targets for");
+        let all = self.logits.take().unwrap_or_else(|| Tensor::empty([capacity, classes], &logits.device()));
+        self.logits = Some(all.slice_assign([self.n..self.n + b, 0..classes], logits.detach()));
         self.n += b;
     }
 
+    /// The logits of the examples added, `[n, classes]` (`None` before any).
+    pub fn logits(&self) -> Option<Tensor<2>> {
+        self.logits.as_ref().map(|all| all.clone().narrow(0, 0, self.n))
+    }
+
+    /// The cross-entropy loss summed over the examples added `[1]` and how many were predicted
+    /// right `[1]`, both on the device, added to `tx`.
     pub fn register(self, tx: Transaction) -> Transaction {
-        tx.register(self.loss_sum).register(self.correct)
+        let Some(logits) = self.logits() else {
+            let device = self.targets.device();
+            return tx.register(Tensor::<1>::zeros([1], &device)).register(Tensor::<1, Int>::zeros([1], &device));
+        };
+        let targets = self.targets.narrow(0, 0, self.n); // [n]
+        let picked = log_softmax(logits.clone(), 1).gather(1, targets.clone().reshape([self.n, 1])); // [n, 1]
+        let correct = predict(logits).equal(targets).int().sum(); // [1]
+        tx.register(picked.sum().neg()).register(correct)
     }
 }
 

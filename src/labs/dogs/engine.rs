@@ -15,8 +15,8 @@ use crate::plot::bytes_rgba;
 use crate::run::{Checkpoint, EpochRecord};
 use crate::train::parallel::{Alone, Exchange};
 use crate::train::{
-    DeviceData, Driver, EVAL_BATCH, Event, Resume, RunRecord, TrainError, evaluate_detailed, examples_per_second,
-    layer_outputs, per_example, resumed, run_model_shared,
+    DeviceData, Driver, EVAL_BATCH, Event, MEASURE_MAX_BATCHES, Resume, RunRecord, TrainError, evaluate_detailed,
+    examples_per_second, layer_outputs, per_example, resumed, run_model_shared,
 };
 
 /// A finished DogSet run.
@@ -97,8 +97,9 @@ pub async fn run_dogs(
     run_dogs_shared(lab, data, resume, &mut Alone, device, driver, on_layers, on_event).await
 }
 
-/// Automatic's measurement on `device`: the lab's network on the training images, timed at
-/// learning rate 0 ([`examples_per_second`]: its first batches only).
+/// Automatic's measurement on `device`: the lab's network on the first training images, timed
+/// at learning rate 0 ([`examples_per_second`] times at most [`MEASURE_MAX_BATCHES`]; only
+/// those are uploaded, not the whole split a second time).
 pub async fn speed(
     lab: &DogLab,
     data: &DogSplits,
@@ -106,7 +107,8 @@ pub async fn speed(
     driver: &mut impl Driver,
 ) -> Result<Option<f64>, TrainError> {
     let net = lab.net().init(Init::PyTorch { seed: lab.train.seed }, device)?;
-    let train = DeviceData::upload_bytes(&data.splits[0], &data.standardise(), device);
+    let first = data.splits[0].first(MEASURE_MAX_BATCHES * lab.train.batch_size.max(1));
+    let train = DeviceData::upload_bytes(&first, &data.standardise(), device);
     examples_per_second(net, &train, &lab.train, driver).await
 }
 
