@@ -189,82 +189,46 @@ fn at_once<T>(future: impl Future<Output = T>) -> Option<T> {
     }
 }
 
-/// Downloads lab `lab`'s code (once; a failed download is tried again next time).
-async fn preload(lab: LabId) -> Result<(), SplitLoaderError> {
-    match lab {
-        LabId::Synth => preload_synth().await,
-        LabId::Mnist => preload_mnist().await,
-        LabId::Dogs => preload_dogs().await,
-        LabId::ConvSize => preload_conv_size().await,
-        LabId::Perceptrons => preload_perceptrons().await,
-        LabId::Rule => preload_rule().await,
-        LabId::Xor => preload_xor().await,
-        LabId::Adversarial => preload_adversarial().await,
-        LabId::Runs => preload_runs().await,
-    }
+/// One split point per lab (leptos's wasm_split, `fallible`: a failed download is an error to
+/// show, not a panic that stops the page), each named `lab_` and its lab's slug:
+/// public/early.js fetches the pack of the lab a link opens by that name. Each line: the lab,
+/// its split's name, the function that builds its panel, the one that downloads its code, and
+/// its panel component (called as a function: it takes no properties).
+macro_rules! lab_panels {
+    ($($lab:ident: $split:ident, $panel:ident, $preload:ident, $component:path;)*) => {
+        $(
+            #[wasm_split($split, wasm_split_path = ::leptos::wasm_split, fallible, preload($preload))]
+            fn $panel() -> Result<AnyView, SplitLoaderError> {
+                Ok($component().into_any())
+            }
+        )*
+
+        /// Downloads lab `lab`'s code (once; a failed download is tried again next time).
+        async fn preload(lab: LabId) -> Result<(), SplitLoaderError> {
+            match lab {
+                $(LabId::$lab => $preload().await,)*
+            }
+        }
+
+        /// Lab `lab`'s panel; at once when its code is here ([`preload`]).
+        async fn panel(lab: LabId) -> Result<AnyView, SplitLoaderError> {
+            match lab {
+                $(LabId::$lab => $panel().await,)*
+            }
+        }
+    };
 }
 
-/// Lab `lab`'s panel; at once when its code is here ([`preload`]).
-async fn panel(lab: LabId) -> Result<AnyView, SplitLoaderError> {
-    match lab {
-        LabId::Synth => synth_panel().await,
-        LabId::Mnist => mnist_panel().await,
-        LabId::Dogs => dogs_panel().await,
-        LabId::ConvSize => conv_size_panel().await,
-        LabId::Perceptrons => perceptrons_panel().await,
-        LabId::Rule => rule_panel().await,
-        LabId::Xor => xor_panel().await,
-        LabId::Adversarial => adversarial_panel().await,
-        LabId::Runs => runs_panel().await,
-    }
-}
-
-// The split points (leptos's wasm_split, `fallible`: a failed download is an error to show,
-// not a panic that stops the page), each named `lab_` and its lab's slug: public/early.js
-// fetches the pack of the lab a link opens by that name.
-#[wasm_split(lab_synth, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_synth))]
-fn synth_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <synth::page::SynthLabPanel/> }.into_any())
-}
-
-#[wasm_split(lab_mnist, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_mnist))]
-fn mnist_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <mnist::page::MnistLabPanel/> }.into_any())
-}
-
-#[wasm_split(lab_dogs, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_dogs))]
-fn dogs_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <dogs::page::DogsLabPanel/> }.into_any())
-}
-
-#[wasm_split(lab_conv_size, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_conv_size))]
-fn conv_size_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <conv_size::page::ConvSizePanel/> }.into_any())
-}
-
-#[wasm_split(lab_perceptrons, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_perceptrons))]
-fn perceptrons_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <perceptrons::page::PerceptronPanel/> }.into_any())
-}
-
-#[wasm_split(lab_perceptron_rule, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_rule))]
-fn rule_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <rule::page::RulePanel/> }.into_any())
-}
-
-#[wasm_split(lab_linear_xor, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_xor))]
-fn xor_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <xor::page::XorPanel/> }.into_any())
-}
-
-#[wasm_split(lab_adversarial, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_adversarial))]
-fn adversarial_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <adversarial::page::AdversarialPanel/> }.into_any())
-}
-
-#[wasm_split(lab_runs, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_runs))]
-fn runs_panel() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <runs::RunsPanel/> }.into_any())
+lab_panels! {
+    Synth: lab_synth, synth_panel, preload_synth, synth::page::SynthLabPanel;
+    Mnist: lab_mnist, mnist_panel, preload_mnist, mnist::page::MnistLabPanel;
+    Dogs: lab_dogs, dogs_panel, preload_dogs, dogs::page::DogsLabPanel;
+    ConvSize: lab_conv_size, conv_size_panel, preload_conv_size, conv_size::page::ConvSizePanel;
+    Perceptrons: lab_perceptrons, perceptrons_panel, preload_perceptrons, perceptrons::page::PerceptronPanel;
+    Rule: lab_perceptron_rule, rule_panel, preload_rule, rule::page::RulePanel;
+    Xor: lab_linear_xor, xor_panel, preload_xor, xor::page::XorPanel;
+    Adversarial: lab_adversarial, adversarial_panel, preload_adversarial, adversarial::page::AdversarialPanel;
+    Runs: lab_runs, runs_panel, preload_runs, runs::RunsPanel;
 }
 
 fn starts_a_run(testid: &str) -> bool {
