@@ -10,7 +10,7 @@ use crate::confusion::Evaluation;
 use crate::model::Net;
 use crate::run::TensorValues;
 
-use super::stats::{DeviceStats, finish};
+use super::stats::{DeviceStats, finish, losses};
 use super::*;
 
 /// The homework's `evaluate` (and `run_model` in test mode): mean loss and accuracy, no update.
@@ -56,9 +56,7 @@ fn all_logits(model: &Net, data: &DeviceData, batch_size: usize) -> Result<(Devi
 /// probabilities `[n, classes]` (row-major), prediction and label `[n]`.
 pub async fn per_example(model: &Net, data: &DeviceData, batch_size: usize) -> Result<PerExample, TrainError> {
     let (_, logits) = all_logits(model, data, batch_size)?; // [n, classes]
-    let n = logits.dims()[0];
-    let targets = data.labels.clone().reshape([n, 1]); // [n, 1]
-    let losses = burn::tensor::activation::log_softmax(logits.clone(), 1).gather(1, targets).neg().reshape([n]); // [n]
+    let losses = losses(logits.clone(), data.labels.clone()); // [n]
     let tx = Transaction::default()
         .register(losses)
         .register(burn::tensor::activation::softmax(logits.clone(), 1))

@@ -49,10 +49,16 @@ impl DeviceStats {
             return tx.register(Tensor::<1>::zeros([1], &device)).register(Tensor::<1, Int>::zeros([1], &device));
         };
         let targets = self.targets.narrow(0, 0, self.n); // [n]
-        let picked = log_softmax(logits.clone(), 1).gather(1, targets.clone().reshape([self.n, 1])); // [n, 1]
+        let loss_sum = losses(logits.clone(), targets.clone()).sum(); // [1]
         let correct = predict(logits).equal(targets).int().sum(); // [1]
-        tx.register(picked.sum().neg()).register(correct)
+        tx.register(loss_sum).register(correct)
     }
+}
+
+/// Each example's cross-entropy loss `[n]`, from its logits `[n, classes]` and target `[n]`.
+pub fn losses(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [n] = targets.dims();
+    log_softmax(logits, 1).gather(1, targets.reshape([n, 1])).neg().reshape([n])
 }
 
 /// The predicted class of each row of `logits` `[b, classes]`. Exact ties go to the last
