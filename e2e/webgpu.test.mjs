@@ -72,6 +72,50 @@ test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_00
   }
 });
 
+// A browser with WebGPU gets the 6 MB WebGPU engine; a Train pressed while it downloads starts
+// a stand-in worker on the CPU-only engine (a fifth of the download), which trains the run at
+// once and says why; the WebGPU engine then arrives for the next runs.
+test('a run started while the WebGPU engine downloads trains on the CPU engine at once', { timeout: 300_000 }, async () => {
+  const server = await serve();
+  const { page, errors, close } = await open('about:blank', { webgpu: true });
+  try {
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.context().route(/\/worker_webgpu_bg\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(server.url + '#synth');
+    // The loader gives the WebGPU engine's size before its first byte.
+    await byTestId(page, 'engine-download').filter({ hasText: /of \d+\.\d MB/ }).waitFor();
+    await setForm(page, TINY);
+    await byTestId(page, 'train').click();
+    await waitPhase(page, ['finished', 'failed'], 120_000);
+    assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'finished');
+    assert.equal((await epochRows(page)).length, TINY.epochs);
+    assert.match(
+      await byTestId(page, 'backend-status').textContent(),
+      /^Last run: CPU \(burn flex, wasm relaxed SIMD\), [\d,]+ examples\/s \(the WebGPU engine was still downloading, so the CPU-only engine, a fifth of its download, trained this run\)$/,
+    );
+    // Meanwhile the banner still follows the WebGPU engine, and the page believes its adapter.
+    assert.match(
+      await byTestId(page, 'engine-download').textContent(),
+      /^Loading the WebGPU engine: \d+ KB of \d+\.\d MB \(once; it is kept for offline use\)\. Runs started meanwhile train on the CPU engine\.$/,
+    );
+    const engines = await Promise.all(page.workers().map((w) => w.evaluate(() => self.nnlabEngineName)));
+    assert.deepEqual(engines.sort(), ['worker_relaxed', 'worker_webgpu']);
+    await page.screenshot({ path: OUT + 'stand-in-trained.png', fullPage: true });
+
+    release();
+    await engineReady(page);
+    await byTestId(page, 'gpu-status').filter({ hasText: /^WebGPU available/ }).waitFor();
+    assert.deepEqual(errors, []);
+  } finally {
+    await close();
+    server.close();
+  }
+});
+
 test('a browser without relaxed SIMD trains on the plain CPU engine, to the same losses', { timeout: 300_000 }, async () => {
   const server = await serve();
   try {

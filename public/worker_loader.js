@@ -8,6 +8,18 @@ function crashed(what, error) {
 }
 self.addEventListener("unhandledrejection", (event) => crashed("the training engine failed", event.reason));
 
+// The CPU engine's size in the unit of `packed`'s totals, beside a WebGPU engine's progress: the
+// page starts a CPU stand-in when that would train a run sooner (src/session/routing.rs).
+function cpuEngineBytes(name, packed) {
+  if (name !== NNLAB_ENGINES.webgpu) return undefined;
+  const cpu = NNLAB_ENGINE_BYTES[nnlabHasRelaxedSimd() ? NNLAB_ENGINES.cpuRelaxed : NNLAB_ENGINES.cpu];
+  return cpu ? cpu[packed ? 1 : 0] : undefined;
+}
+
+function postProgress(loaded, total, name, packed) {
+  postMessage(JSON.stringify({ EngineProgress: { loaded, total, cpu_engine: cpuEngineBytes(name, packed) } }));
+}
+
 // The response with its body counted as it streams in (compilation still streams), each step
 // posted to the page as FromWorker::EngineProgress, in bytes on the wire: the body's own length
 // unless the host compressed it, else its share of the gzipped size postbuild measured.
@@ -22,7 +34,7 @@ function counted(response, name) {
   let posted = 0;
   const post = (done) => {
     const wire = Math.min(total, Math.round(packed ? (loaded / raw) * total : loaded));
-    postMessage(JSON.stringify({ EngineProgress: { loaded: done ? total : wire, total } }));
+    postProgress(done ? total : wire, total, name, packed);
   };
   post(false);
   const counter = new TransformStream({
@@ -42,12 +54,24 @@ function counted(response, name) {
   return new Response(response.body.pipeThrough(counter), { status: response.status, headers: { "Content-Type": "application/wasm" } });
 }
 
+// `?engine=cpu`: the page's CPU stand-in, which trains while the WebGPU engine downloads.
+function pickEngine() {
+  if (new URLSearchParams(self.location.search).get("engine") === "cpu") {
+    return Promise.resolve(nnlabHasRelaxedSimd() ? NNLAB_ENGINES.cpuRelaxed : NNLAB_ENGINES.cpu);
+  }
+  return nnlabEngine();
+}
+
 try {
   importScripts("./engine.js");
-  nnlabEngine()
+  pickEngine()
     .then((name) => {
       // Which build runs here, for the browser tests and anyone debugging.
       self.nnlabEngineName = name;
+      // Its size before the first byte (as most hosts send it, gzipped): the page knows what
+      // is coming while the response is still on its way.
+      const gzipped = (NNLAB_ENGINE_BYTES[name] || [0, 0])[1];
+      if (gzipped) postProgress(0, gzipped, name, true);
       importScripts("./" + name + ".js");
       return fetch("./" + name + "_bg.wasm").then((response) => wasm_bindgen({ module_or_path: counted(response, name) }));
     })

@@ -247,6 +247,10 @@ pub enum FromWorker {
     EngineProgress {
         loaded: u64,
         total: u64,
+        /// Set while the WebGPU engine downloads: what the CPU engine would be on the wire, in
+        /// the same unit, so the page can tell whether a CPU stand-in would train sooner.
+        #[serde(default)]
+        cpu_engine: Option<u64>,
     },
     /// The worker can no longer be used (sent by its loader script when the engine fails to
     /// load or an uncaught error escapes); the page must start a new one.

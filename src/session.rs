@@ -58,6 +58,9 @@ pub struct Session {
     pub notice: Option<String>,
     /// The engine's download, furthest first worker: bytes loaded and of how many.
     pub engine_download: Option<(u64, u64)>,
+    /// While the WebGPU engine downloads: the CPU engine's size on the wire, in the unit of
+    /// `engine_download`, for deciding whether a CPU stand-in trains a run sooner.
+    pub cpu_engine: Option<u64>,
     /// The latest MNIST scaling run.
     pub mnist: Option<MnistView>,
     /// One epoch on the full training set, checking the scaling run's extrapolation.
@@ -93,6 +96,7 @@ impl Default for Session {
             probe: None,
             notice: None,
             engine_download: None,
+            cpu_engine: None,
             mnist: None,
             mnist_check: None,
             dogs: DogsView::default(),
@@ -284,10 +288,11 @@ impl Session {
             }
             FromWorker::Error { run: None, message } => self.notice = Some(message),
             // Workers load the same file (the HTTP cache shares it): the furthest one counts.
-            FromWorker::EngineProgress { loaded, total }
+            FromWorker::EngineProgress { loaded, total, cpu_engine }
                 if self.engine_download.is_none_or(|(done, _)| loaded > done) =>
             {
                 self.engine_download = Some((loaded, total));
+                self.cpu_engine = cpu_engine;
             }
             // Late messages of runs that are no longer on the page.
             _ => {}

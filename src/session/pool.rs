@@ -11,7 +11,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::protocol::{FromWorker, Job, ToWorker};
-use crate::run::RunId;
+use crate::run::{BackendChoice, BackendKind, RunId};
 
 /// A worker's index in the pool.
 pub type WorkerId = usize;
@@ -45,11 +45,26 @@ pub struct Slot {
     pub state: WorkerState,
     /// The run it is training, if any.
     pub job: Option<RunId>,
+    /// The CPU stand-in ([`Pool::add_stand_in`]): it loads the CPU-only engine, whatever the
+    /// browser offers, and takes only runs that train on the CPU.
+    pub stand_in: bool,
 }
 
 impl Slot {
     fn fresh() -> Self {
-        Self { state: WorkerState::Loading, job: None }
+        Self { state: WorkerState::Loading, job: None, stand_in: false }
+    }
+
+    /// Which free worker a job goes to first, lowest first: one whose engine is here, the
+    /// WebGPU-capable one before the stand-in; then the stand-in, whose engine is the smaller
+    /// download; then one still loading.
+    fn rank(&self) -> u8 {
+        match (&self.state, self.stand_in) {
+            (WorkerState::Ready, false) => 0,
+            (WorkerState::Ready, true) => 1,
+            (_, true) => 2,
+            (_, false) => 3,
+        }
     }
 
     fn is_live(&self) -> bool {
@@ -67,6 +82,19 @@ impl Slot {
 pub struct Routed {
     pub out: Outbox,
     pub dropped: usize,
+}
+
+/// Whether a job can run on the CPU-only engine (the stand-in): a run that trains on the
+/// CPU whatever the browser offers, or with Automatic unless this browser measured WebGPU as
+/// the faster for it (the stand-in then trains it on the CPU, see [`Pool::add_stand_in`]).
+pub fn cpu_engine_takes(message: &ToWorker) -> bool {
+    match message {
+        ToWorker::Start { backend: BackendChoice::Cpu, .. } => true,
+        ToWorker::Start { backend: BackendChoice::Auto, measured, .. } => {
+            measured.is_none_or(|m| m.chosen == BackendKind::Cpu)
+        }
+        _ => false,
+    }
 }
 
 /// The page's training workers. A DogSet run loads the set into the worker that trains it
@@ -108,8 +136,32 @@ impl Pool {
         &self.slots
     }
 
+    /// The workers the user asked for (the stand-in, an extra, is not counted).
     pub fn size(&self) -> usize {
-        self.slots.len()
+        self.slots.iter().filter(|s| !s.stand_in).count()
+    }
+
+    /// Adds the CPU stand-in, once: a worker that loads the CPU-only engine (about a fifth of
+    /// the WebGPU one's download) while the WebGPU engine is still downloading, so a run
+    /// started meanwhile trains at once, on the CPU, instead of waiting. It stays in the pool
+    /// (the models it trained live in it) and takes CPU runs later. Returns its index: the
+    /// last.
+    pub fn add_stand_in(&mut self) -> WorkerId {
+        if let Some(w) = self.stand_in() {
+            return w;
+        }
+        self.slots.push(Slot { stand_in: true, ..Slot::fresh() });
+        self.slots.len() - 1
+    }
+
+    /// The CPU stand-in's index, if the pool has one.
+    pub fn stand_in(&self) -> Option<WorkerId> {
+        self.slots.iter().position(|s| s.stand_in)
+    }
+
+    /// Whether worker `w` is the CPU stand-in.
+    pub fn is_stand_in(&self, w: WorkerId) -> bool {
+        self.slots.get(w).is_some_and(|s| s.stand_in)
     }
 
     /// Whether any worker trains or any job waits: the pool is resized only when not.
@@ -124,6 +176,12 @@ impl Pool {
             return false;
         }
         let size = size.clamp(1, MAX_WORKERS);
+        // The stand-in goes: the pool is what the user asked for again.
+        if let Some(w) = self.stand_in() {
+            self.slots.truncate(w);
+            self.homes.retain(|_, home| *home != w);
+            self.dogs_home = self.dogs_home.filter(|home| *home != w);
+        }
         self.slots.resize(size, Slot::fresh());
         self.homes.retain(|_, w| *w < size);
         self.dogs_home = self.dogs_home.filter(|w| *w < size);
@@ -158,9 +216,11 @@ impl Pool {
         self.slots.iter().any(Slot::is_live)
     }
 
-    /// Whether at least one worker has loaded its engine.
+    /// Whether at least one worker has loaded the engine the browser was given (the stand-in's
+    /// CPU engine does not count: the page waits for the WebGPU one before it keeps the files
+    /// for offline use).
     pub fn any_ready(&self) -> bool {
-        self.slots.iter().any(|s| s.state == WorkerState::Ready)
+        self.slots.iter().any(|s| s.state == WorkerState::Ready && !s.stand_in)
     }
 
     /// Where `message` goes now; a job with no free worker waits for one.
@@ -170,7 +230,7 @@ impl Pool {
             ToWorker::Start { run, ref job, .. } => {
                 // A DogSet network trains best where the set is already loaded.
                 let prefer = matches!(job, Job::Dogs { .. }).then_some(self.dogs_home).flatten();
-                match self.free_worker(prefer) {
+                match self.free_worker_for(&message, prefer) {
                     Some(w) => self.assign(w, run, message),
                     None => {
                         self.queue.push_back((run, message));
@@ -243,7 +303,7 @@ impl Pool {
     /// Worker `w` was started again (after a crash): it is loading, and takes the next job.
     pub fn restarted(&mut self, w: WorkerId) -> Outbox {
         match self.slots.get_mut(w) {
-            Some(slot) => *slot = Slot::fresh(),
+            Some(slot) => *slot = Slot { stand_in: slot.stand_in, ..Slot::fresh() },
             None => return vec![],
         }
         self.next_job(w)
@@ -290,7 +350,27 @@ impl Pool {
             .or_else(|| (0..self.slots.len()).find(|&w| self.slots[w].is_free()))
     }
 
-    fn assign(&mut self, w: WorkerId, run: RunId, message: ToWorker) -> Outbox {
+    /// The free worker a job goes to: `prefer` if it is free, else the best ranked
+    /// ([`Slot::rank`]), never the stand-in for a job its CPU engine cannot train.
+    fn free_worker_for(&self, message: &ToWorker, prefer: Option<WorkerId>) -> Option<WorkerId> {
+        let takes = |w: &WorkerId| {
+            let slot = &self.slots[*w];
+            slot.is_free() && (!slot.stand_in || cpu_engine_takes(message))
+        };
+        prefer
+            .filter(|w| *w < self.slots.len() && takes(w))
+            .or_else(|| (0..self.slots.len()).filter(takes).min_by_key(|&w| self.slots[w].rank()))
+    }
+
+    fn assign(&mut self, w: WorkerId, run: RunId, mut message: ToWorker) -> Outbox {
+        // The stand-in trains an Automatic run on its CPU engine: said as such, so the worker
+        // neither looks for WebGPU nor measures.
+        if let ToWorker::Start { backend, measured, .. } = &mut message
+            && self.slots[w].stand_in
+        {
+            *backend = BackendChoice::Cpu;
+            *measured = None;
+        }
         self.slots[w].job = Some(run);
         // The first worker a run is given is its home: a data-parallel run's leader (share 0),
         // which keeps the trained model.
@@ -306,8 +386,12 @@ impl Pool {
         if !self.slots[w].is_free() {
             return vec![];
         }
-        match self.queue.pop_front() {
-            Some((run, message)) => self.assign(w, run, message),
+        let stand_in = self.slots[w].stand_in;
+        match self.queue.iter().position(|(_, message)| !stand_in || cpu_engine_takes(message)) {
+            Some(next) => {
+                let (run, message) = self.queue.remove(next).expect("a queued job");
+                self.assign(w, run, message)
+            }
             None => vec![],
         }
     }
@@ -419,13 +503,36 @@ mod tests {
     }
 
     #[test]
+    fn the_stand_in_takes_only_what_its_cpu_engine_trains() {
+        let mut pool = ready(1);
+        let stand_in = pool.add_stand_in();
+        pool.heard(stand_in, &FromWorker::Ready);
+        // The WebGPU-capable worker is busy: a WebGPU run waits for it, though the stand-in is free.
+        pool.route(train(1));
+        assert_eq!(pool.workers_of(1), vec![0]);
+        let mut gpu = train(2);
+        if let ToWorker::Start { backend, .. } = &mut gpu {
+            *backend = BackendChoice::WebGpu;
+        }
+        assert!(pool.route(gpu).out.is_empty());
+        // A CPU run behind it in the queue goes to the stand-in when it is free.
+        assert_eq!(pool.route(train(3)).out.len(), 1, "the stand-in is free: it takes the CPU run at once");
+        assert_eq!(pool.workers_of(3), vec![stand_in]);
+        pool.route(train(4));
+        let out = pool.heard(stand_in, &FromWorker::Idle);
+        assert!(matches!(out.as_slice(), [(w, ToWorker::Start { run: 4, .. })] if *w == stand_in), "{out:?}");
+        let out = pool.heard(0, &FromWorker::Idle);
+        assert!(matches!(out.as_slice(), [(0, ToWorker::Start { run: 2, .. })]), "{out:?}");
+    }
+
+    #[test]
     fn only_an_idle_pool_resizes() {
         let mut pool = ready(2);
         pool.route(train(1));
         assert!(!pool.resize(4));
         pool.heard(0, &FromWorker::Idle);
         assert!(pool.resize(4));
-        assert_eq!(pool.slots()[3], Slot { state: WorkerState::Loading, job: None });
+        assert_eq!(pool.slots()[3], Slot { state: WorkerState::Loading, job: None, stand_in: false });
         assert!(pool.resize(1) && pool.size() == 1);
         assert!(pool.resize(99) && pool.size() == MAX_WORKERS);
     }

@@ -2,13 +2,21 @@
 //! lab one size per worker, the DogSet CNN's data-parallel shares), how a worker's message
 //! changes the pool as well as the views, and what each worker is doing in words.
 
-use super::pool::{Outbox, WorkerId, WorkerState};
+use super::pool::{Outbox, WorkerId, WorkerState, cpu_engine_takes};
 use super::{MAX_SHARES, Session};
 use crate::labs::adversarial::LabModel;
 use crate::labs::dogs::DogModel;
 use crate::labs::mnist::MnistLab;
+use crate::metrics::format_bytes;
 use crate::protocol::{FromWorker, Job, ToWorker};
-use crate::run::{BackendChoice, BackendKind, EngineMeasure, RunId, RunSummary, Share, WAITING};
+use crate::run::{BackendChoice, BackendKind, EngineMeasure, Phase, RunId, RunSummary, Share, WAITING};
+
+/// What a run given to the CPU stand-in says while its engine loads.
+pub const STAND_IN_WAIT: &str = "loading the CPU engine, which trains this run while the WebGPU engine downloads";
+
+/// The backend note of a run the CPU stand-in trained.
+pub const STAND_IN_NOTE: &str =
+    "the WebGPU engine was still downloading, so the CPU-only engine, a fifth of its download, trained this run";
 
 impl Session {
     /// What each worker of the pool is doing, in words, for the pool panel.
@@ -16,11 +24,17 @@ impl Session {
         self.pool
             .slots()
             .iter()
-            .map(|slot| match (&slot.state, slot.job) {
-                (WorkerState::Crashed(_), _) => "stopped".to_string(),
-                (WorkerState::Loading, _) => "loading".to_string(),
-                (WorkerState::Ready, None) => "idle".to_string(),
-                (WorkerState::Ready, Some(run)) => format!("training the {}", self.lab_of(run)),
+            .map(|slot| {
+                let text = match (&slot.state, slot.job) {
+                    (WorkerState::Crashed(_), _) => "stopped".to_string(),
+                    (WorkerState::Loading, _) => "loading".to_string(),
+                    (WorkerState::Ready, None) => "idle".to_string(),
+                    (WorkerState::Ready, Some(run)) => format!("training the {}", self.lab_of(run)),
+                };
+                match slot.stand_in {
+                    true => format!("{text} (the CPU engine, started while the WebGPU one downloaded)"),
+                    false => text,
+                }
             })
             .collect()
     }
@@ -61,6 +75,9 @@ impl Session {
     /// its models side by side (each model is seeded on its own: the results are those of
     /// one worker training them in turn).
     pub fn send(&mut self, message: ToWorker) -> Outbox {
+        if self.stand_in_pays(&message) {
+            self.pool.add_stand_in();
+        }
         let job = message.job();
         if let ToWorker::Start { run, backend, measured, job: Job::Mnist { lab, check } } = message {
             let mut sizes = lab.sizes.clone();
@@ -117,18 +134,64 @@ impl Session {
         routed.out
     }
 
-    /// A job that went to no worker says it waits for one.
+    /// Whether a run sent now trains sooner on a CPU stand-in ([`Pool::add_stand_in`]) than on
+    /// the engine the browser was given: no worker has its engine yet, the WebGPU engine is
+    /// downloading, and more of it is left than twice the CPU engine's size. (The two downloads
+    /// then share the link, so the CPU engine is here after about twice its size has crossed
+    /// it, and the run trains while the rest of the WebGPU engine comes.)
+    ///
+    /// [`Pool::add_stand_in`]: super::pool::Pool::add_stand_in
+    fn stand_in_pays(&self, message: &ToWorker) -> bool {
+        let (Some((loaded, total)), Some(cpu)) = (self.engine_download, self.cpu_engine) else { return false };
+        message.job().is_some()
+            && cpu_engine_takes(message)
+            && self.pool.stand_in().is_none()
+            && !self.pool.any_ready()
+            && total.saturating_sub(loaded) > 2 * cpu
+    }
+
+    /// A job that went to no worker says it waits for one; one given to the stand-in while it
+    /// loads says which engine it waits for.
     fn note_waiting(&mut self, run: RunId, out: &Outbox) {
-        if out.is_empty()
-            && let Some(state) = self.state_mut(run)
-        {
-            state.status = Some(WAITING.into());
+        let stand_in = out.iter().any(|(w, m)| {
+            m.job() == Some(run) && self.pool.is_stand_in(*w) && self.pool.slots()[*w].state == WorkerState::Loading
+        });
+        let status = match (out.is_empty(), stand_in) {
+            (true, _) => WAITING.to_string(),
+            (false, true) => STAND_IN_WAIT.to_string(),
+            (false, false) => return,
+        };
+        if let Some(state) = self.state_mut(run) {
+            state.status = Some(status);
         }
     }
 
     /// Applies one message from worker `from`; returns what to post because of it (the next
     /// queued job for a worker that became free, Stop for the rest of a failed run).
-    pub fn apply_from(&mut self, from: WorkerId, message: FromWorker) -> Outbox {
+    pub fn apply_from(&mut self, from: WorkerId, mut message: FromWorker) -> Outbox {
+        if self.pool.is_stand_in(from) {
+            match &mut message {
+                // Its CPU-only engine finds no WebGPU: what the browser offers is the other
+                // workers' word.
+                FromWorker::Gpu { .. } => return vec![],
+                // The banner follows the WebGPU engine; the run waiting here shows this one.
+                &mut FromWorker::EngineProgress { loaded, total, .. } => {
+                    let run = self.pool.slots()[from].job;
+                    if let Some(state) = run.and_then(|run| self.state_mut(run))
+                        && state.phase == Phase::Queued
+                    {
+                        state.status = Some(format!(
+                            "{STAND_IN_WAIT}: {} of {}",
+                            format_bytes(loaded as usize),
+                            format_bytes(total as usize)
+                        ));
+                    }
+                    return vec![];
+                }
+                FromWorker::Backend { info, .. } => info.note = Some(STAND_IN_NOTE.into()),
+                _ => {}
+            }
+        }
         let mut orphaned = None;
         if let FromWorker::Crashed { message: crash } = &message {
             if let Some(run) = self.pool.slots().get(from).and_then(|s| s.job)

@@ -108,10 +108,88 @@ fn the_engine_download_shows_the_furthest_worker_and_a_run_sent_before_it_waits(
     let (id, out) = train(&mut s, 2);
     assert_eq!(out.len(), 1, "the job goes to the loading worker (its bridge keeps it)");
     assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Queued);
-    s.apply_from(0, FromWorker::EngineProgress { loaded: 500, total: 1_000 });
-    s.apply_from(0, FromWorker::EngineProgress { loaded: 200, total: 1_000 });
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 500, total: 1_000, cpu_engine: None });
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 200, total: 1_000, cpu_engine: None });
     assert_eq!(s.engine_download, Some((500, 1_000)), "a second worker starting over does not go back");
     assert_eq!(s.engine(), Engine::Loading);
+}
+
+/// The WebGPU engine's loader says how much is left, and what the CPU engine would cost.
+fn webgpu_downloading(s: &mut Session, loaded: u64) {
+    s.apply_from(0, FromWorker::EngineProgress { loaded, total: 6_000_000, cpu_engine: Some(1_200_000) });
+}
+
+#[test]
+fn a_run_sent_while_the_webgpu_engine_downloads_trains_on_a_cpu_stand_in() {
+    let mut s = Session::default();
+    webgpu_downloading(&mut s, 100_000);
+    let (id, out) = s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    assert_eq!(s.pool.size(), 1, "the stand-in is an extra, not one of the workers asked for");
+    assert_eq!(s.pool.stand_in(), Some(1));
+    // The job goes to the stand-in, said as a CPU run: it neither looks for WebGPU nor measures.
+    assert!(
+        matches!(out.as_slice(), [(1, ToWorker::Start { backend: BackendChoice::Cpu, measured: None, .. })]),
+        "{out:?}"
+    );
+    assert_eq!(s.run_mut(id).unwrap().progress_text(), super::routing::STAND_IN_WAIT);
+    // Its own download shows on the run; the banner keeps the WebGPU engine's.
+    s.apply_from(1, FromWorker::EngineProgress { loaded: 300_000, total: 1_200_000, cpu_engine: None });
+    assert_eq!(
+        s.run_mut(id).unwrap().state.status.as_deref(),
+        Some(format!("{}: 300 KB of 1.2 MB", super::routing::STAND_IN_WAIT).as_str())
+    );
+    assert_eq!(s.engine_download, Some((100_000, 6_000_000)));
+    // Its CPU-only engine finds no adapter: the page still believes the WebGPU workers.
+    s.apply_from(1, FromWorker::Gpu { adapter: None, reason: Some("a CPU-only build".into()) });
+    assert_eq!(s.gpu, None);
+    s.apply_from(1, FromWorker::Ready);
+    assert_eq!(s.engine(), Engine::Loading, "the engine the browser was given is still coming");
+    let cpu = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: None };
+    s.apply_from(1, FromWorker::Backend { run: id, info: cpu });
+    let note = s.run_mut(id).unwrap().state.backend.clone().unwrap().note.unwrap();
+    assert_eq!(note, super::routing::STAND_IN_NOTE);
+    s.apply_from(1, FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
+    assert_eq!(s.run_mut(id).unwrap().records.len(), 1, "it trains before the WebGPU engine is here");
+
+    // Once the WebGPU worker is ready, a second run goes to it, not to the stand-in.
+    s.apply_from(0, FromWorker::Ready);
+    assert_eq!(s.engine(), Engine::Ready);
+    let (_, out) = s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    assert!(matches!(out.as_slice(), [(0, ToWorker::Start { backend: BackendChoice::Auto, .. })]), "{out:?}");
+    assert_eq!(s.pool.stand_in(), Some(1), "one stand-in at most");
+}
+
+#[test]
+fn no_stand_in_when_little_of_the_webgpu_engine_is_left_or_webgpu_is_asked_for() {
+    // Less left than twice the CPU engine: sharing the link, the CPU engine would come later.
+    let mut s = Session::default();
+    webgpu_downloading(&mut s, 4_000_000);
+    let (_, out) = s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    assert_eq!(s.pool.stand_in(), None);
+    assert!(matches!(out.as_slice(), [(0, _)]));
+    // WebGPU asked for: it waits for the WebGPU engine.
+    let mut s = Session::default();
+    webgpu_downloading(&mut s, 0);
+    s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::WebGpu);
+    assert_eq!(s.pool.stand_in(), None);
+    // A CPU engine downloading (no `cpu_engine`): nothing to stand in for.
+    let mut s = Session::default();
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 0, total: 1_200_000, cpu_engine: None });
+    s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    assert_eq!(s.pool.stand_in(), None);
+}
+
+#[test]
+fn resizing_the_pool_lets_the_stand_in_go() {
+    let mut s = Session::default();
+    webgpu_downloading(&mut s, 0);
+    let (id, _) = s.start(Job::Synth { lab: lab(1), resume: None }, BackendChoice::Cpu);
+    assert_eq!(s.pool.stand_in(), Some(1));
+    s.apply_from(1, FromWorker::Ready);
+    s.apply_from(1, FromWorker::Done { run: id, summary: RunSummary::stopped_before_start() });
+    s.apply_from(1, FromWorker::Idle);
+    assert!(s.pool.resize(3));
+    assert_eq!((s.pool.size(), s.pool.slots().len(), s.pool.stand_in()), (3, 3, None));
 }
 
 #[test]

@@ -24,6 +24,25 @@ use crate::session::pool::WorkerId;
 /// The worker script, next to index.html (resolved against `<base>`, so any sub-path works).
 const WORKER_URL: &str = "./worker_loader.js";
 
+/// Which build of the engine a worker loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineBuild {
+    /// The one public/engine.js picks for this browser (WebGPU where it has an adapter).
+    Browsers,
+    /// A CPU-only one whatever the browser offers: the pool's stand-in.
+    CpuOnly,
+}
+
+impl EngineBuild {
+    fn url(self) -> &'static str {
+        match self {
+            EngineBuild::Browsers => WORKER_URL,
+            // worker_loader.js reads it.
+            EngineBuild::CpuOnly => "./worker_loader.js?engine=cpu",
+        }
+    }
+}
+
 /// Where each message of worker `w` goes.
 pub type OnMessage = Rc<dyn Fn(WorkerId, FromWorker)>;
 
@@ -63,14 +82,18 @@ struct Bridge {
 impl Bridge {
     /// Starts worker `w` (ending any previous one there). Every message it posts goes to
     /// `on_message`; an uncaught error in it arrives as `FromWorker::Crashed`.
-    fn start(&self, w: WorkerId, on_message: OnMessage) -> Result<(), String> {
+    fn start(&self, w: WorkerId, engine: EngineBuild, on_message: OnMessage) -> Result<(), String> {
         self.terminate();
-        let (worker, early) = match adopt_early_worker(w) {
+        let early = match engine {
+            EngineBuild::Browsers => adopt_early_worker(w),
+            EngineBuild::CpuOnly => None,
+        };
+        let (worker, early) = match early {
             Some(adopted) => adopted,
             None => {
                 let options = WorkerOptions::new();
                 options.set_type(WorkerType::Classic);
-                let worker = Worker::new_with_options(WORKER_URL, &options).map_err(|e| {
+                let worker = Worker::new_with_options(engine.url(), &options).map_err(|e| {
                     format!("the browser refused to start the training worker: {}", super::js::describe(&e))
                 })?;
                 (worker, Array::new())
@@ -174,13 +197,18 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts (or restarts) worker `w`, growing the list as needed.
-    pub fn start(&self, w: WorkerId, on_message: OnMessage) -> Result<(), String> {
+    /// Starts (or restarts) worker `w` on `engine`, growing the list as needed.
+    pub fn start(&self, w: WorkerId, engine: EngineBuild, on_message: OnMessage) -> Result<(), String> {
         let mut bridges = self.bridges.borrow_mut();
         while bridges.len() <= w {
             bridges.push(Bridge::default());
         }
-        bridges[w].start(w, on_message)
+        bridges[w].start(w, engine, on_message)
+    }
+
+    /// How many workers were started.
+    pub fn started(&self) -> usize {
+        self.bridges.borrow().len()
     }
 
     /// Ends the workers from `size` on.

@@ -5,13 +5,19 @@ use leptos::prelude::*;
 
 use super::pool::PoolPanel;
 use crate::run::{BackendChoice, BackendKind};
-use crate::session::Engine;
+use crate::session::{Engine, Session};
 use crate::web::kit::{Ctx, OfflineStatus};
 
-/// What the loading banner says: the engine's download in bytes once its loader reports them.
-fn engine_download_text(download: Option<(u64, u64)>) -> String {
+/// What the loading banner says: the engine's download in bytes once its loader reports them,
+/// and, once a run started meanwhile went to the CPU stand-in, that runs train on it.
+fn engine_download_text(session: &Session) -> String {
     use crate::metrics::format_bytes;
-    match download {
+    match session.engine_download {
+        Some((loaded, total)) if session.pool.stand_in().is_some() && loaded < total => format!(
+            "Loading the WebGPU engine: {} of {} (once; it is kept for offline use). Runs started meanwhile train on the CPU engine.",
+            format_bytes(loaded as usize),
+            format_bytes(total as usize)
+        ),
         None => "Loading the training engine (once; it is kept for offline use)…".into(),
         Some((loaded, total)) if loaded < total => format!(
             "Loading the training engine: {} of {} (once; it is kept for offline use). You can press Train now: the run starts when it is here.",
@@ -162,7 +168,7 @@ pub(super) fn EngineBanner() -> impl IntoView {
                 let download = move || ctx.session.with(|s| s.engine_download);
                 view! {
                     <div class="banner loading" role="status" data-testid="engine-loading">
-                        <span data-testid="engine-download">{move || engine_download_text(download())}</span>
+                        <span data-testid="engine-download">{move || ctx.session.with(engine_download_text)}</span>
                         // Indeterminate until the loader knows the size.
                         {move || match download() {
                             Some((loaded, total)) => view! { <progress aria-label="Loading the training engine" max=total as f64 value=loaded as f64></progress> }.into_any(),

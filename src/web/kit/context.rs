@@ -15,7 +15,7 @@ use crate::runs::SavedRun;
 use crate::session::pool::{MAX_WORKERS, Outbox, WorkerId, default_size};
 use crate::session::{Kept, Session};
 use crate::share::Shared;
-use crate::web::bridge::{OnMessage, Workers};
+use crate::web::bridge::{EngineBuild, OnMessage, Workers};
 
 /// Where the page keeps each lab's form as last typed (`-<lab slug>` appended).
 const FORM_KEY: &str = "nnlab-form";
@@ -119,6 +119,13 @@ impl Ctx {
     }
 
     fn post(&self, out: Outbox) {
+        // A worker the session added while routing (the CPU stand-in) starts before anything
+        // is posted to it.
+        let (slots, started) =
+            (self.session.with_untracked(|s| s.pool.slots().len()), self.workers.with_value(Workers::started));
+        for w in started..slots {
+            self.start_worker(w);
+        }
         self.workers.with_value(|workers| {
             // The shares of a data-parallel run are connected before their jobs go out.
             let mut shares: Vec<(RunId, Vec<WorkerId>)> = vec![];
@@ -337,7 +344,11 @@ impl Ctx {
                 ctx.probe_answered();
             }
         });
-        if let Err(message) = self.workers.with_value(|workers| workers.start(w, on_message)) {
+        let engine = match self.session.with_untracked(|s| s.pool.is_stand_in(w)) {
+            true => EngineBuild::CpuOnly,
+            false => EngineBuild::Browsers,
+        };
+        if let Err(message) = self.workers.with_value(|workers| workers.start(w, engine, on_message)) {
             let out = self.session.try_update(|s| s.apply_from(w, FromWorker::Crashed { message })).unwrap_or_default();
             self.post(out);
         }
