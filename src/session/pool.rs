@@ -3,7 +3,8 @@
 //! state (no browser), so the routing is tested natively; `web/bridge.rs` only posts.
 //!
 //! Each worker is its own wasm instance of the engine and trains one run at a time. A run is
-//! a *job* (`ToWorker::Start`, one [`Job`] of a lab): it goes to a free worker, or waits in a first-in-first-out queue until a worker posts `Idle`. The other
+//! a *job* (`ToWorker::Start`, one [`Job`] of a lab): it goes to a free worker whose engine is
+//! here, or waits in a first-in-first-out queue until a worker posts `Ready` or `Idle`. The other
 //! messages follow the state they need: a probe or an attack goes to the worker holding that
 //! run's model, the gallery to the worker that loaded the DogSet, Pause and Stop to the
 //! workers training that run.
@@ -55,16 +56,9 @@ impl Slot {
         Self { state: WorkerState::Loading, job: None, stand_in: false }
     }
 
-    /// Which free worker a job goes to first, lowest first: one whose engine is here, the
-    /// WebGPU-capable one before the stand-in; then the stand-in, whose engine is the smaller
-    /// download; then one still loading.
-    fn rank(&self) -> u8 {
-        match (&self.state, self.stand_in) {
-            (WorkerState::Ready, false) => 0,
-            (WorkerState::Ready, true) => 1,
-            (_, true) => 2,
-            (_, false) => 3,
-        }
+    /// Whether it can take a job now: its engine is here and it trains nothing.
+    fn takes_jobs(&self) -> bool {
+        self.state == WorkerState::Ready && self.job.is_none()
     }
 
     fn is_live(&self) -> bool {
@@ -278,7 +272,10 @@ impl Pool {
     pub fn heard(&mut self, w: WorkerId, message: &FromWorker) -> Outbox {
         let Some(slot) = self.slots.get_mut(w) else { return vec![] };
         match message {
-            FromWorker::Ready if slot.is_live() => slot.state = WorkerState::Ready,
+            FromWorker::Ready if slot.is_live() => {
+                slot.state = WorkerState::Ready;
+                return self.next_job(w);
+            }
             FromWorker::Idle => {
                 slot.job = None;
                 return self.next_job(w);
@@ -350,16 +347,23 @@ impl Pool {
             .or_else(|| (0..self.slots.len()).find(|&w| self.slots[w].is_free()))
     }
 
-    /// The free worker a job goes to: `prefer` if it is free, else the best ranked
-    /// ([`Slot::rank`]), never the stand-in for a job its CPU engine cannot train.
+    /// The worker a job goes to: a ready and free one, `prefer` first, then the others before
+    /// the stand-in, which never gets a job its CPU engine cannot train. A job waits in the
+    /// queue while every worker loads: the first engine to arrive takes it, and the session
+    /// may still add a stand-in for it.
     fn free_worker_for(&self, message: &ToWorker, prefer: Option<WorkerId>) -> Option<WorkerId> {
         let takes = |w: &WorkerId| {
             let slot = &self.slots[*w];
-            slot.is_free() && (!slot.stand_in || cpu_engine_takes(message))
+            slot.takes_jobs() && (!slot.stand_in || cpu_engine_takes(message))
         };
         prefer
             .filter(|w| *w < self.slots.len() && takes(w))
-            .or_else(|| (0..self.slots.len()).filter(takes).min_by_key(|&w| self.slots[w].rank()))
+            .or_else(|| (0..self.slots.len()).filter(takes).min_by_key(|&w| self.slots[w].stand_in))
+    }
+
+    /// The runs waiting in the queue that the stand-in's CPU engine can train.
+    pub fn queued_for_cpu(&self) -> impl Iterator<Item = RunId> + '_ {
+        self.queue.iter().filter(|(_, message)| cpu_engine_takes(message)).map(|(run, _)| *run)
     }
 
     fn assign(&mut self, w: WorkerId, run: RunId, mut message: ToWorker) -> Outbox {
@@ -383,7 +387,7 @@ impl Pool {
     }
 
     fn next_job(&mut self, w: WorkerId) -> Outbox {
-        if !self.slots[w].is_free() {
+        if !self.slots[w].takes_jobs() {
             return vec![];
         }
         let stand_in = self.slots[w].stand_in;
@@ -474,8 +478,9 @@ mod tests {
         // A late `Ready` from the dead worker does not revive it.
         pool.heard(0, &FromWorker::Ready);
         assert!(pool.crashed().next().is_some());
-        assert_eq!(pool.restarted(0), vec![(0, train(3))]);
+        assert_eq!(pool.restarted(0), vec![], "it takes the queue once its engine is here");
         assert_eq!(pool.crashed().count(), 0);
+        assert_eq!(pool.heard(0, &FromWorker::Ready), vec![(0, train(3))]);
     }
 
     #[test]

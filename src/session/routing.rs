@@ -75,9 +75,12 @@ impl Session {
     /// its models side by side (each model is seeded on its own: the results are those of
     /// one worker training them in turn).
     pub fn send(&mut self, message: ToWorker) -> Outbox {
-        if self.stand_in_pays(&message) {
-            self.pool.add_stand_in();
-        }
+        let out = self.route(message);
+        self.stand_in_if_it_pays();
+        out
+    }
+
+    fn route(&mut self, message: ToWorker) -> Outbox {
         let job = message.job();
         if let ToWorker::Start { run, backend, measured, job: Job::Mnist { lab, check } } = message {
             let mut sizes = lab.sizes.clone();
@@ -141,28 +144,39 @@ impl Session {
     /// it, and the run trains while the rest of the WebGPU engine comes.)
     ///
     /// [`Pool::add_stand_in`]: super::pool::Pool::add_stand_in
-    fn stand_in_pays(&self, message: &ToWorker) -> bool {
-        let (Some((loaded, total)), Some(cpu)) = (self.engine_download, self.cpu_engine) else { return false };
-        message.job().is_some()
-            && cpu_engine_takes(message)
-            && self.pool.stand_in().is_none()
-            && !self.pool.any_ready()
-            && total.saturating_sub(loaded) > 2 * cpu
+    /// Adds the stand-in when a waiting run would start sooner on it (see the pool's
+    /// `add_stand_in`) and says so on the runs it will take.
+    fn stand_in_if_it_pays(&mut self) {
+        let (Some((loaded, total)), Some(cpu)) = (self.engine_download, self.cpu_engine) else { return };
+        let waiting: Vec<RunId> = self.pool.queued_for_cpu().collect();
+        if waiting.is_empty() || self.pool.stand_in().is_some() || self.pool.any_ready() {
+            return;
+        }
+        if total.saturating_sub(loaded) > 2 * cpu {
+            self.pool.add_stand_in();
+            self.say_waiting(&waiting, STAND_IN_WAIT.into());
+        }
     }
 
-    /// A job that went to no worker says it waits for one; one given to the stand-in while it
-    /// loads says which engine it waits for.
+    fn say_waiting(&mut self, runs: &[RunId], status: String) {
+        for &run in runs {
+            if let Some(state) = self.state_mut(run)
+                && state.phase == Phase::Queued
+            {
+                state.status = Some(status.clone());
+            }
+        }
+    }
+
+    /// A job that went to no worker says what it waits for: a free worker when one has its
+    /// engine, else the engine (the run's own "waiting for the training engine").
     fn note_waiting(&mut self, run: RunId, out: &Outbox) {
-        let stand_in = out.iter().any(|(w, m)| {
-            m.job() == Some(run) && self.pool.is_stand_in(*w) && self.pool.slots()[*w].state == WorkerState::Loading
-        });
-        let status = match (out.is_empty(), stand_in) {
-            (true, _) => WAITING.to_string(),
-            (false, true) => STAND_IN_WAIT.to_string(),
-            (false, false) => return,
-        };
-        if let Some(state) = self.state_mut(run) {
-            state.status = Some(status);
+        let ready = self.pool.slots().iter().any(|slot| slot.state == WorkerState::Ready);
+        if out.is_empty()
+            && ready
+            && let Some(state) = self.state_mut(run)
+        {
+            state.status = Some(WAITING.into());
         }
     }
 
@@ -174,18 +188,11 @@ impl Session {
                 // Its CPU-only engine finds no WebGPU: what the browser offers is the other
                 // workers' word.
                 FromWorker::Gpu { .. } => return vec![],
-                // The banner follows the WebGPU engine; the run waiting here shows this one.
+                // The banner follows the WebGPU engine; the runs waiting for this one show it.
                 &mut FromWorker::EngineProgress { loaded, total, .. } => {
-                    let run = self.pool.slots()[from].job;
-                    if let Some(state) = run.and_then(|run| self.state_mut(run))
-                        && state.phase == Phase::Queued
-                    {
-                        state.status = Some(format!(
-                            "{STAND_IN_WAIT}: {} of {}",
-                            format_bytes(loaded as usize),
-                            format_bytes(total as usize)
-                        ));
-                    }
+                    let waiting: Vec<RunId> = self.pool.queued_for_cpu().collect();
+                    let bytes = format!("{} of {}", format_bytes(loaded as usize), format_bytes(total as usize));
+                    self.say_waiting(&waiting, format!("{STAND_IN_WAIT}: {bytes}"));
                     return vec![];
                 }
                 FromWorker::Backend { info, .. } => info.note = Some(STAND_IN_NOTE.into()),
@@ -216,7 +223,11 @@ impl Session {
             FromWorker::Error { run: Some(run), .. } => Some(*run),
             _ => None,
         };
+        let progress = matches!(message, FromWorker::EngineProgress { .. });
         self.apply(message);
+        if progress {
+            self.stand_in_if_it_pays();
+        }
         // A run split over workers (the MNIST lab) failed in one part: stop the others.
         if let Some(run) = failed
             && (self.pool.is_queued(run) || !self.pool.workers_of(run).is_empty())

@@ -106,8 +106,9 @@ fn the_engine_download_shows_the_furthest_worker_and_a_run_sent_before_it_waits(
     let mut s = Session::default();
     assert!(s.can_start(), "Train works before the engine is here");
     let (id, out) = train(&mut s, 2);
-    assert_eq!(out.len(), 1, "the job goes to the loading worker (its bridge keeps it)");
+    assert!(out.is_empty(), "the job waits in the queue for the first worker with its engine");
     assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Queued);
+    assert_eq!(s.run_mut(id).unwrap().progress_text(), crate::run::QUEUED);
     s.apply_from(0, FromWorker::EngineProgress { loaded: 500, total: 1_000, cpu_engine: None });
     s.apply_from(0, FromWorker::EngineProgress { loaded: 200, total: 1_000, cpu_engine: None });
     assert_eq!(s.engine_download, Some((500, 1_000)), "a second worker starting over does not go back");
@@ -122,15 +123,14 @@ fn webgpu_downloading(s: &mut Session, loaded: u64) {
 #[test]
 fn a_run_sent_while_the_webgpu_engine_downloads_trains_on_a_cpu_stand_in() {
     let mut s = Session::default();
-    webgpu_downloading(&mut s, 100_000);
+    // Train pressed before the engine's loader said anything: the run waits in the queue.
     let (id, out) = s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    assert!(out.is_empty());
+    assert_eq!(s.run_mut(id).unwrap().progress_text(), crate::run::QUEUED);
+    // Then the loader gives the WebGPU engine's size: far more is left than the CPU engine's.
+    webgpu_downloading(&mut s, 100_000);
     assert_eq!(s.pool.size(), 1, "the stand-in is an extra, not one of the workers asked for");
     assert_eq!(s.pool.stand_in(), Some(1));
-    // The job goes to the stand-in, said as a CPU run: it neither looks for WebGPU nor measures.
-    assert!(
-        matches!(out.as_slice(), [(1, ToWorker::Start { backend: BackendChoice::Cpu, measured: None, .. })]),
-        "{out:?}"
-    );
     assert_eq!(s.run_mut(id).unwrap().progress_text(), super::routing::STAND_IN_WAIT);
     // Its own download shows on the run; the banner keeps the WebGPU engine's.
     s.apply_from(1, FromWorker::EngineProgress { loaded: 300_000, total: 1_200_000, cpu_engine: None });
@@ -142,7 +142,12 @@ fn a_run_sent_while_the_webgpu_engine_downloads_trains_on_a_cpu_stand_in() {
     // Its CPU-only engine finds no adapter: the page still believes the WebGPU workers.
     s.apply_from(1, FromWorker::Gpu { adapter: None, reason: Some("a CPU-only build".into()) });
     assert_eq!(s.gpu, None);
-    s.apply_from(1, FromWorker::Ready);
+    // Ready, it takes the run, said as a CPU run: it neither looks for WebGPU nor measures.
+    let out = s.apply_from(1, FromWorker::Ready);
+    assert!(
+        matches!(out.as_slice(), [(1, ToWorker::Start { backend: BackendChoice::Cpu, measured: None, .. })]),
+        "{out:?}"
+    );
     assert_eq!(s.engine(), Engine::Loading, "the engine the browser was given is still coming");
     let cpu = BackendInfo { kind: BackendKind::Cpu, name: "CPU".into(), note: None, measured: None };
     s.apply_from(1, FromWorker::Backend { run: id, info: cpu });
@@ -164,9 +169,10 @@ fn no_stand_in_when_little_of_the_webgpu_engine_is_left_or_webgpu_is_asked_for()
     // Less left than twice the CPU engine: sharing the link, the CPU engine would come later.
     let mut s = Session::default();
     webgpu_downloading(&mut s, 4_000_000);
-    let (_, out) = s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
     assert_eq!(s.pool.stand_in(), None);
-    assert!(matches!(out.as_slice(), [(0, _)]));
+    let out = s.apply_from(0, FromWorker::Ready);
+    assert!(matches!(out.as_slice(), [(0, ToWorker::Start { backend: BackendChoice::Auto, .. })]), "{out:?}");
     // WebGPU asked for: it waits for the WebGPU engine.
     let mut s = Session::default();
     webgpu_downloading(&mut s, 0);
@@ -215,6 +221,7 @@ fn a_worker_out_of_memory_interrupts_its_run_saying_so_and_keeps_its_epochs() {
 #[test]
 fn a_crash_fails_the_active_run_and_a_diverged_run_says_why() {
     let mut s = Session::default();
+    s.apply_from(0, FromWorker::Ready);
     let (id, _) = train(&mut s, 2);
     s.apply_from(0, FromWorker::Crashed { message: "RuntimeError: unreachable".into() });
     assert_eq!(s.engine(), Engine::Crashed("RuntimeError: unreachable".into()));
@@ -285,6 +292,7 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
     use crate::data::dogs::tests_support;
     use crate::labs::dogs::DogModel;
     let mut s = Session::default();
+    s.apply_from(0, FromWorker::Ready);
     let load = s.load_dogs();
     s.apply(FromWorker::DataProgress { run: load, loaded: 5, total: 10, cached_files: 0, files: 3 });
     assert_eq!(s.dogs.data, Some(DataProgress { loaded_bytes: 5, total_bytes: 10, cached_files: 0, files: 3 }));
@@ -320,6 +328,7 @@ fn the_dogset_lab_loads_trains_both_networks_and_keeps_them_apart() {
 fn a_run_is_saved_with_its_records_checkpoint_and_status() {
     use crate::run::TensorValues;
     let mut s = Session::default();
+    s.apply_from(0, FromWorker::Ready);
     let (id, _) = train(&mut s, 3);
     s.apply(FromWorker::Epoch { run: id, record: record(1), kernels: Kernels::default() });
     let checkpoint = Checkpoint { epoch: 1, tensors: vec![TensorValues { shape: vec![1], values: vec![0.5] }] };
@@ -342,6 +351,7 @@ fn a_run_is_saved_with_its_records_checkpoint_and_status() {
 #[test]
 fn each_mnist_model_is_saved_as_its_own_run() {
     let mut s = Session::default();
+    s.apply_from(0, FromWorker::Ready);
     let id = mnist(&mut s, MnistLab::homework(), false).0;
     s.apply(FromWorker::SizeEpoch { run: id, size: 500, record: record(1) });
     s.apply(FromWorker::SizeEpoch { run: id, size: 1000, record: record(1) });
@@ -472,8 +482,10 @@ fn a_crash_interrupts_only_the_runs_of_that_worker() {
     assert_eq!(s.run_mut(a).unwrap().state.phase, Phase::Queued, "the other worker's run goes on");
     assert_eq!(s.engine(), Engine::Ready, "one worker still lives");
     assert_eq!(s.pool.crashed().map(|(w, _)| w).collect::<Vec<_>>(), vec![1]);
-    // The queued run waits for worker 0 (or the restarted worker 1).
-    assert_eq!(s.pool.restarted(1).first().map(|(w, m)| (*w, m.job())), Some((1, Some(queued))));
+    // The queued run waits for worker 0 (or the restarted worker 1, once its engine is here).
+    assert!(s.pool.restarted(1).is_empty());
+    let out = s.apply_from(1, FromWorker::Ready);
+    assert_eq!(out.first().map(|(w, m)| (*w, m.job())), Some((1, Some(queued))));
 }
 
 #[test]
