@@ -81,7 +81,7 @@ pub struct Routed {
 /// Whether a job can run on the CPU-only engine (the stand-in): a run that trains on the
 /// CPU whatever the browser offers, or with Automatic unless this browser measured WebGPU as
 /// the faster for it (the stand-in then trains it on the CPU, see [`Pool::add_stand_in`]).
-pub fn cpu_engine_takes(message: &ToWorker) -> bool {
+fn cpu_engine_takes(message: &ToWorker) -> bool {
     match message {
         ToWorker::Start { backend: BackendChoice::Cpu, .. } => true,
         ToWorker::Start { backend: BackendChoice::Auto, measured, .. } => {

@@ -2,7 +2,7 @@
 //! lab one size per worker, the DogSet CNN's data-parallel shares), how a worker's message
 //! changes the pool as well as the views, and what each worker is doing in words.
 
-use super::pool::{Outbox, WorkerId, WorkerState, cpu_engine_takes};
+use super::pool::{Outbox, WorkerId, WorkerState};
 use super::{MAX_SHARES, Session};
 use crate::labs::adversarial::LabModel;
 use crate::labs::dogs::DogModel;
