@@ -333,18 +333,12 @@ impl Pool {
 
     /// A free worker, else any live one (for quick requests that need no free worker).
     fn any_worker(&self) -> Option<WorkerId> {
-        self.free_worker(None).or_else(|| self.live().next())
+        (0..self.slots.len()).find(|&w| self.slots[w].is_free()).or_else(|| self.live().next())
     }
 
     /// The worker holding the DogSet, else a free or live one.
     fn dogs_worker(&self) -> Option<WorkerId> {
         self.dogs_home.filter(|&w| self.slots[w].is_live()).or_else(|| self.any_worker())
-    }
-
-    fn free_worker(&self, prefer: Option<WorkerId>) -> Option<WorkerId> {
-        prefer
-            .filter(|&w| self.slots.get(w).is_some_and(Slot::is_free))
-            .or_else(|| (0..self.slots.len()).find(|&w| self.slots[w].is_free()))
     }
 
     /// The worker a job goes to: a ready and free one, `prefer` first, then the others before
