@@ -72,25 +72,27 @@ test('the synth lab trains on WebGPU and matches the CPU run', { timeout: 600_00
   }
 });
 
-// A browser with WebGPU gets the 6 MB WebGPU engine; a Train pressed while it downloads starts
-// a stand-in worker on the CPU-only engine (a fifth of the download), which trains the run at
-// once and says why; the WebGPU engine then arrives for the next runs.
+// A browser with WebGPU gets the 6 MB WebGPU engine; a Train pressed while it downloads over a
+// slow link (10 Mbit/s here, served throttled) starts a stand-in worker on the CPU-only engine,
+// a fifth of the download, which trains the run at once and says why; the WebGPU engine then
+// arrives for the next runs.
 test('a run started while the WebGPU engine downloads trains on the CPU engine at once', { timeout: 300_000 }, async () => {
-  const server = await serve();
-  const { page, errors, close } = await open('about:blank', { webgpu: true });
+  const server = await serve(undefined, 'dist', ['--gzip', '--throttle', '10000/40']);
+  const { page, errors, close } = await open(server.url + '#synth', { webgpu: true });
   try {
-    let release;
-    const held = new Promise((resolve) => (release = resolve));
-    await page.context().route(/\/worker_webgpu_bg\.wasm$/, async (route) => {
-      await held;
-      await route.continue();
-    });
     // Train pressed at once, perhaps before the engine's loader has said which build it
-    // fetches: the run waits in the queue, and the stand-in starts when the loader gives the
-    // WebGPU engine's size (before its first byte).
-    await page.goto(server.url + '#synth');
+    // fetches: the run waits in the queue, and the stand-in starts once the WebGPU engine's
+    // first bytes give its rate.
     await setForm(page, TINY);
     await byTestId(page, 'train').click();
+    await byTestId(page, 'progress-text')
+      .filter({ hasText: /^loading the CPU engine, which trains this run while the WebGPU engine downloads/ })
+      .waitFor({ timeout: 60_000 });
+    assert.match(
+      await byTestId(page, 'engine-download').textContent(),
+      /^Loading the WebGPU engine: \d+ KB of \d+\.\d MB \(once; it is kept for offline use\)\. Runs started meanwhile train on the CPU engine\.$/,
+    );
+    await page.screenshot({ path: OUT + 'stand-in-loading.png' });
     await waitPhase(page, ['finished', 'failed'], 120_000);
     assert.equal(await byTestId(page, 'progress').getAttribute('data-phase'), 'finished');
     assert.equal((await epochRows(page)).length, TINY.epochs);
@@ -98,16 +100,10 @@ test('a run started while the WebGPU engine downloads trains on the CPU engine a
       await byTestId(page, 'backend-status').textContent(),
       /^Last run: CPU \(burn flex, wasm relaxed SIMD\), [\d,]+ examples\/s \(the WebGPU engine was still downloading, so the CPU-only engine, a fifth of its download, trained this run\)$/,
     );
-    // Meanwhile the banner still follows the WebGPU engine, and the page believes its adapter.
-    assert.match(
-      await byTestId(page, 'engine-download').textContent(),
-      /^Loading the WebGPU engine: \d+ KB of \d+\.\d MB \(once; it is kept for offline use\)\. Runs started meanwhile train on the CPU engine\.$/,
-    );
     const engines = await Promise.all(page.workers().map((w) => w.evaluate(() => self.nnlabEngineName)));
     assert.deepEqual(engines.sort(), ['worker_relaxed', 'worker_webgpu']);
     await page.screenshot({ path: OUT + 'stand-in-trained.png', fullPage: true });
-
-    release();
+    // The WebGPU engine arrives: the page believes its adapter, not the stand-in's CPU build.
     await engineReady(page);
     await byTestId(page, 'gpu-status').filter({ hasText: /^WebGPU available/ }).waitFor();
     assert.deepEqual(errors, []);

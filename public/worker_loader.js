@@ -16,8 +16,12 @@ function cpuEngineBytes(name, packed) {
   return cpu ? cpu[packed ? 1 : 0] : undefined;
 }
 
+// When the engine's fetch began, for the download's rate.
+let fetchStarted = Date.now();
+
 function postProgress(loaded, total, name, packed) {
-  postMessage(JSON.stringify({ EngineProgress: { loaded, total, cpu_engine: cpuEngineBytes(name, packed) } }));
+  const elapsed_ms = Date.now() - fetchStarted;
+  postMessage(JSON.stringify({ EngineProgress: { loaded, total, elapsed_ms, cpu_engine: cpuEngineBytes(name, packed) } }));
 }
 
 // The response with its body counted as it streams in (compilation still streams), each step
@@ -73,6 +77,7 @@ try {
       const gzipped = (NNLAB_ENGINE_BYTES[name] || [0, 0])[1];
       if (gzipped) postProgress(0, gzipped, name, true);
       importScripts("./" + name + ".js");
+      fetchStarted = Date.now();
       return fetch("./" + name + "_bg.wasm").then((response) => wasm_bindgen({ module_or_path: counted(response, name) }));
     })
     .catch((e) => crashed("could not load the training engine", e));

@@ -1,5 +1,5 @@
 // Measures the page's start-up in headless chromium, after `make build`:
-//   node scripts/startup-bench.mjs [--link KBPS/RTT_MS] [--train [--webgpu]] [runs] [fragment, e.g. '#dogs']
+//   node scripts/startup-bench.mjs [--link KBPS/RTT_MS] [--train [--webgpu [--auto]]] [runs] [fragment, e.g. '#dogs']
 // Each run is a fresh browser (cold cache) against dist/ served gzipped, as a static host or
 // CDN serves it. --link serves it as over a slow link, e.g. `10000/40` (10 Mbit/s, 40 ms round
 // trip) or `1600/150` (slow mobile); without it, loopback speed. The link is the server's
@@ -11,7 +11,9 @@
 // --train (the Synth lab) it presses Train the moment it is pressable, with the homework's
 // settings, and adds when the first training step was taken and when the first epoch's row
 // appeared; --webgpu trains on WebGPU (SwiftShader here) instead of the CPU engine, and stops
-// at the first step.
+// at the first step; --webgpu --auto leaves the backend to Automatic in a browser with WebGPU,
+// as a student meets it (a Train pressed while the WebGPU engine downloads trains on the CPU
+// stand-in), and waits for the first epoch.
 import { serve, open } from '../e2e/lib.mjs';
 
 const argv = process.argv.slice(2);
@@ -20,6 +22,7 @@ const link = at >= 0 ? argv.splice(at, 2)[1] : null;
 const flag = (name) => (argv.includes(name) ? (argv.splice(argv.indexOf(name), 1), true) : false);
 const train = flag('--train');
 const webgpu = flag('--webgpu');
+const auto = flag('--auto');
 const [kbps, rtt] = link ? link.split('/').map(Number) : [];
 if (link && !(kbps > 0 && rtt >= 0)) {
   console.error('usage: startup-bench.mjs [--link KBPS/RTT_MS] [runs] [fragment]');
@@ -51,14 +54,14 @@ try {
           if (!window.__step && Number(document.querySelector('[data-testid="progress-bar"]')?.getAttribute('value')) > 0) window.__step = performance.now();
         }).observe(document, { subtree: true, childList: true, attributes: true });
       });
-      const backend = train ? `?backend=${webgpu ? 'webgpu' : 'cpu'}` : '';
+      const backend = train && !auto ? `?backend=${webgpu ? 'webgpu' : 'cpu'}` : '';
       await page.goto(server.url + backend + (train ? '#synth' : fragment));
       if (train) {
         await page.waitForFunction(() => window.__train, null, { timeout: 300_000 });
         await page.locator('[data-testid="train"]').click();
         // On WebGPU here the epoch times SwiftShader, a software renderer, not the link: wait
         // for the first training step (the engine downloaded, its kernels compiled) instead.
-        await page.waitForFunction((gpu) => (gpu ? window.__step : window.__epoch), webgpu, { timeout: 600_000 });
+        await page.waitForFunction((gpu) => (gpu ? window.__step : window.__epoch), webgpu && !auto, { timeout: 600_000 });
       }
       await page.waitForFunction(() => window.__ready, null, { timeout: 300_000 });
       const result = await page.evaluate(() => ({
@@ -67,6 +70,7 @@ try {
         engine_ready_ms: Math.round(window.__ready),
         first_step_ms: window.__step ? Math.round(window.__step) : undefined,
         first_epoch_ms: window.__epoch ? Math.round(window.__epoch) : undefined,
+        backend: document.querySelector('[data-testid="backend-status"]')?.textContent || undefined,
         long_tasks: window.__longTasks,
       }));
       const kb = Object.fromEntries(Object.entries(wire).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v / 1000)]));

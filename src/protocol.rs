@@ -247,6 +247,9 @@ pub enum FromWorker {
     EngineProgress {
         loaded: u64,
         total: u64,
+        /// Milliseconds since the download began, for its rate.
+        #[serde(default)]
+        elapsed_ms: u64,
         /// Set while the WebGPU engine downloads: what the CPU engine would be on the wire, in
         /// the same unit, so the page can tell whether a CPU stand-in would train sooner.
         #[serde(default)]

@@ -58,9 +58,9 @@ pub struct Session {
     pub notice: Option<String>,
     /// The engine's download, furthest first worker: bytes loaded and of how many.
     pub engine_download: Option<(u64, u64)>,
-    /// While the WebGPU engine downloads: the CPU engine's size on the wire, in the unit of
-    /// `engine_download`, for deciding whether a CPU stand-in trains a run sooner.
-    pub cpu_engine: Option<u64>,
+    /// While the WebGPU engine downloads, for deciding whether a CPU stand-in trains a run
+    /// sooner: how long it has taken so far, and the CPU engine's size on the wire.
+    pub webgpu_download: Option<WebGpuDownload>,
     /// The latest MNIST scaling run.
     pub mnist: Option<MnistView>,
     /// One epoch on the full training set, checking the scaling run's extrapolation.
@@ -77,6 +77,14 @@ pub struct Session {
     workloads: HashMap<RunId, String>,
     /// The id the next run gets (ids are shared by all labs and all workers).
     next_id: RunId,
+}
+
+/// The WebGPU engine's download as its loader reports it (see [`Session::webgpu_download`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WebGpuDownload {
+    pub elapsed_ms: u64,
+    /// The CPU engine's size, in the unit of the download's bytes.
+    pub cpu_engine: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -96,7 +104,7 @@ impl Default for Session {
             probe: None,
             notice: None,
             engine_download: None,
-            cpu_engine: None,
+            webgpu_download: None,
             mnist: None,
             mnist_check: None,
             dogs: DogsView::default(),
@@ -288,11 +296,11 @@ impl Session {
             }
             FromWorker::Error { run: None, message } => self.notice = Some(message),
             // Workers load the same file (the HTTP cache shares it): the furthest one counts.
-            FromWorker::EngineProgress { loaded, total, cpu_engine }
+            FromWorker::EngineProgress { loaded, total, elapsed_ms, cpu_engine }
                 if self.engine_download.is_none_or(|(done, _)| loaded > done) =>
             {
                 self.engine_download = Some((loaded, total));
-                self.cpu_engine = cpu_engine;
+                self.webgpu_download = cpu_engine.map(|cpu_engine| WebGpuDownload { elapsed_ms, cpu_engine });
             }
             // Late messages of runs that are no longer on the page.
             _ => {}

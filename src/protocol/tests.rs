@@ -193,7 +193,7 @@ fn every_message_round_trips() {
             attack: Attack::new(&[0.5; 4], vec![0.6; 4], vec![0.9, 0.1], vec![0.2, 0.8], 1, Some(0.05)),
         },
         FromWorker::Crashed { message: "wasm trap".into() },
-        FromWorker::EngineProgress { loaded: 1_000, total: 1_250_000, cpu_engine: Some(1_150_000) },
+        FromWorker::EngineProgress { loaded: 1_000, total: 1_250_000, elapsed_ms: 40, cpu_engine: Some(1_150_000) },
         FromWorker::Paused { run: 2, paused: true },
         FromWorker::DataProgress { run: 2, loaded: 10, total: 20, cached_files: 1, files: 7 },
         FromWorker::SizeEpoch { run: 2, size: 500, record: record() },
@@ -222,9 +222,15 @@ fn the_loader_scripts_crash_message_parses() {
     let m = FromWorker::from_json(r#"{"Crashed":{"message":"could not load"}}"#).unwrap();
     assert_eq!(m, FromWorker::Crashed { message: "could not load".into() });
     let m = FromWorker::from_json(r#"{"EngineProgress":{"loaded":12000,"total":1254832}}"#).unwrap();
-    assert_eq!(m, FromWorker::EngineProgress { loaded: 12_000, total: 1_254_832, cpu_engine: None });
-    let m = FromWorker::from_json(r#"{"EngineProgress":{"loaded":0,"total":6100000,"cpu_engine":1150000}}"#).unwrap();
-    assert_eq!(m, FromWorker::EngineProgress { loaded: 0, total: 6_100_000, cpu_engine: Some(1_150_000) });
+    assert_eq!(m, FromWorker::EngineProgress { loaded: 12_000, total: 1_254_832, elapsed_ms: 0, cpu_engine: None });
+    let m = FromWorker::from_json(
+        r#"{"EngineProgress":{"loaded":52000,"total":6100000,"elapsed_ms":260,"cpu_engine":1150000}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        m,
+        FromWorker::EngineProgress { loaded: 52_000, total: 6_100_000, elapsed_ms: 260, cpu_engine: Some(1_150_000) }
+    );
     // And the worker's allocator's out-of-memory note (src/web/worker/memory.rs).
     let m = FromWorker::from_json(
         r#"{"Crashed":{"message":"the training worker ran out of memory (it asked for 64 MB more with 4050 MB in use)"}}"#,

@@ -14,6 +14,11 @@ use crate::run::{BackendChoice, BackendKind, EngineMeasure, Phase, RunId, RunSum
 /// What a run given to the CPU stand-in says while its engine loads.
 pub const STAND_IN_WAIT: &str = "loading the CPU engine, which trains this run while the WebGPU engine downloads";
 
+/// A stand-in pays only when the WebGPU engine, at its rate so far, is further away than this:
+/// a worker starting and compiling the CPU engine takes about a second even from the cache
+/// (the engine from the HTTP cache or the offline copy comes at once, and needs none).
+const STAND_IN_MIN_WAIT_MS: f64 = 2_000.0;
+
 /// The backend note of a run the CPU stand-in trained.
 pub const STAND_IN_NOTE: &str =
     "the WebGPU engine was still downloading, so the CPU-only engine, a fifth of its download, trained this run";
@@ -137,22 +142,24 @@ impl Session {
         routed.out
     }
 
-    /// Whether a run sent now trains sooner on a CPU stand-in ([`Pool::add_stand_in`]) than on
-    /// the engine the browser was given: no worker has its engine yet, the WebGPU engine is
-    /// downloading, and more of it is left than twice the CPU engine's size. (The two downloads
-    /// then share the link, so the CPU engine is here after about twice its size has crossed
-    /// it, and the run trains while the rest of the WebGPU engine comes.)
+    /// Adds the stand-in ([`Pool::add_stand_in`]) when a waiting run trains sooner on it than
+    /// on the engine the browser was given, and says so on the runs it will take: no worker has
+    /// its engine yet, the WebGPU engine is downloading, more of it is left than twice the CPU
+    /// engine's size (the two downloads then share the link, so the CPU engine is here after
+    /// about twice its size has crossed it), and at its rate so far it is more than
+    /// [`STAND_IN_MIN_WAIT_MS`] away.
     ///
     /// [`Pool::add_stand_in`]: super::pool::Pool::add_stand_in
-    /// Adds the stand-in when a waiting run would start sooner on it (see the pool's
-    /// `add_stand_in`) and says so on the runs it will take.
     fn stand_in_if_it_pays(&mut self) {
-        let (Some((loaded, total)), Some(cpu)) = (self.engine_download, self.cpu_engine) else { return };
+        let (Some((loaded, total)), Some(download)) = (self.engine_download, self.webgpu_download) else { return };
         let waiting: Vec<RunId> = self.pool.queued_for_cpu().collect();
-        if waiting.is_empty() || self.pool.stand_in().is_some() || self.pool.any_ready() {
+        // No rate before the first bytes: the next report decides.
+        if waiting.is_empty() || self.pool.stand_in().is_some() || self.pool.any_ready() || loaded == 0 {
             return;
         }
-        if total.saturating_sub(loaded) > 2 * cpu {
+        let left = total.saturating_sub(loaded);
+        let left_ms = left as f64 * download.elapsed_ms as f64 / loaded as f64;
+        if left > 2 * download.cpu_engine && left_ms > STAND_IN_MIN_WAIT_MS {
             self.pool.add_stand_in();
             self.say_waiting(&waiting, STAND_IN_WAIT.into());
         }

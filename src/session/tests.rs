@@ -109,15 +109,17 @@ fn the_engine_download_shows_the_furthest_worker_and_a_run_sent_before_it_waits(
     assert!(out.is_empty(), "the job waits in the queue for the first worker with its engine");
     assert_eq!(s.run_mut(id).unwrap().state.phase, Phase::Queued);
     assert_eq!(s.run_mut(id).unwrap().progress_text(), crate::run::QUEUED);
-    s.apply_from(0, FromWorker::EngineProgress { loaded: 500, total: 1_000, cpu_engine: None });
-    s.apply_from(0, FromWorker::EngineProgress { loaded: 200, total: 1_000, cpu_engine: None });
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 500, total: 1_000, elapsed_ms: 10, cpu_engine: None });
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 200, total: 1_000, elapsed_ms: 4, cpu_engine: None });
     assert_eq!(s.engine_download, Some((500, 1_000)), "a second worker starting over does not go back");
     assert_eq!(s.engine(), Engine::Loading);
 }
 
-/// The WebGPU engine's loader says how much is left, and what the CPU engine would cost.
+/// The WebGPU engine's loader says how much has come in how long (at 200 KB/s, a slow link),
+/// and what the CPU engine would cost.
 fn webgpu_downloading(s: &mut Session, loaded: u64) {
-    s.apply_from(0, FromWorker::EngineProgress { loaded, total: 6_000_000, cpu_engine: Some(1_200_000) });
+    let elapsed_ms = loaded / 200;
+    s.apply_from(0, FromWorker::EngineProgress { loaded, total: 6_000_000, elapsed_ms, cpu_engine: Some(1_200_000) });
 }
 
 #[test]
@@ -133,7 +135,10 @@ fn a_run_sent_while_the_webgpu_engine_downloads_trains_on_a_cpu_stand_in() {
     assert_eq!(s.pool.stand_in(), Some(1));
     assert_eq!(s.run_mut(id).unwrap().progress_text(), super::routing::STAND_IN_WAIT);
     // Its own download shows on the run; the banner keeps the WebGPU engine's.
-    s.apply_from(1, FromWorker::EngineProgress { loaded: 300_000, total: 1_200_000, cpu_engine: None });
+    s.apply_from(
+        1,
+        FromWorker::EngineProgress { loaded: 300_000, total: 1_200_000, elapsed_ms: 900, cpu_engine: None },
+    );
     assert_eq!(
         s.run_mut(id).unwrap().state.status.as_deref(),
         Some(format!("{}: 300 KB of 1.2 MB", super::routing::STAND_IN_WAIT).as_str())
@@ -175,20 +180,30 @@ fn no_stand_in_when_little_of_the_webgpu_engine_is_left_or_webgpu_is_asked_for()
     assert!(matches!(out.as_slice(), [(0, ToWorker::Start { backend: BackendChoice::Auto, .. })]), "{out:?}");
     // WebGPU asked for: it waits for the WebGPU engine.
     let mut s = Session::default();
-    webgpu_downloading(&mut s, 0);
+    webgpu_downloading(&mut s, 100_000);
     s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::WebGpu);
     assert_eq!(s.pool.stand_in(), None);
     // A CPU engine downloading (no `cpu_engine`): nothing to stand in for.
     let mut s = Session::default();
-    s.apply_from(0, FromWorker::EngineProgress { loaded: 0, total: 1_200_000, cpu_engine: None });
+    s.apply_from(0, FromWorker::EngineProgress { loaded: 1_000, total: 1_200_000, elapsed_ms: 5, cpu_engine: None });
     s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
     assert_eq!(s.pool.stand_in(), None);
+    // The WebGPU engine from the cache: its first bytes say it is moments away.
+    let mut s = Session::default();
+    s.start(Job::Synth { lab: lab(2), resume: None }, BackendChoice::Auto);
+    let cached = FromWorker::EngineProgress { loaded: 0, total: 6_000_000, elapsed_ms: 0, cpu_engine: Some(1_200_000) };
+    s.apply_from(0, cached);
+    assert_eq!(s.pool.stand_in(), None, "no rate before the first bytes");
+    let cached =
+        FromWorker::EngineProgress { loaded: 2_000_000, total: 6_000_000, elapsed_ms: 30, cpu_engine: Some(1_200_000) };
+    s.apply_from(0, cached);
+    assert_eq!(s.pool.stand_in(), None, "4 MB left at 67 MB/s: 60 ms away");
 }
 
 #[test]
 fn resizing_the_pool_lets_the_stand_in_go() {
     let mut s = Session::default();
-    webgpu_downloading(&mut s, 0);
+    webgpu_downloading(&mut s, 100_000);
     let (id, _) = s.start(Job::Synth { lab: lab(1), resume: None }, BackendChoice::Cpu);
     assert_eq!(s.pool.stand_in(), Some(1));
     s.apply_from(1, FromWorker::Ready);

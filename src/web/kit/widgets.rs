@@ -8,6 +8,7 @@ use crate::form::{Field, FormText};
 use crate::labs::LabId;
 use crate::metrics::format_count;
 use crate::plot::{bytes_rgba, confusion_headers, confusion_rows, confusion_svg};
+use crate::run::Phase;
 use crate::run_view::{LabConfig, RunView};
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, ImageData};
@@ -340,7 +341,8 @@ where
                                         .and_then(|r| r.examples_per_s().map(|v| format!("{v:.0} examples/s on {}", r.state.backend.as_ref().map_or("?", |b| b.name.as_str()))))
                                 })}
                             </span>
-                            {move || current.with(|r| r.as_ref().and_then(|r| r.state.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
+                            // A queued run's status is its progress text already.
+                            {move || current.with(|r| r.as_ref().filter(|r| r.state.phase != Phase::Queued).and_then(|r| r.state.status.clone())).map(|s| view! { <p class="status" role="status">{s}</p> })}
                             {move || current.with(|r| r.as_ref().and_then(|r| r.state.error.clone())).map(|e| view! { <p class="error" role="alert" data-testid=format!("{prefix}{}", "run-error")>{e}</p> })}
                         </div>
                     }
