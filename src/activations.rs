@@ -22,6 +22,7 @@ pub struct Activations {
     /// What the image is, in words ("test image 12, a beagle").
     pub title: String,
     /// The image as the page draws it: RGBA, `[h, w, 4]`.
+    #[serde(with = "crate::confusion::bytes_base64")]
     pub rgba: Vec<u8>,
     pub image_size: [usize; 2],
     /// Per conv block: after ReLU, then after pooling. Each `values` is `[1, c, h, w]`.

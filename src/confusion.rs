@@ -109,8 +109,8 @@ impl Confusion {
 }
 
 /// Pictures as base64 text: a third of the size of JSON numbers in a saved run (saved runs of
-/// format 1 held number arrays; `runs::format` rewrites them).
-mod bytes_base64 {
+/// format 1 held number arrays; `runs::format` rewrites them) or a worker's message.
+pub(crate) mod bytes_base64 {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};

@@ -125,7 +125,7 @@ impl Channel {
     pub fn open(mut heard: impl FnMut(Announce) + 'static) -> Option<Channel> {
         let channel = BroadcastChannel::new(CHANNEL).ok()?;
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-            if let Some(announce) = event.data().as_string().and_then(|t| serde_json::from_str(&t).ok()) {
+            if let Some(announce) = event.data().as_string().and_then(|t| crate::protocol::read_json(&t).ok()) {
                 heard(announce);
             }
         });

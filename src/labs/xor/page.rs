@@ -135,7 +135,7 @@ type LastResult = (XorLab, XorRun, XorRun);
 
 fn load_last() -> Option<LastResult> {
     let text = window().local_storage().ok()??.get_item(LAST_KEY).ok()??;
-    serde_json::from_str(&text).ok()
+    crate::protocol::read_json(&text).ok()
 }
 
 fn keep_last(last: &LastResult) {

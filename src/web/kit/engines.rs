@@ -18,7 +18,8 @@ impl Ctx {
         let storage = window().local_storage().ok().flatten();
         let kept = storage.as_ref().and_then(|s| s.get_item(ENGINES_KEY).ok().flatten());
         // Unreadable (edited by hand, an older format): measured again, as on a first visit.
-        if let Some(engines) = kept.and_then(|k| serde_json::from_str::<HashMap<String, EngineMeasure>>(&k).ok()) {
+        if let Some(engines) = kept.and_then(|k| crate::protocol::read_json::<HashMap<String, EngineMeasure>>(&k).ok())
+        {
             self.session.update_untracked(|s| s.engines = engines);
         }
         let session = self.session;

@@ -42,7 +42,7 @@ fn local_storage() -> Option<web_sys::Storage> {
 fn load_picks(set: &str) -> Picks {
     local_storage()
         .and_then(|s| s.get_item(PICKS_KEY).ok().flatten())
-        .and_then(|text| serde_json::from_str::<Picks>(&text).ok())
+        .and_then(|text| crate::protocol::read_json::<Picks>(&text).ok())
         .filter(|p| p.set == set)
         .unwrap_or_else(|| Picks { set: set.into(), ..Picks::default() })
 }
