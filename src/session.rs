@@ -73,7 +73,7 @@ pub struct Session {
     /// Automatic's engine measurements in this browser, by workload ([`Job::workload`]) and
     /// adapter; the page keeps them in localStorage.
     pub engines: HashMap<String, EngineMeasure>,
-    /// The workload of each run started, for filing its measurement.
+    /// The workload of each run started and not ended, for filing its measurement.
     workloads: HashMap<RunId, String>,
     /// The id the next run gets (ids are shared by all labs and all workers).
     next_id: RunId,
@@ -193,6 +193,15 @@ impl Session {
             BackendChoice::Auto => self.engines.get(&workload).map(|m| EngineMeasure { remembered: true, ..*m }),
             _ => None,
         };
+        // Only runs that may still report a measurement keep theirs.
+        let active: Vec<RunId> = self
+            .views()
+            .into_iter()
+            .flat_map(|v| v.runs())
+            .filter(|(_, _, s)| s.phase.is_active())
+            .map(|r| r.0)
+            .collect();
+        self.workloads.retain(|run, _| active.contains(run));
         self.workloads.insert(run, workload);
         measured
     }

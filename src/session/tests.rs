@@ -620,8 +620,9 @@ fn automatic_remembers_a_measurement_per_workload_and_forgets_it_when_asked() {
     s.apply_from(0, FromWorker::Done { run: first, summary: RunSummary::stopped_before_start() });
     assert_eq!(s.engines.get("the Synth CNN, batch 50, WebGPU on google swiftshader"), Some(&measured));
 
-    let (_, out) = s.start(job(), BackendChoice::Auto);
+    let (second, out) = s.start(job(), BackendChoice::Auto);
     assert_eq!(start_of(&out), Some(EngineMeasure { remembered: true, ..measured }), "the same workload");
+    assert_eq!(s.workloads.keys().collect::<Vec<_>>(), vec![&second], "an ended run's workload is let go");
     let (_, out) = s.start(job(), BackendChoice::WebGpu);
     assert_eq!(start_of(&out), None, "an explicit choice is obeyed without the measurement");
     let mut other = lab(2);
