@@ -216,6 +216,52 @@ test("a lab's code arrives when the lab is first opened, in one file", async () 
   });
 });
 
+// The Synth lab's code comes in two files: its data, form and Train first, then its curves,
+// kernels, shift demo and answers, which say they are loading until theirs is here (and, when
+// it cannot be downloaded, say so with Try again).
+test("the Synth lab's Train comes with the lab's first file, its charts and answers with a second", async () => {
+  const server = await serve();
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true });
+  try {
+    const context = await browser.newContext({ serviceWorkers: 'block' });
+    const fetched = [];
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    let refuse = false;
+    await context.route(/pack_more_lab_synth-/, async (route) => {
+      fetched.push('more');
+      await held;
+      await (refuse ? route.abort('internetdisconnected') : route.continue());
+    });
+    const page = await context.newPage();
+    page.on('request', (r) => /pack_lab_synth-/.test(r.url()) && fetched.push('lab'));
+    await page.goto(server.url + '#synth');
+    // Train and the form are up while the later part's file is still held back.
+    await byTestId(page, 'train').waitFor();
+    await byTestId(page, 'gallery-0').waitFor();
+    const loading = byTestId(page, 'part-loading');
+    await loading.waitFor();
+    assert.equal(await loading.textContent(), 'Loading the charts, kernels and answers…');
+    assert.equal(await byTestId(page, 'epoch-table').count(), 0);
+    await page.screenshot({ path: OUT + 'synth-later-part-loading.png' });
+    // A dropped connection: said, with Try again, which loads it.
+    refuse = true;
+    release();
+    const failed = byTestId(page, 'part-load-failed');
+    await failed.waitFor();
+    assert.match(await failed.textContent(), /This part of the lab could not be downloaded\. Check the connection, then try again\./);
+    refuse = false;
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await byTestId(page, 'epoch-table').waitFor({ state: 'attached' });
+    await byTestId(page, 'shift-needs-model').waitFor();
+    assert.equal(await failed.count(), 0);
+    assert.deepEqual(fetched.slice(0, 2), ['lab', 'more'], 'the lab first, its later part after');
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
 // A lab's code that cannot be downloaded (the connection dropped) says so, and Try again loads it.
 test("a lab whose code cannot be downloaded says so, and Try again loads it", async () => {
   const server = await serve();

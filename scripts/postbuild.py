@@ -160,11 +160,17 @@ def pack_parts(loader, work, dist):
     export = re.compile(r"export const (__wasm_split_load_(\w+)) = wrapAsyncCb\(makeLoad\((.*?)\n, \[(.*?)\]\)\);", re.S)
     chunk_file = {m.group(1): m.group(2) for m in re.finditer(
         r'const (__chunk_\d+) = makeLoad\(\(\) => \{\s*const src = fetch\(new URL\("\./([\w.]+\.wasm)"', loader)}
-    packs = {}
+    needs = {}
     for m in export.finditer(loader):
         split, own = m.group(2), fetch.search(m.group(3))
         names = [chunk_file[d.strip()] for d in m.group(4).split(",") if d.strip()]
-        names += [own.group(1)] if own else []
+        needs[split] = names + ([own.group(1)] if own else [])
+    packs = {}
+    for split, names in needs.items():
+        # A later part of a lab (`more_lab_<slug>`) is loaded after the lab itself: what the
+        # lab's pack holds is here by then, and is not sent twice.
+        if split.startswith("more_"):
+            names = [n for n in names if n not in needs.get(split[len("more_"):], [])]
         body, parts = bytearray(), {}
         for name in names:
             data = open(os.path.join(work, name), "rb").read()
@@ -223,9 +229,9 @@ def split_page(dist):
     # Only the JS import: the wasm's own imports keep the module name it was linked with.
     js = open(page_js, encoding="utf-8").read().replace('from "./__wasm_split.js"', f'from "./{loader_name}"')
     open(page_js, "w", encoding="utf-8").write(js)
-    print(f"postbuild: page split into its frame and {len(parts)} parts, in {len(packs)} packs, one per lab ({loader_name})")
-    # By lab slug (the split points are named `lab_<slug>`), for public/early.js.
-    return loader_name, {split[len("lab_"):].replace("_", "-"): packs[split]["file"] for split in packs}
+    print(f"postbuild: page split into its frame and {len(parts)} parts, in {len(packs)} packs, one per lab and one per later part of a lab ({loader_name})")
+    # By lab slug (the labs' split points are named `lab_<slug>`), for public/early.js.
+    return loader_name, {split[len("lab_"):].replace("_", "-"): packs[split]["file"] for split in packs if split.startswith("lab_")}
 
 
 split_loader, pack_files = split_page(dist)

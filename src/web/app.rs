@@ -15,6 +15,7 @@ use leptos::wasm_split::{SplitLoaderError, wasm_split};
 
 use super::bridge::Workers;
 use super::kit::keep_offline;
+use super::kit::split::{DownloadFailed, at_once};
 use super::kit::widgets::NextTurn;
 use crate::labs::{LABS, LabId, adversarial, conv_size, dogs, mnist, perceptrons, rule, synth, xor};
 use crate::run::BackendChoice;
@@ -162,13 +163,8 @@ fn LabPanel() -> impl IntoView {
             return panel;
         }
         if failed.get() == Some(lab) {
-            return view! {
-                <div class="banner error" role="alert" data-testid="lab-load-failed">
-                    <p>"This lab's code could not be downloaded. Check the connection, then try again."</p>
-                    <button type="button" on:click=move |_| failed.set(None)>"Try again"</button>
-                </div>
-            }
-            .into_any();
+            let retry = Callback::new(move |()| failed.set(None));
+            return view! { <DownloadFailed what="This lab's code" testid="lab-load-failed" retry=retry/> }.into_any();
         }
         leptos::task::spawn_local(async move {
             match preload(lab).await {
@@ -177,15 +173,6 @@ fn LabPanel() -> impl IntoView {
             }
         });
         view! { <p class="loading" data-testid="lab-loading">"Loading the lab…"</p> }.into_any()
-    }
-}
-
-/// The future's value if it is ready at its first poll (a split function whose code is here).
-fn at_once<T>(future: impl Future<Output = T>) -> Option<T> {
-    let mut future = std::pin::pin!(future);
-    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(value) => Some(value),
-        std::task::Poll::Pending => None,
     }
 }
 

@@ -10,6 +10,7 @@ mod export;
 pub mod inside;
 mod offline;
 mod saving;
+pub mod split;
 pub mod widgets;
 
 pub use context::{Ctx, Keep, Offline};

@@ -5,6 +5,7 @@ mod controls;
 mod shift;
 
 use leptos::prelude::*;
+use leptos::wasm_split::{SplitLoaderError, wasm_split};
 
 use crate::data::synthetic::{self, Orientation, SIZE, SynthBuilder, Which};
 use crate::labs::synth::{LEARNING_LR, SynthLab, SynthRun};
@@ -14,6 +15,7 @@ use crate::metrics::format_count;
 use crate::plot::{EPOCH_HEADERS, epoch_rows, grey_rgba, heatmap_svg, run_charts};
 use crate::protocol::Job;
 use crate::run::Kernels;
+use crate::web::kit::split::SplitPart;
 use crate::web::kit::widgets::{
     ConfusionView, DataTable, FormFields, LabArticle, NextTurn, PixelCanvas, ShareLink, Svg,
 };
@@ -57,6 +59,13 @@ pub fn SynthLabPanel() -> impl IntoView {
     };
     let can_start = move || ctx.session.with(|s| s.can_start());
     let can_train = move || !training.get() && can_start();
+    let retrain = Callback::new(move |()| {
+        form.update(|f| _ = f.set(field::LR.key, LEARNING_LR.to_string()));
+        if can_train() {
+            train();
+        }
+    });
+    provide_context(Later { current, data_seed, retrain });
 
     view! {
         <LabArticle id="synth" title="Shift invariance: a CNN on synthetic edges" lead=concat!("Each image holds one bright bar, horizontal or vertical, somewhere in a 28x28 frame. A tiny convolutional ", "net (442 parameters) learns to tell the orientation wherever the bar is. Train it, look at what its ", "first-layer kernels learned, then move a bar around and watch the answer stay put.")>
@@ -94,18 +103,36 @@ pub fn SynthLabPanel() -> impl IntoView {
                 <p class="note" data-testid="expected-duration">{move || expected_duration(ctx, form)}</p>
                 <ShareLink lab=LabId::Synth form=form/>
             </section>
-            // The charts, kernels, shift demo and answers a turn after the data and the form.
+            // The rest a turn later, from code of its own: Train waits only for the form's.
             <NextTurn>
-                <CurvesSection current=current/>
-                <KernelsSection current=current/>
-                <ShiftDemo/>
-                <AnswersSection seed=data_seed retrain=Callback::new(move |()| {
-                    form.update(|f| { f.set(field::LR.key, LEARNING_LR.to_string()); });
-                    if can_train() { train(); }
-                })/>
+                <SplitPart preload=preload_results part=results loading="Loading the charts, kernels and answers…"/>
             </NextTurn>
         </LabArticle>
     }
+}
+
+/// What the lab's later sections read from the panel around them (they are built by a split
+/// function, which takes no arguments).
+#[derive(Clone, Copy)]
+struct Later {
+    current: Memo<Option<SynthRun>>,
+    data_seed: Memo<Option<u64>>,
+    /// Sets the learning rate the answers suggest and trains.
+    retrain: Callback<()>,
+}
+
+/// The curves, kernels, shift demo and answers: a split point of their own (named after the
+/// lab's, `more_` before it: scripts/postbuild.py packs it without the lab's own parts).
+#[wasm_split(more_lab_synth, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_results))]
+fn results() -> Result<AnyView, SplitLoaderError> {
+    let Later { current, data_seed, retrain } = expect_context::<Later>();
+    Ok(view! {
+        <CurvesSection current=current/>
+        <KernelsSection current=current/>
+        <ShiftDemo/>
+        <AnswersSection seed=data_seed retrain=retrain/>
+    }
+    .into_any())
 }
 
 #[component]
