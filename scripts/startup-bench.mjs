@@ -11,7 +11,8 @@
 // --train (the Synth lab) it presses Train the moment it is pressable, with the homework's
 // settings, and adds when the first training step was taken and when the first epoch's row
 // appeared; --webgpu trains on WebGPU (SwiftShader here) instead of the CPU engine, and stops
-// at the first step; --webgpu --auto leaves the backend to Automatic in a browser with WebGPU,
+// at the first step (with --train, also when the Synth lab's later part, its own code, was
+// up); --webgpu --auto leaves the backend to Automatic in a browser with WebGPU,
 // as a student meets it (a Train pressed while the WebGPU engine downloads trains on the CPU
 // stand-in), and waits for the first epoch.
 import { serve, open } from '../e2e/lib.mjs';
@@ -50,6 +51,8 @@ try {
           const train = document.querySelector('[data-testid="train"], [data-testid="mnist-train"], [data-testid="mlp-train"]');
           if (!window.__train && train && !train.disabled) window.__train = performance.now();
           if (!window.__ready && document.querySelector('[data-testid="engine-ready"]')) window.__ready = performance.now();
+          // The Synth lab's later part (its own code): the curves' table, the shift demo, the answers.
+          if (!window.__whole && document.querySelector('[data-testid="epoch-table"]')) window.__whole = performance.now();
           if (!window.__epoch && document.querySelector('[data-testid="epoch-table"] tbody tr')) window.__epoch = performance.now();
           if (!window.__step && Number(document.querySelector('[data-testid="progress-bar"]')?.getAttribute('value')) > 0) window.__step = performance.now();
         }).observe(document, { subtree: true, childList: true, attributes: true });
@@ -70,6 +73,7 @@ try {
         engine_ready_ms: Math.round(window.__ready),
         first_step_ms: window.__step ? Math.round(window.__step) : undefined,
         first_epoch_ms: window.__epoch ? Math.round(window.__epoch) : undefined,
+        synth_whole_ms: window.__whole ? Math.round(window.__whole) : undefined,
         backend: document.querySelector('[data-testid="backend-status"]')?.textContent || undefined,
         long_tasks: window.__longTasks,
       }));
