@@ -111,8 +111,8 @@ pub fn SynthLabPanel() -> impl IntoView {
     }
 }
 
-/// What the lab's later sections read from the panel around them (they are built by a split
-/// function, which takes no arguments).
+/// What the lab's later sections read from the panel around them: their split function takes
+/// no arguments (a split function's arguments cross an `extern "C"` call).
 #[derive(Clone, Copy)]
 struct Later {
     current: Memo<Option<SynthRun>>,
