@@ -14,7 +14,7 @@ fn engine_download_text(session: &Session) -> String {
     use crate::metrics::format_bytes;
     match session.engine_download {
         Some((loaded, total)) if session.pool.stand_in().is_some() && loaded < total => format!(
-            "Loading the WebGPU engine: {} of {} (once; it is kept for offline use). Runs started meanwhile train on the CPU engine.",
+            "Loading the WebGPU engine: {} of {} (once; it is kept for offline use). Runs started meanwhile train on the CPU engine, unless WebGPU is asked for.",
             format_bytes(loaded as usize),
             format_bytes(total as usize)
         ),
